@@ -1,0 +1,5 @@
+import sys
+
+from photosift.cli import main
+
+sys.exit(main())

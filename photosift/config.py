@@ -1,0 +1,45 @@
+"""Settings: one object, environment prefix ``PHOTOSIFT_``; every default works on a bare machine."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from ``PHOTOSIFT_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PHOTOSIFT_", extra="ignore")
+
+    data_dir: Path = Path("photosift-data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = None  # default: SQLite file in data_dir
+    store_url: str | None = None  # default: folder data_dir/blobs; or s3://bucket/prefix
+    s3_endpoint_url: str | None = None
+    broker_url: str | None = None
+    api_keys: str = ""  # comma-separated bearer tokens; empty = loopback only
+    aws_credentials: str = ""  # comma-separated ACCESS_KEY_ID:SECRET pairs
+    workers: int = Field(default=2, ge=1)
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_pixels: int = 100_000_000
+    blur_threshold: float | None = None  # None = the blur module's documented default
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside ``data_dir``."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'catalog.sqlite3').resolve()}"
+
+    @property
+    def resolved_store_url(self) -> str:
+        """The store URL, defaulting to a folder inside ``data_dir``."""
+        return self.store_url or str((self.data_dir / "blobs").resolve())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,55 @@
+"""One error hierarchy for photosift, mapped once each to HTTP, AWS error types and CLI exit codes.
+
+    PhotosiftError
+    ├── InvalidInput            bad request data (parameters, CSV rows, ...)
+    │   ├── InvalidImage        not a decodable image (empty, truncated, wrong format)
+    │   └── ImageTooLarge       over the byte or pixel limit (decompression bombs included)
+    ├── NoFaceFound             an operation needs a face and the image has none
+    ├── FaceTooSmall            a face was found but is too small to compare reliably
+    ├── NotFound                an album, photo, member, collection, ... does not exist
+    ├── AlreadyExists           a resource with that name/id exists already
+    ├── AccessDenied            missing or wrong credentials
+    └── Busy                    the server is saturated; try again later
+"""
+
+from __future__ import annotations
+
+
+class PhotosiftError(Exception):
+    """Base of every error photosift raises on purpose."""
+
+
+class InvalidInput(PhotosiftError):
+    """The caller's input is malformed."""
+
+
+class InvalidImage(InvalidInput):
+    """The bytes are not an image photosift can decode."""
+
+
+class ImageTooLarge(InvalidInput):
+    """The image exceeds the configured byte or pixel limit."""
+
+
+class NoFaceFound(PhotosiftError):
+    """No face was detected where one is required."""
+
+
+class FaceTooSmall(PhotosiftError):
+    """A face was found but is too small to compare reliably."""
+
+
+class NotFound(PhotosiftError):
+    """The requested resource does not exist."""
+
+
+class AlreadyExists(PhotosiftError):
+    """A resource with the same identifier already exists."""
+
+
+class AccessDenied(PhotosiftError):
+    """Credentials are missing or wrong."""
+
+
+class Busy(PhotosiftError):
+    """The server cannot take more work right now."""

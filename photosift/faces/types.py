@@ -1,0 +1,72 @@
+"""Plain data the face engines return, and the two engine interfaces.
+
+Coordinates are pixels of the upright, full-resolution original image; a box is ``(left, top, width, height)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+Box = tuple[int, int, int, int]
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Head pose in degrees, estimated from the five landmarks: yaw (left/right), pitch (up/down), roll (tilt)."""
+
+    yaw: float
+    pitch: float
+    roll: float
+
+
+@dataclass(frozen=True)
+class FaceQuality:
+    """Sharpness and brightness of the face crop, both 0-100."""
+
+    sharpness: float
+    brightness: float
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face.
+
+    ``landmarks``: five points in order right eye, left eye, nose tip, right mouth corner, left mouth corner
+    (the subject's right/left, i.e. the image's left/right for a frontal face). ``confidence`` is 0-100.
+    ``too_small``: the face is below the size at which comparisons are reliable.
+    """
+
+    box: Box
+    confidence: float
+    landmarks: tuple[Point, ...]
+    pose: Pose
+    quality: FaceQuality
+    too_small: bool = False
+
+
+@dataclass(frozen=True)
+class EmbeddedFace:
+    """A face and its embedding vector (opaque to callers; compare with ``photosift.faces.similarity``)."""
+
+    face: Face
+    embedding: np.ndarray = field(repr=False)
+
+
+class Detector(Protocol):
+    """Finds faces in an RGB image."""
+
+    name: str
+
+    def detect(self, rgb: np.ndarray) -> list[Face]: ...
+
+
+class Embedder(Protocol):
+    """Turns faces of an RGB image into vectors."""
+
+    name: str
+
+    def embed(self, rgb: np.ndarray, faces: list[Face]) -> np.ndarray: ...

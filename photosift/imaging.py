@@ -1,0 +1,188 @@
+"""Image decoding: bytes or a path in, an upright RGB ``uint8`` array out.
+
+JPEG, PNG, WebP, GIF, BMP, TIFF and HEIC/HEIF are read by content, never by file extension. EXIF orientation is
+honoured, every pixel mode (16-bit, CMYK, palette, alpha) becomes 8-bit RGB, and byte and pixel limits guard against
+oversize files and decompression bombs. Large JPEGs can be decoded at reduced scale with libjpeg's DCT scaling.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pillow_heif
+from PIL import Image, UnidentifiedImageError
+
+from photosift.errors import ImageTooLarge, InvalidImage
+
+pillow_heif.register_heif_opener()
+# photosift enforces its own pixel limit (DecodeLimits.max_pixels) before decoding; Pillow's global one would turn
+# large-but-allowed photos into warnings or errors with a less useful message.
+Image.MAX_IMAGE_PIXELS = None
+
+ImageSource = bytes | str | Path
+
+_SWAPS_AXES = {5, 6, 7, 8}  # EXIF orientations that rotate by 90 degrees
+_EXIF_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Refuse inputs larger than these (bytes of the file, pixels of the full-resolution image)."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_pixels: int = 100_000_000
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """An upright RGB image and how it relates to the full-resolution original.
+
+    ``pixels`` is ``(height, width, 3) uint8`` RGB. ``original_size`` is ``(width, height)`` of the upright original;
+    ``scale`` = decoded width / original width (1.0 unless a reduced decode was asked for). Multiply a coordinate in
+    ``pixels`` by ``1 / scale`` to get the original's pixel coordinate.
+    """
+
+    pixels: np.ndarray
+    original_size: tuple[int, int]
+    format: str
+
+    @property
+    def scale(self) -> float:
+        return self.pixels.shape[1] / self.original_size[0]
+
+
+def read_bytes(source: ImageSource, limits: DecodeLimits = DecodeLimits()) -> bytes:
+    """The bytes of ``source`` (returned as is when already bytes), refusing files over ``limits.max_bytes``."""
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InvalidImage(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if path.is_dir():
+            raise InvalidImage(f"{path} is a directory, not an image")
+        if size > limits.max_bytes:
+            raise ImageTooLarge(f"{path} is {size} bytes; the limit is {limits.max_bytes}")
+        data = path.read_bytes()
+    if len(data) > limits.max_bytes:
+        raise ImageTooLarge(f"image is {len(data)} bytes; the limit is {limits.max_bytes}")
+    if not data:
+        raise InvalidImage("image is empty (0 bytes)")
+    return data
+
+
+def decode(
+    source: ImageSource, *, max_pixels: int | None = None, limits: DecodeLimits = DecodeLimits()
+) -> DecodedImage:
+    """Decode ``source`` to an upright RGB image.
+
+    ``max_pixels``: when given, the result has at most that many pixels. JPEGs are then decoded directly at the
+    smallest DCT scale (1/2, 1/4, 1/8) that still has at least that many pixels and resized down, which is several
+    times faster than a full decode. Raises ``InvalidImage`` or ``ImageTooLarge``.
+    """
+    data = read_bytes(source, limits)
+    try:
+        image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError as exc:
+        raise InvalidImage("not a recognised image format (expected JPEG, PNG, WebP, HEIC, ...)") from exc
+    except (OSError, ValueError) as exc:
+        raise InvalidImage(f"cannot read image header: {exc}") from exc
+    with image:
+        width, height = image.size
+        if width * height > limits.max_pixels:
+            raise ImageTooLarge(f"image is {width}x{height} = {width * height} pixels; the limit is {limits.max_pixels}")
+        if width == 0 or height == 0:
+            raise InvalidImage(f"image has no pixels ({width}x{height})")
+        orientation = _orientation(image)
+        if max_pixels and image.format == "JPEG" and width * height > max_pixels:
+            _request_dct_scale(image, max_pixels)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                image.load()
+                rgb = _to_rgb(image)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise InvalidImage(f"image data is corrupt or truncated: {exc}") from exc
+        fmt = image.format or "unknown"
+    if orientation and orientation != 1:
+        rgb = np.ascontiguousarray(_apply_orientation(rgb, orientation))
+    original = (height, width) if orientation in _SWAPS_AXES else (width, height)
+    if max_pixels:
+        rgb = fit_pixels(rgb, max_pixels)
+    return DecodedImage(pixels=rgb, original_size=original, format=fmt)
+
+
+def fit_pixels(rgb: np.ndarray, max_pixels: int) -> np.ndarray:
+    """``rgb`` shrunk (area interpolation, aspect kept) to at most ``max_pixels`` pixels; unchanged if it fits."""
+    h, w = rgb.shape[:2]
+    if h * w <= max_pixels:
+        return rgb
+    factor = math.sqrt(max_pixels / (h * w))
+    size = (max(1, int(w * factor)), max(1, int(h * factor)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+    except Exception:  # a broken EXIF block must not make a readable photo unreadable
+        return 1
+
+
+def _request_dct_scale(image: Image.Image, max_pixels: int) -> None:
+    """Ask libjpeg for the coarsest DCT scale whose output still has >= ``max_pixels`` pixels.
+
+    Pillow's ``draft`` picks the largest scale s with ``size // requested >= s``, so request the exact 1/s size
+    (asking for anything bigger than w/s silently falls back to a finer scale).
+    """
+    width, height = image.size
+    for denom in (8, 4, 2):
+        if (width // denom) * (height // denom) >= max_pixels:
+            image.draft("RGB", (width // denom, height // denom))
+            return
+
+
+def _to_rgb(image: Image.Image) -> np.ndarray:
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        gray = np.clip(values / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.stack([gray] * 3, axis=-1))
+    if mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        gray = np.clip(values / max(values.max(initial=0), 1.0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.stack([gray] * 3, axis=-1))
+    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
+    return np.asarray(image.convert("RGB") if mode != "RGB" else image)
+
+
+def _apply_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    """Rotate/flip an array the way ``ImageOps.exif_transpose`` would rotate the image."""
+    method = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }.get(orientation)
+    if method is None:
+        return rgb
+    return np.asarray(Image.fromarray(rgb).transpose(method))
+
+
+__all__ = ["DecodeLimits", "DecodedImage", "ImageSource", "decode", "fit_pixels", "read_bytes"]
