@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 100_000_000
     blur_threshold: float | None = None  # None = the blur module's documented default
+    # service (photosift serve): background jobs, interactive engine calls, uploads
+    job_max_attempts: int = Field(default=3, ge=1)  # a job failing this many times is marked failed
+    job_lease_seconds: float = Field(default=600.0, gt=0)  # a running job not finished by then is taken again
+    engine_max_pending: int | None = Field(default=None, ge=1)  # interactive engine calls in flight before 503
+    max_files_per_request: int = Field(default=100, ge=1)  # files of one multipart upload
 
     @property
     def resolved_database_url(self) -> str:

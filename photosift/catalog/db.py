@@ -1,12 +1,23 @@
-"""The catalog database: one engine per process, sessions, and schema migrations (Alembic)."""
+"""The catalog database: one engine per process, sessions, and schema migrations (Alembic).
+
+SQLite (the default) runs in WAL mode with ``synchronous=FULL`` so a committed write survives a crash or power loss
+before it is acknowledged. Write sessions start with ``BEGIN IMMEDIATE`` on SQLite: they take the write lock at the
+start, so whatever a write transaction reads is current until it commits (no lost updates between threads or
+processes). Read-only sessions (``read()``) see a consistent snapshot and never block writers. PostgreSQL works by
+URL alone (``postgresql+psycopg://...``); there ``session()`` is an ordinary READ COMMITTED transaction and code that
+needs to serialize takes row locks (``with_for_update``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class Catalog:
@@ -15,21 +26,59 @@ class Catalog:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = create_engine(url, pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            if url.startswith("sqlite:///") and ":memory:" not in url:
+                Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
+        """A read-write session that commits on success and rolls back on error."""
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (SQLite: a deferred transaction that does not take the write lock)."""
+        with self._sessions() as session:
+            session.connection(execution_options={"photosift_readonly": True})
+            yield session  # closing the session ends the transaction; loaded objects stay usable (detached)
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision`` (Alembic ``upgrade``); safe to call at every start."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            connection.commit()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
 
 def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI connection
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN would defer it until the first
+    # write, after reads that may then be stale).
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+    if connection.get_execution_options().get("photosift_readonly"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

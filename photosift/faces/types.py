@@ -47,6 +47,17 @@ class Face:
     quality: FaceQuality
     too_small: bool = False
 
+    def to_dict(self) -> dict:
+        """JSON-ready form: box, confidence, landmarks ``[[x, y], ...]``, pose, quality, too_small."""
+        return {
+            "box": list(self.box),
+            "confidence": self.confidence,
+            "landmarks": [list(p) for p in self.landmarks],
+            "pose": {"yaw": self.pose.yaw, "pitch": self.pose.pitch, "roll": self.pose.roll},
+            "quality": {"sharpness": self.quality.sharpness, "brightness": self.quality.brightness},
+            "too_small": self.too_small,
+        }
+
 
 @dataclass(frozen=True)
 class EmbeddedFace:

@@ -1,0 +1,214 @@
+"""Fit the similarity calibration (photosift/faces/calibration.json) and measure the accuracy levers.
+
+    .venv/bin/python eval/calibrate_similarity.py            # levers table + held-out numbers, writes nothing
+    .venv/bin/python eval/calibrate_similarity.py --write    # also writes photosift/faces/calibration.json
+
+Features: for every image of the LFW, MFR2 and CFP pair sets, the largest face found by the product detector, and
+raw embeddings of several variants (FaceNet on a plain / roll-aligned crop, each also mirrored; dlib on its chip and
+the mirrored chip), cached in ~/.cache/photosift-eval. A variant's pair score is the cosine per part.
+
+Calibration: a logistic regression (balanced classes) from the per-part cosines to "same person". Held-out numbers
+are leave-one-dataset-out: fit on two of {LFW, MFR2, CFP}, evaluate at the default threshold on the third (CFP-FF
+and CFP-FP share images, so CFP is one group). The shipped parameters are then fitted on all three groups.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _data import CACHE, PAIR_SETS, pairs  # noqa: E402
+
+GROUPS = {"LFW": ["LFW"], "MFR2": ["MFR2"], "CFP": ["CFP-FF", "CFP-FP"]}
+THRESHOLD = 80.0
+
+_worker = None
+
+
+def _init_worker() -> None:
+    import cv2
+
+    from photosift.faces.detectors import YuFaceDetector
+    from photosift.faces.embedders import DlibEmbedder, FaceNetEmbedder
+    from photosift.faces.engine import FaceEngine
+
+    cv2.setNumThreads(1)
+    global _worker
+    facenet = FaceNetEmbedder(align=False, flip=False)
+    _worker = (FaceEngine(YuFaceDetector(), facenet, None), facenet, DlibEmbedder(flip=False))
+
+
+def _features(path: str) -> dict | None:
+    """Largest face and raw variant embeddings of one image (None when no face is found)."""
+    from photosift import imaging
+    from photosift.faces.geometry import upright_crop
+
+    engine, facenet, dlib_ = _worker
+    image = imaging.decode(path)
+    faces = engine.detect(image)
+    if not faces:
+        return None
+    face = faces[0]
+    rgb = image.pixels
+    plain = upright_crop(rgb, face.box, None, 160, facenet.margin)
+    aligned = upright_crop(rgb, face.box, np.array(face.landmarks), 160, facenet.margin)
+    fn = facenet.embed_crops([plain, plain[:, ::-1], aligned, aligned[:, ::-1]])
+    chip = dlib_.chips(rgb, [face])[0]
+    dl = dlib_.embed_chips([chip, np.ascontiguousarray(chip[:, ::-1])])
+    return {
+        "facenet": fn,
+        "dlib": dl,
+        "box": np.array(face.box, np.float32),
+        "sharpness": face.quality.sharpness,
+        "yaw": face.pose.yaw,
+    }
+
+
+def load_features(name: str) -> dict[str, dict | None]:
+    """Variant features of every image of pair set ``name`` (cached per data folder)."""
+    folder = PAIR_SETS[name][0]
+    cache = CACHE / f"variants-{folder}.npz"
+    images = sorted({str(p) for pair in pairs(name) for p in (pair.img1, pair.img2)})
+    stored: dict[str, dict | None] = {}
+    if cache.exists():
+        stored = np.load(cache, allow_pickle=True)["features"].item()
+    missing = [p for p in images if p not in stored]
+    if missing:
+        with ProcessPoolExecutor(2, initializer=_init_worker) as pool:
+            for path, feats in zip(missing, pool.map(_features, missing, chunksize=4), strict=True):
+                stored[path] = feats
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, features=np.array(stored, dtype=object))
+    return {p: stored[p] for p in images}
+
+
+def variant_vectors(feats: dict, variant: dict) -> list[np.ndarray]:
+    """Per-part unit vectors of one image for a variant {'parts': [...], 'align': bool, 'flip': bool}."""
+    out = []
+    for part in variant["parts"]:
+        if part == "facenet":
+            base = 2 if variant["align"] else 0
+            vecs = feats["facenet"][base : base + (2 if variant["flip"] else 1)]
+        else:
+            vecs = feats["dlib"][: 2 if variant["flip"] else 1]
+        v = vecs.sum(axis=0)
+        out.append(v / np.linalg.norm(v))
+    return out
+
+
+def pair_cosines(name: str, variant: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cosines (pairs, parts) with NaN where a side has no face, labels, found mask) of a pair set."""
+    feats = load_features(name)
+    rows, labels, found = [], [], []
+    for pair in pairs(name):
+        a, b = feats[str(pair.img1)], feats[str(pair.img2)]
+        labels.append(pair.same)
+        if a is None or b is None:
+            rows.append([np.nan] * len(variant["parts"]))
+            found.append(False)
+            continue
+        va, vb = variant_vectors(a, variant), variant_vectors(b, variant)
+        rows.append([float(x @ y) for x, y in zip(va, vb, strict=True)])
+        found.append(True)
+    return np.array(rows), np.array(labels), np.array(found)
+
+
+def fit(cosines: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression (balanced classes) of labels on per-part cosines: (weights, bias)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=100.0, class_weight="balanced", max_iter=1000)
+    model.fit(cosines, labels)
+    return model.coef_[0], float(model.intercept_[0])
+
+
+def similarity(cosines: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
+    """0-100 similarity, NaN where no face (same mapping as photosift.faces.calibration)."""
+    z = bias + cosines @ weights + math.log(THRESHOLD / (100 - THRESHOLD))
+    return 100.0 / (1.0 + np.exp(-z))
+
+
+def metrics(scores: np.ndarray, labels: np.ndarray, threshold: float = THRESHOLD) -> dict[str, float]:
+    """Accuracy at ``threshold`` (a pair without a face counts as 'no match'), ROC AUC, TAR at FAR 1 %."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    filled = np.where(np.isnan(scores), -1.0, scores)
+    accuracy = float(((filled >= threshold) == labels).mean())
+    auc = float(roc_auc_score(labels, filled))
+    fpr, tpr, _ = roc_curve(labels, filled)
+    tar = float(np.interp(0.01, fpr, tpr))
+    return {"accuracy": accuracy, "auc": auc, "tar_far1": tar}
+
+
+def held_out(variant: dict) -> dict[str, dict[str, float]]:
+    """Leave-one-group-out accuracy of a variant on every pair set."""
+    data = {name: pair_cosines(name, variant) for name in PAIR_SETS}
+    out = {}
+    for members in GROUPS.values():
+        train = [n for n in PAIR_SETS if n not in members]
+        x = np.concatenate([data[n][0][data[n][2]] for n in train])
+        y = np.concatenate([data[n][1][data[n][2]] for n in train])
+        weights, bias = fit(x, y)
+        for name in members:
+            cos, labels, _ = data[name]
+            out[name] = metrics(similarity(np.nan_to_num(cos, nan=-9.0), weights, bias), labels)
+    return out
+
+
+VARIANTS = {
+    "facenet": {"parts": ["facenet"], "align": False, "flip": False},
+    "facenet+flip": {"parts": ["facenet"], "align": False, "flip": True},
+    "facenet+align": {"parts": ["facenet"], "align": True, "flip": False},
+    "facenet+align+flip": {"parts": ["facenet"], "align": True, "flip": True},
+    "dlib": {"parts": ["dlib"], "align": True, "flip": False},
+    "dlib+flip": {"parts": ["dlib"], "align": True, "flip": True},
+    "fusion": {"parts": ["facenet", "dlib"], "align": False, "flip": False},
+    "fusion+align+flip": {"parts": ["facenet", "dlib"], "align": True, "flip": True},
+}
+SHIPPED = {"facenet+dlib": "fusion+align+flip", "facenet": "facenet+align+flip", "dlib": "dlib+flip"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="write photosift/faces/calibration.json")
+    args = parser.parse_args()
+    print("held-out (leave-one-dataset-out) accuracy % at similarity >= 80  |  AUC")
+    print(f"{'variant':22s}" + "".join(f"{n:>16s}" for n in PAIR_SETS))
+    for label, variant in VARIANTS.items():
+        res = held_out(variant)
+        cells = "".join(f"{100 * res[n]['accuracy']:9.1f} {res[n]['auc']:.3f}" for n in PAIR_SETS)
+        print(f"{label:22s}{cells}")
+    if args.write:
+        table = {}
+        for embedder, label in SHIPPED.items():
+            variant = VARIANTS[label]
+            data = [pair_cosines(n, variant) for n in PAIR_SETS]
+            x = np.concatenate([c[f] for c, _, f in data])
+            y = np.concatenate([lab[f] for _, lab, f in data])
+            weights, bias = fit(x, y)
+            dims = {"facenet": 512, "dlib": 128}
+            table[embedder] = {
+                "part_dims": [dims[p] for p in variant["parts"]],
+                "weights": [round(float(w), 6) for w in weights],
+                "bias": round(bias, 6),
+                "threshold": THRESHOLD,
+                "fitted_on": "LFW fold-1 + MFR2 + CFP fold-10 (FF and FP) pairs, balanced logistic regression",
+                "variant": label,
+            }
+        target = Path(__file__).resolve().parents[1] / "photosift" / "faces" / "calibration.json"
+        target.write_text(json.dumps(table, indent=2) + "\n")
+        print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

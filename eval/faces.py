@@ -1,0 +1,153 @@
+"""Face engine evaluation on ../shared/data: one command, one table.
+
+    nice -n 10 .venv/bin/python eval/faces.py [--markdown]
+
+Verification (LFW, MFR2, CFP-FF, CFP-FP; the product detector picks each image's largest face, the product
+embedder embeds it): accuracy at the default threshold (a side without a face counts as "no match"), ROC AUC and
+TAR at FAR 1 %, with
+  * held-out: leave-one-dataset-out calibration (fit on the other data sets, see eval/calibrate_similarity.py);
+  * shipped: the calibration in photosift/faces/calibration.json (fitted on all of them: in-sample).
+Detection (wider/, facemask/): recall by face height (px of the file; a face is found when a detection has
+IoU >= 0.5 with it) and phantom detections per image (no annotated face overlaps it: IoU < 0.3 and its centre is
+inside no annotated box, invalid ones included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import calibrate_similarity as cal  # noqa: E402
+from _data import DATA, PAIR_SETS, available, detection_set  # noqa: E402
+
+SIZE_BINS = [(0, 20), (20, 40), (40, 80), (80, 10_000)]
+
+
+def verification_rows() -> list[dict]:
+    from photosift.faces import DEFAULT_THRESHOLD, calibration
+
+    shipped = calibration.load("facenet+dlib")
+    variant = cal.VARIANTS[cal.SHIPPED["facenet+dlib"]]
+    held = cal.held_out(variant)
+    rows = []
+    for name in PAIR_SETS:
+        cos, labels, found = cal.pair_cosines(name, variant)
+        logits = shipped.logit(np.nan_to_num(cos, nan=-9.0).T)
+        scores = shipped.to_similarity(logits).astype(np.float64)
+        mine = cal.metrics(scores, labels, DEFAULT_THRESHOLD)
+        rows.append({
+            "set": name, "pairs": len(labels), "no_face_pairs": int((~found).sum()),
+            "heldout_acc": held[name]["accuracy"], "shipped_acc": mine["accuracy"],
+            "auc": mine["auc"], "tar_far1": mine["tar_far1"],
+        })
+    return rows
+
+
+_detector = None
+
+
+def _init_detector() -> None:
+    import cv2
+
+    from photosift.faces.detectors import YuFaceDetector
+    from photosift.faces.engine import FaceEngine
+
+    cv2.setNumThreads(1)
+    global _detector
+    _detector = FaceEngine(YuFaceDetector(), None, None)  # detection only
+
+
+def _detect(path: str) -> list[list[float]]:
+    from photosift import imaging
+
+    return [list(f.box) for f in _detector.detect(imaging.decode(path))]
+
+
+def detection_rows() -> list[dict]:
+    from photosift.faces.geometry import iou
+
+    rows = []
+    for name in ("wider", "facemask"):
+        items = detection_set(name)
+        all_boxes = _all_boxes(name)
+        start = time.perf_counter()
+        with ProcessPoolExecutor(2, initializer=_init_detector) as pool:
+            detections = list(pool.map(_detect, [str(p) for p, _ in items], chunksize=2))
+        seconds = time.perf_counter() - start
+        found_by_bin = {b: [0, 0] for b in SIZE_BINS}
+        phantoms = 0
+        for (_, truth), dets, every in zip(items, detections, all_boxes, strict=True):
+            dets = np.array(dets, dtype=np.float64).reshape(-1, 4)
+            truth = np.array(truth, dtype=np.float64).reshape(-1, 4)
+            overlaps = iou(truth, dets) if len(dets) else np.zeros((len(truth), 0))
+            for k, box in enumerate(truth):
+                for lo, hi in SIZE_BINS:
+                    if lo <= box[3] < hi:
+                        found_by_bin[(lo, hi)][1] += 1
+                        found_by_bin[(lo, hi)][0] += bool(overlaps.shape[1] and overlaps[k].max() >= 0.5)
+            every = np.array(every, dtype=np.float64).reshape(-1, 4)
+            for det in dets:
+                cx, cy = det[0] + det[2] / 2, det[1] + det[3] / 2
+                near = len(every) and (
+                    iou(det, every).max() >= 0.3
+                    or ((every[:, 0] <= cx) & (cx <= every[:, 0] + every[:, 2])
+                        & (every[:, 1] <= cy) & (cy <= every[:, 1] + every[:, 3])).any()
+                )
+                phantoms += not near
+        big = [found_by_bin[b] for b in SIZE_BINS if b[0] >= 40]
+        rows.append({
+            "set": name, "images": len(items), "faces": sum(v[1] for v in found_by_bin.values()),
+            "recall": {f"{lo}-{hi if hi < 10_000 else ''}px": (v[0] / v[1] if v[1] else None, v[1])
+                       for (lo, hi), v in found_by_bin.items()},
+            "recall_ge40": sum(f for f, _ in big) / max(1, sum(t for _, t in big)),
+            "phantoms_per_image": phantoms / len(items),
+            "ms_per_image_2proc": 1000 * seconds / len(items),
+        })
+    return rows
+
+
+def _all_boxes(name: str) -> list[list[tuple[float, ...]]]:
+    """Every annotated box (invalid ones too) per image, for the phantom count."""
+    items = json.loads((DATA / name / "annotations.json").read_text())
+    if name == "wider":
+        return [[tuple(f["bbox_xywh_416"]) for f in it["faces"]] for it in items]
+    return [[(a, b, c - a, d - b) for a, b, c, d in (f["bbox_xyxy"] for f in it["faces"])] for it in items]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Evaluate photosift's face engine on ../shared/data.")
+    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    parser.parse_args()
+    if not available():
+        print(f"no evaluation data at {DATA}", file=sys.stderr)
+        return 2
+    ver = verification_rows()
+    det = detection_rows()
+    print("| set | pairs | pairs w/o face | accuracy @80 held-out | accuracy @80 shipped | ROC AUC | TAR @ FAR 1 % |")
+    print("|---|---|---|---|---|---|---|")
+    for r in ver:
+        print(f"| {r['set']} | {r['pairs']} | {r['no_face_pairs']} | {100 * r['heldout_acc']:.1f} % "
+              f"| {100 * r['shipped_acc']:.1f} % | {r['auc']:.4f} | {100 * r['tar_far1']:.1f} % |")
+    print()
+    bins = list(det[0]["recall"])
+    print("| set | images | faces | " + " | ".join(f"recall {b}" for b in bins)
+          + " | recall >= 40 px | phantoms / image | ms / image (2 proc) |")
+    print("|---" * (7 + len(bins) - 1) + "|")
+    for r in det:
+        cells = " | ".join("-" if v is None else f"{v:.2f} (n={n})" for v, n in r["recall"].values())
+        print(f"| {r['set']} | {r['images']} | {r['faces']} | {cells} | {r['recall_ge40']:.3f} "
+              f"| {r['phantoms_per_image']:.2f} | {r['ms_per_image_2proc']:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

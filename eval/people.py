@@ -1,0 +1,305 @@
+"""People grouping evaluation on LFW "trip" albums: one command, one table.
+
+    nice -n 10 .venv/bin/python eval/people.py [--threshold T] [--min-faces N] [--batch B] [--sweep] [--markdown]
+
+Albums (fixed seed) are built from ../shared/data/lfw/labels.csv: the identities with several photos are split
+into four trips (plus one album holding all of them), each with single-photo identities mixed in as distractors
+(they should stay unknown or at least join nobody else). Some photos are "group photos": two LFW photos of
+different people in the album composed side by side into one image, so two faces share a photo (cannot-link).
+Each photo is decoded and its faces found by the product facade (``imaging.decode`` + ``faces.find_faces``); a
+plain photo contributes its largest face, a group photo the largest face of each half. Embeddings are cached in
+``~/.cache/photosift-eval/people-*.npz`` keyed by file and by the face engine's source code.
+
+Photos then arrive in random order, ``--batch`` at a time; after each batch ``photosift.clustering.group_faces``
+runs over every face so far, with the people found until then kept (new groups get a person id), as the service
+does. The table scores the final state: pairwise precision and recall of "same person" over face pairs, the share
+of faces of repeated identities left unknown, distractor faces grouped with anyone, and faces of one photo put in
+one person (must be 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _data import CACHE, DATA, available  # noqa: E402
+
+from photosift.clustering import FaceRecord, GroupingParams, group_faces, iter_pairs  # noqa: E402
+
+SEED = 20240601
+TRIPS = 4
+DISTRACTORS_PER_TRIP = 12
+GROUP_PHOTOS_PER_TRIP = 8
+ENGINE_SOURCES = ("detectors.py", "embedders.py", "engine.py", "geometry.py")
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One album photo: one LFW file, or two composed side by side (a group photo)."""
+
+    photo_id: str
+    paths: tuple[Path, ...]
+    identities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Album:
+    name: str
+    photos: list[Photo]
+
+
+def load_labels() -> dict[str, list[Path]]:
+    root = DATA / "lfw"
+    by_identity: dict[str, list[Path]] = defaultdict(list)
+    with open(root / "labels.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            by_identity[row["identity"]].append(root / row["path"])
+    return dict(sorted(by_identity.items()))
+
+
+def make_album(name: str, rng: np.random.Generator, identities: dict[str, list[Path]], group_photos: int) -> Album:
+    """Single photos of ``identities``, of which ``group_photos`` pairs (different people) are composed."""
+    singles = [(ident, path) for ident, paths in identities.items() for path in paths]
+    order = rng.permutation(len(singles))
+    singles = [singles[i] for i in order]
+    photos: list[Photo] = []
+    used: set[int] = set()
+    for _ in range(group_photos):
+        a = next(i for i in range(len(singles)) if i not in used)
+        b = next((i for i in range(a + 1, len(singles)) if i not in used and singles[i][0] != singles[a][0]), None)
+        if b is None:
+            break
+        used.update((a, b))
+        photos.append(Photo(f"{name}/group{len(photos)}", (singles[a][1], singles[b][1]),
+                            (singles[a][0], singles[b][0])))
+    for i, (ident, path) in enumerate(singles):
+        if i not in used:
+            photos.append(Photo(f"{name}/{path.name}", (path,), (ident,)))
+    return Album(name, photos)
+
+
+def make_albums(labels: dict[str, list[Path]]) -> list[Album]:
+    rng = np.random.default_rng(SEED)
+    repeated = [k for k, v in labels.items() if len(v) >= 2]
+    single = [k for k, v in labels.items() if len(v) == 1]
+    repeated = [repeated[i] for i in rng.permutation(len(repeated))]
+    single = [single[i] for i in rng.permutation(len(single))]
+    albums = []
+    for t in range(TRIPS):
+        idents = repeated[t::TRIPS] + single[t * DISTRACTORS_PER_TRIP : (t + 1) * DISTRACTORS_PER_TRIP]
+        albums.append(make_album(f"trip-{t + 1}", rng, {k: labels[k] for k in idents}, GROUP_PHOTOS_PER_TRIP))
+    everyone = repeated + single[TRIPS * DISTRACTORS_PER_TRIP : TRIPS * DISTRACTORS_PER_TRIP + 40]
+    albums.append(make_album("all-in-one", rng, {k: labels[k] for k in everyone}, 3 * GROUP_PHOTOS_PER_TRIP))
+    return albums
+
+
+# ---------------------------------------------------------------- embedding (cached)
+
+def engine_key() -> str:
+    faces_dir = Path(__file__).resolve().parents[1] / "photosift" / "faces"
+    digest = hashlib.sha256()
+    for name in ENGINE_SOURCES:
+        digest.update((faces_dir / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def compose(paths: tuple[Path, ...]) -> bytes:
+    """The photos side by side (same height), as JPEG bytes: a group photo with one face per part."""
+    from PIL import Image
+
+    parts = [Image.open(p).convert("RGB") for p in paths]
+    height = max(p.height for p in parts)
+    canvas = Image.new("RGB", (sum(p.width for p in parts), height), (128, 128, 128))
+    x = 0
+    for part in parts:
+        canvas.paste(part, (x, (height - part.height) // 2))
+        x += part.width
+    buf = io.BytesIO()
+    canvas.save(buf, "JPEG", quality=95)
+    return buf.getvalue()
+
+
+def embed_photo(photo: Photo) -> list[np.ndarray | None]:
+    """One embedding per part of ``photo`` (None where no face was found in that part)."""
+    from photosift import faces, imaging
+
+    if len(photo.paths) == 1:
+        found = faces.find_faces(imaging.decode(photo.paths[0]))
+        return [found[0].embedding if found else None]
+    image = imaging.decode(compose(photo.paths))
+    found = faces.find_faces(image)  # largest first
+    width = image.original_size[0]
+    part_width = width / len(photo.paths)
+    out: list[np.ndarray | None] = [None] * len(photo.paths)
+    for f in found:
+        part = int(min(len(photo.paths) - 1, (f.face.box[0] + f.face.box[2] / 2) // part_width))
+        if out[part] is None:
+            out[part] = f.embedding
+    return out
+
+
+def cache_key(photo: Photo) -> str:
+    return "|".join(f"{p.relative_to(DATA)}:{p.stat().st_size}" for p in photo.paths)
+
+
+def embeddings(albums: list[Album]) -> dict[str, list[np.ndarray | None]]:
+    """Embeddings of every photo of ``albums`` by cache key, computing the missing ones."""
+    cache_file = CACHE / f"people-{engine_key()}.npz"
+    cached: dict[str, list[np.ndarray | None]] = {}
+    if cache_file.exists():
+        with np.load(cache_file, allow_pickle=True) as z:
+            cached = z["table"].item()
+    todo = {cache_key(p): p for a in albums for p in a.photos if cache_key(p) not in cached}
+    if todo:
+        print(f"embedding {len(todo)} photos (cached in {cache_file}) ...", file=sys.stderr)
+        start = time.monotonic()
+        for k, (key, photo) in enumerate(todo.items(), 1):
+            cached[key] = embed_photo(photo)
+            if k % 50 == 0:
+                print(f"  {k}/{len(todo)} {time.monotonic() - start:.0f} s", file=sys.stderr)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        table = np.empty((), dtype=object)
+        table[()] = cached
+        np.savez(cache_file, table=table)
+    return cached
+
+
+# ---------------------------------------------------------------- incremental grouping and scoring
+
+def run_album(album: Album, vectors: dict[str, list[np.ndarray | None]], params: GroupingParams, batch: int,
+              rng: np.random.Generator) -> dict:
+    records: list[FaceRecord] = []
+    truth: dict[str, str] = {}
+    photo_of: dict[str, str] = {}
+    missed = 0
+    people: dict[str, frozenset[str]] = {}
+    order = rng.permutation(len(album.photos))
+    for start in range(0, len(order), batch):
+        for idx in order[start : start + batch]:
+            photo = album.photos[idx]
+            for part, (ident, vec) in enumerate(zip(photo.identities, vectors[cache_key(photo)], strict=True)):
+                if vec is None:
+                    missed += 1
+                    continue
+                fid = f"{photo.photo_id}#{part}"
+                records.append(FaceRecord(fid, photo.photo_id, vec))
+                truth[fid], photo_of[fid] = ident, photo.photo_id
+        result = group_faces(records, people, params=params)
+        people = dict(result.people)
+        for group in result.new_people:
+            people[f"person-{len(people) + 1}"] = group
+    return score(truth, photo_of, people, missed)
+
+
+def score(truth: dict[str, str], photo_of: dict[str, str], people: dict[str, frozenset[str]], missed: int) -> dict:
+    counts: dict[str, int] = defaultdict(int)
+    for ident in truth.values():
+        counts[ident] += 1
+    true_pairs = sum(c * (c - 1) // 2 for c in counts.values())
+    found_pairs = correct = violations = 0
+    for a, b in iter_pairs(people.values()):
+        found_pairs += 1
+        correct += truth[a] == truth[b]
+        violations += photo_of[a] == photo_of[b]
+    grouped = {f for g in people.values() for f in g}
+    repeated = [f for f, ident in truth.items() if counts[ident] >= 2]
+    distractors = [f for f, ident in truth.items() if counts[ident] == 1]
+    return {
+        "faces": len(truth), "missed": missed, "people": len(people),
+        "true_people": sum(c >= 2 for c in counts.values()),
+        "found_pairs": found_pairs, "correct_pairs": correct, "true_pairs": true_pairs,
+        "unknown": sum(f not in grouped for f in repeated), "repeated": len(repeated),
+        "distractors_grouped": sum(f in grouped for f in distractors), "distractors": len(distractors),
+        "violations": violations,
+    }
+
+
+def total(rows: list[dict]) -> dict:
+    return {k: sum(r[k] for r in rows) for k in rows[0]}
+
+
+def ratio(a: int, b: int) -> float:
+    return a / b if b else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threshold", type=float, default=None, help="average-linkage threshold (0-100)")
+    parser.add_argument("--min-faces", type=int, default=None, help="faces a new person needs")
+    parser.add_argument("--batch", type=int, default=10, help="photos per incremental step")
+    parser.add_argument("--sweep", action="store_true", help="also print totals for a range of thresholds")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    args = parser.parse_args()
+    if not available():
+        print(f"no evaluation data at {DATA}", file=sys.stderr)
+        return 1
+    defaults = GroupingParams()
+    params = GroupingParams(
+        link_threshold=defaults.link_threshold if args.threshold is None else args.threshold,
+        min_faces=defaults.min_faces if args.min_faces is None else args.min_faces,
+    )
+    albums = make_albums(load_labels())
+    vectors = embeddings(albums)
+
+    def evaluate(p: GroupingParams) -> list[tuple[str, dict]]:
+        rng = np.random.default_rng(SEED + 1)
+        return [(a.name, run_album(a, vectors, p, args.batch, rng)) for a in albums]
+
+    rows = evaluate(params)
+    from photosift.faces import DEFAULT_THRESHOLD
+
+    print(f"link threshold {params.link_threshold:g} (average linkage; match threshold {DEFAULT_THRESHOLD:g}), "
+          f"min faces {params.min_faces}, photos arrive {args.batch} at a time in random order (seed {SEED})")
+    head = ["album", "faces", "people found (true)", "pairwise precision", "pairwise recall", "unknown rate",
+            "distractors grouped", "same-photo violations"]
+    lines = []
+    for name, r in rows + [("total", total([r for _, r in rows[:TRIPS]]))]:
+        lines.append([
+            name, f"{r['faces']}" + (f" (+{r['missed']} no face)" if r["missed"] else ""),
+            f"{r['people']} ({r['true_people']})",
+            f"{ratio(r['correct_pairs'], r['found_pairs']):.3f}", f"{ratio(r['correct_pairs'], r['true_pairs']):.3f}",
+            f"{ratio(r['unknown'], r['repeated']):.3f}", f"{r['distractors_grouped']}/{r['distractors']}",
+            f"{r['violations']}",
+        ])
+    print_table(head, lines, args.markdown)
+    print("(total = the four trips; all-in-one is every repeated identity in one album)")
+    if args.sweep:
+        print()
+        sweep = []
+        for t in (85.0, 88.0, 90.0, 92.0, 94.0, 95.0, 96.0, 97.0, 98.0):
+            r = total([row for _, row in evaluate(GroupingParams(link_threshold=t, min_faces=params.min_faces))])
+            sweep.append([f"{t:g}", f"{ratio(r['correct_pairs'], r['found_pairs']):.3f}",
+                          f"{ratio(r['correct_pairs'], r['true_pairs']):.3f}",
+                          f"{ratio(r['unknown'], r['repeated']):.3f}", f"{r['distractors_grouped']}"])
+        print_table(["threshold", "precision (all albums)", "recall", "unknown rate", "distractors grouped"],
+                    sweep, args.markdown)
+    return 0
+
+
+def print_table(head: list[str], rows: list[list[str]], markdown: bool) -> None:
+    if markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(head)]
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

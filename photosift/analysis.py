@@ -1,0 +1,48 @@
+"""One photo in, one :class:`PhotoAnalysis` out: decode once, find and embed faces, judge blur on the faces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from photosift import blur, faces, imaging
+from photosift.faces.types import EmbeddedFace
+from photosift.imaging import DecodeLimits
+
+FACE_MAX_PIXELS = 3_000_000
+"""Decode budget: a 12 MP JPEG is decoded at libjpeg's 1/2 scale (2000x1500), enough for faces of ~40 px in the
+original to reach the detector's tiled pass; larger sources are shrunk to this many pixels."""
+
+
+@dataclass(frozen=True)
+class PhotoAnalysis:
+    """Everything photosift knows about one photo. Boxes (faces, ``blur.region_box``) are in original pixels."""
+
+    width: int
+    height: int
+    blur: blur.BlurResult
+    faces: list[EmbeddedFace]
+
+
+def analyze(
+    source: bytes | str | Path,
+    *,
+    limits: DecodeLimits = DecodeLimits(),
+    blur_threshold: float | None = None,
+    detect: bool = True,
+) -> PhotoAnalysis:
+    """Decode ``source`` once at reduced scale, find and embed its faces (``detect``), judge blur on them.
+
+    Raises ``InvalidImage`` / ``ImageTooLarge`` for unreadable or oversize inputs. A photo without faces has
+    ``faces == []`` and its blur is judged on the salient region instead.
+    """
+    image = imaging.decode(source, max_pixels=FACE_MAX_PIXELS if detect else blur.ANALYSIS_MAX_PIXELS, limits=limits)
+    found = faces.find_faces(image) if detect else []
+    small = imaging.fit_pixels(image.pixels, blur.ANALYSIS_MAX_PIXELS)
+    to_small = small.shape[1] / image.original_size[0]
+    boxes = [tuple(round(v * to_small) for v in f.face.box) for f in found]
+    verdict = blur.assess(small, boxes, threshold=blur_threshold)
+    if verdict.region_box is not None:
+        verdict = replace(verdict, region_box=tuple(round(v / to_small) for v in verdict.region_box))
+    width, height = image.original_size
+    return PhotoAnalysis(width=width, height=height, blur=verdict, faces=found)

@@ -1,0 +1,94 @@
+"""``create_app``: the FastAPI application of ``photosift serve``.
+
+``app.state`` carries ``settings``, ``store`` (BlobStore), ``catalog`` (Catalog), ``engine`` (EnginePool: ``await
+engine.run(fn, *args)`` runs blocking engine work in the pool, raising ``Busy`` when saturated) and ``services``.
+Background analysis workers start with the application's lifespan and stop with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import photosift
+from photosift.api.deps import require_access
+from photosift.api.errors import install_error_handlers
+from photosift.api.routes import albums, events, members, photos
+from photosift.application.context import build_services
+from photosift.application.processing import job_handlers
+from photosift.config import Settings, get_settings
+from photosift.jobs.runner import JobRunner
+
+log = logging.getLogger("photosift.api")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application for ``settings`` (default: from the environment). Runs catalog migrations."""
+    settings = settings or get_settings()
+    services = build_services(settings)
+    runner = JobRunner(services.queue, job_handlers(services), workers=settings.workers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services.wake_workers = runner.wake
+        runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+            services.engine.shutdown()
+            services.catalog.dispose()
+
+    app = FastAPI(
+        title="photosift", version=photosift.__version__, lifespan=lifespan,
+        description="Self-hosted photo analysis: albums, members, blur and face results, events (SSE), and a "
+                    "Rekognition-compatible endpoint at POST /. Errors: {\"error\": {\"type\", \"message\"}}.",
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.store = services.store
+    app.state.catalog = services.catalog
+    app.state.engine = services.engine
+    app.state.runner = runner
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers (no authentication)."""
+        return {"status": "ok"}
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_access)])
+    for module in (albums, members, photos, events):
+        v1.include_router(module.router)
+
+    @v1.get("/status", tags=["service"])
+    def status() -> dict[str, object]:
+        """Job counts per status (queued, running, done, failed) and the worker count."""
+        return {"jobs": services.queue.counts(), "workers": settings.workers}
+
+    app.include_router(v1)
+    _include_rekognition(app)
+    # The web UI (photosift/api/static/, written separately) is served at "/" once it exists. Mounted last, so
+    # every API route (and the Rekognition POST /) matches first.
+    if (STATIC_DIR / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
+    return app
+
+
+def _include_rekognition(app: FastAPI) -> None:
+    # The Rekognition-compatible JSON 1.1 endpoint (POST / with X-Amz-Target) lives in photosift.api.rekognition,
+    # written in parallel; until that package exists the native API runs without it.
+    try:
+        from photosift.api.rekognition import router as rekognition_router
+    except ModuleNotFoundError as exc:
+        if exc.name != "photosift.api.rekognition":
+            raise
+        log.info("photosift.api.rekognition is not installed; POST / is unavailable")
+        return
+    app.include_router(rekognition_router)

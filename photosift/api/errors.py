@@ -1,0 +1,109 @@
+"""One JSON error shape for every native 4xx/5xx: ``{"error": {"type": ..., "message": ...}}``; no stack traces.
+
+Typed errors (``photosift.errors``) map once to HTTP statuses here. Requests of the Rekognition-compatible
+``POST /`` are left to that router's own AWS-style formatting (``photosift.api.rekognition.error_response`` when it
+provides one).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from photosift import errors
+
+log = logging.getLogger("photosift.api")
+
+STATUS = {
+    errors.ImageTooLarge: 413,
+    errors.InvalidInput: 400,
+    errors.NoFaceFound: 422,
+    errors.FaceTooSmall: 422,
+    errors.NotFound: 404,
+    errors.AlreadyExists: 409,
+    errors.AccessDenied: 401,
+    errors.Busy: 503,
+}
+_HTTP_TYPES = {400: "InvalidInput", 401: "AccessDenied", 403: "AccessDenied", 404: "NotFound",
+               405: "MethodNotAllowed", 409: "AlreadyExists", 413: "ImageTooLarge", 415: "InvalidInput",
+               422: "InvalidInput", 429: "Busy", 503: "Busy"}
+
+
+def status_of(exc: errors.PhotosiftError) -> int:
+    """The HTTP status of a typed error (most specific class wins; 503 for an unreachable store, else 500)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 503 if type(exc).__name__ == "StoreUnavailable" else 500
+
+
+def error_body(type_: str, message: str) -> dict:
+    return {"error": {"type": type_, "message": message}}
+
+
+def error_response(status: int, type_: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(type_, message), status_code=status, headers=headers)
+
+
+def _foreign(request: Request, exc: Exception) -> Response | None:
+    """The Rekognition router's own error response for its requests, when it formats errors itself."""
+    if request.method != "POST" or request.url.path != "/":
+        return None
+    try:
+        from photosift.api import rekognition
+    except ImportError:
+        return None
+    formatter = getattr(rekognition, "error_response", None)
+    return formatter(exc) if callable(formatter) else None
+
+
+async def _photosift_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.PhotosiftError)
+    if (foreign := _foreign(request, exc)) is not None:
+        return foreign
+    status = status_of(exc)
+    if status >= 500:
+        log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+    headers = {"Retry-After": "2"} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return error_response(status, type(exc).__name__, str(exc) or type(exc).__name__, headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if (foreign := _foreign(request, exc)) is not None:
+        return foreign
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return error_response(exc.status_code, _HTTP_TYPES.get(exc.status_code, "Error"), message,
+                          dict(exc.headers) if exc.headers else None)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if (foreign := _foreign(request, exc)) is not None:
+        return foreign
+    parts = []
+    for item in exc.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid")))
+    return error_response(400, "InvalidInput", "; ".join(parts) or "invalid request")
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    if (foreign := _foreign(request, exc)) is not None:
+        return foreign
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "InternalError", "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the native error handlers on ``app``."""
+    app.add_exception_handler(errors.PhotosiftError, _photosift_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _internal_error)

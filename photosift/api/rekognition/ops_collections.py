@@ -1,0 +1,170 @@
+"""Collection operations: create/describe/list/delete, IndexFaces, ListFaces, DeleteFaces, SearchFaces(ByImage)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from photosift.api.rekognition import detail, quality
+from photosift.api.rekognition.context import Context
+from photosift.api.rekognition.errors import AwsError, invalid_parameter
+from photosift.api.rekognition.images import analyse
+from photosift.api.rekognition.ops_images import default_threshold, passing
+from photosift.application import rekognition as app
+from photosift.errors import NotFound
+
+FACE_MODEL_VERSION = "1.0"  # photosift's face model generation (AWS requires digits and dots here)
+MAX_SEARCH_RESULTS = 4096
+
+
+async def create_collection(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    cid = p["CollectionId"]
+    col = await ctx.io(lambda: app.create_collection(ctx.catalog, cid, arn=ctx.arn(cid),
+                                                     face_model_version=FACE_MODEL_VERSION))
+    return {"StatusCode": 200, "CollectionArn": col.arn, "FaceModelVersion": col.face_model_version}
+
+
+async def describe_collection(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    col = await ctx.io(app.describe_collection, ctx.catalog, p["CollectionId"])
+    return {"FaceCount": col.face_count, "UserCount": col.user_count, "FaceModelVersion": col.face_model_version,
+            "CollectionARN": col.arn, "CreationTimestamp": round(col.created_at.timestamp(), 3)}
+
+
+async def list_collections(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    after = page_token(p, r"[a-zA-Z0-9_.\-]+")
+    limit = p.get("MaxResults") or 1000
+    rows, nxt = await ctx.io(lambda: app.list_collections(ctx.catalog, after=after, limit=limit))
+    out: dict[str, Any] = {"CollectionIds": [r[0] for r in rows], "FaceModelVersions": [r[1] for r in rows]}
+    if nxt:
+        out["NextToken"] = nxt
+    return out
+
+
+async def delete_collection(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    await ctx.io(app.delete_collection, ctx.catalog, p["CollectionId"])
+    return {"StatusCode": 200}
+
+
+async def index_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    """Index the faces that pass ``QualityFilter`` (default AUTO), largest first, at most ``MaxFaces``."""
+    cid = p["CollectionId"]
+    await ctx.io(app.describe_collection, ctx.catalog, cid)  # ResourceNotFound before any image work
+    image = await analyse(ctx, p["Image"])
+    level = p.get("QualityFilter", "AUTO")
+    max_faces = p.get("MaxFaces")
+    keep, unindexed = [], []
+    for face in image.faces:
+        reasons = quality.reasons(face.face, level)
+        if not reasons and max_faces is not None and len(keep) >= max_faces:
+            reasons = ["EXCEEDS_MAX_FACES"]
+        if reasons:
+            unindexed.append({"Reasons": reasons, "FaceDetail": detail.face_detail(face.face, image.size)})
+        else:
+            keep.append(face)
+    new = [app.NewFace(box=_ratios(f.face.box, image.size), confidence=f.face.confidence, embedding=f.embedding)
+           for f in keep]
+    stored = await ctx.io(lambda: app.add_faces(ctx.catalog, cid, new, image_id=str(uuid.uuid4()),
+                                                external_image_id=p.get("ExternalImageId")))
+    records = [{"Face": face_shape(s, listing=False), "FaceDetail": detail.face_detail(f.face, image.size)}
+               for s, f in zip(stored, keep, strict=True)]
+    return {"FaceRecords": records, "FaceModelVersion": FACE_MODEL_VERSION, "UnindexedFaces": unindexed}
+
+
+async def list_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    after = page_token(p, r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    faces, nxt = await ctx.io(lambda: app.list_faces(ctx.catalog, p["CollectionId"], after=after,
+                                                     limit=p.get("MaxResults") or 1000, user_id=p.get("UserId"),
+                                                     face_ids=p.get("FaceIds")))
+    out: dict[str, Any] = {"Faces": [face_shape(f, listing=True) for f in faces],
+                           "FaceModelVersion": FACE_MODEL_VERSION}
+    if nxt:
+        out["NextToken"] = nxt
+    return out
+
+
+async def delete_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    deleted, failures = await ctx.io(app.delete_faces, ctx.catalog, p["CollectionId"], p["FaceIds"])
+    out: dict[str, Any] = {"UnsuccessfulFaceDeletions": [
+        {"FaceId": f.face_id, "Reasons": [f.reason], **({"UserId": f.user_id} if f.user_id else {})}
+        for f in failures
+    ]}
+    if deleted:  # the model requires at least one entry when present
+        out["DeletedFaces"] = deleted
+    return out
+
+
+async def search_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    cid, face_id = p["CollectionId"], p["FaceId"]
+    await ctx.io(app.describe_collection, ctx.catalog, cid)  # a missing collection is ResourceNotFound
+    try:
+        probe = await ctx.io(app.face_embedding, ctx.catalog, cid, face_id)
+    except NotFound as exc:  # a missing face is a bad parameter
+        raise invalid_parameter(str(exc)) from exc
+    matches = await _search(ctx, p, probe, exclude=face_id)
+    return {"SearchedFaceId": face_id, "FaceMatches": matches, "FaceModelVersion": FACE_MODEL_VERSION}
+
+
+async def search_faces_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    """Search with the largest face of the image that passes ``QualityFilter`` (default NONE)."""
+    await ctx.io(app.describe_collection, ctx.catalog, p["CollectionId"])
+    image = await analyse(ctx, p["Image"])
+    faces = passing(image, p.get("QualityFilter", "NONE"))
+    if not faces:
+        raise invalid_parameter("There are no faces in the image. Should be at least 1.")
+    probe = faces[0]
+    matches = await _search(ctx, p, probe.embedding)
+    return {
+        "SearchedFaceBoundingBox": detail.bounding_box(probe.face.box, image.size),
+        "SearchedFaceConfidence": round(min(max(probe.face.confidence, 0.0), 100.0), 4),
+        "FaceMatches": matches,
+        "FaceModelVersion": FACE_MODEL_VERSION,
+    }
+
+
+async def _search(ctx: Context, p: dict[str, Any], probe: Any, exclude: str | None = None) -> list[dict[str, Any]]:
+    reported_threshold = float(p.get("FaceMatchThreshold", detail.AWS_DEFAULT_THRESHOLD))
+    engine_default = default_threshold()
+    threshold = detail.to_engine_threshold(reported_threshold, engine_default) - 1e-3
+    limit = p.get("MaxFaces") or MAX_SEARCH_RESULTS
+    found = await ctx.compute(lambda: app.search_faces(ctx.catalog, p["CollectionId"], probe, threshold=threshold,
+                                                       limit=limit, exclude_face_id=exclude))
+    out = []
+    for face, score in found:
+        reported = detail.to_aws_similarity(score, engine_default)
+        if reported >= reported_threshold:
+            out.append({"Similarity": reported, "Face": face_shape(face, listing=False)})
+    return out
+
+
+def face_shape(face: app.IndexedFace, *, listing: bool) -> dict[str, Any]:
+    """AWS ``Face`` of a stored face (ListFaces adds the model version and user)."""
+    left, top, width, height = face.box
+    out: dict[str, Any] = {
+        "FaceId": face.face_id,
+        "BoundingBox": {"Width": width, "Height": height, "Left": left, "Top": top},
+        "ImageId": face.image_id,
+        "Confidence": round(min(max(face.confidence, 0.0), 100.0), 4),
+    }
+    if face.external_image_id:
+        out["ExternalImageId"] = face.external_image_id
+    if listing:
+        out["IndexFacesModelVersion"] = FACE_MODEL_VERSION
+        if face.user_id:
+            out["UserId"] = face.user_id
+    return out
+
+
+def page_token(p: dict[str, Any], pattern: str) -> str | None:
+    """The key a ``NextToken`` we issued points after; ``InvalidPaginationTokenException`` if it is not ours."""
+    token = p.get("NextToken")
+    if token is None or token == "":
+        return None
+    if not re.fullmatch(pattern, token):
+        raise AwsError("InvalidPaginationTokenException", "Invalid pagination token")
+    return token
+
+
+def _ratios(box: tuple[int, int, int, int], size: tuple[int, int]) -> app.Box:
+    b = detail.bounding_box(box, size)
+    return (b["Left"], b["Top"], b["Width"], b["Height"])

@@ -1,0 +1,124 @@
+"""User vectors: CreateUser, DeleteUser, ListUsers, AssociateFaces, DisassociateFaces, SearchUsers(ByImage)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from photosift.api.rekognition import detail, quality
+from photosift.api.rekognition.context import Context
+from photosift.api.rekognition.errors import invalid_parameter
+from photosift.api.rekognition.images import analyse
+from photosift.api.rekognition.ops_collections import FACE_MODEL_VERSION, page_token
+from photosift.api.rekognition.ops_images import default_threshold
+from photosift.application import rekognition as app
+from photosift.errors import InvalidInput, NotFound
+
+ASSOCIATE_THRESHOLD = 75.0  # AWS's default UserMatchThreshold for AssociateFaces
+MAX_USERS = 500
+
+
+async def create_user(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    await ctx.io(lambda: app.create_user(ctx.catalog, p["CollectionId"], p["UserId"],
+                                         client_token=p.get("ClientRequestToken")))
+    return {}
+
+
+async def delete_user(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    await ctx.io(app.delete_user, ctx.catalog, p["CollectionId"], p["UserId"])
+    return {}
+
+
+async def list_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    after = page_token(p, r"[a-zA-Z0-9_.\-:]+")
+    users, nxt = await ctx.io(lambda: app.list_users(ctx.catalog, p["CollectionId"], after=after,
+                                                     limit=p.get("MaxResults") or MAX_USERS))
+    out: dict[str, Any] = {"Users": [{"UserId": u.user_id, "UserStatus": u.status} for u in users]}
+    if nxt:
+        out["NextToken"] = nxt
+    return out
+
+
+async def associate_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    """Associate faces; once the user has faces, a new one must reach UserMatchThreshold (default 75)."""
+    reported = float(p.get("UserMatchThreshold", ASSOCIATE_THRESHOLD))
+    engine_default = default_threshold()
+    threshold = detail.to_engine_threshold(reported, engine_default)
+    done, failures, user = await ctx.compute(lambda: app.associate_faces(
+        ctx.catalog, p["CollectionId"], p["UserId"], p["FaceIds"], threshold=threshold))
+    unsuccessful = []
+    for f in failures:
+        item: dict[str, Any] = {"FaceId": f.face_id, "Reasons": [f.reason]}
+        if f.user_id:
+            item["UserId"] = f.user_id
+        if f.similarity is not None:
+            item["Confidence"] = detail.to_aws_similarity(f.similarity, engine_default)
+        unsuccessful.append(item)
+    return {"AssociatedFaces": [{"FaceId": fid} for fid in done], "UnsuccessfulFaceAssociations": unsuccessful,
+            "UserStatus": user.status}
+
+
+async def disassociate_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    done, failures, user = await ctx.io(app.disassociate_faces, ctx.catalog, p["CollectionId"], p["UserId"],
+                                        p["FaceIds"])
+    unsuccessful = [{"FaceId": f.face_id, "Reasons": [f.reason], **({"UserId": f.user_id} if f.user_id else {})}
+                    for f in failures]
+    return {"DisassociatedFaces": [{"FaceId": fid} for fid in done],
+            "UnsuccessfulFaceDisassociations": unsuccessful, "UserStatus": user.status}
+
+
+async def search_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    """Search users by a stored face (``FaceId``) or by another user's vector (``UserId``); exactly one of them."""
+    cid, face_id, user_id = p["CollectionId"], p.get("FaceId"), p.get("UserId")
+    if (face_id is None) == (user_id is None):
+        raise invalid_parameter("Exactly one of FaceId or UserId must be given")
+    await ctx.io(app.describe_collection, ctx.catalog, cid)
+    try:
+        if face_id is not None:
+            probe = await ctx.io(app.face_embedding, ctx.catalog, cid, face_id)
+        else:
+            probe = await ctx.io(app.user_vector, ctx.catalog, cid, user_id)
+    except (NotFound, InvalidInput) as exc:
+        raise invalid_parameter(str(exc)) from exc
+    out = {"UserMatches": await _match_users(ctx, p, probe, exclude=user_id), "FaceModelVersion": FACE_MODEL_VERSION}
+    if face_id is not None:
+        out["SearchedFace"] = {"FaceId": face_id}
+    else:
+        out["SearchedUser"] = {"UserId": user_id}
+    return out
+
+
+async def search_users_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
+    """Search users with the largest face passing ``QualityFilter`` (default NONE); the others are UnsearchedFaces."""
+    await ctx.io(app.describe_collection, ctx.catalog, p["CollectionId"])
+    image = await analyse(ctx, p["Image"])
+    level = p.get("QualityFilter", "NONE")
+    searched, unsearched = None, []
+    for face in image.faces:  # largest first
+        reasons = quality.reasons(face.face, level)
+        if not reasons and searched is None:
+            searched = face
+            continue
+        unsearched.append({"FaceDetails": detail.face_detail(face.face, image.size),
+                           "Reasons": reasons or ["FACE_NOT_LARGEST"]})
+    if searched is None:
+        raise invalid_parameter("There are no faces in the image. Should be at least 1.")
+    return {
+        "UserMatches": await _match_users(ctx, p, searched.embedding),
+        "FaceModelVersion": FACE_MODEL_VERSION,
+        "SearchedFace": {"FaceDetail": detail.face_detail(searched.face, image.size)},
+        "UnsearchedFaces": unsearched,
+    }
+
+
+async def _match_users(ctx: Context, p: dict[str, Any], probe: Any, exclude: str | None = None) -> list[dict]:
+    reported_threshold = float(p.get("UserMatchThreshold", detail.AWS_DEFAULT_THRESHOLD))
+    engine_default = default_threshold()
+    threshold = detail.to_engine_threshold(reported_threshold, engine_default) - 1e-3
+    found = await ctx.compute(lambda: app.search_users(ctx.catalog, p["CollectionId"], probe, threshold=threshold,
+                                                       limit=p.get("MaxUsers") or MAX_USERS, exclude_user_id=exclude))
+    out = []
+    for user, score in found:
+        reported = detail.to_aws_similarity(score, engine_default)
+        if reported >= reported_threshold:
+            out.append({"Similarity": reported, "User": {"UserId": user.user_id, "UserStatus": user.status}})
+    return out

@@ -1,0 +1,56 @@
+"""Rekognition's ``QualityFilter`` (NONE, AUTO, LOW, MEDIUM, HIGH) on photosift faces.
+
+AWS does not publish its bars; these are photosift's, stated here and in the README. A face fails a level for each
+reason whose bar it misses (AUTO = MEDIUM; NONE filters nothing):
+
+| level  | confidence | abs(yaw), abs(pitch) | sharpness | brightness | size                     |
+|--------|-----------:|---------------------:|----------:|-----------:|--------------------------|
+| LOW    |       < 50 |                 > 75 |      < 5  |      < 5   | ``too_small`` face       |
+| MEDIUM |       < 70 |                 > 60 |      < 10 |      < 10  | ``too_small`` face       |
+| HIGH   |       < 90 |                 > 45 |      < 20 |      < 20  | ``too_small`` face       |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from photosift.faces.types import Face
+
+LEVELS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
+
+
+@dataclass(frozen=True)
+class Bar:
+    """Minimum confidence, maximum abs(yaw)/abs(pitch) in degrees, minimum sharpness and brightness (0-100)."""
+
+    confidence: float
+    max_angle: float
+    sharpness: float
+    brightness: float
+
+
+BARS: dict[str, Bar] = {
+    "LOW": Bar(confidence=50, max_angle=75, sharpness=5, brightness=5),
+    "MEDIUM": Bar(confidence=70, max_angle=60, sharpness=10, brightness=10),
+    "HIGH": Bar(confidence=90, max_angle=45, sharpness=20, brightness=20),
+}
+BARS["AUTO"] = BARS["MEDIUM"]
+
+
+def reasons(face: Face, level: str) -> list[str]:
+    """The AWS ``Reason`` values for which ``face`` fails ``level`` (empty: it passes)."""
+    bar = BARS.get(level)
+    if bar is None:
+        return []
+    out = []
+    if face.too_small:
+        out.append("SMALL_BOUNDING_BOX")
+    if face.confidence < bar.confidence:
+        out.append("LOW_CONFIDENCE")
+    if abs(face.pose.yaw) > bar.max_angle or abs(face.pose.pitch) > bar.max_angle:
+        out.append("EXTREME_POSE")
+    if face.quality.sharpness < bar.sharpness:
+        out.append("LOW_SHARPNESS")
+    if face.quality.brightness < bar.brightness:
+        out.append("LOW_BRIGHTNESS")
+    return out

@@ -1,0 +1,153 @@
+"""AWS Signature Version 4 verification for the Rekognition endpoint.
+
+The signature is recomputed with botocore's own signer (``botocore.auth.SigV4Auth``) from the request exactly as
+received: the headers the client lists in ``SignedHeaders``, the raw body (its SHA-256 is always computed here, never
+taken from the client), and the client's ``X-Amz-Date``. Any region is accepted; the service must be
+``rekognition``. Requests dated more than ``MAX_SKEW`` from the server clock are refused, as AWS does.
+Error types and messages follow what AWS's JSON services send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from photosift.api.rekognition.errors import AwsError
+
+SERVICE = "rekognition"
+ALGORITHM = "AWS4-HMAC-SHA256"
+MAX_SKEW = timedelta(minutes=5)
+_AUTH_FIELDS = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]+)")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who signed a request: the access key id and the region of the signature's credential scope."""
+
+    access_key: str
+    region: str
+
+
+def parse_credentials(text: str) -> dict[str, str]:
+    """``"ID1:SECRET1,ID2:SECRET2"`` -> ``{ID1: SECRET1, ...}``; raises ``ValueError`` on a malformed pair."""
+    pairs: dict[str, str] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, secret = item.partition(":")
+        if not sep or not key.strip() or not secret.strip():
+            raise ValueError("PHOTOSIFT_AWS_CREDENTIALS must be comma-separated ACCESS_KEY_ID:SECRET pairs")
+        pairs[key.strip()] = secret.strip()
+    return pairs
+
+
+def region_hint(headers: Mapping[str, str]) -> str | None:
+    """The region named in an Authorization header's credential scope, without verifying anything."""
+    match = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/", headers.get("authorization", ""))
+    return match.group(1) if match else None
+
+
+def verify(
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    secrets: Mapping[str, str],
+    now: datetime | None = None,
+) -> Caller:
+    """Check the SigV4 ``Authorization`` header of a request; return the caller or raise ``AwsError``.
+
+    ``headers``: every (name, value) pair as received (names in any case, repeated names kept).
+    """
+    lowered = [(name.lower(), value) for name, value in headers]
+    authorization = _single(lowered, "authorization")
+    if authorization is None:
+        raise AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+    algorithm, _, rest = authorization.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        raise AwsError("IncompleteSignatureException", f"Unsupported signature algorithm: {algorithm!r}")
+    fields = dict(_AUTH_FIELDS.findall(rest))
+    for required in ("Credential", "SignedHeaders", "Signature"):
+        if required not in fields:
+            raise AwsError("IncompleteSignatureException",
+                           f"Authorization header requires '{required}' parameter. Authorization={authorization}")
+    scope = fields["Credential"].split("/")
+    if len(scope) != 5 or scope[4] != "aws4_request":
+        raise AwsError("IncompleteSignatureException", f"Credential is malformed: {fields['Credential']}")
+    access_key, day, region, service, _ = scope
+    if service != SERVICE:
+        raise AwsError("InvalidSignatureException", f"Credential should be scoped to correct service: '{SERVICE}'.")
+    stamp = _single(lowered, "x-amz-date")
+    if stamp is None:
+        raise AwsError("IncompleteSignatureException", "Authorization header requires existence of a 'X-Amz-Date' "
+                       "or a 'Date' header.")
+    signed_at = _parse_stamp(stamp)
+    if day != stamp[:8]:
+        raise AwsError("InvalidSignatureException", "Credential should be scoped to a valid date: "
+                       f"'{stamp[:8]}', not '{day}'.")
+    _check_clock(signed_at, now or datetime.now(UTC))
+    secret = secrets.get(access_key)
+    if secret is None:
+        raise AwsError("UnrecognizedClientException", "The security token included in the request is invalid.")
+    signed = fields["SignedHeaders"].split(";")
+    if "host" not in signed:
+        raise AwsError("InvalidSignatureException", "'Host' must be a signed header.")
+    expected = _signature(method, path, query, lowered, signed, body, stamp, access_key, secret, region)
+    if not hmac.compare_digest(expected, fields["Signature"]):
+        raise AwsError("InvalidSignatureException", "The request signature we calculated does not match the "
+                       "signature you provided. Check your AWS Secret Access Key and signing method. Consult the "
+                       "service documentation for details.")
+    return Caller(access_key=access_key, region=region)
+
+
+def _signature(method: str, path: str, query: str, headers: list[tuple[str, str]], signed: list[str], body: bytes,
+               stamp: str, access_key: str, secret: str, region: str) -> str:
+    """The signature botocore computes for this request, over exactly the headers the client signed."""
+    body_hash = hashlib.sha256(body).hexdigest()
+    claimed = _single(headers, "x-amz-content-sha256")
+    if claimed is not None and claimed != body_hash:
+        # Rekognition payloads are always signed; a claimed hash must be the body's (botocore would trust it).
+        raise AwsError("InvalidSignatureException", "The provided 'x-amz-content-sha256' header does not match "
+                       "what was computed.")
+    request = AWSRequest(method=method, url=f"http://signed{path}" + (f"?{query}" if query else ""), data=body)
+    for name, value in headers:
+        if name in signed:
+            request.headers[name] = value  # HTTPHeaders appends: repeated headers are kept, in order
+    request.context["timestamp"] = stamp
+    signer = SigV4Auth(Credentials(access_key, secret), SERVICE, region)
+    canonical = signer.canonical_request(request)
+    return signer.signature(signer.string_to_sign(request, canonical), request)
+
+
+def _single(headers: list[tuple[str, str]], name: str) -> str | None:
+    values = [value for key, value in headers if key == name]
+    return ",".join(values) if values else None
+
+
+def _parse_stamp(stamp: str) -> datetime:
+    try:
+        return datetime.strptime(stamp, SIGV4_TIMESTAMP).replace(tzinfo=UTC)
+    except ValueError as exc:
+        message = f"Date must be in ISO-8601 'basic format'. Got '{stamp}'."
+        raise AwsError("IncompleteSignatureException", message) from exc
+
+
+def _check_clock(signed_at: datetime, now: datetime) -> None:
+    fmt = SIGV4_TIMESTAMP
+    if signed_at < now - MAX_SKEW:
+        raise AwsError("InvalidSignatureException", f"Signature expired: {signed_at.strftime(fmt)} is now earlier "
+                       f"than {(now - MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} - 5 min.)")
+    if signed_at > now + MAX_SKEW:
+        raise AwsError("InvalidSignatureException", f"Signature not yet current: {signed_at.strftime(fmt)} is still "
+                       f"later than {(now + MAX_SKEW).strftime(fmt)} ({now.strftime(fmt)} + 5 min.)")

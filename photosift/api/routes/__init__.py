@@ -1,0 +1,1 @@
+"""Routers of the native API, all mounted under ``/v1``."""

@@ -1,0 +1,38 @@
+"""``/v1/albums``: create, list, get, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from photosift.api import schemas
+from photosift.api.deps import ServicesDep
+from photosift.application import albums
+
+router = APIRouter(tags=["albums"])
+
+
+@router.post("/albums", status_code=201, response_model=schemas.Album, response_model_exclude_none=True)
+def create_album(body: schemas.AlbumCreate, svc: ServicesDep) -> dict[str, Any]:
+    """Create an empty album. ``threshold`` (0-100) overrides the default similarity for member matches."""
+    return albums.create_album(svc, name=body.name, threshold=body.threshold)
+
+
+@router.get("/albums", response_model=list[schemas.Album], response_model_exclude_none=True)
+def list_albums(svc: ServicesDep) -> list[dict[str, Any]]:
+    """Every album, oldest first, with photo and member counts."""
+    return albums.list_albums(svc)
+
+
+@router.get("/albums/{album_id}", response_model=schemas.Album, response_model_exclude_none=True)
+def get_album(album_id: str, svc: ServicesDep) -> dict[str, Any]:
+    """One album with photo counts per status (pending, done, failed)."""
+    return albums.get_album(svc, album_id)
+
+
+@router.delete("/albums/{album_id}", status_code=204)
+def delete_album(album_id: str, svc: ServicesDep) -> Response:
+    """Delete the album with its members, photos, faces and events, and the blobs no other album uses."""
+    albums.delete_album(svc, album_id)
+    return Response(status_code=204)

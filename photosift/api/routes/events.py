@@ -1,0 +1,70 @@
+"""``GET /v1/albums/{id}/events``: the album's event log as Server-Sent Events, live."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from photosift.api.deps import ServicesDep
+from photosift.application.albums import get_album
+from photosift.application.context import Services
+from photosift.application.events import read_events
+
+router = APIRouter(tags=["events"])
+
+POLL_SECONDS = 2.0  # re-read the log this often even without a wake-up (events written by other processes)
+KEEPALIVE_SECONDS = 15.0
+
+
+@router.get("/albums/{album_id}/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "an endless SSE stream"}})
+async def album_events(
+    album_id: str, svc: ServicesDep,
+    after: Annotated[int, Query(ge=0, description="replay events with id > after (0: the whole history)")] = 0,
+    last_event_id: Annotated[str | None, Header(description="resume after this event id (set by EventSource)")] = None,
+) -> StreamingResponse:
+    """Server-Sent Events of the album: ``photo.added``, ``photo.analyzed`` (full results), ``photo.failed``,
+    ``photo.matched`` (a photo's member matches changed), ``member.updated``, ``member.deleted``, and
+    ``album.deleted`` (the stream then ends). Each event's ``id`` can resume the stream (``Last-Event-ID``)."""
+    await run_in_threadpool(get_album, svc, album_id)  # 404 before the stream starts
+    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+    return StreamingResponse(_stream(svc, album_id, start), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _stream(svc: Services, album_id: str, after: int) -> AsyncIterator[str]:
+    yield "retry: 2000\n\n"
+    last_sent = time.monotonic()
+    with svc.hub.subscribe(album_id) as wake:
+        while True:
+            wake.clear()
+            events = await run_in_threadpool(read_events, svc.catalog, album_id, after)
+            for event in events:
+                after = event.id
+                yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n"
+            if events:
+                last_sent = time.monotonic()
+                continue
+            if not await run_in_threadpool(_album_exists, svc, album_id):
+                yield f"event: album.deleted\ndata: {json.dumps({'album_id': album_id})}\n\n"
+                return
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=POLL_SECONDS)
+            except TimeoutError:
+                if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
+                    last_sent = time.monotonic()
+                    yield ": keep-alive\n\n"
+
+
+def _album_exists(svc: Services, album_id: str) -> bool:
+    from photosift.catalog.models import Album
+
+    with svc.catalog.read() as session:
+        return session.get(Album, album_id) is not None

@@ -1,0 +1,77 @@
+"""Albums: create, list, get, delete (with their photos, faces, members and no-longer-referenced blobs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from photosift.application.blobs import delete_unreferenced
+from photosift.application.context import Services
+from photosift.catalog.models import Album, Member, Photo, Reference
+from photosift.errors import InvalidInput, NotFound
+
+
+def require_album(session: Session, album_id: str, *, lock: bool = False) -> Album:
+    """The album ``album_id`` (row-locked on PostgreSQL when ``lock``); raises ``NotFound``."""
+    query = select(Album).where(Album.id == album_id)
+    if lock:
+        query = query.with_for_update()
+    album = session.scalars(query).first()
+    if album is None:
+        raise NotFound(f"no album {album_id!r}")
+    return album
+
+
+def create_album(svc: Services, *, name: str, threshold: float | None = None) -> dict[str, Any]:
+    """A new empty album. ``threshold``: similarity 0-100 for member matches (default: the engine's)."""
+    from photosift.application.views import album_view
+
+    name = name.strip()
+    if not name:
+        raise InvalidInput("album name must not be empty")
+    if threshold is not None and not 0 <= threshold <= 100:
+        raise InvalidInput("threshold must be between 0 and 100")
+    with svc.catalog.session() as session:
+        album = Album(name=name, threshold=threshold)
+        session.add(album)
+        session.flush()
+        return album_view(album, photos=0, members=0)
+
+
+def list_albums(svc: Services) -> list[dict[str, Any]]:
+    """Every album, oldest first, with photo and member counts."""
+    from photosift.application.views import album_view
+
+    with svc.catalog.read() as session:
+        photos = dict(session.execute(select(Photo.album_id, func.count()).group_by(Photo.album_id)).tuples().all())
+        members = dict(session.execute(select(Member.album_id, func.count()).group_by(Member.album_id)).tuples().all())
+        albums = session.scalars(select(Album).order_by(Album.id)).all()
+        return [album_view(a, photos=photos.get(a.id, 0), members=members.get(a.id, 0)) for a in albums]
+
+
+def get_album(svc: Services, album_id: str) -> dict[str, Any]:
+    """One album with photo counts per status and its member count."""
+    from photosift.application.views import album_view
+
+    with svc.catalog.read() as session:
+        album = require_album(session, album_id)
+        by_status = dict(session.execute(
+            select(Photo.status, func.count()).where(Photo.album_id == album_id).group_by(Photo.status)
+        ).tuples().all())
+        members = session.scalar(select(func.count()).select_from(Member).where(Member.album_id == album_id))
+        view = album_view(album, photos=sum(by_status.values()), members=members or 0)
+        view["status"] = by_status
+        return view
+
+
+def delete_album(svc: Services, album_id: str) -> None:
+    """Delete the album, its members, photos, faces, jobs and events, then the blobs no other album uses."""
+    with svc.catalog.session() as session:
+        album = require_album(session, album_id, lock=True)
+        keys = set(session.scalars(select(Photo.blob_key).where(Photo.album_id == album_id)))
+        keys |= set(session.scalars(select(Reference.blob_key).where(Reference.album_id == album_id)))
+        session.delete(album)  # the database cascades to every row of the album (ON DELETE CASCADE)
+    svc.hub.publish(album_id)
+    delete_unreferenced(svc, keys)

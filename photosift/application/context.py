@@ -1,0 +1,51 @@
+"""``Services``: the parts one server process wires together from ``Settings``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from photosift.application.events import EventHub
+from photosift.catalog.db import Catalog
+from photosift.config import Settings
+from photosift.imaging import DecodeLimits
+from photosift.jobs.pool import EnginePool
+from photosift.jobs.queue import JobQueue
+from photosift.store.base import BlobStore
+from photosift.store.factory import store_from_settings
+
+
+@dataclass
+class Services:
+    """Store, catalog, job queue, interactive engine pool and event hub of one process."""
+
+    settings: Settings
+    store: BlobStore
+    catalog: Catalog
+    queue: JobQueue
+    engine: EnginePool
+    hub: EventHub = field(default_factory=EventHub)
+    wake_workers: object = None  # callable(n) set by the job runner once started
+
+    @property
+    def limits(self) -> DecodeLimits:
+        return DecodeLimits(max_bytes=self.settings.max_upload_bytes, max_pixels=self.settings.max_pixels)
+
+    def notify_jobs(self, n: int = 1) -> None:
+        """Tell idle workers of this process that ``n`` jobs were queued."""
+        if callable(self.wake_workers):
+            self.wake_workers(n)
+
+
+def build_services(settings: Settings, *, migrate: bool = True) -> Services:
+    """Open the store and catalog ``settings`` name (running migrations unless ``migrate`` is False)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog(settings.resolved_database_url)
+    if migrate:
+        catalog.migrate()
+    return Services(
+        settings=settings,
+        store=store_from_settings(settings),
+        catalog=catalog,
+        queue=JobQueue(catalog, max_attempts=settings.job_max_attempts, lease_seconds=settings.job_lease_seconds),
+        engine=EnginePool(settings.workers, max_pending=settings.engine_max_pending),
+    )

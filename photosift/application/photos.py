@@ -1,0 +1,177 @@
+"""Photos: upload (durable before acknowledged), results, queries with pagination, bytes and thumbnails."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from photosift.application import blobs, views
+from photosift.application.albums import require_album
+from photosift.application.context import Services
+from photosift.application.events import record_event
+from photosift.catalog.models import Face, Job, Photo, PhotoStatus
+from photosift.errors import InvalidInput, NotFound, PhotosiftError
+
+MAX_PAGE = 500
+
+# Hashing, fsync and S3 round trips release the GIL: a few threads overlap them across the files of one upload.
+_upload_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="photosift-upload")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a multipart upload; ``error`` set when it was refused while being read (e.g. too large)."""
+
+    filename: str | None
+    data: bytes
+    error: PhotosiftError | None = None
+
+
+def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict[str, Any]]:
+    """Store each upload and record it as a ``pending`` photo with an ``analyze`` job, in one transaction.
+
+    Returns one entry per upload, in order: ``{"filename", "id", "status", "duplicate"}`` or
+    ``{"filename", "error": {"type", "message"}}`` for a file that was refused (the others are still accepted).
+    The same bytes uploaded again to the same album give the existing photo (``duplicate: true``).
+    When this returns, every accepted photo is in the store and committed to the catalog.
+    """
+    if len(uploads) > svc.settings.max_files_per_request:
+        raise InvalidInput(f"{len(uploads)} files in one request; the limit is {svc.settings.max_files_per_request}")
+    with svc.catalog.read() as session:
+        require_album(session, album_id)
+
+    def store(upload: Upload) -> blobs.StoredBlob | PhotosiftError:
+        if upload.error is not None:
+            return upload.error
+        try:
+            return blobs.store_upload(svc, upload.data)
+        except PhotosiftError as exc:  # per-file refusal; other errors fail the request
+            return exc
+
+    stored = list(_upload_threads.map(store, uploads))
+    results: list[dict[str, Any]] = []
+    queued = 0
+    with svc.catalog.session() as session:
+        require_album(session, album_id)
+        for upload, blob in zip(uploads, stored, strict=True):
+            if isinstance(blob, PhotosiftError):
+                results.append({"filename": upload.filename,
+                                "error": {"type": type(blob).__name__, "message": str(blob)}})
+                continue
+            existing = session.scalars(
+                select(Photo).where(Photo.album_id == album_id, Photo.sha256 == blob.sha256)).first()
+            if existing is not None:
+                results.append({"filename": upload.filename, "id": existing.id, "status": existing.status,
+                                "duplicate": True})
+                continue
+            photo = Photo(album_id=album_id, blob_key=blob.key, sha256=blob.sha256, filename=upload.filename,
+                          content_type=blob.content_type, size_bytes=blob.size, status=PhotoStatus.PENDING)
+            session.add(photo)
+            session.flush()
+            session.add(Job(kind="analyze", album_id=album_id, photo_id=photo.id))
+            record_event(session, album_id, "photo.added", {"photo_id": photo.id, "filename": upload.filename})
+            queued += 1
+            results.append({"filename": upload.filename, "id": photo.id, "status": photo.status, "duplicate": False})
+    if queued:
+        svc.notify_jobs(queued)
+        svc.hub.publish(album_id)
+    return results
+
+
+def _require_photo(session: Session, photo_id: str) -> Photo:
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound(f"no photo {photo_id!r}")
+    return photo
+
+
+def get_photo(svc: Services, photo_id: str) -> dict[str, Any]:
+    """A photo with its analysis results (dimensions, blur, faces and their member matches)."""
+    with svc.catalog.read() as session:
+        photo = _require_photo(session, photo_id)
+        faces = views.faces_by_photo(session, [photo.id])[photo.id]
+        return views.photo_view(photo, faces, views.member_names(session, photo.album_id))
+
+
+def photo_blob(svc: Services, photo_id: str) -> tuple[str, str]:
+    """``(blob key, content type)`` of a photo."""
+    with svc.catalog.read() as session:
+        photo = _require_photo(session, photo_id)
+        return photo.blob_key, photo.content_type
+
+
+def photo_content(svc: Services, photo_id: str) -> tuple[bytes, str]:
+    """The original bytes of a photo and their content type."""
+    key, content_type = photo_blob(svc, photo_id)
+    return svc.store.get(key), content_type
+
+
+def photo_thumbnail(svc: Services, photo_id: str, size: int) -> bytes:
+    """A JPEG thumbnail, ``size`` (one of ``blobs.THUMBNAIL_SIZES``) px on the longer side."""
+    if size not in blobs.THUMBNAIL_SIZES:
+        raise InvalidInput(f"thumbnail size must be one of {', '.join(map(str, blobs.THUMBNAIL_SIZES))}")
+    key, _ = photo_blob(svc, photo_id)
+    return blobs.make_thumbnail(svc, key, size)
+
+
+def list_photos(
+    svc: Services, album_id: str, *, member_id: str | None = None, blurry: bool | None = None,
+    has_faces: bool | None = None, status: str | None = None, limit: int = 50, cursor: str | None = None,
+) -> dict[str, Any]:
+    """A page of an album's photos, oldest first, with faces; filters combine with AND.
+
+    ``member_id``: photos where that member was matched; ``blurry``: the blur verdict; ``has_faces``: False for
+    analysed photos without faces; ``status``: pending|done|failed. ``cursor``: the ``next_cursor`` of the
+    previous page. Returns ``{"items", "next_cursor"}`` (``next_cursor`` None on the last page).
+    """
+    limit = _page_size(limit)
+    with svc.catalog.read() as session:
+        require_album(session, album_id)
+        query = select(Photo).where(Photo.album_id == album_id)
+        if member_id is not None:
+            query = query.where(exists().where(Face.photo_id == Photo.id, Face.member_id == member_id))
+        if blurry is not None:
+            query = query.where(Photo.blurry.is_(blurry))
+        if has_faces is not None:
+            query = query.where(Photo.face_count > 0 if has_faces else Photo.face_count == 0)
+        if status is not None:
+            query = query.where(Photo.status == status)
+        if cursor:
+            query = query.where(Photo.id > cursor)
+        photos = list(session.scalars(query.order_by(Photo.id).limit(limit + 1)))
+        more = len(photos) > limit
+        photos = photos[:limit]
+        faces = views.faces_by_photo(session, [p.id for p in photos])
+        names = views.member_names(session, album_id)
+        items = [views.photo_view(p, faces[p.id], names) for p in photos]
+    return {"items": items, "next_cursor": items[-1]["id"] if more else None}
+
+
+def list_faces(svc: Services, album_id: str, *, unknown: bool | None = None, member_id: str | None = None,
+               limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+    """A page of an album's faces (``unknown``: faces no member matched), each with its ``photo_id``."""
+    limit = _page_size(limit)
+    with svc.catalog.read() as session:
+        require_album(session, album_id)
+        query = select(Face).where(Face.album_id == album_id)
+        if unknown is not None:
+            query = query.where(Face.member_id.is_(None) if unknown else Face.member_id.is_not(None))
+        if member_id is not None:
+            query = query.where(Face.member_id == member_id)
+        if cursor:
+            query = query.where(Face.id > cursor)
+        faces = list(session.scalars(query.order_by(Face.id).limit(limit + 1)))
+        more = len(faces) > limit
+        names = views.member_names(session, album_id)
+        items = [{**views.face_view(f, names), "photo_id": f.photo_id} for f in faces[:limit]]
+    return {"items": items, "next_cursor": items[-1]["id"] if more else None}
+
+
+def _page_size(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
+    return limit

@@ -1,0 +1,135 @@
+"""The background jobs of the service: ``analyze`` (one photo) and ``match`` (re-match an album's faces).
+
+Both write their results, their events and the job's completion in ONE transaction, so a job interrupted at any
+point (even SIGKILL) leaves either nothing or everything, and running it again replaces rather than duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from photosift.application import views
+from photosift.application.context import Services
+from photosift.application.events import record_event
+from photosift.application.matching import load_templates, match_faces
+from photosift.catalog.models import Album, Face, Job, Photo, PhotoStatus, bytes_to_vector, utcnow, vector_to_bytes
+from photosift.jobs.queue import mark_done
+
+
+def enqueue_match(session: Session, album_id: str) -> bool:
+    """Queue a re-match of the album unless one is already queued; returns whether a job was added."""
+    queued = session.scalar(select(Job.id).where(Job.album_id == album_id, Job.kind == "match",
+                                                 Job.status == "queued").limit(1))
+    if queued is not None:
+        return False
+    session.add(Job(kind="match", album_id=album_id))
+    return True
+
+
+class AnalyzeJob:
+    """Analyse one photo: blur, faces and embeddings, then match the faces to the album's members."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def run(self, job: Job) -> None:
+        from photosift.analysis import analyze
+
+        with self.svc.catalog.read() as session:
+            photo = session.get(Photo, job.photo_id)
+            blob_key = photo.blob_key if photo else None
+        if blob_key is None:  # deleted meanwhile
+            with self.svc.catalog.session() as session:
+                mark_done(session, job.id)
+            return
+        result = analyze(self.svc.store.get(blob_key), limits=self.svc.limits,
+                         blur_threshold=self.svc.settings.blur_threshold)
+        with self.svc.catalog.session() as session:
+            album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()
+            photo = session.get(Photo, job.photo_id)
+            if album is None or photo is None:
+                mark_done(session, job.id)
+                return
+            session.execute(delete(Face).where(Face.photo_id == photo.id))
+            embeddings = [f.embedding for f in result.faces]
+            matches = match_faces(embeddings, [f.face.too_small for f in result.faces], load_templates(session, album))
+            faces = []
+            for position, (found, match) in enumerate(zip(result.faces, matches, strict=True)):
+                face = found.face
+                left, top, width, height = (int(v) for v in face.box)
+                faces.append(Face(
+                    photo_id=photo.id, album_id=album.id, position=position, left=left, top=top, width=width,
+                    height=height, confidence=float(face.confidence),
+                    landmarks=[[float(x), float(y)] for x, y in face.landmarks],
+                    pose={"yaw": float(face.pose.yaw), "pitch": float(face.pose.pitch), "roll": float(face.pose.roll)},
+                    sharpness=float(face.quality.sharpness), brightness=float(face.quality.brightness),
+                    too_small=bool(face.too_small), embedding=vector_to_bytes(found.embedding),
+                    member_id=match[0] if match else None, similarity=match[1] if match else None,
+                ))
+            session.add_all(faces)
+            photo.width, photo.height = int(result.width), int(result.height)
+            photo.sharpness, photo.blurry = float(result.blur.sharpness), bool(result.blur.blurry)
+            photo.blur_region = result.blur.region
+            photo.face_count = len(faces)
+            photo.status, photo.error, photo.analysed_at = PhotoStatus.DONE, None, utcnow()
+            session.flush()
+            view = views.photo_view(photo, faces, views.member_names(session, album.id))
+            record_event(session, album.id, "photo.analyzed", {"photo": view})
+            mark_done(session, job.id)
+        self.svc.hub.publish(job.album_id)
+
+    def failed(self, job: Job, error: str) -> None:
+        with self.svc.catalog.session() as session:
+            photo = session.get(Photo, job.photo_id)
+            if photo is None:
+                return
+            photo.status, photo.error = PhotoStatus.FAILED, error
+            record_event(session, job.album_id, "photo.failed", {"photo_id": photo.id, "error": error})
+        self.svc.hub.publish(job.album_id)
+
+
+class MatchJob:
+    """Re-match every analysed face of an album to its members' current templates; one event per changed photo."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def run(self, job: Job) -> None:
+        with self.svc.catalog.session() as session:
+            album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()
+            if album is None:
+                mark_done(session, job.id)
+                return
+            templates = load_templates(session, album)
+            by_photo: dict[str, list[Face]] = defaultdict(list)
+            for face in session.scalars(select(Face).where(Face.album_id == album.id).order_by(Face.position)):
+                by_photo[face.photo_id].append(face)
+            names = views.member_names(session, album.id)
+            changed: list[dict[str, Any]] = []
+            for photo_id, faces in by_photo.items():
+                matches = match_faces([bytes_to_vector(f.embedding) for f in faces], [f.too_small for f in faces],
+                                      templates)
+                dirty = False
+                for face, match in zip(faces, matches, strict=True):
+                    member_id, sim = match if match else (None, None)
+                    if face.member_id != member_id or (member_id and abs((face.similarity or 0) - sim) > 0.01):
+                        face.member_id, face.similarity = member_id, sim
+                        dirty = True
+                if dirty:
+                    changed.append({"photo_id": photo_id, "matches": views.matches_view(faces, names)})
+            for data in changed:
+                record_event(session, album.id, "photo.matched", data)
+            mark_done(session, job.id)
+        self.svc.hub.publish(job.album_id)
+
+    def failed(self, job: Job, error: str) -> None:
+        pass  # the next member change queues a new match; the job row keeps the error
+
+
+def job_handlers(svc: Services) -> dict[str, Any]:
+    """The handlers the job runner dispatches to, by ``Job.kind``."""
+    return {"analyze": AnalyzeJob(svc), "match": MatchJob(svc)}

@@ -1,0 +1,390 @@
+"""Rekognition collections, indexed faces and user vectors: the use cases behind the AWS-compatible endpoint.
+
+Every function takes the catalog (``photosift.catalog.db.Catalog``) and runs in one transaction. Similarities and
+thresholds here are photosift's calibrated 0-100 scale (``photosift.faces.similarity``); the API adapter converts
+them to what it reports. A user's vector is ``photosift.faces.make_template`` of its faces' embeddings.
+Missing collections, faces or users raise ``NotFound``; duplicates raise ``AlreadyExists``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from photosift.catalog.db import Catalog
+from photosift.catalog.rekognition import RekognitionCollection, RekognitionFace, RekognitionUser
+from photosift.errors import AlreadyExists, InvalidInput, NotFound
+
+Box = tuple[float, float, float, float]  # left, top, width, height as ratios of the image's width/height
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection and how many faces and users it holds."""
+
+    collection_id: str
+    arn: str
+    face_model_version: str
+    created_at: datetime
+    face_count: int
+    user_count: int
+
+
+@dataclass(frozen=True)
+class NewFace:
+    """A face to index: ratio box, detector confidence 0-100, embedding vector."""
+
+    box: Box
+    confidence: float
+    embedding: np.ndarray
+
+
+@dataclass(frozen=True)
+class IndexedFace:
+    """A face stored in a collection."""
+
+    face_id: str
+    image_id: str
+    external_image_id: str | None
+    box: Box
+    confidence: float
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class User:
+    """A user vector; ``status`` is ``ACTIVE`` once it has faces, ``CREATED`` before."""
+
+    user_id: str
+    face_count: int
+
+    @property
+    def status(self) -> str:
+        return "ACTIVE" if self.face_count else "CREATED"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A face an operation could not handle, with AWS's reason code (and the face's user / similarity if known)."""
+
+    face_id: str
+    reason: str
+    user_id: str | None = None
+    similarity: float | None = None
+
+
+# --- collections ------------------------------------------------------------------------------------------------
+
+
+def create_collection(catalog: Catalog, collection_id: str, *, arn: str, face_model_version: str) -> Collection:
+    """Create an empty collection; ``AlreadyExists`` if the id is taken."""
+    with catalog.session() as session:
+        if session.get(RekognitionCollection, collection_id) is not None:
+            raise AlreadyExists(f"The collection id: {collection_id} already exists")
+        row = RekognitionCollection(collection_id=collection_id, arn=arn, face_model_version=face_model_version,
+                                    created_at=datetime.now(UTC))
+        session.add(row)
+        return Collection(collection_id, arn, face_model_version, row.created_at, 0, 0)
+
+
+def describe_collection(catalog: Catalog, collection_id: str) -> Collection:
+    """The collection with its face and user counts."""
+    with catalog.read() as session:
+        row = _collection(session, collection_id)
+        faces = session.scalar(select(func.count()).where(RekognitionFace.collection_id == collection_id)) or 0
+        users = session.scalar(select(func.count()).where(RekognitionUser.collection_id == collection_id)) or 0
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        return Collection(row.collection_id, row.arn, row.face_model_version, created, faces, users)
+
+
+def list_collections(catalog: Catalog, *, after: str | None, limit: int) -> tuple[list[tuple[str, str]], str | None]:
+    """``(collection_id, face_model_version)`` pairs in id order after ``after``, and the next page's key."""
+    with catalog.read() as session:
+        query = select(RekognitionCollection.collection_id, RekognitionCollection.face_model_version)
+        if after:
+            query = query.where(RekognitionCollection.collection_id > after)
+        rows = session.execute(query.order_by(RekognitionCollection.collection_id).limit(limit + 1)).all()
+    page = [(r[0], r[1]) for r in rows[:limit]]
+    return page, (page[-1][0] if len(rows) > limit and page else None)
+
+
+def delete_collection(catalog: Catalog, collection_id: str) -> None:
+    """Delete a collection with all its faces and users."""
+    with catalog.session() as session:
+        row = _collection(session, collection_id)
+        for model in (RekognitionFace, RekognitionUser):
+            for item in session.scalars(select(model).where(model.collection_id == collection_id)):
+                session.delete(item)
+        session.flush()
+        session.delete(row)
+
+
+# --- faces --------------------------------------------------------------------------------------------------------
+
+
+def add_faces(catalog: Catalog, collection_id: str, faces: Sequence[NewFace], *, image_id: str,
+              external_image_id: str | None) -> list[IndexedFace]:
+    """Store ``faces`` of one image (new random FaceIds), in the given order."""
+    import uuid
+
+    now = datetime.now(UTC)
+    out = []
+    with catalog.session() as session:
+        _collection(session, collection_id)
+        for face in faces:
+            row = RekognitionFace(
+                face_id=str(uuid.uuid4()), collection_id=collection_id, image_id=image_id,
+                external_image_id=external_image_id, user_id=None, box_left=face.box[0], box_top=face.box[1],
+                box_width=face.box[2], box_height=face.box[3], confidence=float(face.confidence),
+                embedding=np.asarray(face.embedding, dtype="<f4").tobytes(), created_at=now,
+            )
+            session.add(row)
+            out.append(_indexed(row))
+    return out
+
+
+def list_faces(catalog: Catalog, collection_id: str, *, after: str | None, limit: int, user_id: str | None = None,
+               face_ids: Sequence[str] | None = None) -> tuple[list[IndexedFace], str | None]:
+    """Faces in FaceId order after ``after`` (optionally only a user's, or only ``face_ids``), and the next key."""
+    with catalog.read() as session:
+        _collection(session, collection_id)
+        query = select(RekognitionFace).where(RekognitionFace.collection_id == collection_id)
+        if user_id is not None:
+            query = query.where(RekognitionFace.user_id == user_id)
+        if face_ids:
+            query = query.where(RekognitionFace.face_id.in_(list(face_ids)))
+        if after:
+            query = query.where(RekognitionFace.face_id > after)
+        rows = [_indexed(r) for r in session.scalars(query.order_by(RekognitionFace.face_id).limit(limit + 1))]
+    page = rows[:limit]
+    return page, (page[-1].face_id if len(rows) > limit and page else None)
+
+
+def delete_faces(catalog: Catalog, collection_id: str, face_ids: Sequence[str]) -> tuple[list[str], list[Failure]]:
+    """Delete faces; a face still associated with a user, or not in the collection, is reported as a failure."""
+    deleted: list[str] = []
+    failures: list[Failure] = []
+    with catalog.session() as session:
+        _collection(session, collection_id)
+        for face_id in dict.fromkeys(face_ids):
+            row = session.get(RekognitionFace, face_id)
+            if row is None or row.collection_id != collection_id:
+                failures.append(Failure(face_id, "FACE_NOT_FOUND"))
+            elif row.user_id is not None:
+                failures.append(Failure(face_id, "ASSOCIATED_TO_AN_EXISTING_USER", user_id=row.user_id))
+            else:
+                session.delete(row)
+                deleted.append(face_id)
+    return deleted, failures
+
+
+def face_embedding(catalog: Catalog, collection_id: str, face_id: str) -> np.ndarray:
+    """The stored embedding of a face; ``NotFound`` if it is not in the collection."""
+    with catalog.read() as session:
+        _collection(session, collection_id)
+        row = session.get(RekognitionFace, face_id)
+        if row is None or row.collection_id != collection_id:
+            raise NotFound(f"Face {face_id} was not found in collection {collection_id}")
+        return _vector(row.embedding)
+
+
+def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, threshold: float, limit: int,
+                 exclude_face_id: str | None = None) -> list[tuple[IndexedFace, float]]:
+    """Faces of the collection with similarity >= ``threshold`` to ``probe``, most similar first, at most ``limit``."""
+    with catalog.read() as session:
+        _collection(session, collection_id)
+        rows = [(_indexed(r), _vector(r.embedding))
+                for r in session.scalars(select(RekognitionFace).where(RekognitionFace.collection_id == collection_id))
+                if r.face_id != exclude_face_id]
+    if not rows:
+        return []
+    scores = _scores(probe, [vector for _, vector in rows])
+    ranked = sorted(((s, r[0]) for s, r in zip(scores, rows, strict=True) if s >= threshold), key=lambda p: -p[0])
+    return [(face, float(s)) for s, face in ranked[:limit]]
+
+
+# --- users --------------------------------------------------------------------------------------------------------
+
+
+def create_user(catalog: Catalog, collection_id: str, user_id: str, *, client_token: str | None = None) -> None:
+    """Create an empty user; repeating the call with the same ``client_token`` is a no-op, else ``AlreadyExists``."""
+    with catalog.session() as session:
+        _collection(session, collection_id)
+        existing = session.get(RekognitionUser, (collection_id, user_id))
+        if existing is not None:
+            if client_token and existing.client_token == client_token:
+                return
+            raise AlreadyExists(f"User {user_id} already exists in collection {collection_id}")
+        session.add(RekognitionUser(collection_id=collection_id, user_id=user_id, client_token=client_token,
+                                    created_at=datetime.now(UTC)))
+
+
+def delete_user(catalog: Catalog, collection_id: str, user_id: str) -> None:
+    """Delete a user after disassociating its faces (the faces stay in the collection)."""
+    with catalog.session() as session:
+        user = _user(session, collection_id, user_id)
+        for face in _user_faces(session, collection_id, user_id):
+            face.user_id = None
+        session.delete(user)
+
+
+def list_users(catalog: Catalog, collection_id: str, *, after: str | None,
+               limit: int) -> tuple[list[User], str | None]:
+    """Users in UserId order after ``after``, and the next page's key."""
+    with catalog.read() as session:
+        _collection(session, collection_id)
+        query = select(RekognitionUser.user_id).where(RekognitionUser.collection_id == collection_id)
+        if after:
+            query = query.where(RekognitionUser.user_id > after)
+        ids = list(session.scalars(query.order_by(RekognitionUser.user_id).limit(limit + 1)))
+        counts = _face_counts(session, collection_id, ids[:limit])
+    page = [User(uid, counts.get(uid, 0)) for uid in ids[:limit]]
+    return page, (page[-1].user_id if len(ids) > limit and page else None)
+
+
+def associate_faces(catalog: Catalog, collection_id: str, user_id: str, face_ids: Sequence[str], *,
+                    threshold: float) -> tuple[list[str], list[Failure], User]:
+    """Attach faces to a user. Once the user has faces, a new face must reach ``threshold`` against its vector."""
+    associated: list[str] = []
+    failures: list[Failure] = []
+    with catalog.session() as session:
+        _user(session, collection_id, user_id)
+        current = _user_faces(session, collection_id, user_id)
+        template = _template([_vector(f.embedding) for f in current]) if current else None
+        for face_id in dict.fromkeys(face_ids):
+            row = session.get(RekognitionFace, face_id)
+            if row is None or row.collection_id != collection_id:
+                failures.append(Failure(face_id, "FACE_NOT_FOUND"))
+            elif row.user_id == user_id:
+                associated.append(face_id)
+            elif row.user_id is not None:
+                failures.append(Failure(face_id, "ASSOCIATED_TO_A_DIFFERENT_USER", user_id=row.user_id))
+            else:
+                score = None if template is None else float(_scores(template, [_vector(row.embedding)])[0])
+                if score is not None and score < threshold:
+                    failures.append(Failure(face_id, "LOW_MATCH_CONFIDENCE", user_id=user_id, similarity=score))
+                else:
+                    row.user_id = user_id
+                    associated.append(face_id)
+        session.flush()
+        count = _face_counts(session, collection_id, [user_id]).get(user_id, 0)
+    return associated, failures, User(user_id, count)
+
+
+def disassociate_faces(catalog: Catalog, collection_id: str, user_id: str,
+                       face_ids: Sequence[str]) -> tuple[list[str], list[Failure], User]:
+    """Detach faces from a user; faces of other users (or of none) are failures."""
+    done: list[str] = []
+    failures: list[Failure] = []
+    with catalog.session() as session:
+        _user(session, collection_id, user_id)
+        for face_id in dict.fromkeys(face_ids):
+            row = session.get(RekognitionFace, face_id)
+            if row is None or row.collection_id != collection_id:
+                failures.append(Failure(face_id, "FACE_NOT_FOUND"))
+            elif row.user_id != user_id:
+                failures.append(Failure(face_id, "ASSOCIATED_TO_A_DIFFERENT_USER", user_id=row.user_id))
+            else:
+                row.user_id = None
+                done.append(face_id)
+        session.flush()
+        count = _face_counts(session, collection_id, [user_id]).get(user_id, 0)
+    return done, failures, User(user_id, count)
+
+
+def user_vector(catalog: Catalog, collection_id: str, user_id: str) -> np.ndarray:
+    """The user's vector; ``InvalidInput`` when the user has no faces yet."""
+    with catalog.read() as session:
+        _user(session, collection_id, user_id)
+        faces = _user_faces(session, collection_id, user_id)
+        if not faces:
+            raise InvalidInput(f"User {user_id} has no faces associated")
+        return _template([_vector(f.embedding) for f in faces])
+
+
+def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, threshold: float, limit: int,
+                 exclude_user_id: str | None = None) -> list[tuple[User, float]]:
+    """Users whose vector reaches ``threshold`` against ``probe``, most similar first, at most ``limit``."""
+    with catalog.read() as session:
+        _collection(session, collection_id)
+        rows = session.execute(
+            select(RekognitionFace.user_id, RekognitionFace.embedding).where(
+                RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None)
+            )
+        ).all()
+    grouped: dict[str, list[np.ndarray]] = defaultdict(list)
+    for uid, blob in rows:
+        if uid != exclude_user_id:
+            grouped[uid].append(_vector(blob))
+    if not grouped:
+        return []
+    users = sorted(grouped)
+    scores = _scores(probe, [_template(grouped[u]) for u in users])
+    ranked = sorted(((s, u) for s, u in zip(scores, users, strict=True) if s >= threshold), key=lambda p: -p[0])
+    return [(User(u, len(grouped[u])), float(s)) for s, u in ranked[:limit]]
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _collection(session: Session, collection_id: str) -> RekognitionCollection:
+    row = session.get(RekognitionCollection, collection_id)
+    if row is None:
+        raise NotFound(f"The collection id: {collection_id} does not exist")
+    return row
+
+
+def _user(session: Session, collection_id: str, user_id: str) -> RekognitionUser:
+    _collection(session, collection_id)
+    row = session.get(RekognitionUser, (collection_id, user_id))
+    if row is None:
+        raise NotFound(f"User {user_id} does not exist in collection {collection_id}")
+    return row
+
+
+def _user_faces(session: Session, collection_id: str, user_id: str) -> list[RekognitionFace]:
+    query = select(RekognitionFace).where(RekognitionFace.collection_id == collection_id,
+                                          RekognitionFace.user_id == user_id)
+    return list(session.scalars(query))
+
+
+def _face_counts(session: Session, collection_id: str, user_ids: Sequence[str]) -> dict[str, int]:
+    if not user_ids:
+        return {}
+    query = (select(RekognitionFace.user_id, func.count())
+             .where(RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.in_(list(user_ids)))
+             .group_by(RekognitionFace.user_id))
+    return {uid: int(n) for uid, n in session.execute(query).all()}
+
+
+def _indexed(row: RekognitionFace) -> IndexedFace:
+    box = (row.box_left, row.box_top, row.box_width, row.box_height)
+    return IndexedFace(row.face_id, row.image_id, row.external_image_id, box, row.confidence, row.user_id)
+
+
+def _vector(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
+def _scores(probe: np.ndarray, vectors: Sequence[np.ndarray]) -> np.ndarray:
+    """Similarity 0-100 of ``probe`` to each vector; vectors of another dimension (another engine) score 0."""
+    from photosift import faces
+
+    probe = np.asarray(probe, dtype=np.float32).reshape(-1)
+    out = np.zeros(len(vectors), dtype=np.float64)
+    same = [i for i, v in enumerate(vectors) if v.shape == probe.shape]
+    if same:
+        out[same] = np.asarray(faces.similarity(probe[None, :], np.stack([vectors[i] for i in same])))[0]
+    return out
+
+
+def _template(vectors: Sequence[np.ndarray]) -> np.ndarray:
+    from photosift import faces
+
+    return np.asarray(faces.make_template(list(vectors)), dtype=np.float32)

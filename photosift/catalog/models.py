@@ -1,0 +1,226 @@
+"""Tables of the native service: albums, members and their reference photos, photos, faces, jobs and events.
+
+Ids are 20-character lowercase hex strings that sort by creation time (``new_id``), so ``ORDER BY id`` is
+creation order and a page cursor is simply the last id seen. Times are UTC. Face boxes are
+``(left, top, width, height)`` in pixels of the upright original photo. Embeddings are float32 vectors stored as
+raw bytes (``numpy.ndarray.tobytes``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from photosift.catalog.base import Base
+
+ID_LENGTH = 20
+
+
+def new_id() -> str:
+    """A time-sortable id: 12 hex digits of milliseconds since the epoch, then 8 random hex digits."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(4).hex()}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def vector_to_bytes(vector: Any) -> bytes:
+    """A 1-d float32 vector as bytes."""
+    return np.asarray(vector, dtype=np.float32).reshape(-1).tobytes()
+
+
+def bytes_to_vector(data: bytes) -> np.ndarray:
+    """The inverse of ``vector_to_bytes``."""
+    return np.frombuffer(data, dtype=np.float32)
+
+
+class PhotoStatus:
+    """Values of ``Photo.status``."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobStatus:
+    """Values of ``Job.status``."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Album(Base):
+    __tablename__ = "albums"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)  # None = faces.DEFAULT_THRESHOLD
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    members: Mapped[list[Member]] = relationship(back_populates="album", cascade="all, delete-orphan",
+                                                 passive_deletes=True)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("album_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    template: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    album: Mapped[Album] = relationship(back_populates="members")
+    references: Mapped[list[Reference]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", passive_deletes=True, order_by="Reference.id"
+    )
+
+
+class Reference(Base):
+    """One reference photo of a member: its blob and the embedding of its largest face."""
+
+    __tablename__ = "member_references"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
+    blob_key: Mapped[str] = mapped_column(String(200), index=True)
+    filename: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    box: Mapped[list[int]] = mapped_column(JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    member: Mapped[Member] = relationship(back_populates="references")
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    __table_args__ = (
+        UniqueConstraint("album_id", "sha256"),
+        Index("ix_photos_album_status", "album_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
+    blob_key: Mapped[str] = mapped_column(String(200), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=PhotoStatus.PENDING)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sharpness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    blurry: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    blur_region: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    face_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    analysed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    faces: Mapped[list[Face]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan", passive_deletes=True, order_by="Face.position"
+    )
+
+
+class Face(Base):
+    """A face found in a photo, with the member it matched (``member_id``/``similarity``) or none (unknown)."""
+
+    __tablename__ = "faces"
+    __table_args__ = (
+        UniqueConstraint("photo_id", "position"),
+        Index("ix_faces_album_member", "album_id", "member_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # order within the photo, as the engine returned the faces
+    left: Mapped[int] = mapped_column(Integer)
+    top: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    landmarks: Mapped[list[list[float]]] = mapped_column(JSON)
+    pose: Mapped[dict[str, float]] = mapped_column(JSON)
+    sharpness: Mapped[float] = mapped_column(Float)
+    brightness: Mapped[float] = mapped_column(Float)
+    too_small: Mapped[bool] = mapped_column(Boolean, default=False)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), nullable=True,
+                                                  index=True)
+    similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    photo: Mapped[Photo] = relationship(back_populates="faces")
+
+    @property
+    def box(self) -> list[int]:
+        return [self.left, self.top, self.width, self.height]
+
+
+class Job(Base):
+    """A unit of background work. ``kind``: ``analyze`` (one photo) or ``match`` (re-match one album's faces).
+
+    A worker claims a queued job (status ``running``, ``attempts`` + 1, ``lease_until``); a job whose worker died is
+    queued again at the next start or once its lease expires. After ``max_attempts`` failures it is ``failed``.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
+    photo_id: Mapped[str | None] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), nullable=True,
+                                                 index=True)
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Event(Base):
+    """An album's event log, streamed as Server-Sent Events; ``id`` is the SSE event id (monotonic)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_album_id", "album_id", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+__all__ = [
+    "Album", "Event", "Face", "Job", "JobStatus", "Member", "Photo", "PhotoStatus", "Reference", "bytes_to_vector",
+    "new_id", "utcnow", "vector_to_bytes",
+]

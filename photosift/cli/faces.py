@@ -1,0 +1,267 @@
+"""``photosift detect``, ``photosift compare`` and ``photosift find``: the face commands.
+
+Images are decoded at most at ``analysis.FACE_MAX_PIXELS``; boxes are reported in pixels of the upright original.
+Batches (``compare --pairs``, ``find``) run in a pool of worker processes (one per core, models loaded once per
+worker, every image decoded and embedded once). Per-item failures are JSON lines with ``error`` / ``error_type``
+(exit code 1 at the end); a failure of the whole command is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from photosift import faces, imaging
+from photosift.analysis import FACE_MAX_PIXELS
+from photosift.cli.output import emit_json, expand_paths, fail, print_table, progress
+from photosift.errors import InvalidInput, PhotosiftError
+
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+_POOL_MIN_ITEMS = 3  # below this, loading the models in worker processes costs more than it saves
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    detect = commands.add_parser("detect", help="faces in images: box, confidence, landmarks, pose, quality")
+    detect.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    detect.add_argument("--json", action="store_true", help="one JSON object per image")
+    detect.set_defaults(run=run_detect)
+
+    compare = commands.add_parser("compare", help="compare the face of SOURCE with the faces of TARGET")
+    compare.add_argument("source", nargs="?", metavar="SOURCE")
+    compare.add_argument("target", nargs="?", metavar="TARGET")
+    compare.add_argument("--pairs", metavar="FILE.csv", help="CSV with columns img1,img2: one result per row")
+    compare.add_argument("--root", metavar="DIR", help="folder the CSV paths are relative to (default: the CSV's)")
+    compare.add_argument("--threshold", type=float, default=faces.DEFAULT_THRESHOLD, metavar="T",
+                         help=f"similarity 0-100 for a match (default {faces.DEFAULT_THRESHOLD:g})")
+    compare.add_argument("--json", action="store_true", help="JSON output")
+    compare.set_defaults(run=run_compare)
+
+    find = commands.add_parser("find", help="photos under DIR that show the person of the reference photo(s)")
+    find.add_argument("references", nargs="+", metavar="REFERENCE", help="photos of the person (largest face)")
+    find.add_argument("--in", dest="folder", required=True, metavar="DIR", help="folder to search (recursively)")
+    find.add_argument("--threshold", type=float, default=faces.DEFAULT_THRESHOLD, metavar="T",
+                      help=f"similarity 0-100 for a match (default {faces.DEFAULT_THRESHOLD:g})")
+    find.add_argument("--json", action="store_true", help="one JSON object per matching photo")
+    find.set_defaults(run=run_find)
+
+
+# ---------------------------------------------------------------- work done per image (also in worker processes)
+
+
+def _decode(path: str) -> imaging.DecodedImage:
+    return imaging.decode(path, max_pixels=FACE_MAX_PIXELS)
+
+
+def _error(exc: Exception) -> dict[str, str]:
+    return {"error": str(exc), "error_type": type(exc).__name__}
+
+
+def detect_one(path: str) -> dict[str, Any]:
+    """``{"path", "width", "height", "faces"}`` or ``{"path", "error", "error_type"}``."""
+    try:
+        image = _decode(path)
+        found = faces.detect_faces(image)
+    except PhotosiftError as exc:
+        return {"path": path, **_error(exc)}
+    width, height = image.original_size
+    return {"path": path, "width": width, "height": height, "faces": [f.to_dict() for f in found]}
+
+
+def reference_one(path: str) -> tuple[np.ndarray | None, dict[str, str] | None]:
+    """(embedding of the largest face, None) or (None, error)."""
+    try:
+        return faces.reference_face(_decode(path)).embedding, None
+    except PhotosiftError as exc:
+        return None, _error(exc)
+
+
+def all_faces_one(path: str) -> tuple[list[tuple[list[int], np.ndarray]], dict[str, str] | None]:
+    """([(box, embedding), ...], None) for every face of one image, or ([], error)."""
+    try:
+        found = faces.find_faces(_decode(path))
+    except PhotosiftError as exc:
+        return [], _error(exc)
+    return [(list(f.face.box), f.embedding) for f in found], None
+
+
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one process per core
+
+
+def map_images(func: Callable[[str], Any], paths: list[str], description: str) -> Iterator[Any]:
+    """``func`` over ``paths`` in order, in a process pool when worth it, with a progress bar."""
+    with progress(len(paths), description) as advance:
+        if len(paths) < _POOL_MIN_ITEMS or WORKERS == 1:
+            for path in paths:
+                yield func(path)
+                advance()
+            return
+        with ProcessPoolExecutor(WORKERS, initializer=_init_worker) as pool:
+            for result in pool.map(func, paths, chunksize=1):
+                yield result
+                advance()
+
+
+# ---------------------------------------------------------------- detect
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    paths = expand_paths(args.paths)
+    if not paths:
+        return fail("no images given")
+    failures = 0
+    rows: list[list[Any]] = []
+    for record in map_images(detect_one, paths, "detecting"):
+        failures += "error" in record
+        if args.json:
+            emit_json(record)
+        elif "error" in record:
+            rows.append([record["path"], "-", record["error"], "", "", "", ""])
+        elif not record["faces"]:
+            rows.append([record["path"], 0, "no face", "", "", "", ""])
+        for i, face in enumerate(record.get("faces", [])):
+            pose, quality = face["pose"], face["quality"]
+            rows.append([
+                record["path"], i + 1, face["box"], face["confidence"],
+                f"{pose['yaw']:+.0f}/{pose['pitch']:+.0f}/{pose['roll']:+.0f}",
+                quality["sharpness"], quality["brightness"],
+            ])
+    if not args.json:
+        print_table(["path", "face", "box [l, t, w, h]", "confidence", "yaw/pitch/roll", "sharpness", "brightness"],
+                    rows)
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- compare
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    if args.pairs:
+        if args.source or args.target:
+            return fail("give either SOURCE TARGET or --pairs FILE.csv, not both")
+        return _compare_pairs(args)
+    if not (args.source and args.target):
+        return fail("compare needs SOURCE and TARGET (or --pairs FILE.csv)")
+    try:
+        source = faces.reference_face(_decode(args.source))
+    except PhotosiftError as exc:
+        return fail(f"{args.source}: {exc}")
+    try:
+        target = faces.find_faces(_decode(args.target))
+    except PhotosiftError as exc:
+        return fail(f"{args.target}: {exc}")
+    scores = faces.similarity(source.embedding, np.array([t.embedding for t in target]))[0] if target else []
+    ranked = sorted(zip(scores, target, strict=True), key=lambda st: -st[0])
+    matches = [{"similarity": round(float(s), 2), "face": t.face.to_dict()} for s, t in ranked if s >= args.threshold]
+    unmatched = [{"similarity": round(float(s), 2), "face": t.face.to_dict()} for s, t in ranked if s < args.threshold]
+    record = {"source_face": source.face.to_dict(), "matches": matches, "unmatched": unmatched}
+    if args.json:
+        emit_json(record)
+    else:
+        print_table(
+            ["target face box", "similarity", "match"],
+            [[m["face"]["box"], m["similarity"], "yes"] for m in matches]
+            + [[u["face"]["box"], u["similarity"], "no"] for u in unmatched],
+        )
+    return 0
+
+
+def read_pairs(csv_path: Path) -> list[tuple[str, str]]:
+    """(img1, img2) of each row of a CSV with an ``img1,img2`` header (or the first two columns when it has none)."""
+    try:
+        with open(csv_path, newline="") as fh:
+            rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {csv_path}: {exc.strerror or exc}") from exc
+    if not rows:
+        raise InvalidInput(f"{csv_path} has no rows")
+    header = [c.strip().lower() for c in rows[0]]
+    if "img1" in header and "img2" in header:
+        i, j = header.index("img1"), header.index("img2")
+        rows = rows[1:]
+    else:
+        i, j = 0, 1
+    for number, row in enumerate(rows, start=2):
+        if len(row) <= max(i, j):
+            raise InvalidInput(f"{csv_path}: row {number} has fewer than two image columns")
+    return [(row[i], row[j]) for row in rows]
+
+
+def _compare_pairs(args: argparse.Namespace) -> int:
+    csv_path = Path(args.pairs)
+    try:
+        pairs = read_pairs(csv_path)
+    except InvalidInput as exc:
+        return fail(str(exc))
+    root = Path(args.root) if args.root else csv_path.parent
+    unique = list(dict.fromkeys(name for pair in pairs for name in pair))
+    results = dict(zip(unique, map_images(reference_one, [str(root / u) for u in unique], "embedding"), strict=True))
+    failures = 0
+    rows = []
+    for img1, img2 in pairs:
+        (e1, err1), (e2, err2) = results[img1], results[img2]
+        record: dict[str, Any] = {"img1": img1, "img2": img2, "similarity": None, "match": None}
+        if err1 or err2:
+            failures += 1
+            side, err = (img1, err1) if err1 else (img2, err2)
+            record.update({"error": f"{side}: {err['error']}", "error_type": err["error_type"]})
+        else:
+            score = float(faces.similarity(e1, e2)[0, 0])
+            record.update({"similarity": round(score, 2), "match": score >= args.threshold})
+        if args.json:
+            emit_json(record)
+        else:
+            rows.append([img1, img2, record["similarity"], record["match"], record.get("error", "")])
+    if not args.json:
+        print_table(["img1", "img2", "similarity", "match", "error"], rows)
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- find
+
+
+def run_find(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        return fail(f"{folder} is not a folder")
+    references = []
+    for path, (embedding, err) in zip(args.references, map(reference_one, args.references), strict=True):
+        if err:
+            return fail(f"{path}: {err['error']}")
+        references.append(embedding)
+    template = faces.make_template(references)
+    photos = expand_paths([str(folder)])
+    hits, errors = _search(template, photos)
+    hits.sort(key=lambda h: -h["similarity"])
+    hits = [h for h in hits if h["similarity"] >= args.threshold]
+    if args.json:
+        for record in hits + errors:
+            emit_json(record)
+    else:
+        print_table(["path", "similarity", "box [l, t, w, h]"], [[h["path"], h["similarity"], h["box"]] for h in hits])
+        for err in errors:
+            fail(f"{err['path']}: {err['error']}")
+    return 1 if errors else 0
+
+
+def _search(template: np.ndarray, photos: Iterable[str]) -> tuple[list[dict], list[dict]]:
+    """Best-matching face of every photo: ([{"path", "similarity", "box"}], [{"path", "error", ...}])."""
+    photos = list(photos)
+    hits, errors = [], []
+    for path, (found, err) in zip(photos, map_images(all_faces_one, photos, "searching"), strict=True):
+        if err:
+            errors.append({"path": path, **err})
+        elif found:
+            scores = faces.similarity(template, np.array([e for _, e in found]))[0]
+            best = int(np.argmax(scores))
+            hits.append({"path": path, "similarity": round(float(scores[best]), 2), "box": found[best][0]})
+    return hits, errors

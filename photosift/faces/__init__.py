@@ -1,0 +1,99 @@
+"""Faces: detect, embed and compare — a tiny functional facade over the process-wide face engine.
+
+Boxes are ``(left, top, width, height)`` and landmarks ``(x, y)``, both in pixels of the upright ORIGINAL image
+(``DecodedImage.original_size``), whatever scale the image was decoded at. Faces come largest first.
+
+Engines (loaded lazily, once per process, shared by threads; no network):
+- detector: ``yuface`` (libfacedetection CNN) with a 2x-finer tiled pass for small faces; dlib HOG where yuface
+  is not installed.
+- embedder: FaceNet 20180408 (512-d, roll-aligned crop) fused with dlib ResNet (128-d), both with flip test-time
+  augmentation: an embedding is the concatenation of the two L2-normalised parts (``EMBEDDING_DIM`` = 640).
+- similarity: 0-100 from a logistic model of the two cosines, calibrated so that ``DEFAULT_THRESHOLD`` (80) is the
+  fitted decision point (see ``photosift.faces.calibration`` and ``eval/calibrate_similarity.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from photosift.errors import FaceTooSmall, NoFaceFound
+from photosift.faces import calibration
+from photosift.faces.engine import get_engine
+from photosift.faces.types import Box, Detector, EmbeddedFace, Embedder, Face, FaceQuality, Pose
+from photosift.imaging import DecodedImage
+
+DEFAULT_THRESHOLD: float = 80.0
+"""Similarity (0-100) at or above which two faces are reported as the same person."""
+
+EMBEDDING_DIM: int = 640
+"""Length of an embedding vector: FaceNet (512) + dlib (128), each part L2-normalised."""
+
+PART_DIMS: tuple[int, ...] = (512, 128)
+
+
+def detect_faces(image: DecodedImage) -> list[Face]:
+    """Faces in ``image`` (largest first) with box, confidence 0-100, five landmarks, pose and quality."""
+    return get_engine().detect(image)
+
+
+def embed_faces(image: DecodedImage, faces: Sequence[Face]) -> list[EmbeddedFace]:
+    """Embeddings (``float32``, ``EMBEDDING_DIM``) for ``faces`` of ``image`` (boxes in original pixels)."""
+    return get_engine().embed(image, faces)
+
+
+def find_faces(image: DecodedImage) -> list[EmbeddedFace]:
+    """Detect and embed every face of ``image``; an image without faces gives ``[]``."""
+    engine = get_engine()
+    return engine.embed(image, engine.detect(image))
+
+
+def reference_face(image: DecodedImage) -> EmbeddedFace:
+    """The largest face of ``image``, embedded: the face a comparison is made with (CompareFaces' source).
+
+    Raises ``NoFaceFound`` when there is no face and ``FaceTooSmall`` when the largest one is too small to compare.
+    """
+    engine = get_engine()
+    found = engine.detect(image)
+    if not found:
+        raise NoFaceFound("no face found in the image")
+    face = found[0]
+    if face.too_small:
+        raise FaceTooSmall(f"the largest face is {face.box[2]}x{face.box[3]} px, too small to compare reliably")
+    return engine.embed(image, [face])[0]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Calibrated similarity 0-100 of embeddings ``a`` (n, d) against ``b`` (m, d) -> ``(n, m) float32``.
+
+    1-D inputs are treated as one row. Templates from :func:`make_template` compare like single embeddings.
+    """
+    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
+    if a2.shape[0] == 0 or b2.shape[0] == 0:
+        return np.zeros((a2.shape[0], b2.shape[0]), np.float32)
+    return calibration.load("facenet+dlib").similarity(a2, b2)
+
+
+def make_template(embeddings: Sequence[np.ndarray]) -> np.ndarray:
+    """One ``EMBEDDING_DIM`` vector for several reference embeddings of the same person (per-part mean)."""
+    return calibration.make_template(embeddings, PART_DIMS)
+
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "EMBEDDING_DIM",
+    "Box",
+    "Detector",
+    "EmbeddedFace",
+    "Embedder",
+    "Face",
+    "FaceQuality",
+    "Pose",
+    "detect_faces",
+    "embed_faces",
+    "find_faces",
+    "make_template",
+    "reference_face",
+    "similarity",
+]

@@ -1,0 +1,209 @@
+"""Face detectors: ``yuface`` (libfacedetection CNN, default) and dlib HOG (fallback where yuface cannot install).
+
+Both return :class:`~photosift.faces.types.Face` objects in pixels of the RGB array they are given. yuface is run
+at most at ~960 px per pass; small faces are found by running it again on 2x-finer overlapping tiles (or on a 2x
+upscaled copy of a small image) and merging the passes with non-maximum suppression.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from photosift.faces.geometry import clip_box, estimate_pose, iou
+from photosift.faces.types import Face, FaceQuality
+
+MIN_RELIABLE_FACE = 32  # px (shorter box side, in the analysed pixels): below this comparisons are unreliable
+
+
+@dataclass(frozen=True)
+class RawDetection:
+    """A detector's output before pose/quality: float box ``(l, t, w, h)``, confidence 0-100, (5, 2) landmarks."""
+
+    box: np.ndarray
+    confidence: float
+    landmarks: np.ndarray
+
+
+def face_quality(rgb: np.ndarray, box: tuple[int, int, int, int]) -> FaceQuality:
+    """Sharpness (``photosift.blur.sharpness_of`` of the crop) and brightness (mean luma) of a face, both 0-100."""
+    from photosift import blur  # engine sibling; imported late to keep the faces package importable on its own
+
+    left, top, width, height = box
+    crop = rgb[top : top + height, left : left + width]
+    if crop.size == 0:
+        return FaceQuality(sharpness=0.0, brightness=0.0)
+    luma = crop.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    sharpness = float(blur.sharpness_of(crop)) if min(crop.shape[:2]) >= 8 else 0.0
+    return FaceQuality(sharpness=round(sharpness, 1), brightness=round(float(luma.mean()) / 2.55, 1))
+
+
+def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:
+    """A :class:`Face` (integer box clipped to the image, pose, quality, too-small flag) from a raw detection."""
+    h, w = rgb.shape[:2]
+    box = clip_box(tuple(raw.box), w, h)
+    landmarks = tuple((round(float(x), 1), round(float(y), 1)) for x, y in raw.landmarks)
+    return Face(
+        box=box,
+        confidence=round(float(raw.confidence), 1),
+        landmarks=landmarks,
+        pose=estimate_pose(raw.landmarks),
+        quality=face_quality(rgb, box),
+        too_small=min(raw.box[2], raw.box[3]) < MIN_RELIABLE_FACE,
+    )
+
+
+def non_max_suppression(detections: list[RawDetection], overlap: float = 0.35) -> list[RawDetection]:
+    """Keep the most confident of overlapping detections (IoU > ``overlap`` or one mostly inside the other)."""
+    ordered = sorted(detections, key=lambda d: -d.confidence)
+    kept: list[RawDetection] = []
+    for det in ordered:
+        if kept:
+            boxes = np.stack([k.box for k in kept])
+            if (iou(det.box, boxes) > overlap).any() or (_inside_fraction(det.box, boxes) > 0.7).any():
+                continue
+        kept.append(det)
+    return kept
+
+
+def _inside_fraction(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Fraction of the smaller box's area covered by the intersection, against each of ``others``."""
+    l1, t1, w1, h1 = box
+    ix = np.clip(np.minimum(l1 + w1, others[:, 0] + others[:, 2]) - np.maximum(l1, others[:, 0]), 0, None)
+    iy = np.clip(np.minimum(t1 + h1, others[:, 1] + others[:, 3]) - np.maximum(t1, others[:, 1]), 0, None)
+    smaller = np.minimum(w1 * h1, others[:, 2] * others[:, 3])
+    return ix * iy / np.maximum(smaller, 1e-9)
+
+
+class YuFaceDetector:
+    """libfacedetection (``yuface``): a fast CNN with five landmarks; thread-safe (stateless C call).
+
+    ``min_confidence`` 0-100. ``pass_side``: longest side of one detector pass. ``small_faces``: add a pass at twice
+    the resolution (tiled when large, capped at ``max_upscale`` x the input) so faces of ~20-40 px are found.
+    """
+
+    name = "yuface"
+
+    def __init__(
+        self, min_confidence: float = 50.0, pass_side: int = 960, small_faces: bool = True, max_upscale: float = 2.0
+    ) -> None:
+        import yuface  # noqa: F401  (fail here, at construction, when the wheel is missing)
+
+        self._detect = yuface.c_detect
+        self.min_confidence = min_confidence
+        self.pass_side = pass_side
+        self.small_faces = small_faces
+        self.max_upscale = max_upscale
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        return [to_face(rgb, d) for d in self.detect_raw(rgb)]
+
+    def detect_raw(self, rgb: np.ndarray) -> list[RawDetection]:
+        """Raw detections over all passes, merged, in pixels of ``rgb``."""
+        bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
+        h, w = bgr.shape[:2]
+        scale = min(self.pass_side / max(h, w), self.max_upscale)
+        found = self._pass(bgr, scale, tiled=False)
+        fine = min(2 * scale, self.max_upscale)
+        if self.small_faces and fine > scale * 1.2:
+            found += self._pass(bgr, fine, tiled=True)
+        return non_max_suppression(found)
+
+    def _pass(self, bgr: np.ndarray, scale: float, tiled: bool) -> list[RawDetection]:
+        h, w = bgr.shape[:2]
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        scaled = bgr if size == (w, h) else cv2.resize(bgr, size, interpolation=interpolation)
+        if not tiled or max(size) <= self.pass_side:
+            return self._run(scaled, 0, 0, scale, edges=None)
+        found: list[RawDetection] = []
+        tile = self.pass_side * 3 // 4  # faces big enough to be cut by a tile edge are found by the coarse pass
+        overlap = tile // 4
+        for y0 in _starts(size[1], tile, overlap):
+            for x0 in _starts(size[0], tile, overlap):
+                crop = scaled[y0 : y0 + tile, x0 : x0 + tile]
+                edges = (x0 > 0, y0 > 0, x0 + tile < size[0], y0 + tile < size[1])
+                found += self._run(np.ascontiguousarray(crop), x0, y0, scale, edges=edges)
+        return found
+
+    def _run(self, bgr: np.ndarray, x0: int, y0: int, scale: float, edges: tuple | None) -> list[RawDetection]:
+        result = self._detect(bgr)
+        if result is None or len(result) == 0:
+            return []
+        # yuface reports int16 (older builds: uint16) values; negative coordinates wrap around in uint16.
+        values = np.asarray(result).astype(np.uint16).view(np.int16).astype(np.float64)
+        th, tw = bgr.shape[:2]
+        found = []
+        for row in values:
+            confidence = row[0]
+            if confidence < self.min_confidence:
+                continue
+            left, top, width, height = row[1:5]
+            if width <= 1 or height <= 1:
+                continue
+            if edges is not None and _touches_inner_edge(left, top, width, height, tw, th, edges):
+                continue
+            box = np.array([(left + x0) / scale, (top + y0) / scale, width / scale, height / scale])
+            landmarks = (row[5:15].reshape(5, 2) + (x0, y0)) / scale
+            found.append(RawDetection(box=box, confidence=float(min(confidence, 100.0)), landmarks=landmarks))
+        return found
+
+
+def _starts(length: int, tile: int, overlap: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, length - tile, step))
+    return starts + [length - tile]
+
+
+def _touches_inner_edge(left, top, width, height, tw, th, edges, pad: float = 2.0) -> bool:
+    """Whether a box touches a tile edge that is inside the image (the face may be cut there)."""
+    has_left, has_top, has_right, has_bottom = edges
+    return bool(
+        (has_left and left <= pad)
+        or (has_top and top <= pad)
+        or (has_right and left + width >= tw - pad)
+        or (has_bottom and top + height >= th - pad)
+    )
+
+
+class DlibHogDetector:
+    """dlib's HOG detector with its 68-point shape model reduced to five landmarks (the portable fallback).
+
+    Finds frontal faces of >= ~80 px (40 px with one upsampling); slower and weaker than yuface.
+    """
+
+    name = "dlib-hog"
+
+    def __init__(self, upsample: int = 1, max_side: int = 1280) -> None:
+        import dlib
+        import face_recognition_models
+
+        self._detector = dlib.get_frontal_face_detector()
+        self._shape = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+        self._lock = threading.Lock()  # dlib objects are not documented as thread-safe
+        self.upsample = upsample
+        self.max_side = max_side
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        return [to_face(rgb, d) for d in self.detect_raw(rgb)]
+
+    def detect_raw(self, rgb: np.ndarray) -> list[RawDetection]:
+        h, w = rgb.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), cv2.INTER_AREA)
+        with self._lock:
+            rects, scores, _ = self._detector.run(np.ascontiguousarray(small), self.upsample, 0.0)
+            shapes = [self._shape(small, r) for r in rects]
+        found = []
+        for rect, score, shape in zip(rects, scores, shapes, strict=True):
+            pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+            five = np.stack([pts[36:42].mean(0), pts[42:48].mean(0), pts[30], pts[48], pts[54]])
+            box = np.array([rect.left(), rect.top(), rect.width(), rect.height()], dtype=np.float64)
+            confidence = float(np.clip(50.0 + 25.0 * score, 0.0, 100.0))  # HOG margin 0 -> 50, 2 -> 100
+            found.append(RawDetection(box=box / scale, confidence=confidence, landmarks=five / scale))
+        return non_max_suppression(found)

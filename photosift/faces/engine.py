@@ -1,0 +1,95 @@
+"""The face engine of a process: one detector, one embedder and its calibration, loaded once and shared.
+
+Boxes and landmarks go in and out in pixels of the upright ORIGINAL image; the engine converts to and from the
+(possibly reduced) decoded pixels it works on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from photosift.faces import calibration
+from photosift.faces.detectors import DlibHogDetector, YuFaceDetector, to_face
+from photosift.faces.embedders import DlibEmbedder, FaceNetEmbedder, FusionEmbedder
+from photosift.faces.types import Detector, EmbeddedFace, Embedder, Face
+from photosift.imaging import DecodedImage
+
+_TIGHT_CROP_PAD = 0.3  # retry with this much border (fraction of each side) when a face fills the whole frame
+
+
+class FaceEngine:
+    """Detect, embed and compare faces with a fixed detector/embedder pair (thread-safe)."""
+
+    def __init__(self, detector: Detector, embedder: Embedder, calib: calibration.Calibration) -> None:
+        self.detector, self.embedder, self.calibration = detector, embedder, calib
+
+    def detect(self, image: DecodedImage) -> list[Face]:
+        """Faces of ``image``, largest first, in original pixels."""
+        rgb = image.pixels
+        faces = self.detector.detect(rgb)
+        if not faces:
+            faces = self._detect_padded(rgb)
+        faces.sort(key=lambda f: -(f.box[2] * f.box[3]))
+        return [_rescale(f, 1.0 / image.scale) for f in faces]
+
+    def embed(self, image: DecodedImage, faces: Sequence[Face]) -> list[EmbeddedFace]:
+        """Embeddings of ``faces`` (original pixels) of ``image``."""
+        if not faces:
+            return []
+        local = [_rescale(f, image.scale) for f in faces]
+        vectors = self.embedder.embed(image.pixels, local)
+        return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, vectors, strict=True)]
+
+    def _detect_padded(self, rgb: np.ndarray) -> list[Face]:
+        """A face that fills the frame (an ID photo, an aligned crop) is found once the frame has a border."""
+        h, w = rgb.shape[:2]
+        py, px = round(h * _TIGHT_CROP_PAD), round(w * _TIGHT_CROP_PAD)
+        padded = cv2.copyMakeBorder(rgb, py, py, px, px, cv2.BORDER_REPLICATE)
+        raws = self.detector.detect_raw(padded) if hasattr(self.detector, "detect_raw") else []
+        faces = []
+        for raw in raws:
+            shifted = dataclasses.replace(
+                raw, box=raw.box - np.array([px, py, 0, 0]), landmarks=raw.landmarks - np.array([px, py])
+            )
+            cx, cy = shifted.box[0] + shifted.box[2] / 2, shifted.box[1] + shifted.box[3] / 2
+            if 0 <= cx < w and 0 <= cy < h:  # keep faces centred inside the real image
+                faces.append(to_face(rgb, shifted))
+        return faces
+
+
+def _rescale(face: Face, factor: float) -> Face:
+    if abs(factor - 1.0) < 1e-9:
+        return face
+    left, top, width, height = face.box
+    box = (round(left * factor), round(top * factor), round(width * factor), round(height * factor))
+    landmarks = tuple((round(x * factor, 1), round(y * factor, 1)) for x, y in face.landmarks)
+    return dataclasses.replace(face, box=box, landmarks=landmarks)
+
+
+def build_default_engine() -> FaceEngine:
+    """yuface (or dlib HOG where yuface is not installed) + FaceNet/dlib fusion with its shipped calibration."""
+    try:
+        detector: Detector = YuFaceDetector()
+    except ImportError:
+        detector = DlibHogDetector()
+    embedder = FusionEmbedder([FaceNetEmbedder(), DlibEmbedder()])
+    return FaceEngine(detector, embedder, calibration.load(embedder.name))
+
+
+_engine: FaceEngine | None = None
+_engine_lock = threading.Lock()
+
+
+def get_engine() -> FaceEngine:
+    """The process-wide engine, built on first use."""
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                _engine = build_default_engine()
+    return _engine

@@ -1,0 +1,154 @@
+"""The AWS JSON 1.1 protocol and SigV4 authentication, with boto3 (and raw signed requests) against the real server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+
+import botocore.auth
+import httpx
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+from rk_helpers import CREDENTIALS, start_server
+
+KEY = "AKIDPHOTOSIFTTEST01"
+
+
+def signed_post(url: str, target: str | None, body: bytes, *, key: str = KEY, secret: str | None = None,
+                region: str = "us-west-2", service: str = "rekognition") -> httpx.Response:
+    """POST ``body`` to ``url`` signed by botocore's SigV4 signer, as an SDK would send it."""
+    headers = {"Content-Type": "application/x-amz-json-1.1"}
+    if target:
+        headers["X-Amz-Target"] = target
+    request = AWSRequest(method="POST", url=url + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(key, secret or CREDENTIALS[key]), service, region).add_auth(request)
+    return httpx.post(url + "/", content=body, headers=dict(request.headers.items()))
+
+
+def error_of(response: httpx.Response) -> tuple[int, str]:
+    body = response.json()
+    assert set(body) == {"__type", "message"}
+    assert response.headers["x-amzn-errortype"] == body["__type"]
+    assert response.headers["content-type"] == "application/x-amz-json-1.1"
+    return response.status_code, body["__type"]
+
+
+def test_a_valid_signature_is_accepted_in_any_region(make_client):
+    for region in ("us-east-1", "ap-southeast-2"):
+        arn = make_client(region=region).create_collection(CollectionId=f"region-{region}")["CollectionArn"]
+        assert arn == f"aws:rekognition:{region}:000000000000:collection/region-{region}"
+
+
+def test_second_configured_key_is_accepted(make_client):
+    assert "CollectionIds" in make_client(key="AKIDPHOTOSIFTTEST02").list_collections()
+
+
+def test_wrong_secret_fails_with_the_sdks_signature_error(make_client):
+    with pytest.raises(ClientError) as err:
+        make_client(secret="not-the-secret").list_collections()
+    assert err.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert "signature we calculated does not match" in err.value.response["Error"]["Message"]
+
+
+def test_unknown_access_key_is_unrecognized(make_client):
+    with pytest.raises(ClientError) as err:
+        make_client(key="AKIDUNKNOWN", secret="whatever").list_collections()
+    assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
+
+
+def test_requests_outside_the_clock_skew_window_are_refused(make_client, monkeypatch):
+    for minutes in (-6, 6):
+        skewed = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=minutes)
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda skewed=skewed: skewed)
+        with pytest.raises(ClientError) as err:
+            make_client().list_collections()
+        assert err.value.response["Error"]["Code"] == "InvalidSignatureException"
+        assert "Signature expired" in err.value.response["Error"]["Message"] or "not yet current" in \
+            err.value.response["Error"]["Message"]
+    skewed = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=4)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: skewed)
+    assert "CollectionIds" in make_client().list_collections()
+
+
+def test_missing_signature_is_refused(server):
+    response = httpx.post(server.url + "/", content=b"{}", headers={
+        "X-Amz-Target": "RekognitionService.ListCollections", "Content-Type": "application/x-amz-json-1.1"})
+    assert error_of(response) == (403, "MissingAuthenticationTokenException")
+
+
+def test_a_tampered_body_breaks_the_signature(server):
+    body = b'{"CollectionId": "tamper"}'
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "RekognitionService.CreateCollection"}
+    request = AWSRequest(method="POST", url=server.url + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(KEY, CREDENTIALS[KEY]), "rekognition", "us-east-1").add_auth(request)
+    response = httpx.post(server.url + "/", content=b'{"CollectionId": "tampex"}', headers=dict(request.headers))
+    assert error_of(response) == (400, "InvalidSignatureException")
+
+
+def test_a_signature_for_another_service_is_refused(server):
+    response = signed_post(server.url, "RekognitionService.ListCollections", b"{}", service="s3")
+    assert error_of(response) == (400, "InvalidSignatureException")
+
+
+def test_unknown_operations_get_an_aws_error_not_a_500(server):
+    for target in ("RekognitionService.DetectCelebrities2", "SomethingElse.ListCollections", None):
+        response = signed_post(server.url, target, b"{}")
+        assert error_of(response) == (400, "UnknownOperationException")
+
+
+def test_malformed_json_is_a_serialization_error(server):
+    response = signed_post(server.url, "RekognitionService.ListCollections", b"{not json")
+    assert error_of(response) == (400, "SerializationException")
+
+
+def test_model_constraints_are_enforced_by_the_server(rek):
+    with pytest.raises(ClientError) as err:
+        rek.create_collection(CollectionId="spaces are not allowed")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "regular expression pattern" in err.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as err:
+        rek.list_faces(CollectionId="x", MaxResults=5000)
+    assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_replies_carry_a_request_id(rek):
+    reply = rek.list_collections()
+    assert len(reply["ResponseMetadata"]["RequestId"]) == 36
+
+
+def test_without_credentials_only_loopback_clients_are_served(tmp_path, make_client):
+    local = start_server(tmp_path, credentials="")
+    try:
+        assert "CollectionIds" in make_client(key="anything", secret="anything", url=local.url).list_collections()
+    finally:
+        local.stop()
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to test from")
+    # (the native API's keys let `photosift serve` bind beyond loopback; they are not AWS credentials)
+    remote = start_server(tmp_path / "remote", credentials="", host=address, PHOTOSIFT_API_KEYS="native-only-key")
+    try:
+        with pytest.raises(ClientError) as err:
+            make_client(key="anything", secret="anything", url=remote.url).list_collections()
+        assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    finally:
+        remote.stop()
+
+
+def _non_loopback_address() -> str | None:
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    v4 = [a for a in out if "." in a and not a.startswith("127.")]
+    return v4[0] if v4 else None
+
+
+def test_error_bodies_parse_as_json(server):
+    response = signed_post(server.url, "RekognitionService.DescribeCollection", json.dumps({"CollectionId": "nope"})
+                           .encode())
+    assert error_of(response) == (400, "ResourceNotFoundException")

@@ -1,0 +1,120 @@
+"""Fast unit tests of the endpoint's pieces: the shape checker, SigV4 verification, similarity mapping, quality."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from photosift import errors
+from photosift.api.rekognition import detail, quality, shapes, sigv4
+from photosift.api.rekognition.errors import AwsError, to_aws
+from photosift.faces.types import Face, FaceQuality, Pose
+
+
+def test_shape_checker_finds_violations():
+    out = shapes.operation_model("DetectFaces").output_shape
+    good = {"FaceDetails": [{"BoundingBox": {"Width": 0.1, "Height": 0.2, "Left": 0.3, "Top": 0.4},
+                             "Confidence": 99.0, "Landmarks": [{"Type": "nose", "X": 0.5, "Y": 0.5}]}]}
+    assert shapes.check(out, good, strict=True) == []
+    bad = {"FaceDetails": [{"Confidence": 101, "Landmarks": [{"Type": "chin", "X": "0.5"}], "Extra": 1}]}
+    problems = shapes.check(out, bad, strict=True)
+    assert any("less than or equal to 100" in p for p in problems)
+    assert any("enum value set" in p for p in problems)
+    assert any("must be a number" in p for p in problems)
+    assert any("Unknown member" in p for p in problems)
+    assert shapes.check(out, bad) != [] and not any("Unknown" in p for p in shapes.check(out, bad))
+
+
+def test_parse_request_decodes_blobs_and_reports_like_aws():
+    params = shapes.parse_request("DetectFaces", b'{"Image": {"Bytes": "aGVsbG8="}}')
+    assert params["Image"]["Bytes"] == b"hello"
+    with pytest.raises(AwsError) as err:
+        shapes.parse_request("CreateCollection", b'{"CollectionId": "a b"}')
+    assert err.value.code == "InvalidParameterException" and "collectionId" in err.value.message
+    with pytest.raises(AwsError) as err:
+        shapes.parse_request("CreateCollection", b"{}")
+    assert "must not be null" in err.value.message
+    with pytest.raises(AwsError) as err:
+        shapes.parse_request("DetectFaces", b'{"Image": {"Bytes": "***"}}')
+    assert err.value.code == "InvalidParameterException"
+
+
+def _signed(body: bytes, secret: str = "sekret", when: dt.datetime | None = None) -> tuple[list, dict]:
+    request = AWSRequest(method="POST", url="http://127.0.0.1:9/", data=body,
+                         headers={"X-Amz-Target": "RekognitionService.ListCollections"})
+    signer = SigV4Auth(Credentials("AKID", secret), "rekognition", "sa-east-1")
+    if when is None:
+        signer.add_auth(request)
+    else:
+        request.context["timestamp"] = when.strftime("%Y%m%dT%H%M%SZ")
+        request.headers["X-Amz-Date"] = request.context["timestamp"]
+        canonical = signer.canonical_request(request)
+        sig = signer.signature(signer.string_to_sign(request, canonical), request)
+        request.headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={signer.scope(request)}, "
+                                            f"SignedHeaders={signer.signed_headers(signer.headers_to_sign(request))}, "
+                                            f"Signature={sig}")
+    headers = [("host", "127.0.0.1:9"), *request.headers.items()]
+    return headers, {"method": "POST", "path": "/", "query": "", "body": body, "secrets": {"AKID": "sekret"}}
+
+
+def test_sigv4_accepts_botocore_signatures_and_rejects_changes():
+    headers, kw = _signed(b"{}")
+    assert sigv4.verify(headers=headers, **kw) == sigv4.Caller("AKID", "sa-east-1")
+    with pytest.raises(AwsError) as err:
+        sigv4.verify(headers=headers, **{**kw, "body": b'{"x": 1}'})
+    assert err.value.code == "InvalidSignatureException"
+    with pytest.raises(AwsError) as err:
+        sigv4.verify(headers=[(k, "RekognitionService.X" if k == "X-Amz-Target" else v) for k, v in headers], **kw)
+    assert err.value.code == "InvalidSignatureException"
+    bad_headers, _ = _signed(b"{}", secret="other")
+    with pytest.raises(AwsError):
+        sigv4.verify(headers=bad_headers, **kw)
+
+
+def test_sigv4_clock_window():
+    now = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
+    for minutes, ok in ((-4, True), (4, True), (-6, False), (6, False)):
+        headers, kw = _signed(b"{}", when=now + dt.timedelta(minutes=minutes))
+        if ok:
+            sigv4.verify(headers=headers, now=now, **kw)
+        else:
+            with pytest.raises(AwsError) as err:
+                sigv4.verify(headers=headers, now=now, **kw)
+            assert err.value.code == "InvalidSignatureException"
+
+
+def test_credentials_setting_parses_pairs():
+    assert sigv4.parse_credentials(" A:x , B:y:z ") == {"A": "x", "B": "y:z"}
+    assert sigv4.parse_credentials("") == {}
+    with pytest.raises(ValueError):
+        sigv4.parse_credentials("no-secret")
+
+
+def test_similarity_mapping_anchors_the_default_threshold():
+    assert detail.to_aws_similarity(80, 80) == 80 and detail.to_aws_similarity(91.5, 80) == 91.5
+    assert detail.to_aws_similarity(60, 60) == 80
+    for t in (40.0, 80.0, 95.0):
+        for s in (0.0, 10.0, t, 99.0, 100.0):
+            assert detail.to_engine_threshold(detail.to_aws_similarity(s, t), t) == pytest.approx(s, abs=1e-3)
+
+
+def test_quality_filter_reasons():
+    face = Face(box=(0, 0, 10, 10), confidence=60, landmarks=(), pose=Pose(70, 0, 0),
+                quality=FaceQuality(sharpness=50, brightness=50), too_small=True)
+    assert quality.reasons(face, "NONE") == []
+    assert quality.reasons(face, "LOW") == ["SMALL_BOUNDING_BOX"]
+    assert set(quality.reasons(face, "HIGH")) == {"SMALL_BOUNDING_BOX", "LOW_CONFIDENCE", "EXTREME_POSE"}
+    assert quality.reasons(face, "AUTO") == quality.reasons(face, "MEDIUM")
+
+
+def test_error_table():
+    assert to_aws(errors.ImageTooLarge("x")).code == "ImageTooLargeException"
+    assert to_aws(errors.InvalidImage("x")).code == "InvalidImageFormatException"
+    assert to_aws(errors.Busy("x")).code == "ProvisionedThroughputExceededException"
+    assert to_aws(errors.AlreadyExists("x"), "CreateCollection").code == "ResourceAlreadyExistsException"
+    assert to_aws(errors.AlreadyExists("x"), "CreateUser").code == "ConflictException"
+    assert to_aws(errors.NotFound("x")).code == "ResourceNotFoundException"

@@ -1,0 +1,187 @@
+"""Blur engine: verdicts on real photos and their blurred copies, scale invariance, the subject rule, references."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from photosift import blur
+from photosift.errors import InvalidImage
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return data.astronaut()
+
+
+def motion(rgb: np.ndarray, length: int) -> np.ndarray:
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0 / length
+    return cv2.filter2D(rgb, -1, kernel)
+
+
+def resize_long(rgb: np.ndarray, long_side: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    factor = long_side / max(h, w)
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return cv2.resize(rgb, (round(w * factor), round(h * factor)), interpolation=interpolation)
+
+
+def test_sharp_photo_is_sharp(astronaut: np.ndarray) -> None:
+    result = blur.assess(astronaut)
+    assert result == blur.BlurResult(result.sharpness, False, "salient", result.region_box, "default")
+    assert 0.0 <= result.sharpness <= 100.0
+    assert result.sharpness >= blur.DEFAULT_THRESHOLD + 10
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rgb: cv2.GaussianBlur(rgb, (0, 0), 3.0),
+        lambda rgb: motion(rgb, 15),
+        lambda rgb: motion(np.ascontiguousarray(rgb.transpose(1, 0, 2)), 15),  # vertical motion
+    ],
+    ids=["gaussian", "motion-horizontal", "motion-vertical"],
+)
+def test_blurred_copies_are_blurry(astronaut: np.ndarray, make) -> None:
+    sharp = blur.assess(astronaut).sharpness
+    result = blur.assess(make(astronaut))
+    assert result.blurry
+    assert result.sharpness < sharp - 20
+
+
+def test_sharpness_falls_with_blur_strength(astronaut: np.ndarray) -> None:
+    scores = [blur.assess(cv2.GaussianBlur(astronaut, (0, 0), s)).sharpness for s in (0.5, 1.5, 3.0, 6.0)]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] > scores[-1] + 40
+
+
+def test_same_verdict_and_close_score_at_1000_and_4000_px(astronaut: np.ndarray) -> None:
+    for image in (astronaut, cv2.GaussianBlur(astronaut, (0, 0), 3.0)):
+        small = blur.assess(resize_long(image, 1000))
+        large = blur.assess(resize_long(image, 4000))
+        assert small.blurry == large.blurry
+        assert abs(small.sharpness - large.sharpness) < 10
+
+
+def test_sharp_subject_on_soft_background_is_not_blurry(astronaut: np.ndarray) -> None:
+    # keep the face (about x 160-290, y 20-200 in the 512 px photo) sharp, blur everything else strongly
+    soft = cv2.GaussianBlur(astronaut, (0, 0), 5.0)
+    mask = np.zeros(astronaut.shape[:2], np.uint8)
+    mask[10:220, 140:310] = 1
+    composed = np.where(mask[..., None] == 1, astronaut, soft)
+    assert blur.assess(soft).blurry
+    result = blur.assess(composed)
+    assert not result.blurry
+    assert result.region == "salient"
+    left, top, width, height = result.region_box
+    assert left < 310 and left + width > 140 and top < 220  # the region that decided overlaps the sharp subject
+
+
+def test_faces_decide_when_given(astronaut: np.ndarray) -> None:
+    face = (165, 40, 110, 130)  # left, top, width, height of the astronaut's face
+    soft_face = astronaut.copy()
+    x, y, w, h = face
+    soft_face[y : y + h, x : x + w] = cv2.GaussianBlur(astronaut, (0, 0), 5.0)[y : y + h, x : x + w]
+    sharp_result = blur.assess(astronaut, [face])
+    assert sharp_result.region == "faces" and sharp_result.region_box == face and not sharp_result.blurry
+    assert blur.assess(soft_face, [face]).blurry  # the background stays sharp, but the subject is not
+    assert not blur.assess(soft_face).blurry  # without faces the sharpest salient region decides
+
+
+def test_tiny_faces_fall_back_to_salient(astronaut: np.ndarray) -> None:
+    assert blur.assess(astronaut, [(10, 10, 5, 5)]).region == "salient"
+
+
+def test_flat_image_has_no_sharp_region() -> None:
+    result = blur.assess(np.full((300, 400, 3), 128, np.uint8))
+    assert result.region == "whole" and result.region_box is None
+    assert result.sharpness == 0.0 and result.blurry
+
+
+def test_threshold_override(astronaut: np.ndarray) -> None:
+    score = blur.assess(astronaut).sharpness
+    assert blur.assess(astronaut, threshold=min(100.0, score + 1)).blurry
+    assert not blur.assess(astronaut, threshold=max(0.0, score - 1)).blurry
+
+
+@pytest.mark.parametrize("measure", ["laplacian_variance", "strong_edges"])
+def test_reference_measures(astronaut: np.ndarray, measure: str) -> None:
+    sharp = blur.assess(astronaut, measure=measure)
+    soft = blur.assess(cv2.GaussianBlur(astronaut, (0, 0), 3.0), measure=measure)
+    assert sharp.measure == measure and sharp.region == "whole"
+    assert sharp.sharpness > soft.sharpness
+    assert soft.blurry
+
+
+def test_reference_measures_known_values() -> None:
+    stripes = np.zeros((20, 20), np.uint8)
+    stripes[:, ::2] = 100  # |Laplacian| = 200 at every pixel inside
+    assert blur.laplacian_variance(np.zeros((8, 8), np.uint8)) == 0.0
+    assert blur.strong_edge_share(stripes) == 1.0
+
+
+def test_sharpness_of_crop(astronaut: np.ndarray) -> None:
+    crop = astronaut[40:170, 165:275]
+    assert blur.sharpness_of(crop) > blur.sharpness_of(cv2.GaussianBlur(crop, (0, 0), 3.0)) + 20
+
+
+def test_gray_and_rgba_inputs(astronaut: np.ndarray) -> None:
+    gray = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    rgba = np.dstack([astronaut, np.full(gray.shape, 255, np.uint8)])
+    assert blur.assess(gray).sharpness == blur.assess(rgba).sharpness == blur.assess(astronaut).sharpness
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 0, 3), np.uint8), np.zeros((4, 4, 2), np.uint8), np.zeros(5)])
+def test_malformed_arrays_raise(bad: np.ndarray) -> None:
+    with pytest.raises(InvalidImage):
+        blur.assess(bad)
+
+
+def test_unknown_measure_raises(astronaut: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        blur.assess(astronaut, measure="fft")
+
+
+def test_assess_path_reports_original_size_and_box(tmp_path: Path, astronaut: np.ndarray) -> None:
+    big = resize_long(astronaut, 2000)
+    path = tmp_path / "big.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(big, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    found = blur.assess_path(path)
+    assert found.original_size == (2000, 2000)
+    left, top, width, height = found.result.region_box
+    assert 0 <= left < 2000 and 0 <= top < 2000 and left + width <= 2000 and top + height <= 2000
+    assert width > 2000 * 0.15  # in original pixels, not analysis pixels
+
+
+def test_assess_path_asks_the_face_detector(tmp_path: Path, astronaut: np.ndarray) -> None:
+    path = tmp_path / "a.png"
+    cv2.imwrite(str(path), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+
+    class Box:
+        box = (165, 40, 110, 130)
+
+    class Detector:
+        name = "fixed"
+
+        def detect(self, rgb: np.ndarray) -> list[Box]:
+            assert rgb.shape == astronaut.shape
+            return [Box()]
+
+    assert blur.assess_path(path, face_detector=Detector()).result.region == "faces"
+
+
+@pytest.mark.skipif(not (DATA / "blur_kwentar" / "labels.csv").is_file(), reason="no ../shared/data")
+def test_kwentar_accuracy_at_default_threshold() -> None:
+    folder = DATA / "blur_kwentar"
+    with open(folder / "labels.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    hits = [blur.assess_path(folder / r["path"]).result.blurry == (r["is_blurry"] == "1") for r in rows]
+    assert sum(hits) / len(hits) >= 0.93

@@ -1,0 +1,184 @@
+"""The face engine on real (astronaut) and generated photos: detection, geometry, embeddings, similarity, errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from photosift import faces, imaging
+from photosift.errors import FaceTooSmall, ImageTooLarge, InvalidImage, NoFaceFound
+from photosift.faces import calibration
+from photosift.faces.detectors import MIN_RELIABLE_FACE, RawDetection, YuFaceDetector, non_max_suppression
+from photosift.faces.geometry import estimate_pose, iou, upright_crop
+
+
+def decoded(rgb: np.ndarray) -> imaging.DecodedImage:
+    return imaging.DecodedImage(pixels=rgb, original_size=(rgb.shape[1], rgb.shape[0]), format="array")
+
+
+def test_detects_the_astronaut_with_landmarks_pose_and_quality(astronaut):
+    found = faces.detect_faces(decoded(astronaut))
+    assert len(found) == 1
+    face = found[0]
+    left, top, width, height = face.box
+    # The face (eyes ~y=100, chin ~y=175) sits at x 178-267, y 63-175 of the 512x512 photo.
+    assert 165 <= left <= 190 and 50 <= top <= 75 and 75 <= width <= 105 and 95 <= height <= 130
+    assert 80 <= face.confidence <= 100
+    assert len(face.landmarks) == 5
+    assert all(left <= x <= left + width and top <= y <= top + height for x, y in face.landmarks)
+    right_eye, left_eye = face.landmarks[0], face.landmarks[1]
+    assert right_eye[0] < left_eye[0]  # subject's right eye is on the image's left
+    assert abs(face.pose.roll) < 15 and abs(face.pose.yaw) < 30 and abs(face.pose.pitch) < 30
+    assert 0 <= face.quality.sharpness <= 100 and 20 <= face.quality.brightness <= 90
+    assert not face.too_small
+
+
+def test_boxes_are_in_original_pixels_after_a_reduced_decode(tmp_path, astronaut, write_jpeg):
+    big = np.ascontiguousarray(np.repeat(np.repeat(astronaut, 4, axis=0), 4, axis=1))  # 2048x2048
+    path = write_jpeg(big, tmp_path / "big.jpg")
+    reduced = imaging.decode(path, max_pixels=300_000)
+    assert reduced.scale < 0.3
+    (face,) = faces.detect_faces(reduced)
+    reference = faces.detect_faces(decoded(astronaut))[0]
+    for got, want in zip(face.box, reference.box, strict=True):
+        assert abs(got - 4 * want) <= 24
+    nose = face.landmarks[2]
+    assert abs(nose[0] - 4 * reference.landmarks[2][0]) <= 16
+
+
+def test_no_face_in_a_generated_scene(blank_photo):
+    image = decoded(blank_photo)
+    assert faces.detect_faces(image) == []
+    assert faces.find_faces(image) == []
+    with pytest.raises(NoFaceFound):
+        faces.reference_face(image)
+
+
+def test_a_face_cut_by_the_image_edge_keeps_its_box_inside_the_image(astronaut):
+    shifted = np.ascontiguousarray(astronaut[90:, 200:])  # the face now starts left of / above the frame
+    for face in faces.detect_faces(decoded(shifted)):
+        left, top, width, height = face.box
+        assert left >= 0 and top >= 0 and left + width <= shifted.shape[1] and top + height <= shifted.shape[0]
+
+
+def test_small_faces_in_a_group_photo_are_found_by_the_tiled_pass(make_group_photo):
+    # Faces of ~32 px (pasted heads of 60 px) in a 2000x1500 scene: ~15 px after the 960 px pass.
+    photo = make_group_photo(2000, 1500, [60, 60, 60, 60])
+    tiled = YuFaceDetector(small_faces=True).detect(photo)
+    coarse = YuFaceDetector(small_faces=False).detect(photo)
+    assert len(tiled) == 4
+    assert len(coarse) < 4
+    assert all(f.too_small == (min(f.box[2:]) < MIN_RELIABLE_FACE) for f in tiled)
+
+
+def test_a_tiny_reference_face_is_refused(make_group_photo):
+    photo = make_group_photo(400, 300, [40])  # a ~20 px face
+    found = faces.detect_faces(decoded(photo))
+    assert found and found[0].too_small
+    with pytest.raises(FaceTooSmall):
+        faces.reference_face(decoded(photo))
+
+
+def test_same_face_scores_high_and_embeddings_are_unit_parts(astronaut):
+    a = faces.find_faces(decoded(astronaut))[0].embedding
+    mirrored = np.ascontiguousarray(astronaut[:, ::-1])
+    b = faces.find_faces(decoded(mirrored))[0].embedding
+    assert a.dtype == np.float32 and a.shape == (faces.EMBEDDING_DIM,)
+    assert math.isclose(np.linalg.norm(a[:512]), 1, rel_tol=1e-4)
+    assert math.isclose(np.linalg.norm(a[512:]), 1, rel_tol=1e-4)
+    score = faces.similarity(a, b)
+    assert score.shape == (1, 1) and score[0, 0] >= 95
+
+
+def test_lfw_pairs_are_told_apart_at_the_default_threshold(shared_data):
+    import csv
+
+    lfw = shared_data / "lfw"
+    with open(lfw / "pairs.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    genuine = [r for r in rows if r["same_identity"] == "1"][:6]
+    impostor = [r for r in rows if r["same_identity"] == "0"][:6]
+    correct = 0
+    for row in genuine + impostor:
+        a = faces.reference_face(imaging.decode(lfw / row["img1"])).embedding
+        b = faces.reference_face(imaging.decode(lfw / row["img2"])).embedding
+        correct += (faces.similarity(a, b)[0, 0] >= faces.DEFAULT_THRESHOLD) == (row["same_identity"] == "1")
+    assert correct >= 11
+
+
+def test_similarity_shapes_range_and_symmetry():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, faces.EMBEDDING_DIM)).astype(np.float32)
+    b = rng.normal(size=(5, faces.EMBEDDING_DIM)).astype(np.float32)
+    s = faces.similarity(a, b)
+    assert s.shape == (3, 5) and s.dtype == np.float32
+    assert (s >= 0).all() and (s <= 100).all()
+    np.testing.assert_allclose(s, faces.similarity(b, a).T, atol=1e-4)
+    assert faces.similarity(a[:0], b).shape == (0, 5)
+    with pytest.raises(ValueError):
+        faces.similarity(a[:, :100], b)
+
+
+def test_calibration_puts_the_default_threshold_at_the_decision_point():
+    calib = calibration.load("facenet+dlib")
+    assert calib.threshold == faces.DEFAULT_THRESHOLD
+    assert math.isclose(float(calib.to_similarity(np.array(0.0))), faces.DEFAULT_THRESHOLD, rel_tol=1e-5)
+    assert all(w > 0 for w in calib.weights)  # more cosine similarity is never less face similarity
+    cos = np.linspace(-0.2, 1.0, 25)
+    scores = calib.to_similarity(calib.logit(np.stack([cos, cos])))
+    assert (np.diff(scores) > 0).all()
+
+
+def test_template_of_one_person():
+    rng = np.random.default_rng(1)
+    e = rng.normal(size=faces.EMBEDDING_DIM).astype(np.float32)
+    single = faces.make_template([e])
+    np.testing.assert_allclose(single[:512], e[:512] / np.linalg.norm(e[:512]), atol=1e-6)
+    several = faces.make_template([e, -e + 0.01, e])
+    assert several.shape == (faces.EMBEDDING_DIM,) and several.dtype == np.float32
+    assert math.isclose(np.linalg.norm(several[512:]), 1, rel_tol=1e-5)
+    with pytest.raises(ValueError):
+        faces.make_template([])
+
+
+def test_pose_from_landmarks():
+    frontal = np.array([[40, 50], [80, 50], [60, 72], [45, 92], [75, 92]], dtype=float)
+    pose = estimate_pose(frontal)
+    assert abs(pose.yaw) < 1 and abs(pose.roll) < 1 and abs(pose.pitch) < 10
+    angle = math.radians(20)
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    tilted = estimate_pose((frontal - 60) @ rot.T + 60)
+    assert abs(tilted.roll - 20) < 0.5 and abs(tilted.yaw) < 1
+    turned = frontal.copy()
+    turned[2, 0] += 15  # nose towards the image's right
+    assert estimate_pose(turned).yaw > 20
+
+
+def test_upright_crop_levels_the_eyes():
+    image = np.zeros((200, 200, 3), np.uint8)
+    image[:, :100] = 255
+    crop = upright_crop(image, (50, 50, 100, 100), None, 160, 0.2)
+    assert crop.shape == (160, 160, 3)
+    assert crop[80, 20].mean() == 255 and crop[80, 140].mean() == 0
+
+
+def test_non_max_suppression_keeps_the_most_confident():
+    lm = np.zeros((5, 2))
+    a = RawDetection(np.array([10, 10, 50, 50.0]), 90, lm)
+    b = RawDetection(np.array([12, 12, 50, 50.0]), 70, lm)
+    c = RawDetection(np.array([200, 10, 50, 50.0]), 60, lm)
+    kept = non_max_suppression([b, a, c])
+    assert [d.confidence for d in kept] == [90, 60]
+    assert iou(a.box, np.stack([a.box, c.box])).round(3).tolist() == [[1.0, 0.0]]
+
+
+def test_bad_images_raise_typed_errors(tmp_path, write_jpeg):
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(InvalidImage):
+        imaging.decode(corrupt)
+    with pytest.raises(ImageTooLarge):
+        imaging.decode(write_jpeg(np.zeros((300, 300, 3), np.uint8), tmp_path / "big.jpg"),
+                       limits=imaging.DecodeLimits(max_pixels=10_000))
