@@ -76,7 +76,7 @@ def _features(path: str) -> dict | None:
 def load_features(name: str) -> dict[str, dict | None]:
     """Variant features of every image of pair set ``name`` (cached per data folder)."""
     folder = PAIR_SETS[name][0]
-    cache = CACHE / f"variants-{folder}.npz"
+    cache = CACHE / f"variants-v2-{folder}.npz"
     images = sorted({str(p) for pair in pairs(name) for p in (pair.img1, pair.img2)})
     stored: dict[str, dict | None] = {}
     if cache.exists():

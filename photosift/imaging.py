@@ -43,9 +43,10 @@ class DecodeLimits:
 class DecodedImage:
     """An upright RGB image and how it relates to the full-resolution original.
 
-    ``pixels`` is ``(height, width, 3) uint8`` RGB. ``original_size`` is ``(width, height)`` of the upright original;
-    ``scale`` = decoded width / original width (1.0 unless a reduced decode was asked for). Multiply a coordinate in
-    ``pixels`` by ``1 / scale`` to get the original's pixel coordinate.
+    ``pixels`` is ``(height, width, 3) uint8`` RGB, or ``(height, width) uint8`` luma when decoded with ``gray``.
+    ``original_size`` is ``(width, height)`` of the upright original; ``scale`` = decoded width / original width
+    (1.0 unless a reduced decode was asked for). Multiply a coordinate in ``pixels`` by ``1 / scale`` to get the
+    original's pixel coordinate.
     """
 
     pixels: np.ndarray
@@ -80,7 +81,11 @@ def read_bytes(source: ImageSource, limits: DecodeLimits = DecodeLimits()) -> by
 
 
 def decode(
-    source: ImageSource, *, max_pixels: int | None = None, limits: DecodeLimits = DecodeLimits()
+    source: ImageSource,
+    *,
+    max_pixels: int | None = None,
+    gray: bool = False,
+    limits: DecodeLimits = DecodeLimits(),
 ) -> DecodedImage:
     """Decode ``source`` to an upright RGB image.
 
@@ -98,20 +103,24 @@ def decode(
     with image:
         width, height = image.size
         if width * height > limits.max_pixels:
-            raise ImageTooLarge(f"image is {width}x{height} = {width * height} pixels; the limit is {limits.max_pixels}")
+            raise ImageTooLarge(
+                f"image is {width}x{height} = {width * height} pixels; the limit is {limits.max_pixels}"
+            )
         if width == 0 or height == 0:
             raise InvalidImage(f"image has no pixels ({width}x{height})")
         orientation = _orientation(image)
         if max_pixels and image.format == "JPEG" and width * height > max_pixels:
-            _request_dct_scale(image, max_pixels)
+            _request_dct_scale(image, max_pixels, "L" if gray else "RGB")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 image.load()
-                rgb = _to_rgb(image)
+                rgb = np.asarray(image) if gray and image.mode == "L" else _to_rgb(image)
         except (OSError, ValueError, SyntaxError) as exc:
             raise InvalidImage(f"image data is corrupt or truncated: {exc}") from exc
         fmt = image.format or "unknown"
+    if gray and rgb.ndim == 3:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if orientation and orientation != 1:
         rgb = np.ascontiguousarray(_apply_orientation(rgb, orientation))
     original = (height, width) if orientation in _SWAPS_AXES else (width, height)
@@ -121,7 +130,10 @@ def decode(
 
 
 def fit_pixels(rgb: np.ndarray, max_pixels: int) -> np.ndarray:
-    """``rgb`` shrunk (area interpolation, aspect kept) to at most ``max_pixels`` pixels; unchanged if it fits."""
+    """``rgb`` (color or gray) shrunk (area interpolation, aspect kept) to at most ``max_pixels`` pixels.
+
+    Returned unchanged when it fits already.
+    """
     h, w = rgb.shape[:2]
     if h * w <= max_pixels:
         return rgb
@@ -137,7 +149,7 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
-def _request_dct_scale(image: Image.Image, max_pixels: int) -> None:
+def _request_dct_scale(image: Image.Image, max_pixels: int, mode: str) -> None:
     """Ask libjpeg for the coarsest DCT scale whose output still has >= ``max_pixels`` pixels.
 
     Pillow's ``draft`` picks the largest scale s with ``size // requested >= s``, so request the exact 1/s size
@@ -146,7 +158,7 @@ def _request_dct_scale(image: Image.Image, max_pixels: int) -> None:
     width, height = image.size
     for denom in (8, 4, 2):
         if (width // denom) * (height // denom) >= max_pixels:
-            image.draft("RGB", (width // denom, height // denom))
+            image.draft(mode, (width // denom, height // denom))
             return
 
 

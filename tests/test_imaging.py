@@ -158,3 +158,20 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
     assert len(bomb) < 100_000
     with pytest.raises(ImageTooLarge, match="144000000 pixels"):
         decode(bomb)
+
+
+def test_gray_decode_returns_luma(gradient: Image.Image) -> None:
+    for fmt in ("JPEG", "PNG"):
+        decoded = decode(encode(gradient, fmt), gray=True)
+        assert decoded.pixels.shape == (48, 64)
+        expected = 0.299 * 220 + 0.587 * 20 + 0.114 * 20
+        assert abs(int(decoded.pixels[24, 8]) - expected) < 6
+
+
+def test_gray_reduced_decode_keeps_orientation() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(Image.new("RGB", (800, 400), "gray"), "JPEG", exif=exif.tobytes())
+    decoded = decode(data, max_pixels=20_000, gray=True)
+    assert decoded.original_size == (400, 800)
+    assert decoded.pixels.ndim == 2 and decoded.pixels.shape[0] > decoded.pixels.shape[1]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from photosift.catalog.db import Catalog
@@ -119,9 +119,7 @@ def delete_collection(catalog: Catalog, collection_id: str) -> None:
     with catalog.session() as session:
         row = _collection(session, collection_id)
         for model in (RekognitionFace, RekognitionUser):
-            for item in session.scalars(select(model).where(model.collection_id == collection_id)):
-                session.delete(item)
-        session.flush()
+            session.execute(delete(model).where(model.collection_id == collection_id))
         session.delete(row)
 
 

@@ -9,6 +9,7 @@ raw bytes (``numpy.ndarray.tobytes``).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -34,9 +35,18 @@ from photosift.catalog.base import Base
 ID_LENGTH = 20
 
 
+_id_lock = threading.Lock()
+_last_micros = 0
+
+
 def new_id() -> str:
-    """A time-sortable id: 12 hex digits of milliseconds since the epoch, then 8 random hex digits."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(4).hex()}"
+    """A time-sortable id: 14 hex digits of microseconds since the epoch (strictly increasing within a process),
+    then 6 random hex digits (unique across processes)."""
+    global _last_micros
+    with _id_lock:
+        _last_micros = max(time.time_ns() // 1000, _last_micros + 1)
+        micros = _last_micros
+    return f"{micros:014x}{os.urandom(3).hex()}"
 
 
 def utcnow() -> datetime:

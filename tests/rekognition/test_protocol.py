@@ -15,6 +15,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from rk_helpers import CREDENTIALS, start_server
 
+pytestmark = pytest.mark.integration
+
 KEY = "AKIDPHOTOSIFTTEST01"
 
 

@@ -10,6 +10,8 @@ from photosift.api.app import create_app
 from photosift.config import Settings
 from photosift.jobs.pool import EnginePool
 
+pytestmark = pytest.mark.integration
+
 
 def test_saturated_engine_is_provisioned_throughput_exceeded(tmp_path, make_client, astronaut_jpeg):
     settings = Settings(data_dir=tmp_path, aws_credentials=",".join(f"{k}:{v}" for k, v in CREDENTIALS.items()))

@@ -8,6 +8,8 @@ import pytest
 from botocore.exceptions import ClientError
 from rk_helpers import jpeg
 
+pytestmark = pytest.mark.integration
+
 _ids = itertools.count()
 MISSING_FACE = "00000000-0000-4000-8000-000000000000"
 

@@ -126,12 +126,12 @@ def images() -> dict[str, bytes]:
 
 def make_images() -> dict[str, bytes]:
     """Named test images: ``face`` (astronaut, the reference), ``face2`` (the same person in a new, larger, mirrored
-    shot), ``scene`` (coffee cup, no face), ``blurry`` (the scene heavily blurred), ``corrupt`` (random bytes),
-    ``truncated`` (a JPEG cut after its header)."""
+    shot), ``stranger`` (the cameraman: another person), ``scene`` (a rocket, no face), ``blurry`` (the scene
+    heavily blurred), ``corrupt`` (random bytes), ``truncated`` (a JPEG cut after its header)."""
     from skimage import data
 
     astronaut = data.astronaut()
-    scene = data.coffee()
+    scene = data.rocket()
     canvas = np.full((1200, 1600, 3), 90, np.uint8)
     canvas[:, :, 2] = np.linspace(60, 200, 1600, dtype=np.uint8)[None, :]
     bigger = np.asarray(Image.fromarray(astronaut[:, ::-1]).resize((768, 768), Image.Resampling.LANCZOS))
@@ -140,8 +140,9 @@ def make_images() -> dict[str, bytes]:
     rng = np.random.default_rng(7)
     full = jpeg(scene)
     return {
-        "face": jpeg(astronaut), "face2": jpeg(canvas), "scene": full, "blurry": jpeg(blurry),
-        "corrupt": rng.integers(0, 256, 5000, dtype=np.uint8).tobytes(), "truncated": full[:700],
+        "face": jpeg(astronaut), "face2": jpeg(canvas), "stranger": jpeg(np.stack([data.camera()] * 3, axis=-1)),
+        "scene": full, "blurry": jpeg(blurry), "corrupt": rng.integers(0, 256, 5000, dtype=np.uint8).tobytes(),
+        "truncated": full[:700],
     }
 
 

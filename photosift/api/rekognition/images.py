@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from photosift import errors
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import AwsError, invalid_parameter
-from photosift.faces.types import EmbeddedFace
+from photosift.faces.types import Face
 from photosift.imaging import DecodeLimits
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_S3_BYTES = 15 * 1024 * 1024
 
 
+# Which detected faces (largest first) to embed: their indices. Embedding is the costly step; skip what is not used.
+Selector = Callable[[Sequence[Face]], Sequence[int]]
+
+
 @dataclass(frozen=True)
 class AnalysedImage:
-    """The faces of one image, largest first, and the upright image's ``size`` (width, height) in pixels."""
+    """The faces of one image, largest first; ``size`` is the upright image's (width, height) in pixels.
+
+    ``embeddings`` maps the index of each face that was asked for (see ``Selector``) to its embedding.
+    """
 
     size: tuple[int, int]
-    faces: list[EmbeddedFace]
+    faces: list[Face]
+    embeddings: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-async def analyse(ctx: Context, image: dict[str, Any]) -> AnalysedImage:
-    """Read, decode and run face detection + embedding on ``image`` (an AWS ``Image`` structure)."""
+async def analyse(ctx: Context, image: dict[str, Any], embed: Selector | None = None) -> AnalysedImage:
+    """Read and decode ``image`` (an AWS ``Image`` structure), detect faces, embed those ``embed`` selects."""
     data, limit = await read(ctx, image)
     limits = DecodeLimits(max_bytes=limit, max_pixels=getattr(ctx.settings, "max_pixels", DecodeLimits.max_pixels))
-    return await ctx.compute(_analyse, data, limits)
+    return await ctx.compute(_analyse, data, limits, embed)
 
 
 async def read(ctx: Context, image: dict[str, Any]) -> tuple[bytes, int]:
@@ -48,17 +59,25 @@ async def read(ctx: Context, image: dict[str, Any]) -> tuple[bytes, int]:
         data = await ctx.io(ctx.store.get_object, bucket, name, version)
     except errors.NotFound as exc:
         raise AwsError("InvalidS3ObjectException", f"Unable to get object metadata from S3. {exc}") from exc
-    except errors.AccessDenied as exc:
-        raise AwsError("InvalidS3ObjectException", f"Access denied to S3 object: {exc}") from exc
+    except (errors.AccessDenied, errors.InvalidInput) as exc:
+        raise AwsError("InvalidS3ObjectException", f"Unable to get object from S3: {exc}") from exc
+    except errors.PhotosiftError as exc:
+        if isinstance(exc, errors.Busy):
+            raise
+        # the store could not read it (S3 refused access, or is unreachable): what AWS reports for unreadable objects
+        raise AwsError("InvalidS3ObjectException", "Unable to get object metadata from S3. Check object key, region "
+                       f"and/or access permissions. ({exc})") from exc
     if len(data) > MAX_S3_BYTES:
         raise AwsError("ImageTooLargeException", f"S3 object is {len(data)} bytes; the limit is {MAX_S3_BYTES}")
     return data, MAX_S3_BYTES
 
 
-def _analyse(data: bytes, limits: DecodeLimits) -> AnalysedImage:
+def _analyse(data: bytes, limits: DecodeLimits, embed: Selector | None) -> AnalysedImage:
     from photosift import faces, imaging  # the engine; imported when first needed (model loading is slow)
 
     decoded = imaging.decode(data, limits=limits)
-    found = faces.find_faces(decoded)
-    found = sorted(found, key=lambda f: f.face.box[2] * f.face.box[3], reverse=True)
-    return AnalysedImage(size=decoded.original_size, faces=found)
+    found = sorted(faces.detect_faces(decoded), key=lambda f: f.box[2] * f.box[3], reverse=True)
+    chosen = list(embed(found)) if embed and found else []
+    embedded = faces.embed_faces(decoded, [found[i] for i in chosen]) if chosen else []
+    vectors = {i: np.asarray(e.embedding, dtype=np.float32) for i, e in zip(chosen, embedded, strict=True)}
+    return AnalysedImage(size=decoded.original_size, faces=found, embeddings=vectors)

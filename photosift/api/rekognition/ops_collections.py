@@ -10,7 +10,7 @@ from photosift.api.rekognition import detail, quality
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import AwsError, invalid_parameter
 from photosift.api.rekognition.images import analyse
-from photosift.api.rekognition.ops_images import default_threshold, passing
+from photosift.api.rekognition.ops_images import default_threshold
 from photosift.application import rekognition as app
 from photosift.errors import NotFound
 
@@ -50,24 +50,22 @@ async def index_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Index the faces that pass ``QualityFilter`` (default AUTO), largest first, at most ``MaxFaces``."""
     cid = p["CollectionId"]
     await ctx.io(app.describe_collection, ctx.catalog, cid)  # ResourceNotFound before any image work
-    image = await analyse(ctx, p["Image"])
     level = p.get("QualityFilter", "AUTO")
     max_faces = p.get("MaxFaces")
+    image = await analyse(ctx, p["Image"], quality.every(level, max_faces))
     keep, unindexed = [], []
-    for face in image.faces:
-        reasons = quality.reasons(face.face, level)
-        if not reasons and max_faces is not None and len(keep) >= max_faces:
-            reasons = ["EXCEEDS_MAX_FACES"]
-        if reasons:
-            unindexed.append({"Reasons": reasons, "FaceDetail": detail.face_detail(face.face, image.size)})
-        else:
-            keep.append(face)
-    new = [app.NewFace(box=_ratios(f.face.box, image.size), confidence=f.face.confidence, embedding=f.embedding)
-           for f in keep]
+    for index, face in enumerate(image.faces):
+        if index in image.embeddings:
+            keep.append(index)
+            continue
+        reasons = quality.reasons(face, level) or ["EXCEEDS_MAX_FACES"]
+        unindexed.append({"Reasons": reasons, "FaceDetail": detail.face_detail(face, image.size)})
+    new = [app.NewFace(box=_ratios(image.faces[i].box, image.size), confidence=image.faces[i].confidence,
+                       embedding=image.embeddings[i]) for i in keep]
     stored = await ctx.io(lambda: app.add_faces(ctx.catalog, cid, new, image_id=str(uuid.uuid4()),
                                                 external_image_id=p.get("ExternalImageId")))
-    records = [{"Face": face_shape(s, listing=False), "FaceDetail": detail.face_detail(f.face, image.size)}
-               for s, f in zip(stored, keep, strict=True)]
+    records = [{"Face": face_shape(s, listing=False), "FaceDetail": detail.face_detail(image.faces[i], image.size)}
+               for s, i in zip(stored, keep, strict=True)]
     return {"FaceRecords": records, "FaceModelVersion": FACE_MODEL_VERSION, "UnindexedFaces": unindexed}
 
 
@@ -108,15 +106,14 @@ async def search_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 async def search_faces_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Search with the largest face of the image that passes ``QualityFilter`` (default NONE)."""
     await ctx.io(app.describe_collection, ctx.catalog, p["CollectionId"])
-    image = await analyse(ctx, p["Image"])
-    faces = passing(image, p.get("QualityFilter", "NONE"))
-    if not faces:
+    image = await analyse(ctx, p["Image"], quality.largest(p.get("QualityFilter", "NONE")))
+    if not image.embeddings:
         raise invalid_parameter("There are no faces in the image. Should be at least 1.")
-    probe = faces[0]
-    matches = await _search(ctx, p, probe.embedding)
+    (index, probe), = image.embeddings.items()
+    matches = await _search(ctx, p, probe)
     return {
-        "SearchedFaceBoundingBox": detail.bounding_box(probe.face.box, image.size),
-        "SearchedFaceConfidence": round(min(max(probe.face.confidence, 0.0), 100.0), 4),
+        "SearchedFaceBoundingBox": detail.bounding_box(image.faces[index].box, image.size),
+        "SearchedFaceConfidence": round(min(max(image.faces[index].confidence, 0.0), 100.0), 4),
         "FaceMatches": matches,
         "FaceModelVersion": FACE_MODEL_VERSION,
     }

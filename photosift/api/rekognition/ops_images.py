@@ -10,55 +10,52 @@ import numpy as np
 from photosift.api.rekognition import detail, quality
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import invalid_parameter
-from photosift.api.rekognition.images import AnalysedImage, analyse
-from photosift.faces.types import EmbeddedFace
+from photosift.api.rekognition.images import analyse
 
 
 async def detect_faces(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Every face with the attributes photosift computes (``Attributes`` DEFAULT and ALL give the same set)."""
     image = await analyse(ctx, params["Image"])
-    return {"FaceDetails": [detail.face_detail(f.face, image.size) for f in image.faces]}
+    return {"FaceDetails": [detail.face_detail(face, image.size) for face in image.faces]}
 
 
 async def compare_faces(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    """The largest source face against every target face; matches have similarity >= SimilarityThreshold (80)."""
+    """The largest source face against every target face; matches have similarity >= SimilarityThreshold (80).
+
+    ``QualityFilter`` (default NONE) applies to both images; an image left without a face is a bad parameter.
+    """
     threshold = float(params.get("SimilarityThreshold", detail.AWS_DEFAULT_THRESHOLD))
     level = params.get("QualityFilter", "NONE")
-    source, target = await asyncio.gather(analyse(ctx, params["SourceImage"]), analyse(ctx, params["TargetImage"]))
-    source_faces = passing(source, level)
-    if not source_faces:
+    source, target = await asyncio.gather(analyse(ctx, params["SourceImage"], quality.largest(level)),
+                                          analyse(ctx, params["TargetImage"], quality.every(level)))
+    if not source.embeddings:
         raise invalid_parameter("There are no faces in the source image that meet the request's quality bar")
-    target_faces = passing(target, level)
-    if not target_faces:
+    if not target.embeddings:
         raise invalid_parameter("There are no faces in the target image that meet the request's quality bar")
-    probe = source_faces[0]  # largest first
-    scores = await ctx.compute(similarities, probe, target_faces)
+    (probe_index, probe), = source.embeddings.items()
+    indices = list(target.embeddings)
+    scores = await ctx.compute(similarities, probe, [target.embeddings[i] for i in indices])
+    engine_default = default_threshold()
     matches, unmatched = [], []
-    for face, score in sorted(zip(target_faces, scores, strict=True), key=lambda p: -p[1]):
-        reported = detail.to_aws_similarity(score, default_threshold())
-        compared = detail.compared_face(face.face, target.size)
+    for index, score in sorted(zip(indices, scores, strict=True), key=lambda p: -p[1]):
+        reported = detail.to_aws_similarity(score, engine_default)
+        compared = detail.compared_face(target.faces[index], target.size)
         if reported >= threshold:
             matches.append({"Similarity": reported, "Face": compared})
         else:
             unmatched.append(compared)
     return {
-        "SourceImageFace": detail.source_face(probe.face, source.size),
+        "SourceImageFace": detail.source_face(source.faces[probe_index], source.size),
         "FaceMatches": matches,
         "UnmatchedFaces": unmatched,
     }
 
 
-def passing(image: AnalysedImage, level: str) -> list[EmbeddedFace]:
-    """The faces of ``image`` that pass the quality filter ``level``, largest first."""
-    return [f for f in image.faces if not quality.reasons(f.face, level)]
-
-
-def similarities(probe: EmbeddedFace, others: list[EmbeddedFace]) -> list[float]:
+def similarities(probe: np.ndarray, others: list[np.ndarray]) -> list[float]:
     """Engine similarity 0-100 of ``probe`` against each of ``others``."""
     from photosift import faces
 
-    matrix = faces.similarity(probe.embedding[None, :], np.stack([o.embedding for o in others]))
-    return [float(v) for v in np.asarray(matrix)[0]]
+    return [float(v) for v in np.asarray(faces.similarity(probe[None, :], np.stack(others)))[0]]
 
 
 def default_threshold() -> float:

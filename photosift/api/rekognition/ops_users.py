@@ -90,22 +90,18 @@ async def search_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 async def search_users_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Search users with the largest face passing ``QualityFilter`` (default NONE); the others are UnsearchedFaces."""
     await ctx.io(app.describe_collection, ctx.catalog, p["CollectionId"])
-    image = await analyse(ctx, p["Image"])
     level = p.get("QualityFilter", "NONE")
-    searched, unsearched = None, []
-    for face in image.faces:  # largest first
-        reasons = quality.reasons(face.face, level)
-        if not reasons and searched is None:
-            searched = face
-            continue
-        unsearched.append({"FaceDetails": detail.face_detail(face.face, image.size),
-                           "Reasons": reasons or ["FACE_NOT_LARGEST"]})
-    if searched is None:
+    image = await analyse(ctx, p["Image"], quality.largest(level))
+    if not image.embeddings:
         raise invalid_parameter("There are no faces in the image. Should be at least 1.")
+    (index, probe), = image.embeddings.items()
+    unsearched = [{"FaceDetails": detail.face_detail(face, image.size),
+                   "Reasons": quality.reasons(face, level) or ["FACE_NOT_LARGEST"]}
+                  for i, face in enumerate(image.faces) if i != index]
     return {
-        "UserMatches": await _match_users(ctx, p, searched.embedding),
+        "UserMatches": await _match_users(ctx, p, probe),
         "FaceModelVersion": FACE_MODEL_VERSION,
-        "SearchedFace": {"FaceDetail": detail.face_detail(searched.face, image.size)},
+        "SearchedFace": {"FaceDetail": detail.face_detail(image.faces[index], image.size)},
         "UnsearchedFaces": unsearched,
     }
 

@@ -12,6 +12,7 @@ reason whose bar it misses (AUTO = MEDIUM; NONE filters nothing):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from photosift.faces.types import Face
@@ -54,3 +55,19 @@ def reasons(face: Face, level: str) -> list[str]:
     if face.quality.brightness < bar.brightness:
         out.append("LOW_BRIGHTNESS")
     return out
+
+
+def passing(faces: Sequence[Face], level: str, limit: int | None = None) -> list[int]:
+    """Indices of the faces that pass ``level``, in order, at most ``limit`` of them."""
+    keep = [i for i, face in enumerate(faces) if not reasons(face, level)]
+    return keep if limit is None else keep[:limit]
+
+
+def largest(level: str) -> Callable[[Sequence[Face]], list[int]]:
+    """A selector for the first (largest) face passing ``level``."""
+    return lambda faces: passing(faces, level, 1)
+
+
+def every(level: str, limit: int | None = None) -> Callable[[Sequence[Face]], list[int]]:
+    """A selector for every face passing ``level`` (at most ``limit``)."""
+    return lambda faces: passing(faces, level, limit)
