@@ -8,8 +8,9 @@ TAR at FAR 1 %, with
   * held-out: leave-one-dataset-out calibration (fit on the other data sets, see eval/calibrate_similarity.py);
   * shipped: the calibration in photosift/faces/calibration.json (fitted on all of them: in-sample).
 Detection (wider/, facemask/): recall by face height (px of the file; a face is found when a detection has
-IoU >= 0.5 with it) and phantom detections per image (no annotated face overlaps it: IoU < 0.3 and its centre is
-inside no annotated box, invalid ones included).
+IoU >= 0.5 with it), and for faces of geometric size sqrt(w * h) >= 40 px (WIDER's files were stretched to 416x416,
+which squeezes some faces to 10 px wide and 50 px tall: their height overstates their size), and phantom detections
+per image (no annotated face overlaps it: IoU < 0.3 and its centre is inside no annotated box, invalid ones included).
 """
 
 from __future__ import annotations
@@ -84,16 +85,21 @@ def detection_rows() -> list[dict]:
             detections = list(pool.map(_detect, [str(p) for p, _ in items], chunksize=2))
         seconds = time.perf_counter() - start
         found_by_bin = {b: [0, 0] for b in SIZE_BINS}
+        by_area = [0, 0]  # faces with sqrt(w * h) >= 40 px: found, total
         phantoms = 0
         for (_, truth), dets, every in zip(items, detections, all_boxes, strict=True):
             dets = np.array(dets, dtype=np.float64).reshape(-1, 4)
             truth = np.array(truth, dtype=np.float64).reshape(-1, 4)
             overlaps = iou(truth, dets) if len(dets) else np.zeros((len(truth), 0))
             for k, box in enumerate(truth):
+                hit = bool(overlaps.shape[1] and overlaps[k].max() >= 0.5)
                 for lo, hi in SIZE_BINS:
                     if lo <= box[3] < hi:
                         found_by_bin[(lo, hi)][1] += 1
-                        found_by_bin[(lo, hi)][0] += bool(overlaps.shape[1] and overlaps[k].max() >= 0.5)
+                        found_by_bin[(lo, hi)][0] += hit
+                if box[2] * box[3] >= 40 * 40:
+                    by_area[0] += hit
+                    by_area[1] += 1
             every = np.array(every, dtype=np.float64).reshape(-1, 4)
             for det in dets:
                 cx, cy = det[0] + det[2] / 2, det[1] + det[3] / 2
@@ -109,6 +115,7 @@ def detection_rows() -> list[dict]:
             "recall": {f"{lo}-{hi if hi < 10_000 else ''}px": (v[0] / v[1] if v[1] else None, v[1])
                        for (lo, hi), v in found_by_bin.items()},
             "recall_ge40": sum(f for f, _ in big) / max(1, sum(t for _, t in big)),
+            "recall_ge40_area": (by_area[0] / by_area[1] if by_area[1] else None, by_area[1]),
             "phantoms_per_image": phantoms / len(items),
             "ms_per_image_2proc": 1000 * seconds / len(items),
         })
@@ -140,11 +147,13 @@ def main() -> int:
     print()
     bins = list(det[0]["recall"])
     print("| set | images | faces | " + " | ".join(f"recall {b}" for b in bins)
-          + " | recall >= 40 px | phantoms / image | ms / image (2 proc) |")
-    print("|---" * (7 + len(bins) - 1) + "|")
+          + " | recall height >= 40 px | recall sqrt(area) >= 40 px | phantoms / image | ms / image (2 proc) |")
+    print("|---" * (8 + len(bins) - 1) + "|")
     for r in det:
         cells = " | ".join("-" if v is None else f"{v:.2f} (n={n})" for v, n in r["recall"].values())
+        area, n_area = r["recall_ge40_area"]
         print(f"| {r['set']} | {r['images']} | {r['faces']} | {cells} | {r['recall_ge40']:.3f} "
+              f"| {'-' if area is None else f'{area:.3f} (n={n_area})'} "
               f"| {r['phantoms_per_image']:.2f} | {r['ms_per_image_2proc']:.0f} |")
     return 0
 

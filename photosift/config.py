@@ -20,7 +20,6 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file in data_dir
     store_url: str | None = None  # default: folder data_dir/blobs; or s3://bucket/prefix
     s3_endpoint_url: str | None = None
-    broker_url: str | None = None
     api_keys: str = ""  # comma-separated bearer tokens; empty = loopback only
     aws_credentials: str = ""  # comma-separated ACCESS_KEY_ID:SECRET pairs
     workers: int = Field(default=2, ge=1)

@@ -44,7 +44,9 @@ def emit_json(record: dict[str, Any]) -> None:
 
 def print_table(columns: list[str], rows: list[list[Any]]) -> None:
     """Print a human-readable table on stdout."""
-    table = Table(*columns)
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold")  # never cut a path short, even on a narrow terminal
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
     Console().print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
+import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 from rk_helpers import BUCKET, jpeg, start_server
@@ -128,8 +129,16 @@ def test_search_faces_finds_the_same_person(rek, collection, astronaut_jpeg, mak
     assert set(found) == others  # never the searched face itself
     assert all(m["Similarity"] >= 80 for m in reply["FaceMatches"])
     assert len(rek.search_faces(CollectionId=collection, FaceId=probe["FaceId"], MaxFaces=1)["FaceMatches"]) == 1
-    assert rek.search_faces(CollectionId=collection, FaceId=probe["FaceId"], FaceMatchThreshold=100)[
-        "FaceMatches"] == []
+    # Another person (scikit-image's cameraman) stays below the default threshold but shows at threshold 0.
+    from skimage import data
+
+    stranger = np.stack([data.camera()] * 3, axis=-1)
+    indexed = rek.index_faces(CollectionId=collection, Image={"Bytes": jpeg(stranger)}, QualityFilter="NONE")
+    stranger_id = indexed["FaceRecords"][0]["Face"]["FaceId"]
+    assert stranger_id not in found
+    everyone = rek.search_faces(CollectionId=collection, FaceId=probe["FaceId"], FaceMatchThreshold=0)
+    assert {m["Face"]["FaceId"] for m in everyone["FaceMatches"]} == others | {stranger_id}
+    assert everyone["FaceMatches"][-1]["Face"]["FaceId"] == stranger_id  # most similar first
     with pytest.raises(ClientError) as err:
         rek.search_faces(CollectionId=collection, FaceId="00000000-0000-4000-8000-000000000000")
     assert code(err) == "InvalidParameterException"

@@ -165,3 +165,39 @@ def wait_analysed(client: httpx.Client, photo_ids: list[str], timeout: float = A
 def upload(client: httpx.Client, album_id: str, named: list[tuple[str, bytes]]) -> httpx.Response:
     files = [("files", (name, data, "application/octet-stream")) for name, data in named]
     return client.post(f"/v1/albums/{album_id}/photos", files=files)
+
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@pytest.fixture(scope="module")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL 15 server (Debian's binaries) on a free loopback port, in a throw-away cluster; yields a
+    SQLAlchemy URL of an empty database. Skips when PostgreSQL is not installed."""
+    if not (POSTGRES_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin)")
+    root = tmp_path_factory.mktemp("postgres")
+    cluster, port = root / "cluster", free_port()
+    # PostgreSQL refuses to run as root: run it as the 'postgres' user Debian's package creates.
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if run_as:
+        os.chown(root, *_uid_gid("postgres"))
+    subprocess.run([*run_as, str(POSTGRES_BIN / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
+                   check=True, capture_output=True)
+    subprocess.run([*run_as, str(POSTGRES_BIN / "pg_ctl"), "-D", str(cluster), "-l", str(root / "server.log"), "-w",
+                    "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                   check=True, capture_output=True)
+    try:
+        subprocess.run([*run_as, str(POSTGRES_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                        "-c", "CREATE DATABASE photosift"], check=True, capture_output=True)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/photosift"
+    finally:
+        subprocess.run([*run_as, str(POSTGRES_BIN / "pg_ctl"), "-D", str(cluster), "-m", "immediate", "stop"],
+                       capture_output=True)
+
+
+def _uid_gid(user: str) -> tuple[int, int]:
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    return entry.pw_uid, entry.pw_gid

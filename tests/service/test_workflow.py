@@ -182,6 +182,13 @@ def test_workflow_with_s3_store(make_server, images, moto_s3) -> None:
     run_workflow(server, images, list_blobs)
 
 
+def test_workflow_with_postgresql_catalog(make_server, images, postgres_url) -> None:
+    server = make_server("pg", env={"PHOTOSIFT_DATABASE_URL": postgres_url})
+    assert not (server.data_dir / "catalog.sqlite3").exists()
+    blobs = server.data_dir / "blobs"
+    run_workflow(server, images, lambda: sorted(str(p.relative_to(blobs)) for p in blobs.rglob("*") if p.is_file()))
+
+
 def test_errors_access_and_limits(make_server, images, tmp_path: Path) -> None:
     server = make_server("guarded", env={"PHOTOSIFT_API_KEYS": "k1,k2", "PHOTOSIFT_MAX_UPLOAD_BYTES": "100000"},
                          api_key="k2")
