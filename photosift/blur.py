@@ -11,7 +11,8 @@ Default measure ("default"): estimated edge blur in pixels at a fixed analysis s
 3. Edges are pooled per region (a window of tiles) and per gradient orientation (4 bins); a region's blur is the
    median edge blur of its most blurred orientation, so linear motion blur, which leaves edges parallel to the
    motion sharp, is still caught.
-4. The photo is judged on its subject: the sharpest face when face boxes are given (``region="faces"``), otherwise
+4. The photo is judged on its subject: the sharpest face when face boxes are given (``region="faces"``; a face is
+   soft by nature, so its sharpest third of edges — eyes, lashes, hairline — speaks for it), otherwise
    the sharpest salient region (regions with enough edges; sky and walls have none) (``region="salient"``), so a sharp
    subject in front of a soft background is not "blurry". With too few edges anywhere, the whole image decides.
 5. The blur sigma maps to 0-100 by the fixed monotone ``100 / (1 + (sigma / SIGMA_MID) ** 2)``.
@@ -53,6 +54,7 @@ _CANNY_LOW, _CANNY_HIGH = 15.0, 30.0  # on the re-blurred copy's Sobel magnitude
 _TILES_LONG_SIDE = 12  # tiles along the long side (a region is 1/4 of the long side: scale-free)
 _WINDOW = 5  # a region is WINDOW x WINDOW tiles
 _EDGE_QUANTILE = 0.5  # which edges of a region speak for it (0.5 = the median edge)
+_FACE_EDGE_QUANTILE = 0.3  # faces are soft by nature (skin shading): their sharpest features speak for them
 _MIN_ORIENTATIONS = 4  # a region counts only with edges in this many of the 4 orientations (motion blur)
 _MIN_EDGES = 20  # edge pixels an orientation needs in a region to count
 _MIN_FACE_PX = 24  # faces narrower than this at analysis size are too small to judge
@@ -270,17 +272,20 @@ def _judge_salient(
     return float(blur[r, c]), box
 
 
-def _pooled_sigma(sigma: np.ndarray, orient: np.ndarray, min_edges: int) -> float | None:
-    """Median sigma of the most blurred orientation with >= ``min_edges`` edges; None without any edge."""
+def _pooled_sigma(
+    sigma: np.ndarray, orient: np.ndarray, min_edges: int, quantile: float = _EDGE_QUANTILE
+) -> float | None:
+    """The ``quantile`` of edge sigma in the most blurred orientation with >= ``min_edges`` edges; None without
+    any edge."""
     if sigma.size == 0:
         return None
     best: float | None = None
     for o in range(4):
         values = sigma[orient == o]
         if values.size >= min_edges:
-            med = float(np.quantile(values, _EDGE_QUANTILE))
+            med = float(np.quantile(values, quantile))
             best = med if best is None else max(best, med)
-    return best if best is not None else float(np.median(sigma))
+    return best if best is not None else float(np.quantile(sigma, quantile))
 
 
 def _region_sigma_full(gray: np.ndarray, min_edges: int) -> float | None:
@@ -314,7 +319,7 @@ def _judge_faces(
         inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
         if np.count_nonzero(inside) < 10:
             continue
-        value = _pooled_sigma(sigma[inside], orient[inside], min_edges=10)
+        value = _pooled_sigma(sigma[inside], orient[inside], min_edges=10, quantile=_FACE_EDGE_QUANTILE)
         if value is not None and (best is None or value < best[0]):
             best = (value, tuple(int(v) for v in box))  # type: ignore[assignment]
     return best

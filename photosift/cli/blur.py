@@ -77,11 +77,11 @@ def assess_record(path: str, threshold: float | None, detector: Any = None) -> d
 
 
 def _face_detector() -> Any:
-    """The face detector whose boxes make the faces decide (region "faces"); None judges the sharpest salient region.
+    """The face detector whose boxes make the faces decide (region "faces"); without faces the sharpest salient
+    region decides. Only the detector is loaded (no recognition models)."""
+    from photosift.faces.engine import default_detector
 
-    The faces engine plugs in here with one line: return its default ``photosift.faces.types.Detector``.
-    """
-    return None
+    return default_detector()
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -105,7 +106,9 @@ def map_images(func: Callable[[str], Any], paths: list[str], description: str) -
                 yield func(path)
                 advance()
             return
-        with ProcessPoolExecutor(WORKERS, initializer=_init_worker) as pool:
+        # "spawn": a forked child of a process that already ran the detector can deadlock in its OpenMP runtime
+        with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_worker) as pool:
             for result in pool.map(func, paths, chunksize=1):
                 yield result
                 advance()

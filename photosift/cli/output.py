@@ -54,7 +54,7 @@ def print_table(columns: list[str], rows: list[list[Any]]) -> None:
 
 def fail(message: str, code: int = 2) -> int:
     """Print a one-line error on stderr and return ``code`` for the process exit."""
-    stderr.print(f"photosift: {message}", markup=False, highlight=False)
+    print(f"photosift: {' '.join(message.split())}", file=sys.stderr)  # one line, never wrapped
     return code
 
 

@@ -82,9 +82,9 @@ def load(embedder: str) -> Calibration:
 
 def make_template(embeddings: Sequence[np.ndarray], part_dims: Sequence[int]) -> np.ndarray:
     """One vector for several embeddings of one person: the per-part mean of unit vectors, re-normalised."""
-    stack = np.atleast_2d(np.asarray(list(embeddings), dtype=np.float32))
-    if stack.shape[0] == 0:
+    if len(embeddings) == 0:
         raise ValueError("make_template needs at least one embedding")
+    stack = np.atleast_2d(np.asarray(list(embeddings), dtype=np.float32))
     parts = []
     start = 0
     for dim in part_dims:

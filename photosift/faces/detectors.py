@@ -16,6 +16,7 @@ import numpy as np
 from photosift.faces.geometry import clip_box, estimate_pose, iou
 from photosift.faces.types import Face, FaceQuality
 
+COARSE_PASS_FACE = 40  # px at the coarse pass: faces at least this large are found there reliably
 MIN_RELIABLE_FACE = 32  # px (shorter box side, in the analysed pixels): below this comparisons are unreliable
 
 
@@ -52,7 +53,7 @@ def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:
         landmarks=landmarks,
         pose=estimate_pose(raw.landmarks),
         quality=face_quality(rgb, box),
-        too_small=min(raw.box[2], raw.box[3]) < MIN_RELIABLE_FACE,
+        too_small=bool(min(raw.box[2], raw.box[3]) < MIN_RELIABLE_FACE),
     )
 
 
@@ -82,8 +83,9 @@ class YuFaceDetector:
     """libfacedetection (``yuface``): a fast CNN with five landmarks; thread-safe (stateless C call).
 
     ``min_confidence`` 0-100: 60 keeps phantom faces rare (WIDER: 0.67 per crowded image at 60, 1.35 at 50) for
-    a small loss of recall (``eval/faces.py``). ``pass_side``: longest side of one detector pass. ``small_faces``: add a pass at twice
-    the resolution (tiled when large, capped at ``max_upscale`` x the input) so faces of ~20-40 px are found.
+    a small loss of recall (``eval/faces.py``). ``pass_side``: longest side of one detector pass. ``small_faces``:
+    add a pass at twice the resolution (tiled when large, capped at ``max_upscale`` x the input) so faces of ~20-40 px
+    are found.
     """
 
     name = "yuface"
@@ -110,7 +112,8 @@ class YuFaceDetector:
         found = self._pass(bgr, scale, tiled=False)
         fine = min(2 * scale, self.max_upscale)
         if self.small_faces and fine > scale * 1.2:
-            found += self._pass(bgr, fine, tiled=True)
+            # the fine pass is for faces too small for the coarse one; a large face only it sees is a phantom
+            found += [d for d in self._pass(bgr, fine, tiled=True) if min(d.box[2:]) * scale < COARSE_PASS_FACE]
         return non_max_suppression(found)
 
     def _pass(self, bgr: np.ndarray, scale: float, tiled: bool) -> list[RawDetection]:

@@ -71,14 +71,18 @@ def _rescale(face: Face, factor: float) -> Face:
     return dataclasses.replace(face, box=box, landmarks=landmarks)
 
 
-def build_default_engine() -> FaceEngine:
-    """yuface (or dlib HOG where yuface is not installed) + FaceNet/dlib fusion with its shipped calibration."""
+def default_detector() -> Detector:
+    """yuface, or dlib HOG where the yuface wheel is not installed (it exists for CPython 3.11 x86_64 only)."""
     try:
-        detector: Detector = YuFaceDetector()
+        return YuFaceDetector()
     except ImportError:
-        detector = DlibHogDetector()
+        return DlibHogDetector()
+
+
+def build_default_engine() -> FaceEngine:
+    """The default detector + FaceNet/dlib fusion with its shipped calibration."""
     embedder = FusionEmbedder([FaceNetEmbedder(), DlibEmbedder()])
-    return FaceEngine(detector, embedder, calibration.load(embedder.name))
+    return FaceEngine(default_detector(), embedder, calibration.load(embedder.name))
 
 
 _engine: FaceEngine | None = None

@@ -101,11 +101,19 @@ def test_compare_faces_matches_the_same_person(rek, astronaut, make_group_photo)
     assert set(reply["FaceMatches"][0]["Face"]) == {"BoundingBox", "Landmarks", "Pose", "Quality", "Confidence"}
 
 
-def test_compare_faces_threshold_moves_faces_to_unmatched(rek, astronaut, make_group_photo):
-    target = jpeg(make_group_photo(900, 400, [200, 160]))
-    reply = rek.compare_faces(SourceImage={"Bytes": jpeg(astronaut)}, TargetImage={"Bytes": target},
-                              SimilarityThreshold=100)
-    assert reply["FaceMatches"] == [] and len(reply["UnmatchedFaces"]) == 2
+def test_compare_faces_threshold_moves_faces_to_unmatched(rek, astronaut):
+    from skimage import data
+
+    stranger = np.stack([data.camera()] * 3, axis=-1)  # another person: the cameraman
+    target = jpeg(np.concatenate([astronaut, stranger], axis=1))
+    default = rek.compare_faces(SourceImage={"Bytes": jpeg(astronaut)}, TargetImage={"Bytes": target})
+    assert len(default["FaceMatches"]) == 1 and len(default["UnmatchedFaces"]) == 1
+    assert default["FaceMatches"][0]["Face"]["BoundingBox"]["Left"] < 0.5  # the astronaut, left half
+    assert default["UnmatchedFaces"][0]["BoundingBox"]["Left"] > 0.5
+    everyone = rek.compare_faces(SourceImage={"Bytes": jpeg(astronaut)}, TargetImage={"Bytes": target},
+                                 SimilarityThreshold=0)
+    assert len(everyone["FaceMatches"]) == 2 and everyone["UnmatchedFaces"] == []
+    assert everyone["FaceMatches"][0]["Similarity"] > everyone["FaceMatches"][1]["Similarity"]
 
 
 def test_compare_faces_quality_filter_drops_small_faces(rek, astronaut, make_group_photo):

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,12 +173,12 @@ POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 @pytest.fixture(scope="module")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A real PostgreSQL 15 server (Debian's binaries) on a free loopback port, in a throw-away cluster; yields a
     SQLAlchemy URL of an empty database. Skips when PostgreSQL is not installed."""
     if not (POSTGRES_BIN / "initdb").exists():
         pytest.skip("PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin)")
-    root = tmp_path_factory.mktemp("postgres")
+    root = Path(tempfile.mkdtemp(prefix="photosift-pg-"))  # outside pytest's root-only tmp tree
     cluster, port = root / "cluster", free_port()
     # PostgreSQL refuses to run as root: run it as the 'postgres' user Debian's package creates.
     run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -194,6 +196,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         subprocess.run([*run_as, str(POSTGRES_BIN / "pg_ctl"), "-D", str(cluster), "-m", "immediate", "stop"],
                        capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _uid_gid(user: str) -> tuple[int, int]:

@@ -67,6 +67,11 @@ def source_face(face: Face, size: Size) -> dict[str, Any]:
     return {"BoundingBox": bounding_box(face.box, size), "Confidence": _pct(face.confidence)}
 
 
+ROUNDING_SLACK = 5e-5
+"""Half the resolution of reported similarities (4 decimals): engine scores this close below a threshold report as
+reaching it."""
+
+
 def to_aws_similarity(similarity: float, default_threshold: float) -> float:
     """Engine similarity 0-100 -> the reported 0-100, piecewise linear with ``default_threshold`` -> 80."""
     t = min(max(default_threshold, 1e-6), 100 - 1e-6)

@@ -42,7 +42,8 @@ async def associate_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Associate faces; once the user has faces, a new one must reach UserMatchThreshold (default 75)."""
     reported = float(p.get("UserMatchThreshold", ASSOCIATE_THRESHOLD))
     engine_default = default_threshold()
-    threshold = detail.to_engine_threshold(reported, engine_default)
+    # decide as the reported (rounded) similarity reads: a face shown with Confidence 100.0 passes a threshold of 100
+    threshold = detail.to_engine_threshold(reported, engine_default) - detail.ROUNDING_SLACK
     done, failures, user = await ctx.compute(lambda: app.associate_faces(
         ctx.catalog, p["CollectionId"], p["UserId"], p["FaceIds"], threshold=threshold))
     unsuccessful = []
