@@ -218,3 +218,25 @@ def test_cover_face_is_the_most_typical_face() -> None:
     assert cover_face(faces, similarity=cosine_similarity) == "centre"
     with pytest.raises(InvalidInput):
         cover_face([])
+
+
+def test_linkage_averages_log_odds_not_similarities() -> None:
+    """Two near-certain matches outweigh one weak mismatch (mean log-odds 4.3 >= logit(0.95) = 2.9, although the
+    mean similarity is only 76.6); one strong mismatch outweighs them (mean log-odds < 2.9)."""
+    table = {("x", "p0"): 99.9, ("x", "p1"): 99.9, ("x", "p2"): 30.0,
+             ("y", "p0"): 99.9, ("y", "p1"): 99.9, ("y", "p2"): 0.01}
+    names = ["x", "y", "p0", "p1", "p2"]
+
+    def lookup(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        rows, cols = [names[int(np.argmax(v))] for v in a], [names[int(np.argmax(v))] for v in b]
+        return np.array([[100.0 if r == c else table.get((r, c), table.get((c, r), 99.9)) for c in cols]
+                         for r in rows])
+
+    vectors = {n: np.eye(len(names), dtype=np.float32)[k] for k, n in enumerate(names)}
+    people = {"P": {"p0", "p1", "p2"}}
+    params = GroupingParams(link_threshold=95.0, min_faces=2)
+    for probe, joins in (("x", True), ("y", False)):
+        faces = [FaceRecord(n, f"photo-{n}", vectors[n]) for n in (probe, "p0", "p1", "p2")]
+        result = group_faces(faces, people, params=params, similarity=lookup)
+        assert (probe in result.people["P"]) is joins
+        assert (probe in result.unknown) is not joins

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 import photosift
 from photosift.api.deps import require_access
 from photosift.api.errors import install_error_handlers
-from photosift.api.routes import albums, events, members, photos
+from photosift.api.routes import albums, events, members, people, photos
 from photosift.application.context import build_services
 from photosift.application.processing import job_handlers
 from photosift.config import Settings, get_settings
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_access)])
-    for module in (albums, members, photos, events):
+    for module in (albums, members, photos, people, events):
         v1.include_router(module.router)
 
     @v1.get("/status", tags=["service"])

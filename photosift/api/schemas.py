@@ -50,7 +50,7 @@ class Member(BaseModel):
 class MemberMatch(BaseModel):
     id: str
     name: str | None
-    similarity: float = Field(description="0-100")
+    similarity: float | None = Field(description="0-100 (to the member's template); null when it has none")
 
 
 class FaceQuality(BaseModel):
@@ -68,6 +68,7 @@ class Face(BaseModel):
     too_small: bool
     member: MemberMatch | None = Field(description="the member this face matched, or null")
     unknown: bool = Field(description="true when no member matched")
+    person_id: str | None = Field(default=None, description="the person this unmatched face was grouped into")
     photo_id: str | None = None
 
 
@@ -115,3 +116,80 @@ class UploadResult(BaseModel):
 
 class UploadResponse(BaseModel):
     photos: list[UploadResult]
+
+
+class FaceBox(BaseModel):
+    face_id: str
+    photo_id: str
+    box: list[int] = Field(description="[left, top, width, height] in pixels of the upright original")
+
+
+class Person(BaseModel):
+    id: str = Field(description="the person's id, or 'unknown' for the faces that fit nobody")
+    album_id: str
+    name: str = Field(description="display label: 'Person <number>' (naming a person makes it a member)")
+    number: int | None
+    hidden: bool
+    faces: int = Field(description="number of faces")
+    photos: int = Field(description="number of photos")
+    cover: FaceBox | None = Field(description="the person's most typical face")
+    moved: list[str] | None = Field(default=None, description="merge: the ids of the faces that moved")
+
+
+class PersonFace(BaseModel):
+    id: str
+    photo_id: str
+    box: list[int]
+    too_small: bool
+    pinned: bool = Field(description="placed by a user correction (kept by later grouping and matching)")
+    person_id: str | None
+
+
+class PersonDetail(Person):
+    items: list[PersonFace] = Field(description="every face of the person")
+
+
+class PeopleList(BaseModel):
+    items: list[Person]
+    unknown: int = Field(description="faces that match no member and fit no person")
+
+
+class PersonRename(BaseModel):
+    name: str = Field(min_length=1, max_length=200,
+                      description="a new name makes the person a member; an existing member's name merges into it")
+
+
+class PersonRenamed(BaseModel):
+    member: Member
+    created: bool = Field(description="true when a new member was created")
+    faces: list[str] = Field(description="the ids of the faces now assigned to the member")
+
+
+class PersonUpdate(BaseModel):
+    hidden: bool
+
+
+class PeopleMerge(BaseModel):
+    source: str = Field(description="the person that disappears")
+    target: str = Field(description="the person that receives the source's faces")
+
+
+class FaceIds(BaseModel):
+    face_ids: list[str] = Field(min_length=1)
+
+
+class FaceMove(BaseModel):
+    person_id: str | None = Field(default=None, description="move into this person")
+    member_id: str | None = Field(default=None, description="assign to this member")
+    new_person: bool = Field(default=False, description="move into a new person of its own")
+
+
+class FacePlacement(BaseModel):
+    person_id: str | None
+    member_id: str | None
+
+
+class FaceMoved(FacePlacement):
+    face_id: str
+    photo_id: str
+    previous: FacePlacement

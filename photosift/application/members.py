@@ -154,6 +154,7 @@ def delete_member(svc: Services, album_id: str, member_id: str) -> None:
         matched = list(session.scalars(select(Face).where(Face.member_id == member.id)))
         for face in matched:
             face.member_id, face.similarity = None, None
+            face.person_pinned = False  # a face the user gave this member is free to be matched/grouped again
         session.delete(member)
         session.flush()
         names = views.member_names(session, album_id)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from photosift.application import views
 from photosift.application.context import Services
 from photosift.application.events import record_event
+from photosift.application.grouping import regroup_after_analysis
 from photosift.application.matching import load_templates, match_faces
 from photosift.catalog.models import Album, Face, Job, Photo, PhotoStatus, bytes_to_vector, utcnow, vector_to_bytes
 from photosift.jobs.queue import mark_done
@@ -77,6 +78,7 @@ class AnalyzeJob:
             photo.face_count = len(faces)
             photo.status, photo.error, photo.analysed_at = PhotoStatus.DONE, None, utcnow()
             session.flush()
+            regroup_after_analysis(session, album.id)
             view = views.photo_view(photo, faces, views.member_names(session, album.id))
             record_event(session, album.id, "photo.analyzed", {"photo": view})
             mark_done(session, job.id)
@@ -115,6 +117,8 @@ class MatchJob:
                                       templates)
                 dirty = False
                 for face, match in zip(faces, matches, strict=True):
+                    if face.person_pinned:
+                        continue  # placed by the user (people view): re-matching never moves it
                     member_id, sim = match if match else (None, None)
                     if face.member_id != member_id or (member_id and abs((face.similarity or 0) - sim) > 0.01):
                         face.member_id, face.similarity = member_id, sim
@@ -123,6 +127,7 @@ class MatchJob:
                     changed.append({"photo_id": photo_id, "matches": views.matches_view(faces, names)})
             for data in changed:
                 record_event(session, album.id, "photo.matched", data)
+            regroup_after_analysis(session, album.id)
             mark_done(session, job.id)
         self.svc.hub.publish(job.album_id)
 

@@ -51,7 +51,7 @@ def face_view(face: Face, member_names: dict[str, str]) -> dict[str, Any]:
         "id": face.id, "box": face.box, "confidence": face.confidence,
         "landmarks": face.landmarks, "pose": face.pose,
         "quality": {"sharpness": face.sharpness, "brightness": face.brightness}, "too_small": face.too_small,
-        "member": member, "unknown": member is None,
+        "member": member, "unknown": member is None, "person_id": face.person_id,
     }
 
 

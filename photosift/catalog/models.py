@@ -1,4 +1,4 @@
-"""Tables of the native service: albums, members and their reference photos, photos, faces, jobs and events.
+"""Tables of the native service: albums, members and their reference photos, photos, faces, people, jobs, events.
 
 Ids are 20-character lowercase hex strings that sort by creation time (``new_id``), so ``ORDER BY id`` is
 creation order and a page cursor is simply the last id seen. Times are UTC. Face boxes are
@@ -185,12 +185,36 @@ class Face(Base):
     member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), nullable=True,
                                                   index=True)
     similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # People grouping (photosift.application.grouping): the person of a face no member matched, None = unknown.
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True,
+                                                  index=True)
+    # The user placed this face (in ``person_id``, in ``member_id``, or unknown when both are None): neither
+    # grouping nor member re-matching moves it again.
+    person_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
 
     @property
     def box(self) -> list[int]:
         return [self.left, self.top, self.width, self.height]
+
+
+class Person(Base):
+    """A group of faces of one unnamed person of an album (naming a person makes it a member).
+
+    ``number`` labels it ("Person 3") and never changes; ``hidden`` people are left out of the people list (their
+    faces still join them, so a stranger hidden once stays hidden).
+    """
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("album_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class Job(Base):
@@ -231,6 +255,6 @@ class Event(Base):
 
 
 __all__ = [
-    "Album", "Event", "Face", "Job", "JobStatus", "Member", "Photo", "PhotoStatus", "Reference", "bytes_to_vector",
-    "new_id", "utcnow", "vector_to_bytes",
+    "Album", "Event", "Face", "Job", "JobStatus", "Member", "Person", "Photo", "PhotoStatus", "Reference",
+    "bytes_to_vector", "new_id", "utcnow", "vector_to_bytes",
 ]

@@ -31,7 +31,8 @@ async def album_events(
     last_event_id: Annotated[str | None, Header(description="resume after this event id (set by EventSource)")] = None,
 ) -> StreamingResponse:
     """Server-Sent Events of the album: ``photo.added``, ``photo.analyzed`` (full results), ``photo.failed``,
-    ``photo.matched`` (a photo's member matches changed), ``member.updated``, ``member.deleted``, and
+    ``photo.matched`` (a photo's member matches changed), ``member.updated``, ``member.deleted``, ``people.changed``
+    (people grouped or corrected), and
     ``album.deleted`` (the stream then ends). Each event's ``id`` can resume the stream (``Last-Event-ID``)."""
     await run_in_threadpool(get_album, svc, album_id)  # 404 before the stream starts
     start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after

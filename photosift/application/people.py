@@ -1,0 +1,359 @@
+"""People of an album: list them, and the user's corrections (rename, merge, split, move a face, hide).
+
+People are the automatic groups of faces no member matched (``photosift.application.grouping``). Every correction
+pins the faces it places (``Face.person_pinned``), so later grouping and member re-matching keep it. Naming a
+person makes it a member (references = its most typical faces) or, when a member of that name exists, gives its
+faces to that member. One person never holds two faces of one photo: a correction that would do so is refused.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from photosift.application import views
+from photosift.application.albums import require_album
+from photosift.application.context import Services
+from photosift.application.events import record_event
+from photosift.application.grouping import PEOPLE_CHANGED, new_person, remove_empty_people
+from photosift.application.processing import enqueue_match
+from photosift.catalog.models import Face, Member, Person, Photo, Reference, bytes_to_vector, vector_to_bytes
+from photosift.clustering import FaceRecord, cover_face
+from photosift.errors import InvalidInput, NotFound
+
+UNKNOWN = "unknown"
+"""The person id that names the album's unknown faces in ``get_person``."""
+MAX_REFERENCES = 5
+"""A person named into a new member gives it at most this many reference faces (its most typical ones)."""
+
+
+# --- queries ------------------------------------------------------------------------------------------------------
+
+
+def list_people(svc: Services, album_id: str, *, include_hidden: bool = False) -> dict[str, Any]:
+    """The album's people, most faces first, each with a cover face; and how many faces are unknown."""
+    with svc.catalog.read() as session:
+        require_album(session, album_id)
+        query = select(Person).where(Person.album_id == album_id)
+        if not include_hidden:
+            query = query.where(Person.hidden.is_(False))
+        people = list(session.scalars(query))
+        faces = _faces_of_people(session, [p.id for p in people])
+        unknown = session.scalar(select(func.count()).select_from(Face).where(
+            Face.album_id == album_id, Face.member_id.is_(None), Face.person_id.is_(None)))
+    items = [_person_view(p, faces.get(p.id, [])) for p in people]
+    items.sort(key=lambda v: (-v["faces"], v["number"]))
+    return {"items": items, "unknown": unknown or 0}
+
+
+def get_person(svc: Services, album_id: str, person_id: str) -> dict[str, Any]:
+    """One person with all its faces; ``person_id`` ``unknown`` gives the faces that fit nobody."""
+    with svc.catalog.read() as session:
+        require_album(session, album_id)
+        if person_id == UNKNOWN:
+            faces = list(session.scalars(select(Face).where(
+                Face.album_id == album_id, Face.member_id.is_(None), Face.person_id.is_(None)).order_by(Face.id)))
+            return {"id": UNKNOWN, "album_id": album_id, "name": "Unknown", "number": None, "hidden": False,
+                    "faces": len(faces), "photos": len({f.photo_id for f in faces}), "cover": None,
+                    "items": [_face_item(f) for f in faces]}
+        person = _require_person(session, album_id, person_id)
+        faces = _faces_of_people(session, [person.id]).get(person.id, [])
+    return {**_person_view(person, faces), "items": [_face_item(f) for f in faces]}
+
+
+# --- corrections --------------------------------------------------------------------------------------------------
+
+
+def rename_person(svc: Services, album_id: str, person_id: str, name: str) -> dict[str, Any]:
+    """Name a person: it becomes a new member of that name, or its faces go to the existing member of that name.
+
+    Returns ``{"member": <member view>, "created": bool, "faces": [face ids]}``; the person is gone afterwards.
+    """
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a person's name must not be empty")
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        person = _require_person(session, album_id, person_id)
+        faces = _faces_of_people(session, [person.id]).get(person.id, [])
+        member = session.scalars(select(Member).where(Member.album_id == album_id, Member.name == name)).first()
+        created = member is None
+        if member is None:
+            member = _member_from_faces(session, album_id, name, faces)
+        else:
+            _check_member_photos(session, member, faces)
+        _pin_to_member(session, album_id, faces, member)
+        session.delete(person)
+        session.flush()
+        record_event(session, album_id, PEOPLE_CHANGED,
+                     {"faces": {f.id: None for f in faces}, "removed": [person_id]})
+        references = list(session.scalars(select(Reference).where(Reference.member_id == member.id)
+                                           .order_by(Reference.id)))
+        view = views.member_view(member, references)
+        view["photos"] = session.scalar(select(func.count()).select_from(Face).where(Face.member_id == member.id))
+        if created:
+            record_event(session, album_id, "member.updated",
+                         {"member_id": member.id, "name": member.name, "references": len(references)})
+            enqueue_match(session, album_id)  # other faces of the album may match the new member
+    _after_change(svc, album_id, jobs=created)
+    return {"member": view, "created": created, "faces": [f.id for f in faces]}
+
+
+def merge_people(svc: Services, album_id: str, source_id: str, target_id: str) -> dict[str, Any]:
+    """Move every face of ``source_id`` into ``target_id`` and delete the source; returns the target with the
+    ids of the faces that moved (``moved``), so a client can undo by creating a person from them."""
+    if source_id == target_id:
+        raise InvalidInput("cannot merge a person into itself")
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        source = _require_person(session, album_id, source_id)
+        target = _require_person(session, album_id, target_id)
+        grouped = _faces_of_people(session, [source.id, target.id])
+        moved = grouped.get(source.id, [])
+        _check_photos(moved, grouped.get(target.id, []), f"person {target.number}")
+        changes = _place(moved, person_id=target.id)
+        session.delete(source)
+        session.flush()
+        record_event(session, album_id, PEOPLE_CHANGED, {"faces": changes, "removed": [source.id]})
+        view = _person_view(target, grouped.get(target.id, []) + moved)
+    _after_change(svc, album_id)
+    return {**view, "moved": [f.id for f in moved]}
+
+
+def split_person(svc: Services, album_id: str, person_id: str, face_ids: Sequence[str]) -> dict[str, Any]:
+    """Move some faces of a person into a new person of their own (at least one face must stay behind)."""
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        person = _require_person(session, album_id, person_id)
+        faces = _require_faces(session, album_id, face_ids)
+        strangers = [f.id for f in faces if f.person_id != person.id]
+        if strangers:
+            raise InvalidInput(f"faces {', '.join(strangers)} are not faces of person {person.number}")
+        rest = session.scalar(select(func.count()).select_from(Face).where(Face.person_id == person.id))
+        if rest == len(faces):
+            raise InvalidInput("a split must leave at least one face with the person")
+        view = _new_person_with(session, album_id, faces)
+    _after_change(svc, album_id)
+    return view
+
+
+def create_person(svc: Services, album_id: str, face_ids: Sequence[str]) -> dict[str, Any]:
+    """A new person made of the given faces, wherever they are now (another person, a member, unknown)."""
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        view = _new_person_with(session, album_id, _require_faces(session, album_id, face_ids))
+    _after_change(svc, album_id)
+    return view
+
+
+def move_face(svc: Services, album_id: str, face_id: str, *, person_id: str | None = None,
+              member_id: str | None = None, new: bool = False) -> dict[str, Any]:
+    """Put one face in another person (``person_id``), a member (``member_id``), a new person (``new``), or, with
+    none of them, in unknown. Returns ``{"face_id", "photo_id", "person_id", "member_id", "previous": {...}}``."""
+    if sum((person_id is not None, member_id is not None, new)) > 1:
+        raise InvalidInput("give at most one of person_id, member_id and new")
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        face = _require_faces(session, album_id, [face_id])[0]
+        previous = {"person_id": face.person_id, "member_id": face.member_id}
+        changes: dict[str, str | None] = {}
+        if member_id is not None:
+            member = session.get(Member, member_id)
+            if member is None or member.album_id != album_id:
+                raise NotFound(f"no member {member_id!r}")
+            _check_member_photos(session, member, [face])
+            changes = {face.id: None} if face.person_id else {}
+            _pin_to_member(session, album_id, [face], member)  # records photo.matched
+        elif new:
+            _new_person_with(session, album_id, [face])  # records its own events
+        else:
+            if person_id is not None:
+                target = _require_person(session, album_id, person_id)
+                others = _faces_of_people(session, [target.id]).get(target.id, [])
+                _check_photos([face], others, f"person {target.number}")
+            changes = _place([face], person_id=person_id)
+            session.flush()
+            if previous["member_id"] is not None:
+                _record_matches(session, album_id, [face.photo_id])
+        session.flush()
+        removed = remove_empty_people(session, album_id)
+        if changes or removed:
+            record_event(session, album_id, PEOPLE_CHANGED, {"faces": changes, "removed": removed})
+        result = {"face_id": face.id, "photo_id": face.photo_id, "person_id": face.person_id,
+                  "member_id": face.member_id, "previous": previous}
+    _after_change(svc, album_id)
+    return result
+
+
+def set_hidden(svc: Services, album_id: str, person_id: str, hidden: bool) -> dict[str, Any]:
+    """Hide a person from the people list (or show it again); its faces keep joining it."""
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        person = _require_person(session, album_id, person_id)
+        person.hidden = hidden
+        session.flush()
+        faces = _faces_of_people(session, [person.id]).get(person.id, [])
+        record_event(session, album_id, PEOPLE_CHANGED, {"faces": {}, "removed": [], "hidden": {person.id: hidden}})
+        view = _person_view(person, faces)
+    _after_change(svc, album_id)
+    return view
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _require_person(session: Session, album_id: str, person_id: str) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.album_id != album_id:
+        raise NotFound(f"no person {person_id!r} in album {album_id!r}")
+    return person
+
+
+def _require_faces(session: Session, album_id: str, face_ids: Sequence[str]) -> list[Face]:
+    ids = list(dict.fromkeys(face_ids))
+    if not ids:
+        raise InvalidInput("no face ids given")
+    found = {f.id: f for f in session.scalars(select(Face).where(Face.id.in_(ids), Face.album_id == album_id))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"no face {', '.join(map(repr, missing))} in album {album_id!r}")
+    return [found[i] for i in ids]
+
+
+def _faces_of_people(session: Session, person_ids: Iterable[str]) -> dict[str, list[Face]]:
+    ids = list(person_ids)
+    grouped: dict[str, list[Face]] = defaultdict(list)
+    if ids:
+        for face in session.scalars(select(Face).where(Face.person_id.in_(ids)).order_by(Face.id)):
+            grouped[face.person_id].append(face)
+    return grouped
+
+
+def _check_photos(moving: Sequence[Face], staying: Sequence[Face], where: str) -> None:
+    """Refuse to put two faces of one photo into one person (``moving`` among themselves or with ``staying``)."""
+    moving_ids = {f.id for f in moving}
+    seen: dict[str, str] = {f.photo_id: f.id for f in staying if f.id not in moving_ids}
+    for face in moving:
+        if face.photo_id in seen:
+            raise InvalidInput(f"face {face.id} and face {seen[face.photo_id]} are in the same photo "
+                               f"({face.photo_id}): one person appears once per photo, so it cannot join {where}")
+        seen[face.photo_id] = face.id
+
+
+def _check_member_photos(session: Session, member: Member, faces: Sequence[Face]) -> None:
+    staying = list(session.scalars(select(Face).where(Face.member_id == member.id)))
+    _check_photos(faces, staying, f"member {member.name!r}")
+
+
+def _place(faces: Iterable[Face], *, person_id: str | None) -> dict[str, str | None]:
+    """Pin ``faces`` to ``person_id`` (None: unknown), out of any member; returns the person changes."""
+    changes: dict[str, str | None] = {}
+    for face in faces:
+        if face.person_id != person_id:
+            changes[face.id] = person_id
+        face.person_id, face.member_id, face.similarity, face.person_pinned = person_id, None, None, True
+    return changes
+
+
+def _new_person_with(session: Session, album_id: str, faces: list[Face]) -> dict[str, Any]:
+    _check_photos(faces, [], "one new person")
+    from_members = sorted({f.photo_id for f in faces if f.member_id is not None})
+    person = new_person(session, album_id)
+    changes = _place(faces, person_id=person.id)
+    session.flush()
+    removed = remove_empty_people(session, album_id)
+    _record_matches(session, album_id, from_members)
+    record_event(session, album_id, PEOPLE_CHANGED, {"faces": changes, "removed": removed})
+    return _person_view(person, faces)
+
+
+def _pin_to_member(session: Session, album_id: str, faces: Sequence[Face], member: Member) -> None:
+    """Pin ``faces`` to ``member`` (out of every person), with their similarity to its template."""
+    from photosift import faces as face_engine
+
+    template = bytes_to_vector(member.template) if member.template is not None else None
+    for face in faces:
+        similarity = None
+        if template is not None:
+            similarity = round(float(face_engine.similarity(bytes_to_vector(face.embedding)[None, :],
+                                                            template[None, :])[0, 0]), 2)
+        face.member_id, face.similarity, face.person_id, face.person_pinned = member.id, similarity, None, True
+    session.flush()
+    _record_matches(session, album_id, sorted({f.photo_id for f in faces}))
+
+
+def _member_from_faces(session: Session, album_id: str, name: str, faces: Sequence[Face]) -> Member:
+    """A new member whose references are the most typical of ``faces`` (their photos' blobs, their boxes)."""
+    from photosift import faces as face_engine
+
+    chosen = _typical(faces)[:MAX_REFERENCES]
+    if not chosen:
+        raise InvalidInput("this person has no face usable as a reference")
+    member = Member(album_id=album_id, name=name)
+    session.add(member)
+    session.flush()
+    photos = {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_([f.photo_id for f in chosen])))}
+    for face in chosen:
+        photo = photos[face.photo_id]
+        session.add(Reference(member_id=member.id, album_id=album_id, blob_key=photo.blob_key,
+                              filename=photo.filename, box=face.box, confidence=face.confidence,
+                              embedding=face.embedding))
+    member.template = vector_to_bytes(face_engine.make_template([bytes_to_vector(f.embedding) for f in chosen]))
+    session.flush()
+    return member
+
+
+def _typical(faces: Sequence[Face]) -> list[Face]:
+    """Usable faces (not too small), most typical first: highest mean similarity to the others."""
+    usable = [f for f in faces if not f.too_small]
+    if len(usable) <= 2:
+        return usable
+    from photosift import faces as face_engine
+
+    vectors = np.stack([bytes_to_vector(f.embedding) for f in usable])
+    sims = np.asarray(face_engine.similarity(vectors, vectors), dtype=np.float64)
+    order = np.argsort(-(sims.sum(axis=1) - np.diag(sims)), kind="stable")
+    return [usable[i] for i in order]
+
+
+def _record_matches(session: Session, album_id: str, photo_ids: Sequence[str]) -> None:
+    """``photo.matched`` events for photos whose member matches changed."""
+    if not photo_ids:
+        return
+    names = views.member_names(session, album_id)
+    for photo_id in photo_ids:
+        faces = session.scalars(select(Face).where(Face.photo_id == photo_id).order_by(Face.position))
+        record_event(session, album_id, "photo.matched",
+                     {"photo_id": photo_id, "matches": views.matches_view(faces, names)})
+
+
+def _person_view(person: Person, faces: Sequence[Face]) -> dict[str, Any]:
+    cover = None
+    if faces:
+        records = [FaceRecord(f.id, f.photo_id, bytes_to_vector(f.embedding), usable=not f.too_small) for f in faces]
+        cover_id = cover_face(records)
+        face = next(f for f in faces if f.id == cover_id)
+        cover = {"face_id": face.id, "photo_id": face.photo_id, "box": face.box}
+    return {"id": person.id, "album_id": person.album_id, "name": f"Person {person.number}",
+            "number": person.number, "hidden": person.hidden, "faces": len(faces),
+            "photos": len({f.photo_id for f in faces}), "cover": cover}
+
+
+def _face_item(face: Face) -> dict[str, Any]:
+    return {"id": face.id, "photo_id": face.photo_id, "box": face.box, "too_small": face.too_small,
+            "pinned": face.person_pinned, "person_id": face.person_id}
+
+
+def _after_change(svc: Services, album_id: str, *, jobs: bool = False) -> None:
+    if jobs:
+        svc.notify_jobs(1)
+    svc.hub.publish(album_id)
+
+
+__all__ = ["MAX_REFERENCES", "UNKNOWN", "create_person", "get_person", "list_people", "merge_people",
+           "move_face", "rename_person", "set_hidden", "split_person"]
