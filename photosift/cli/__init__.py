@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from photosift.cli import blur, faces, serve
+from photosift.cli import analyze, blur, faces, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="photosift", description="Self-hosted photo analysis.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, blur, faces):
+    for module in (serve, blur, faces, analyze):
         module.register(commands)
     return parser
 
