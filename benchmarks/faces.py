@@ -16,6 +16,7 @@ Peak memory: the largest resident set size (ru_maxrss) of a worker process of ea
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import resource
 import sys
 import tempfile
@@ -111,7 +112,9 @@ def measure(pipeline: str, photos: dict[int, list[str]], upsample: int) -> dict[
     """{faces: (photos/s, mean faces found, peak RSS MiB)} with 2 worker processes."""
     func = run_photosift if pipeline == "photosift" else run_baseline
     out = {}
-    with ProcessPoolExecutor(2, initializer=_init, initargs=(pipeline, upsample)) as pool:
+    # "spawn": a forked child of a process that used OpenCV's thread pool can deadlock in it
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=spawn, initializer=_init, initargs=(pipeline, upsample)) as pool:
         list(pool.map(func, photos[1][:2]))  # warm-up: models loaded, caches filled in both workers
         for n, paths in photos.items():
             start = time.perf_counter()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -87,7 +88,7 @@ def load_features(name: str) -> dict[str, dict | None]:
         stored = np.load(cache, allow_pickle=True)["features"].item()
     missing = [p for p in images if p not in stored]
     if missing:
-        with ProcessPoolExecutor(2, initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker) as pool:
             for path, feats in zip(missing, pool.map(_features, missing, chunksize=4), strict=True):
                 stored[path] = feats
         CACHE.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -81,7 +82,8 @@ def detection_rows() -> list[dict]:
         items = detection_set(name)
         all_boxes = _all_boxes(name)
         start = time.perf_counter()
-        with ProcessPoolExecutor(2, initializer=_init_detector) as pool:
+        spawn = multiprocessing.get_context("spawn")  # no fork: the parent may hold OpenCV threads
+        with ProcessPoolExecutor(2, mp_context=spawn, initializer=_init_detector) as pool:
             detections = list(pool.map(_detect, [str(p) for p, _ in items], chunksize=2))
         seconds = time.perf_counter() - start
         found_by_bin = {b: [0, 0] for b in SIZE_BINS}
