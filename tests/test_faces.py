@@ -63,14 +63,14 @@ def test_a_face_cut_by_the_image_edge_keeps_its_box_inside_the_image(astronaut):
         assert left >= 0 and top >= 0 and left + width <= shifted.shape[1] and top + height <= shifted.shape[0]
 
 
-def test_small_faces_in_a_group_photo_are_found_by_the_tiled_pass(make_group_photo):
+def test_small_faces_in_a_group_photo_are_found_by_the_fine_pass(make_group_photo):
     # Faces of ~32 px (pasted heads of 60 px) in a 2000x1500 scene: ~15 px after the 960 px pass.
     photo = make_group_photo(2000, 1500, [60, 60, 60, 60])
-    tiled = YuFaceDetector(small_faces=True).detect(photo)
+    fine = YuFaceDetector(small_faces=True).detect(photo)
     coarse = YuFaceDetector(small_faces=False).detect(photo)
-    assert len(tiled) == 4
+    assert len(fine) == 4
     assert len(coarse) < 4
-    assert all(f.too_small == (min(f.box[2:]) < MIN_RELIABLE_FACE) for f in tiled)
+    assert all(f.too_small == (min(f.box[2:]) < MIN_RELIABLE_FACE) for f in fine)
 
 
 def test_a_tiny_reference_face_is_refused(make_group_photo):

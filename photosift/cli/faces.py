@@ -93,9 +93,11 @@ def all_faces_one(path: str) -> tuple[list[tuple[list[int], np.ndarray]], dict[s
 
 
 def _init_worker() -> None:
+    """One process per core: OpenCV and the detector's OpenMP runtime single-threaded (set before they load)."""
+    os.environ["OMP_NUM_THREADS"] = "1"
     import cv2
 
-    cv2.setNumThreads(1)  # one process per core
+    cv2.setNumThreads(1)
 
 
 def map_images(func: Callable[[str], Any], paths: list[str], description: str) -> Iterator[Any]:

@@ -4,7 +4,7 @@ Boxes are ``(left, top, width, height)`` and landmarks ``(x, y)``, both in pixel
 (``DecodedImage.original_size``), whatever scale the image was decoded at. Faces come largest first.
 
 Engines (loaded lazily, once per process, shared by threads; no network):
-- detector: ``yuface`` (libfacedetection CNN) with a 2x-finer tiled pass for small faces; dlib HOG where yuface
+- detector: ``yuface`` (libfacedetection CNN) with a 2x-finer pass for small faces; dlib HOG where yuface
   is not installed.
 - embedder: FaceNet 20180408 (512-d; two roll-aligned crops, a tight and a loose one, averaged) fused with dlib
   ResNet (128-d): an embedding is the concatenation of the two L2-normalised parts (``EMBEDDING_DIM`` = 640).
@@ -55,7 +55,7 @@ def reference_face(image: DecodedImage) -> EmbeddedFace:
     Raises ``NoFaceFound`` when there is no face and ``FaceTooSmall`` when the largest one is too small to compare.
     """
     engine = get_engine()
-    found = engine.detect(image)
+    found = engine.detect(image, small_faces=False) or engine.detect(image)  # the largest face: coarse pass first
     if not found:
         raise NoFaceFound("no face found in the image")
     face = found[0]

@@ -28,10 +28,10 @@ class FaceEngine:
     def __init__(self, detector: Detector, embedder: Embedder, calib: calibration.Calibration) -> None:
         self.detector, self.embedder, self.calibration = detector, embedder, calib
 
-    def detect(self, image: DecodedImage) -> list[Face]:
-        """Faces of ``image``, largest first, in original pixels."""
+    def detect(self, image: DecodedImage, small_faces: bool = True) -> list[Face]:
+        """Faces of ``image``, largest first, in original pixels (``small_faces=False``: large faces only)."""
         rgb = image.pixels
-        faces = self.detector.detect(rgb)
+        faces = self.detector.detect(rgb, small_faces)
         if not faces:
             faces = self._detect_padded(rgb)
         faces.sort(key=lambda f: -(f.box[2] * f.box[3]))
@@ -50,7 +50,8 @@ class FaceEngine:
         h, w = rgb.shape[:2]
         py, px = round(h * _TIGHT_CROP_PAD), round(w * _TIGHT_CROP_PAD)
         padded = cv2.copyMakeBorder(rgb, py, py, px, px, cv2.BORDER_REPLICATE)
-        raws = self.detector.detect_raw(padded) if hasattr(self.detector, "detect_raw") else []
+        # a frame-filling face is large: the coarse pass finds it
+        raws = self.detector.detect_raw(padded, small_faces=False) if hasattr(self.detector, "detect_raw") else []
         faces = []
         for raw in raws:
             shifted = dataclasses.replace(
