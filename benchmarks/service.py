@@ -4,7 +4,7 @@
 are blurred) are uploaded in batches of 10 by 4 concurrent clients to a real ``photosift serve`` on loopback.
 Measured: the acknowledgement time of each upload request (and per photo: request time / photos in it), the time
 from the first upload until every photo is analysed, and photos/s against the engine alone (``analyze`` over the
-same bytes in a pool of the same size, in this process) in the same run.
+same bytes in the same kind of pool as the server: analysis processes, as many) in the same run.
 
     .venv/bin/python benchmarks/service.py [--photos 100] [--batch 10] [--clients 4] [--workdir DIR] [--json]
 """
@@ -69,16 +69,19 @@ def generate(n: int, folder: Path) -> list[Path]:
 
 
 def engine_only(photos: list[bytes], workers: int) -> float:
-    """Seconds to analyse every photo with ``photosift.analysis.analyze`` in a pool of ``workers`` threads."""
+    """Seconds to analyse every photo with ``photosift.analysis.analyze`` in the server's kind of pool: ``workers``
+    analysis processes (``photosift.jobs.pool.AnalysisProcesses``) fed by as many threads."""
     from photosift.analysis import analyze
-    from photosift.imaging import DecodeLimits
+    from photosift.jobs.pool import AnalysisProcesses
 
-    limits = DecodeLimits()
-    analyze(photos[0], limits=limits)  # load the models before timing
-    start = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda data: analyze(data, limits=limits), photos))
-    return time.perf_counter() - start
+    pool = AnalysisProcesses(workers)
+    with ThreadPoolExecutor(workers) as feeders:
+        list(feeders.map(lambda data: pool.run(analyze, data), photos[:workers]))  # start and load the models
+        start = time.perf_counter()
+        list(feeders.map(lambda data: pool.run(analyze, data), photos))
+        seconds = time.perf_counter() - start
+    pool.shutdown()
+    return seconds
 
 
 def free_port() -> int:

@@ -1,5 +1,8 @@
+"""``python -m photosift``: the command line (guarded: worker processes started with "spawn" import this module)."""
+
 import sys
 
 from photosift.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             runner.stop()
             services.engine.shutdown()
+            services.analysis.shutdown()
             services.catalog.dispose()
 
     app = FastAPI(

@@ -8,7 +8,7 @@ from photosift.application.events import EventHub
 from photosift.catalog.db import Catalog
 from photosift.config import Settings
 from photosift.imaging import DecodeLimits
-from photosift.jobs.pool import EnginePool
+from photosift.jobs.pool import AnalysisProcesses, EnginePool
 from photosift.jobs.queue import JobQueue
 from photosift.store.base import BlobStore
 from photosift.store.factory import store_from_settings
@@ -16,13 +16,14 @@ from photosift.store.factory import store_from_settings
 
 @dataclass
 class Services:
-    """Store, catalog, job queue, interactive engine pool and event hub of one process."""
+    """Store, catalog, job queue, engine pools (interactive threads, analysis processes) and event hub."""
 
     settings: Settings
     store: BlobStore
     catalog: Catalog
     queue: JobQueue
     engine: EnginePool
+    analysis: AnalysisProcesses
     hub: EventHub = field(default_factory=EventHub)
     wake_workers: object = None  # callable(n) set by the job runner once started
 
@@ -48,4 +49,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         catalog=catalog,
         queue=JobQueue(catalog, max_attempts=settings.job_max_attempts, lease_seconds=settings.job_lease_seconds),
         engine=EnginePool(settings.workers, max_pending=settings.engine_max_pending),
+        analysis=AnalysisProcesses(settings.workers),
     )

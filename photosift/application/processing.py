@@ -47,8 +47,8 @@ class AnalyzeJob:
             with self.svc.catalog.session() as session:
                 mark_done(session, job.id)
             return
-        result = analyze(self.svc.store.get(blob_key), limits=self.svc.limits,
-                         blur_threshold=self.svc.settings.blur_threshold)
+        result = self.svc.analysis.run(analyze, self.svc.store.get(blob_key), limits=self.svc.limits,
+                                       blur_threshold=self.svc.settings.blur_threshold)
         with self.svc.catalog.session() as session:
             album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()
             photo = session.get(Photo, job.photo_id)

@@ -1,11 +1,19 @@
-"""``EnginePool``: run blocking engine work (decode, inference) off the event loop, refusing work when saturated."""
+"""Where engine work runs in the server.
+
+``EnginePool``: interactive calls (request handlers await them) in a bounded thread pool, refusing work when
+saturated. ``AnalysisProcesses``: background photo analysis in worker processes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from photosift.errors import Busy
@@ -43,3 +51,56 @@ class EnginePool:
     def shutdown(self) -> None:
         """Stop accepting work; running calls finish in the background."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class AnalysisProcesses:
+    """``workers`` processes for background analysis (one per core, each single-threaded).
+
+    The face detector holds the GIL while it runs, so analysis in threads of the server would stall its event loop
+    and every upload behind it; in processes, uploads are acknowledged at once while photos are analysed. Processes
+    start on first use ("spawn": no fork of a threaded server) and load the models once. A worker that dies (e.g.
+    killed for memory) breaks the pool: it is rebuilt and the call raises, so the job is retried.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` in a worker process (``fn`` and its arguments must pickle); blocks until done."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                     initializer=_single_threaded)
+            executor = self._executor
+        try:
+            return executor.submit(fn, *args, **kwargs).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = None
+            raise
+
+    def shutdown(self) -> None:
+        """Stop the worker processes (running calls are abandoned; their jobs are taken again at the next start)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _single_threaded() -> None:
+    """Initializer of an analysis process: single-threaded engine, and exit when the server process is gone."""
+    os.environ["OMP_NUM_THREADS"] = "1"  # before the detector's OpenMP runtime loads
+    import cv2
+
+    cv2.setNumThreads(1)
+    server = os.getppid()
+
+    def exit_with_server() -> None:  # a SIGKILLed server cannot stop its workers: they notice being orphaned
+        while os.getppid() == server:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=exit_with_server, daemon=True, name="exit-with-server").start()
