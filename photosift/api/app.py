@@ -2,7 +2,8 @@
 
 ``app.state`` carries ``settings``, ``store`` (BlobStore), ``catalog`` (Catalog), ``engine`` (EnginePool: ``await
 engine.run(fn, *args)`` runs blocking engine work in the pool, raising ``Busy`` when saturated) and ``services``.
-Background analysis workers start with the application's lifespan and stop with it.
+Background job workers (threads that hand photos to analysis processes) start with the application's lifespan and
+stop with it.
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ T = TypeVar("T")
 class EnginePool:
     """A bounded thread pool for interactive engine calls (request handlers await ``run``).
 
-    ``workers`` threads run at once (the engine releases the GIL in OpenCV/dlib/Pillow code, so threads use every
-    core); at most ``max_pending`` calls may be running or waiting, beyond that ``run`` raises ``Busy`` at once so a
-    saturated server answers 503 instead of queueing requests without bound.
+    ``workers`` threads run at once (OpenCV, dlib and Pillow release the GIL; the face detector does not, but uses
+    both cores itself); at most ``max_pending`` calls may be running or waiting, beyond that ``run`` raises ``Busy``
+    at once so a saturated server answers 503 instead of queueing requests without bound.
     """
 
     def __init__(self, workers: int, max_pending: int | None = None, name: str = "engine") -> None:
