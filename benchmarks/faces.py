@@ -16,13 +16,10 @@ Peak memory: the largest resident set size (ru_maxrss) of a worker process of ea
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import os
 import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -30,6 +27,8 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from photosift.jobs.pool import spawn_pool  # noqa: E402
 
 FACE_SETS = {0: [], 1: [700], 4: [620, 420, 300, 200]}  # pasted head heights (the face is ~55 % of it)
 _baseline = None
@@ -72,8 +71,6 @@ def make_photos(folder: Path, per_set: int) -> dict[int, list[str]]:
 
 
 def _init(pipeline: str, upsample: int) -> None:
-    os.environ["OMP_NUM_THREADS"] = "1"  # one process per core: the detector's OpenMP runtime single-threaded
-    cv2.setNumThreads(1)
     global _baseline
     if pipeline == "photosift":
         from photosift.faces.engine import get_engine
@@ -114,9 +111,7 @@ def measure(pipeline: str, photos: dict[int, list[str]], upsample: int) -> dict[
     """{faces: (photos/s, mean faces found, peak RSS MiB)} with 2 worker processes."""
     func = run_photosift if pipeline == "photosift" else run_baseline
     out = {}
-    # "spawn": a forked child of a process that used OpenCV's thread pool can deadlock in it
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(2, mp_context=spawn, initializer=_init, initargs=(pipeline, upsample)) as pool:
+    with spawn_pool(2, _init, (pipeline, upsample)) as pool:  # photosift's worker pool, for both pipelines
         list(pool.map(func, photos[1][:2]))  # warm-up: models loaded, caches filled in both workers
         for n, paths in photos.items():
             start = time.perf_counter()

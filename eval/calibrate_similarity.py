@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _data import CACHE, PAIR_SETS, pairs  # noqa: E402
 
+from photosift.jobs.pool import spawn_pool  # noqa: E402
+
 GROUPS = {"LFW": ["LFW"], "MFR2": ["MFR2"], "CFP": ["CFP-FF", "CFP-FP"]}
 THRESHOLD = 80.0
 
@@ -38,13 +38,10 @@ _worker = None
 
 
 def _init_worker() -> None:
-    import cv2
-
     from photosift.faces.detectors import YuFaceDetector
     from photosift.faces.embedders import DlibEmbedder, FaceNetEmbedder
     from photosift.faces.engine import FaceEngine
 
-    cv2.setNumThreads(1)
     global _worker
     _worker = (FaceEngine(YuFaceDetector(), None, None), FaceNetEmbedder(flip=False), DlibEmbedder(flip=False))
 
@@ -88,7 +85,7 @@ def load_features(name: str) -> dict[str, dict | None]:
         stored = np.load(cache, allow_pickle=True)["features"].item()
     missing = [p for p in images if p not in stored]
     if missing:
-        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker) as pool:
+        with spawn_pool(2, _init_worker) as pool:
             for path, feats in zip(missing, pool.map(_features, missing, chunksize=4), strict=True):
                 stored[path] = feats
         CACHE.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate_similarity as cal  # noqa: E402
 from _data import DATA, PAIR_SETS, available, detection_set  # noqa: E402
+
+from photosift.jobs.pool import spawn_pool  # noqa: E402
 
 SIZE_BINS = [(0, 20), (20, 40), (40, 80), (80, 10_000)]
 
@@ -58,12 +58,9 @@ _detector = None
 
 
 def _init_detector() -> None:
-    import cv2
-
     from photosift.faces.detectors import YuFaceDetector
     from photosift.faces.engine import FaceEngine
 
-    cv2.setNumThreads(1)
     global _detector
     _detector = FaceEngine(YuFaceDetector(), None, None)  # detection only
 
@@ -82,8 +79,7 @@ def detection_rows() -> list[dict]:
         items = detection_set(name)
         all_boxes = _all_boxes(name)
         start = time.perf_counter()
-        spawn = multiprocessing.get_context("spawn")  # no fork: the parent may hold OpenCV threads
-        with ProcessPoolExecutor(2, mp_context=spawn, initializer=_init_detector) as pool:
+        with spawn_pool(2, _init_detector) as pool:
             detections = list(pool.map(_detect, [str(p) for p, _ in items], chunksize=2))
         seconds = time.perf_counter() - start
         found_by_bin = {b: [0, 0] for b in SIZE_BINS}

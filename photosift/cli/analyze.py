@@ -40,12 +40,10 @@ def analyze_one(path: str) -> dict[str, Any]:
     }
 
 
-def done_paths(output: Path) -> set[str]:
-    """Paths already recorded in ``output`` (a JSON-lines file; a line cut short by a crash is ignored)."""
-    if not output.exists():
-        return set()
+def done_paths(recorded: str) -> set[str]:
+    """Paths already in ``recorded``, the text of a JSON-lines output (a line cut short by a crash is ignored)."""
     found = set()
-    for line in output.read_text().splitlines():
+    for line in recorded.splitlines():
         try:
             found.add(json.loads(line)["path"])
         except (ValueError, KeyError, TypeError):
@@ -57,12 +55,13 @@ def run(args: argparse.Namespace) -> int:
     paths = expand_paths(args.paths)
     if not paths:
         return fail("no images found")
-    done = done_paths(args.output) if args.output else set()
+    recorded = args.output.read_text() if args.output and args.output.exists() else ""
+    done = done_paths(recorded)
     todo = [p for p in paths if p not in done]
     failures = 0
     rows: list[list[Any]] = []
     sink = open(args.output, "a") if args.output else None  # noqa: SIM115 - closed below
-    if sink and args.output.stat().st_size and not args.output.read_bytes().endswith(b"\n"):
+    if sink and recorded and not recorded.endswith("\n"):
         sink.write("\n")  # a line cut short by a crash stays alone on its line
     try:
         for record in map_images(analyze_one, todo, "analysing"):

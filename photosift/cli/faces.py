@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from photosift import faces, imaging
 from photosift.analysis import FACE_MAX_PIXELS
 from photosift.cli.output import emit_json, expand_paths, fail, print_table, progress
 from photosift.errors import InvalidInput, PhotosiftError
+from photosift.jobs.pool import spawn_pool
 
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 _POOL_MIN_ITEMS = 3  # below this, loading the models in worker processes costs more than it saves
@@ -92,14 +91,6 @@ def all_faces_one(path: str) -> tuple[list[tuple[list[int], np.ndarray]], dict[s
     return [(list(f.face.box), f.embedding) for f in found], None
 
 
-def _init_worker() -> None:
-    """One process per core: OpenCV and the detector's OpenMP runtime single-threaded (set before they load)."""
-    os.environ["OMP_NUM_THREADS"] = "1"
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
 def map_images(func: Callable[[str], Any], paths: list[str], description: str) -> Iterator[Any]:
     """``func`` over ``paths`` in order, in a process pool when worth it, with a progress bar."""
     with progress(len(paths), description) as advance:
@@ -108,9 +99,7 @@ def map_images(func: Callable[[str], Any], paths: list[str], description: str) -
                 yield func(path)
                 advance()
             return
-        # "spawn": a forked child of a process that already ran the detector can deadlock in its OpenMP runtime
-        with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_init_worker) as pool:
+        with spawn_pool(WORKERS) as pool:
             for result in pool.map(func, paths, chunksize=1):
                 yield result
                 advance()

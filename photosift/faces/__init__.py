@@ -55,10 +55,9 @@ def reference_face(image: DecodedImage) -> EmbeddedFace:
     Raises ``NoFaceFound`` when there is no face and ``FaceTooSmall`` when the largest one is too small to compare.
     """
     engine = get_engine()
-    found = engine.detect(image, small_faces=False) or engine.detect(image)  # the largest face: coarse pass first
-    if not found:
+    face = engine.largest(image)
+    if face is None:
         raise NoFaceFound("no face found in the image")
-    face = found[0]
     if face.too_small:
         raise FaceTooSmall(f"the largest face is {face.box[2]}x{face.box[3]} px, too small to compare reliably")
     return engine.embed(image, [face])[0]

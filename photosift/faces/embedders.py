@@ -56,8 +56,9 @@ class FaceNetEmbedder:
     def embed(self, rgb: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
         if not faces:
             return np.zeros((0, self.dim), np.float32)
-        per_margin = [self.embed_crops([self.crop(rgb, f, m) for f in faces]) for m in self.margins]
-        return l2_normalize(np.sum(per_margin, axis=0))
+        crops = [self.crop(rgb, f, m) for m in self.margins for f in faces]
+        per_margin = self.embed_crops(crops).reshape(len(self.margins), len(faces), self.dim)
+        return l2_normalize(per_margin.sum(axis=0))
 
     def embed_crops(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """Embeddings of 160x160 RGB crops, ``(n, 512)`` L2-normalised (with ``flip``: crop and mirror averaged)."""

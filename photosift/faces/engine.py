@@ -28,12 +28,22 @@ class FaceEngine:
     def __init__(self, detector: Detector, embedder: Embedder, calib: calibration.Calibration) -> None:
         self.detector, self.embedder, self.calibration = detector, embedder, calib
 
-    def detect(self, image: DecodedImage, small_faces: bool = True) -> list[Face]:
-        """Faces of ``image``, largest first, in original pixels (``small_faces=False``: large faces only)."""
+    def detect(self, image: DecodedImage) -> list[Face]:
+        """Faces of ``image``, largest first, in original pixels."""
+        return self._in_original_pixels(image, self.detector.detect(image.pixels))
+
+    def largest(self, image: DecodedImage) -> Face | None:
+        """The largest face of ``image`` (original pixels), or None: the small-face pass runs only when the coarse
+        one finds nothing."""
         rgb = image.pixels
-        faces = self.detector.detect(rgb, small_faces)
+        faces = self.detector.detect(rgb, small_faces=False) or self.detector.detect(rgb)
+        found = self._in_original_pixels(image, faces)
+        return found[0] if found else None
+
+    def _in_original_pixels(self, image: DecodedImage, faces: list[Face]) -> list[Face]:
+        """``faces`` (or, when there are none, those of the padded frame), largest first, in original pixels."""
         if not faces:
-            faces = self._detect_padded(rgb)
+            faces = self._detect_padded(image.pixels)
         faces.sort(key=lambda f: -(f.box[2] * f.box[3]))
         return [_rescale(f, 1.0 / image.scale) for f in faces]
 

@@ -1,7 +1,8 @@
 """Where engine work runs in the server.
 
 ``EnginePool``: interactive calls (request handlers await them) in a bounded thread pool, refusing work when
-saturated. ``AnalysisProcesses``: background photo analysis in worker processes.
+saturated. ``AnalysisProcesses``: background photo analysis in worker processes. ``spawn_pool``: the process pool
+every batch (server, CLI, evaluations, benchmarks) runs the engine in.
 """
 
 from __future__ import annotations
@@ -71,8 +72,7 @@ class AnalysisProcesses:
         """``fn(*args, **kwargs)`` in a worker process (``fn`` and its arguments must pickle); blocks until done."""
         with self._lock:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                     initializer=_single_threaded)
+                self._executor = spawn_pool(self.workers)
             executor = self._executor
         try:
             return executor.submit(fn, *args, **kwargs).result()
@@ -90,17 +90,28 @@ class AnalysisProcesses:
             executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _single_threaded() -> None:
-    """Initializer of an analysis process: single-threaded engine, and exit when the server process is gone."""
+def spawn_pool(
+    workers: int, initializer: Callable[..., object] | None = None, initargs: tuple = ()
+) -> ProcessPoolExecutor:
+    """``workers`` engine processes, one per core: started with "spawn" (a forked child of a process that already
+    ran OpenCV or the detector can deadlock in their thread pools), single-threaded, exiting when their parent dies,
+    then ``initializer(*initargs)`` (a module-level function, e.g. to load models)."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_process, initargs=(initializer, initargs))
+
+
+def _init_process(initializer: Callable[..., object] | None, initargs: tuple) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"  # before the detector's OpenMP runtime loads
     import cv2
 
     cv2.setNumThreads(1)
-    server = os.getppid()
+    parent = os.getppid()
 
-    def exit_with_server() -> None:  # a SIGKILLed server cannot stop its workers: they notice being orphaned
-        while os.getppid() == server:
+    def exit_with_parent() -> None:  # a SIGKILLed parent cannot stop its workers: they notice being orphaned
+        while os.getppid() == parent:
             time.sleep(1.0)
         os._exit(0)
 
-    threading.Thread(target=exit_with_server, daemon=True, name="exit-with-server").start()
+    threading.Thread(target=exit_with_parent, daemon=True, name="exit-with-parent").start()
+    if initializer is not None:
+        initializer(*initargs)

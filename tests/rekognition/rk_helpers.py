@@ -134,3 +134,8 @@ def jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
     return buf.getvalue()
 
 
+def stranger() -> np.ndarray:
+    """Another person than the astronaut, as RGB: scikit-image's cameraman (512x512, public domain)."""
+    from skimage import data
+
+    return np.stack([data.camera()] * 3, axis=-1)

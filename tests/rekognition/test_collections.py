@@ -5,10 +5,9 @@ from __future__ import annotations
 import itertools
 import re
 
-import numpy as np
 import pytest
 from botocore.exceptions import ClientError
-from rk_helpers import BUCKET, jpeg, start_server
+from rk_helpers import BUCKET, jpeg, start_server, stranger
 
 pytestmark = pytest.mark.integration
 
@@ -130,10 +129,7 @@ def test_search_faces_finds_the_same_person(rek, collection, astronaut_jpeg, mak
     assert all(m["Similarity"] >= 80 for m in reply["FaceMatches"])
     assert len(rek.search_faces(CollectionId=collection, FaceId=probe["FaceId"], MaxFaces=1)["FaceMatches"]) == 1
     # Another person (scikit-image's cameraman) stays below the default threshold but shows at threshold 0.
-    from skimage import data
-
-    stranger = np.stack([data.camera()] * 3, axis=-1)
-    indexed = rek.index_faces(CollectionId=collection, Image={"Bytes": jpeg(stranger)}, QualityFilter="NONE")
+    indexed = rek.index_faces(CollectionId=collection, Image={"Bytes": jpeg(stranger())}, QualityFilter="NONE")
     stranger_id = indexed["FaceRecords"][0]["Face"]["FaceId"]
     assert stranger_id not in found
     everyone = rek.search_faces(CollectionId=collection, FaceId=probe["FaceId"], FaceMatchThreshold=0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
-from rk_helpers import BUCKET, jpeg
+from rk_helpers import BUCKET, jpeg, stranger
 
 from photosift import faces, imaging
 
@@ -102,10 +102,7 @@ def test_compare_faces_matches_the_same_person(rek, astronaut, make_group_photo)
 
 
 def test_compare_faces_threshold_moves_faces_to_unmatched(rek, astronaut):
-    from skimage import data
-
-    stranger = np.stack([data.camera()] * 3, axis=-1)  # another person: the cameraman
-    target = jpeg(np.concatenate([astronaut, stranger], axis=1))
+    target = jpeg(np.concatenate([astronaut, stranger()], axis=1))
     default = rek.compare_faces(SourceImage={"Bytes": jpeg(astronaut)}, TargetImage={"Bytes": target})
     assert len(default["FaceMatches"]) == 1 and len(default["UnmatchedFaces"]) == 1
     assert default["FaceMatches"][0]["Face"]["BoundingBox"]["Left"] < 0.5  # the astronaut, left half

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
 import pytest
 from botocore.exceptions import ClientError
-from rk_helpers import jpeg
+from rk_helpers import jpeg, stranger
 
 pytestmark = pytest.mark.integration
 
@@ -75,26 +74,19 @@ def test_user_lifecycle_and_statuses(rek, people):
     assert code(err) == "ResourceNotFoundException"
 
 
-def stranger_jpeg() -> bytes:
-    """Another person: scikit-image's cameraman."""
-    from skimage import data
-
-    return jpeg(np.stack([data.camera()] * 3, axis=-1))
-
-
 def test_associate_faces_refuses_faces_below_the_user_match_threshold(rek, people):
     cid, faces = people
-    stranger = rek.index_faces(CollectionId=cid, Image={"Bytes": stranger_jpeg()}, QualityFilter="NONE")[
+    stranger_id = rek.index_faces(CollectionId=cid, Image={"Bytes": jpeg(stranger())}, QualityFilter="NONE")[
         "FaceRecords"][0]["Face"]["FaceId"]
     rek.create_user(CollectionId=cid, UserId="eileen")
     rek.associate_faces(CollectionId=cid, UserId="eileen", FaceIds=[faces[0]])
-    reply = rek.associate_faces(CollectionId=cid, UserId="eileen", FaceIds=[stranger, faces[1]])
+    reply = rek.associate_faces(CollectionId=cid, UserId="eileen", FaceIds=[stranger_id, faces[1]])
     assert reply["AssociatedFaces"] == [{"FaceId": faces[1]}]
     failure = reply["UnsuccessfulFaceAssociations"][0]
-    assert failure["FaceId"] == stranger and failure["Reasons"] == ["LOW_MATCH_CONFIDENCE"]
+    assert failure["FaceId"] == stranger_id and failure["Reasons"] == ["LOW_MATCH_CONFIDENCE"]
     assert 0 <= failure["Confidence"] < 75  # the default UserMatchThreshold
-    assert rek.associate_faces(CollectionId=cid, UserId="eileen", FaceIds=[stranger], UserMatchThreshold=0)[
-        "AssociatedFaces"] == [{"FaceId": stranger}]
+    assert rek.associate_faces(CollectionId=cid, UserId="eileen", FaceIds=[stranger_id], UserMatchThreshold=0)[
+        "AssociatedFaces"] == [{"FaceId": stranger_id}]
 
 
 def test_search_users_by_face_user_and_image(rek, people, astronaut_jpeg, blank_photo):
@@ -116,8 +108,8 @@ def test_search_users_by_face_user_and_image(rek, people, astronaut_jpeg, blank_
     by_image = rek.search_users_by_image(CollectionId=cid, Image={"Bytes": astronaut_jpeg}, MaxUsers=1)
     assert len(by_image["UserMatches"]) == 1 and by_image["UnsearchedFaces"] == []
     assert by_image["SearchedFace"]["FaceDetail"]["Confidence"] > 90
-    assert rek.search_users_by_image(CollectionId=cid, Image={"Bytes": stranger_jpeg()})["UserMatches"] == []
-    anyone = rek.search_users_by_image(CollectionId=cid, Image={"Bytes": stranger_jpeg()}, UserMatchThreshold=0)
+    assert rek.search_users_by_image(CollectionId=cid, Image={"Bytes": jpeg(stranger())})["UserMatches"] == []
+    anyone = rek.search_users_by_image(CollectionId=cid, Image={"Bytes": jpeg(stranger())}, UserMatchThreshold=0)
     assert {m["User"]["UserId"] for m in anyone["UserMatches"]} == {"eileen", "copy"}
 
     for bad in ({}, {"FaceId": faces[0], "UserId": "eileen"}):
