@@ -78,7 +78,8 @@ class AnalyzeJob:
             photo.face_count = len(faces)
             photo.status, photo.error, photo.analysed_at = PhotoStatus.DONE, None, utcnow()
             session.flush()
-            regroup_after_analysis(session, album.id)
+            if any(face.member_id is None for face in faces):  # only unmatched faces can change the people
+                regroup_after_analysis(session, album.id)
             view = views.photo_view(photo, faces, views.member_names(session, album.id))
             record_event(session, album.id, "photo.analyzed", {"photo": view})
             mark_done(session, job.id)
