@@ -56,10 +56,9 @@ def _features(path: str) -> dict | None:
 
     engine, facenet, dlib_ = _worker
     image = imaging.decode(path)
-    faces = engine.detect(image)
-    if not faces:
+    face = engine.largest(image)  # as the product picks a reference face
+    if face is None:
         return None
-    face = faces[0]
     rgb = image.pixels
     keys, crops = [], []
     for margin in MARGINS:
@@ -78,7 +77,7 @@ def _features(path: str) -> dict | None:
 def load_features(name: str) -> dict[str, dict | None]:
     """Variant features of every image of pair set ``name`` (cached per data folder)."""
     folder = PAIR_SETS[name][0]
-    cache = CACHE / f"variants-v3-{folder}.npz"
+    cache = CACHE / f"variants-v4-{folder}.npz"
     images = sorted({str(p) for pair in pairs(name) for p in (pair.img1, pair.img2)})
     stored: dict[str, dict | None] = {}
     if cache.exists():

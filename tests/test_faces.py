@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -66,11 +67,25 @@ def test_a_face_cut_by_the_image_edge_keeps_its_box_inside_the_image(astronaut):
 def test_small_faces_in_a_group_photo_are_found_by_the_fine_pass(make_group_photo):
     # Faces of ~32 px (pasted heads of 60 px) in a 2000x1500 scene: ~15 px after the 960 px pass.
     photo = make_group_photo(2000, 1500, [60, 60, 60, 60])
-    fine = YuFaceDetector(small_faces=True).detect(photo)
-    coarse = YuFaceDetector(small_faces=False).detect(photo)
+    fine = YuFaceDetector(thorough=True).detect(photo)
+    coarse = YuFaceDetector(thorough=False).detect(photo)
     assert len(fine) == 4
     assert len(coarse) < 4
     assert all(f.too_small == (min(f.box[2:]) < MIN_RELIABLE_FACE) for f in fine)
+
+
+def test_faces_squeezed_narrow_are_found_by_the_narrow_pass(make_group_photo):
+    # A photo resized to 30 % of its width without keeping its aspect ratio: the heads are ~3x narrower.
+    photo = make_group_photo(1600, 600, [200, 200, 200, 200])
+    squeezed = cv2.resize(photo, (480, 600), interpolation=cv2.INTER_AREA)
+    expected = np.array([f.box for f in YuFaceDetector().detect(photo)], dtype=float) * [0.3, 1, 0.3, 1]
+    found = YuFaceDetector(thorough=True).detect(squeezed)
+    assert len(YuFaceDetector(thorough=False).detect(squeezed)) == 0
+    assert len(found) == 4
+    assert (iou(np.array([f.box for f in found]), expected).max(axis=1) > 0.5).all()
+    for face in found:  # landmarks are mapped back to the squeezed photo's pixels too
+        left, top, width, height = face.box
+        assert all(left <= x <= left + width and top <= y <= top + height for x, y in face.landmarks)
 
 
 def test_a_tiny_reference_face_is_refused(make_group_photo):

@@ -4,8 +4,8 @@ Boxes are ``(left, top, width, height)`` and landmarks ``(x, y)``, both in pixel
 (``DecodedImage.original_size``), whatever scale the image was decoded at. Faces come largest first.
 
 Engines (loaded lazily, once per process, shared by threads; no network):
-- detector: ``yuface`` (libfacedetection CNN) with a 2x-finer pass for small faces; dlib HOG where yuface
-  is not installed.
+- detector: ``yuface`` (libfacedetection CNN) with a 2x-finer pass for small faces and a pass on a copy squeezed to
+  half its height for narrow faces; dlib HOG where yuface is not installed.
 - embedder: FaceNet 20180408 (512-d; two roll-aligned crops, a tight and a loose one, averaged) fused with dlib
   ResNet (128-d): an embedding is the concatenation of the two L2-normalised parts (``EMBEDDING_DIM`` = 640).
 - similarity: 0-100 from a logistic model of the two cosines, calibrated so that ``DEFAULT_THRESHOLD`` (80) is the

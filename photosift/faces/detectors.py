@@ -1,8 +1,10 @@
 """Face detectors: ``yuface`` (libfacedetection CNN, default) and dlib HOG (fallback where yuface cannot install).
 
 Both return :class:`~photosift.faces.types.Face` objects in pixels of the RGB array they are given. yuface runs a
-coarse pass at ~960 px; small faces are found by a second pass at twice that resolution (for a small image: an
-upscaled copy, at most 2x), merged with non-maximum suppression.
+coarse pass at ~960 px. A thorough detection adds two passes, merged with non-maximum suppression: small faces are
+found at twice the coarse resolution (for a small image: an upscaled copy, at most 2x), and faces that look narrower
+than the network expects (heads turned away, photos resized without keeping their aspect ratio) on a copy squeezed
+to half its height.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from photosift.faces.types import Face, FaceQuality
 
 FINE_PASS_FACTOR = 2.0  # resolution of the small-face pass relative to the coarse one (1.5x: ~40 % faster, but
 # faces of ~30 px in a 2000 px photo are lost)
+NARROW_PASS_SQUEEZE = 2.0  # the narrow-face pass sees the coarse image at 1/this of its height
+NARROW_PASS_DISCOUNT = 10.0  # confidence points its detections lose: a distorted copy gives more false faces
 COARSE_PASS_FACE = 40  # px at the coarse pass: faces at least this large are found there reliably
 MIN_RELIABLE_FACE = 32  # px (shorter box side, in the analysed pixels): below this comparisons are unreliable
 
@@ -61,15 +65,18 @@ def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:
 
 def non_max_suppression(detections: list[RawDetection], overlap: float = 0.35) -> list[RawDetection]:
     """Keep the most confident of overlapping detections (IoU > ``overlap`` or one mostly inside the other)."""
-    ordered = sorted(detections, key=lambda d: -d.confidence)
     kept: list[RawDetection] = []
-    for det in ordered:
-        if kept:
-            boxes = np.stack([k.box for k in kept])
-            if (iou(det.box, boxes) > overlap).any() or (_inside_fraction(det.box, boxes) > 0.7).any():
-                continue
-        kept.append(det)
+    for det in sorted(detections, key=lambda d: -d.confidence):
+        if not _overlaps_any(det, kept, overlap):
+            kept.append(det)
     return kept
+
+
+def _overlaps_any(det: RawDetection, others: list[RawDetection], overlap: float = 0.35) -> bool:
+    if not others:
+        return False
+    boxes = np.stack([o.box for o in others])
+    return bool((iou(det.box, boxes) > overlap).any() or (_inside_fraction(det.box, boxes) > 0.7).any())
 
 
 def _inside_fraction(box: np.ndarray, others: np.ndarray) -> np.ndarray:
@@ -85,59 +92,72 @@ class YuFaceDetector:
     """libfacedetection (``yuface``): a fast CNN with five landmarks; thread-safe (stateless C call).
 
     ``min_confidence`` 0-100: 60 keeps phantom faces rare (WIDER: 0.67 per crowded image at 60, 1.35 at 50) for
-    a small loss of recall (``eval/faces.py``). ``pass_side``: longest side of one detector pass. ``small_faces``:
-    add a finer pass (``FINE_PASS_FACTOR``, capped at ``max_upscale`` x the input) so faces of ~20-40 px are found.
+    a small loss of recall (``eval/faces.py``). ``pass_side``: longest side of the coarse pass. ``thorough``: add
+    the small-face pass (``FINE_PASS_FACTOR``, capped at ``max_upscale`` x the input) so faces of ~20-40 px are
+    found, and the narrow-face pass (``NARROW_PASS_SQUEEZE``).
     """
 
     name = "yuface"
 
     def __init__(
-        self, min_confidence: float = 60.0, pass_side: int = 960, small_faces: bool = True, max_upscale: float = 2.0
+        self, min_confidence: float = 60.0, pass_side: int = 960, thorough: bool = True, max_upscale: float = 2.0
     ) -> None:
         import yuface  # noqa: F401  (fail here, at construction, when the wheel is missing)
 
         self._detect = yuface.c_detect
         self.min_confidence = min_confidence
         self.pass_side = pass_side
-        self.small_faces = small_faces
+        self.thorough = thorough
         self.max_upscale = max_upscale
 
-    def detect(self, rgb: np.ndarray, small_faces: bool | None = None) -> list[Face]:
-        return [to_face(rgb, d) for d in self.detect_raw(rgb, small_faces)]
+    def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
+        return [to_face(rgb, d) for d in self.detect_raw(rgb, thorough)]
 
-    def detect_raw(self, rgb: np.ndarray, small_faces: bool | None = None) -> list[RawDetection]:
-        """Raw detections over all passes, merged, in pixels of ``rgb``. ``small_faces`` overrides the instance's
+    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list[RawDetection]:
+        """Raw detections over all passes, merged, in pixels of ``rgb``. ``thorough`` overrides the instance's
         setting (False: the coarse pass only, for callers that want the largest face)."""
         bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
         h, w = bgr.shape[:2]
         scale = min(self.pass_side / max(h, w), self.max_upscale)
-        found = self._pass(bgr, scale)
+        found = self._pass(bgr, scale, scale, self.min_confidence)
+        if not (self.thorough if thorough is None else thorough):
+            return non_max_suppression(found)
         fine = min(FINE_PASS_FACTOR * scale, self.max_upscale)
-        if (self.small_faces if small_faces is None else small_faces) and fine > scale * 1.2:
+        if fine > scale * 1.2:
             # the fine pass is for faces too small for the coarse one; a large face only it sees is a phantom
-            found += [d for d in self._pass(bgr, fine) if min(d.box[2:]) * scale < COARSE_PASS_FACE]
-        return non_max_suppression(found)
+            found += [
+                d for d in self._pass(bgr, fine, fine, self.min_confidence) if min(d.box[2:]) * scale < COARSE_PASS_FACE
+            ]
+        found = non_max_suppression(found)
+        # the narrow pass only adds faces: where it overlaps a regular detection, the regular box fits better
+        narrow = self._pass(bgr, scale, scale / NARROW_PASS_SQUEEZE, self.min_confidence, NARROW_PASS_DISCOUNT)
+        return found + [d for d in non_max_suppression(narrow) if not _overlaps_any(d, found)]
 
-    def _pass(self, bgr: np.ndarray, scale: float) -> list[RawDetection]:
+    def _pass(
+        self, bgr: np.ndarray, sx: float, sy: float, min_confidence: float, discount: float = 0.0
+    ) -> list[RawDetection]:
+        """One detector run on ``bgr`` resized by ``sx`` x ``sy``; detections in pixels of ``bgr`` with at least
+        ``min_confidence`` once ``discount`` points are taken off."""
         h, w = bgr.shape[:2]
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        size = (max(1, round(w * sx)), max(1, round(h * sy)))
+        interpolation = cv2.INTER_AREA if sx * sy < 1 else cv2.INTER_LINEAR
         scaled = bgr if size == (w, h) else cv2.resize(bgr, size, interpolation=interpolation)
         result = self._detect(np.ascontiguousarray(scaled))
         if result is None or len(result) == 0:
             return []
         # yuface reports int16 (older builds: uint16) values; negative coordinates wrap around in uint16.
         values = np.asarray(result).astype(np.uint16).view(np.int16).astype(np.float64)
+        to_input = np.array([1 / sx, 1 / sy])
         found = []
         for row in values:
-            confidence = row[0]
-            if confidence < self.min_confidence:
+            confidence = row[0] - discount
+            if confidence < min_confidence:
                 continue
             left, top, width, height = row[1:5]
             if width <= 1 or height <= 1:
                 continue
-            box = np.array([left, top, width, height]) / scale
-            landmarks = row[5:15].reshape(5, 2) / scale
+            box = np.array([left, top, width, height]) * np.tile(to_input, 2)
+            landmarks = row[5:15].reshape(5, 2) * to_input
             found.append(RawDetection(box=box, confidence=float(min(confidence, 100.0)), landmarks=landmarks))
         return found
 
@@ -160,11 +180,11 @@ class DlibHogDetector:
         self.upsample = upsample
         self.max_side = max_side
 
-    def detect(self, rgb: np.ndarray, small_faces: bool | None = None) -> list[Face]:
+    def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
         return [to_face(rgb, d) for d in self.detect_raw(rgb)]
 
-    def detect_raw(self, rgb: np.ndarray, small_faces: bool | None = None) -> list[RawDetection]:
-        """Detections in pixels of ``rgb`` (one pass; ``small_faces`` is accepted for the common interface)."""
+    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list[RawDetection]:
+        """Detections in pixels of ``rgb`` (one pass; ``thorough`` is accepted for the common interface)."""
         h, w = rgb.shape[:2]
         scale = min(1.0, self.max_side / max(h, w))
         small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), cv2.INTER_AREA)

@@ -30,20 +30,20 @@ class FaceEngine:
 
     def detect(self, image: DecodedImage) -> list[Face]:
         """Faces of ``image``, largest first, in original pixels."""
-        return self._in_original_pixels(image, self.detector.detect(image.pixels))
+        rgb = image.pixels
+        return self._in_original_pixels(image, self.detector.detect(rgb) or self._detect_padded(rgb))
 
     def largest(self, image: DecodedImage) -> Face | None:
-        """The largest face of ``image`` (original pixels), or None: the small-face pass runs only when the coarse
-        one finds nothing."""
+        """The largest face of ``image`` (original pixels), or None. A reference photo's face is large: the coarse
+        pass finds it, or the padded frame when it fills the photo; the thorough passes run only when both fail."""
         rgb = image.pixels
-        faces = self.detector.detect(rgb, small_faces=False) or self.detector.detect(rgb)
+        faces = self.detector.detect(rgb, thorough=False) or self._detect_padded(rgb) or self.detector.detect(rgb)
         found = self._in_original_pixels(image, faces)
         return found[0] if found else None
 
-    def _in_original_pixels(self, image: DecodedImage, faces: list[Face]) -> list[Face]:
-        """``faces`` (or, when there are none, those of the padded frame), largest first, in original pixels."""
-        if not faces:
-            faces = self._detect_padded(image.pixels)
+    @staticmethod
+    def _in_original_pixels(image: DecodedImage, faces: list[Face]) -> list[Face]:
+        """``faces`` largest first, in original pixels."""
         faces.sort(key=lambda f: -(f.box[2] * f.box[3]))
         return [_rescale(f, 1.0 / image.scale) for f in faces]
 
@@ -61,7 +61,7 @@ class FaceEngine:
         py, px = round(h * _TIGHT_CROP_PAD), round(w * _TIGHT_CROP_PAD)
         padded = cv2.copyMakeBorder(rgb, py, py, px, px, cv2.BORDER_REPLICATE)
         # a frame-filling face is large: the coarse pass finds it
-        raws = self.detector.detect_raw(padded, small_faces=False) if hasattr(self.detector, "detect_raw") else []
+        raws = self.detector.detect_raw(padded, thorough=False) if hasattr(self.detector, "detect_raw") else []
         faces = []
         for raw in raws:
             shifted = dataclasses.replace(

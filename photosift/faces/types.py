@@ -68,11 +68,11 @@ class EmbeddedFace:
 
 
 class Detector(Protocol):
-    """Finds faces in an RGB image (``small_faces=False``: skip the extra work for small faces)."""
+    """Finds faces in an RGB image (``thorough=False``: the quick pass only, enough for large faces)."""
 
     name: str
 
-    def detect(self, rgb: np.ndarray, small_faces: bool | None = None) -> list[Face]: ...
+    def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]: ...
 
 
 class Embedder(Protocol):
