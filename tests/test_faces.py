@@ -88,6 +88,22 @@ def test_faces_squeezed_narrow_are_found_by_the_narrow_pass(make_group_photo):
         assert all(left <= x <= left + width and top <= y <= top + height for x, y in face.landmarks)
 
 
+def test_the_narrow_pass_only_adds_faces_the_regular_passes_missed(monkeypatch):
+    # On a normal face the squeezed copy gives a taller, worse box, sometimes more confidently: the regular one stays.
+    def detection(box: list[float], confidence: float) -> RawDetection:
+        return RawDetection(box=np.array(box, dtype=float), confidence=confidence, landmarks=np.zeros((5, 2)))
+
+    regular = detection([100, 100, 80, 100], 70)
+    taller = detection([105, 70, 70, 160], 90)  # the same face seen by the narrow pass
+    elsewhere = detection([300, 100, 30, 90], 75)  # a face only the narrow pass sees
+
+    def fake_pass(self, bgr, sx, sy, min_confidence, discount=0.0):
+        return [regular] if sx == sy else [taller, elsewhere]
+
+    monkeypatch.setattr(YuFaceDetector, "_pass", fake_pass)
+    assert YuFaceDetector().detect_raw(np.zeros((400, 400, 3), np.uint8)) == [regular, elsewhere]
+
+
 def test_a_tiny_reference_face_is_refused(make_group_photo):
     photo = make_group_photo(400, 300, [40])  # a ~20 px face
     found = faces.detect_faces(decoded(photo))

@@ -23,6 +23,7 @@ FINE_PASS_FACTOR = 2.0  # resolution of the small-face pass relative to the coar
 NARROW_PASS_SQUEEZE = 2.0  # the narrow-face pass sees the coarse image at 1/this of its height
 NARROW_PASS_DISCOUNT = 10.0  # confidence points its detections lose: a distorted copy gives more false faces
 COARSE_PASS_FACE = 40  # px at the coarse pass: faces at least this large are found there reliably
+NMS_OVERLAP = 0.35  # IoU above which two detections are one face
 MIN_RELIABLE_FACE = 32  # px (shorter box side, in the analysed pixels): below this comparisons are unreliable
 
 
@@ -63,7 +64,7 @@ def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:
     )
 
 
-def non_max_suppression(detections: list[RawDetection], overlap: float = 0.35) -> list[RawDetection]:
+def non_max_suppression(detections: list[RawDetection], overlap: float = NMS_OVERLAP) -> list[RawDetection]:
     """Keep the most confident of overlapping detections (IoU > ``overlap`` or one mostly inside the other)."""
     kept: list[RawDetection] = []
     for det in sorted(detections, key=lambda d: -d.confidence):
@@ -72,7 +73,8 @@ def non_max_suppression(detections: list[RawDetection], overlap: float = 0.35) -
     return kept
 
 
-def _overlaps_any(det: RawDetection, others: list[RawDetection], overlap: float = 0.35) -> bool:
+def _overlaps_any(det: RawDetection, others: list[RawDetection], overlap: float = NMS_OVERLAP) -> bool:
+    """Whether ``det`` overlaps one of ``others`` (IoU > ``overlap`` or one mostly inside the other)."""
     if not others:
         return False
     boxes = np.stack([o.box for o in others])
