@@ -151,7 +151,11 @@ def metrics(scores: np.ndarray, labels: np.ndarray, threshold: float = THRESHOLD
 
 def held_out(variant: dict) -> dict[str, dict[str, float]]:
     """Leave-one-group-out accuracy of a variant on every pair set."""
-    data = {name: pair_cosines(name, variant) for name in PAIR_SETS}
+    return held_out_cosines({name: pair_cosines(name, variant) for name in PAIR_SETS})
+
+
+def held_out_cosines(data: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, dict[str, float]]:
+    """Leave-one-group-out metrics from (cosine features, labels, found mask) per pair set (see ``pair_cosines``)."""
     out = {}
     for members in GROUPS.values():
         train = [n for n in PAIR_SETS if n not in members]

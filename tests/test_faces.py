@@ -169,9 +169,20 @@ def test_template_of_one_person():
     np.testing.assert_allclose(single[:512], e[:512] / np.linalg.norm(e[:512]), atol=1e-6)
     several = faces.make_template([e, -e + 0.01, e])
     assert several.shape == (faces.EMBEDDING_DIM,) and several.dtype == np.float32
-    assert math.isclose(np.linalg.norm(several[512:]), 1, rel_tol=1e-5)
     with pytest.raises(ValueError):
         faces.make_template([])
+
+
+def test_a_template_scores_the_mean_cosine_to_its_references():
+    calib = calibration.load("facenet+dlib")
+    rng = np.random.default_rng(2)
+    probe, *references = rng.normal(size=(4, faces.EMBEDDING_DIM)).astype(np.float32) + 1.0  # correlated
+    mean_cosines = calib.part_cosines(probe, np.stack(references)).mean(axis=2)
+    expected = calib.to_similarity(calib.logit(mean_cosines))
+    np.testing.assert_allclose(faces.similarity(probe, faces.make_template(references))[0], expected, rtol=1e-4)
+    # embeddings of any length compare as cosines
+    scaled, plain = faces.similarity(3 * probe, references[0]), faces.similarity(probe, references[0])
+    np.testing.assert_allclose(scaled, plain, rtol=1e-5)
 
 
 def test_pose_from_landmarks():

@@ -66,7 +66,8 @@ def reference_face(image: DecodedImage) -> EmbeddedFace:
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Calibrated similarity 0-100 of embeddings ``a`` (n, d) against ``b`` (m, d) -> ``(n, m) float32``.
 
-    1-D inputs are treated as one row. Templates from :func:`make_template` compare like single embeddings.
+    1-D inputs are treated as one row. A template from :func:`make_template` scores the mean cosine to its
+    references (per part), on the same calibrated scale.
     """
     a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
     if a2.shape[0] == 0 or b2.shape[0] == 0:
