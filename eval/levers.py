@@ -37,7 +37,6 @@ from photosift.jobs.pool import spawn_pool  # noqa: E402
 
 MASK_RGB = (170, 205, 225)  # light blue, the commonest surgical mask
 TEMPLATE_SIZES = (1, 2, 3)
-PART_DIMS = (512, 128)
 
 
 def draw_mask(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -129,8 +128,8 @@ def template_rows(feats: dict, people: dict[str, list[str]], draws: int = 20) ->
                 references.append([usable[n][i] for i in order[1 : 1 + k]])
             for how in ("mean of unit vectors (shipped)", "re-normalised mean"):
                 templates = [faces.make_template(r) for r in references]
-                if how == "re-normalised mean":
-                    templates = [_renormalised(t) for t in templates]
+                if how == "re-normalised mean":  # a template of one vector is that vector at unit length per part
+                    templates = [faces.make_template([t]) for t in templates]
                 scores = faces.similarity(np.stack(probes), np.stack(templates))
                 genuine, impostor = np.diag(scores), scores[~np.eye(len(names), dtype=bool)]
                 m = cal.metrics(np.r_[genuine, impostor], np.r_[np.ones(len(genuine)), np.zeros(len(impostor))] > 0)
@@ -139,16 +138,6 @@ def template_rows(feats: dict, people: dict[str, list[str]], draws: int = 20) ->
             tar, far, auc, tar_far1 = total / draws
             rows.append({"k": k, "how": how, "tar80": tar, "far80": far, "auc": auc, "tar_far1": tar_far1})
     return rows
-
-
-def _renormalised(template: np.ndarray) -> np.ndarray:
-    """Each part of ``template`` scaled to unit length (how templates were made before)."""
-    parts, start = [], 0
-    for dim in PART_DIMS:
-        part = template[start : start + dim]
-        parts.append(part / np.linalg.norm(part))
-        start += dim
-    return np.concatenate(parts)
 
 
 def pair_features(feats: dict, name: str, lever: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
