@@ -127,8 +127,9 @@ def compare_photosift(pair: tuple[str, str]) -> None:
     from photosift import faces, imaging
     from photosift.analysis import FACE_MAX_PIXELS
 
-    source = faces.reference_face(imaging.decode(pair[0], max_pixels=FACE_MAX_PIXELS))
-    targets = faces.find_faces(imaging.decode(pair[1], max_pixels=FACE_MAX_PIXELS))
+    source, targets = faces.reference_and_targets(
+        imaging.decode(pair[0], max_pixels=FACE_MAX_PIXELS), imaging.decode(pair[1], max_pixels=FACE_MAX_PIXELS)
+    )
     faces.similarity(source.embedding, np.stack([t.embedding for t in targets]))
 
 

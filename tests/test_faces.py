@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import cv2
 import numpy as np
@@ -102,6 +104,32 @@ def test_the_narrow_pass_only_adds_faces_the_regular_passes_missed(monkeypatch):
 
     monkeypatch.setattr(YuFaceDetector, "_pass", fake_pass)
     assert YuFaceDetector().detect_raw(np.zeros((400, 400, 3), np.uint8)) == [regular, elsewhere]
+
+
+def test_detection_lets_other_threads_run(astronaut):
+    # The detector's C call releases the GIL: a server thread detecting faces does not stall the others.
+    detector = YuFaceDetector(pass_side=1600, thorough=False)
+    image = cv2.resize(astronaut, (1600, 1600))
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (detector.detect_raw(image), done.set()))
+    longest_pause, start = 0.0, time.perf_counter()
+    last = start
+    worker.start()
+    while not done.is_set():  # this thread counts how long it was kept from running at a stretch
+        now = time.perf_counter()
+        longest_pause, last = max(longest_pause, now - last), now
+    worker.join()
+    assert longest_pause < (last - start) / 3
+
+
+def test_reference_and_targets_equal_the_two_calls(astronaut, make_group_photo, blank_photo):
+    group = decoded(make_group_photo(1200, 600, [300, 300]))
+    source, targets = faces.reference_and_targets(decoded(astronaut), group)
+    assert source.face == faces.reference_face(decoded(astronaut)).face
+    assert [t.face for t in targets] == [t.face for t in faces.find_faces(group)]
+    np.testing.assert_allclose(faces.similarity(source.embedding, targets[0].embedding), 100.0, atol=1.0)
+    with pytest.raises(NoFaceFound):
+        faces.reference_and_targets(decoded(blank_photo), group)
 
 
 def test_a_tiny_reference_face_is_refused(make_group_photo):

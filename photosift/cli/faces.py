@@ -145,14 +145,16 @@ def run_compare(args: argparse.Namespace) -> int:
         return _compare_pairs(args)
     if not (args.source and args.target):
         return fail("compare needs SOURCE and TARGET (or --pairs FILE.csv)")
+    images = {}
+    for path in (args.source, args.target):
+        try:
+            images[path] = _decode(path)
+        except PhotosiftError as exc:
+            return fail(f"{path}: {exc}")
     try:
-        source = faces.reference_face(_decode(args.source))
+        source, target = faces.reference_and_targets(images[args.source], images[args.target])
     except PhotosiftError as exc:
         return fail(f"{args.source}: {exc}")
-    try:
-        target = faces.find_faces(_decode(args.target))
-    except PhotosiftError as exc:
-        return fail(f"{args.target}: {exc}")
     scores = faces.similarity(source.embedding, np.array([t.embedding for t in target]))[0] if target else []
     ranked = sorted(zip(scores, target, strict=True), key=lambda st: -st[0])
     matches = [{"similarity": round(float(s), 2), "face": t.face.to_dict()} for s, t in ranked if s >= args.threshold]

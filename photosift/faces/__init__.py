@@ -15,6 +15,7 @@ Engines (loaded lazily, once per process, shared by threads; no network):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -63,6 +64,15 @@ def reference_face(image: DecodedImage) -> EmbeddedFace:
     return engine.embed(image, [face])[0]
 
 
+def reference_and_targets(source: DecodedImage, target: DecodedImage) -> tuple[EmbeddedFace, list[EmbeddedFace]]:
+    """What a comparison needs: :func:`reference_face` of ``source`` and :func:`find_faces` of ``target``, side by
+    side in two threads (the engine releases the GIL while it computes). Raises as :func:`reference_face` does."""
+    with ThreadPoolExecutor(1, thread_name_prefix="reference") as helper:
+        reference = helper.submit(reference_face, source)
+        targets = find_faces(target)
+        return reference.result(), targets
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Calibrated similarity 0-100 of embeddings ``a`` (n, d) against ``b`` (m, d) -> ``(n, m) float32``.
 
@@ -94,6 +104,7 @@ __all__ = [
     "embed_faces",
     "find_faces",
     "make_template",
+    "reference_and_targets",
     "reference_face",
     "similarity",
 ]

@@ -91,7 +91,7 @@ def _inside_fraction(box: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 
 class YuFaceDetector:
-    """libfacedetection (``yuface``): a fast CNN with five landmarks; thread-safe (stateless C call).
+    """libfacedetection (``yuface``): a fast CNN with five landmarks; thread-safe, and other threads run meanwhile.
 
     ``min_confidence`` 0-100: 60 keeps phantom faces rare (WIDER: 0.67 per crowded image at 60, 1.35 at 50) for
     a small loss of recall (``eval/faces.py``). ``pass_side``: longest side of the coarse pass. ``thorough``: add
@@ -104,9 +104,9 @@ class YuFaceDetector:
     def __init__(
         self, min_confidence: float = 60.0, pass_side: int = 960, thorough: bool = True, max_upscale: float = 2.0
     ) -> None:
-        import yuface  # noqa: F401  (fail here, at construction, when the wheel is missing)
+        from photosift.faces import libfacedetection
 
-        self._detect = yuface.c_detect
+        self._detect = libfacedetection.load()  # ImportError here, at construction, when the wheel is missing
         self.min_confidence = min_confidence
         self.pass_side = pass_side
         self.thorough = thorough

@@ -25,9 +25,10 @@ T = TypeVar("T")
 class EnginePool:
     """A bounded thread pool for interactive engine calls (request handlers await ``run``).
 
-    ``workers`` threads run at once (OpenCV, dlib and Pillow release the GIL; the face detector does not, but uses
-    both cores itself); at most ``max_pending`` calls may be running or waiting, beyond that ``run`` raises ``Busy``
-    at once so a saturated server answers 503 instead of queueing requests without bound.
+    ``workers`` threads run at once (the face detector, OpenCV and Pillow release the GIL while they compute, so the
+    event loop keeps serving: ``benchmarks/event_loop.py``); at most ``max_pending`` calls may be running or
+    waiting, beyond that ``run`` raises ``Busy`` at once so a saturated server answers 503 instead of queueing
+    requests without bound.
     """
 
     def __init__(self, workers: int, max_pending: int | None = None, name: str = "engine") -> None:
@@ -57,8 +58,9 @@ class EnginePool:
 class AnalysisProcesses:
     """``workers`` processes for background analysis (one per core, each single-threaded).
 
-    The face detector holds the GIL while it runs, so analysis in threads of the server would stall its event loop
-    and every upload behind it; in processes, uploads are acknowledged at once while photos are analysed. Processes
+    Batch analysis is mostly engine work; in threads of the server it would compete with request handling for the
+    GIL (uploads were acknowledged at p95 407 ms per photo that way, when the detector still held the GIL); in
+    processes, uploads are acknowledged at once while photos are analysed. Processes
     start on first use ("spawn": no fork of a threaded server) and load the models once. A worker that dies (e.g.
     killed for memory) breaks the pool: it is rebuilt and the call raises, so the job is retried.
     """

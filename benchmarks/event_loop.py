@@ -1,0 +1,89 @@
+"""Benchmark: how long the server's event loop is held up while interactive face detections run in its threads.
+
+Interactive engine calls (Rekognition DetectFaces / CompareFaces, reference photos) run in ``EnginePool`` threads
+of the server process. A 10 ms ticker on the asyncio loop records how late it wakes while 2 threads detect faces
+in generated 12 MP photos (``faces.detect_faces`` on the reduced decode, as the endpoint does). Baseline in the same
+run: the same detector calling ``yuface.c_detect``, which holds the GIL; photosift: libfacedetection through ctypes
+(``photosift.faces.libfacedetection``), which releases it.
+
+Run: ``.venv/bin/python benchmarks/event_loop.py [--calls N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import markdown_table  # noqa: E402
+from faces import generated_photo  # noqa: E402
+
+from photosift import faces, imaging  # noqa: E402
+from photosift.analysis import FACE_MAX_PIXELS  # noqa: E402
+from photosift.faces.engine import get_engine  # noqa: E402
+from photosift.jobs.pool import EnginePool  # noqa: E402
+
+TICK = 0.010
+
+
+async def loop_lag(image: imaging.DecodedImage, calls: int) -> tuple[list[float], float]:
+    """Ticker lateness (ms) while ``calls`` detections run two at a time, and the seconds they took."""
+    pool = EnginePool(2)
+    lags: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        while not done.is_set():
+            start = time.perf_counter()
+            await asyncio.sleep(TICK)
+            lags.append((time.perf_counter() - start - TICK) * 1000)
+
+    ticking = asyncio.create_task(ticker())
+    start = time.perf_counter()
+    await asyncio.gather(*(pool.run(faces.detect_faces, image) for _ in range(calls)))
+    seconds = time.perf_counter() - start
+    done.set()
+    await ticking
+    pool.shutdown()
+    return lags, seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=12)
+    args = parser.parse_args()
+    from skimage import data
+
+    face = np.ascontiguousarray(data.astronaut()[20:230, 140:310])
+    rgb = generated_photo(face, [700], seed=1)
+    image = imaging.fit_pixels(rgb, FACE_MAX_PIXELS)
+    decoded = imaging.DecodedImage(image, (rgb.shape[1], rgb.shape[0]), "JPEG")
+    detector = get_engine().detector
+    gil_free = detector._detect
+    import yuface
+
+    rows, p95 = [], {}
+    for label, call in (("baseline: yuface.c_detect (holds the GIL)", yuface.c_detect), ("photosift", gil_free)):
+        detector._detect = call
+        faces.detect_faces(decoded)  # warm-up
+        lags, seconds = asyncio.run(loop_lag(decoded, args.calls))
+        p50, p95[label], worst = np.percentile(lags, [50, 95, 100])
+        rows.append([label, f"{p50:.1f}", f"{p95[label]:.1f}", f"{worst:.0f}", f"{args.calls / seconds:.2f}"])
+    detector._detect = gil_free
+    print(f"{args.calls} detections of a 12 MP photo (decoded at {image.shape[1]}x{image.shape[0]}), 2 threads; "
+          f"event-loop lateness of a {TICK * 1000:.0f} ms ticker")
+    print(markdown_table(["detector call", "lag p50 ms", "lag p95 ms", "lag max ms", "detections/s"], rows))
+    base, ours = p95[rows[0][0]], p95["photosift"]
+    print(f"\np95 lag: {base / max(ours, 1e-3):.0f}x lower than the baseline")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
