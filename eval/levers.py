@@ -10,8 +10,9 @@ Cached in ``~/.cache/photosift-eval/levers-v1-*.npz``.
 1. Templates (``photosift.faces.make_template``): a probe photo against the template of k = 1, 2 or 3 other photos
    of a person (genuine) and against the templates of every other person (impostors); shipped calibration at 80.
    The shipped template (mean of unit vectors: scores the mean cosine) against a re-normalised mean.
-2. Synthetic-mask references: in each pair, the first image is the reference; its embedding becomes the template of
-   the face and its masked copy. Held-out accuracy (calibration refitted leaving the evaluated set out).
+2. Synthetic-mask references: in each pair, the first image is the reference, scored either as the template of the
+   face and its masked copy or by the better cosine of the two. Held-out accuracy (calibration refitted leaving the
+   evaluated set out).
 3. Quality-weighted scores: the calibration also sees each cosine multiplied by the pair's lower face quality
    (sharpness 0-1, and face size relative to 112 px, capped at 1). Held-out accuracy.
 """
@@ -154,18 +155,21 @@ def pair_features(feats: dict, name: str, lever: str) -> tuple[np.ndarray, np.nd
             rows.append([np.nan] * width)
             continue
         probe = b["embedding"]
-        cos = [float(a["embedding"][:512] @ probe[:512]), float(a["embedding"][512:] @ probe[512:])]
+        cos = _cosines(a["embedding"], probe)
         if lever == "mask":
-            ref = faces.make_template([a["embedding"], a["masked"]])
-            cos = [float(ref[:512] @ probe[:512]), float(ref[512:] @ probe[512:])]
+            cos = _cosines(faces.make_template([a["embedding"], a["masked"]]), probe)
         elif lever == "mask-max":
-            cos = np.maximum(cos, [float(a["masked"][:512] @ probe[:512]), float(a["masked"][512:] @ probe[512:])])
-            cos = [float(c) for c in cos]
-        if lever == "quality":
+            cos = [max(c, m) for c, m in zip(cos, _cosines(a["masked"], probe), strict=True)]
+        elif lever == "quality":
             q = min(a["sharpness"], b["sharpness"]) * min(1.0, min(a["size"], b["size"]) / 112)
             cos += [c * q for c in cos]
         rows.append(cos)
     return np.array(rows), np.array(labels), np.array(found)
+
+
+def _cosines(x: np.ndarray, y: np.ndarray) -> list[float]:
+    """Per-part dot products (FaceNet 512, dlib 128) of two embeddings or templates."""
+    return [float(x[:512] @ y[:512]), float(x[512:] @ y[512:])]
 
 
 def main() -> int:

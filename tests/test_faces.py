@@ -106,6 +106,17 @@ def test_the_narrow_pass_only_adds_faces_the_regular_passes_missed(monkeypatch):
     assert YuFaceDetector().detect_raw(np.zeros((400, 400, 3), np.uint8)) == [regular, elsewhere]
 
 
+def test_the_gil_free_call_returns_what_yuface_returns(astronaut, monkeypatch):
+    from photosift.faces import libfacedetection
+
+    bgr = np.ascontiguousarray(cv2.resize(astronaut, (900, 900))[:, :, ::-1])
+    gil_free = libfacedetection.load()(bgr)
+    monkeypatch.setattr(libfacedetection, "_SYMBOL", "no_such_symbol")  # falls back to yuface.c_detect
+    plain = libfacedetection.load()(bgr)
+    assert len(gil_free) == 1
+    np.testing.assert_array_equal(gil_free[:, :15], plain[:, :15])  # the 16th value is unused padding
+
+
 def test_detection_lets_other_threads_run(astronaut):
     # The detector's C call releases the GIL: a server thread detecting faces does not stall the others.
     detector = YuFaceDetector(pass_side=1600, thorough=False)

@@ -29,7 +29,12 @@ def load() -> Callable[[np.ndarray], np.ndarray]:
         library = ctypes.CDLL(str(Path(yuface.__file__).with_name("libfacedetection.so")))
         function = getattr(library, _SYMBOL)
     except (OSError, AttributeError):
-        return lambda bgr: np.asarray(yuface.c_detect(np.ascontiguousarray(bgr)), dtype=np.int16).reshape(-1, _ROW)
+
+        def detect_holding_the_gil(bgr: np.ndarray) -> np.ndarray:
+            result = yuface.c_detect(np.ascontiguousarray(bgr, dtype=np.uint8))
+            return np.zeros((0, _ROW), np.int16) if result is None else np.asarray(result).astype(np.int16)
+
+        return detect_holding_the_gil
     function.restype = ctypes.c_void_p
     function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
 
