@@ -168,8 +168,10 @@ def pair_features(feats: dict, name: str, lever: str) -> tuple[np.ndarray, np.nd
 
 
 def _cosines(x: np.ndarray, y: np.ndarray) -> list[float]:
-    """Per-part dot products (FaceNet 512, dlib 128) of two embeddings or templates."""
-    return [float(x[:512] @ y[:512]), float(x[512:] @ y[512:])]
+    """Per-part cosines of two embeddings or templates, as the shipped calibration computes them."""
+    from photosift.faces import calibration
+
+    return [float(c) for c in calibration.load("facenet+dlib").part_cosines(x, y)[:, 0, 0]]
 
 
 def main() -> int:

@@ -456,13 +456,18 @@ def cover_face(faces: Sequence[FaceRecord], *, similarity: SimilarityFn | None =
     """The most typical face of one person (highest mean similarity to its other usable faces): its cover."""
     if not faces:
         raise InvalidInput("cover_face needs at least one face")
-    usable = [f for f in faces if f.usable] or list(faces)
-    if len(usable) <= 2:
-        return usable[0].face_id
+    return most_typical_first([f for f in faces if f.usable] or list(faces), similarity=similarity)[0]
+
+
+def most_typical_first(faces: Sequence[FaceRecord], *, similarity: SimilarityFn | None = None) -> list[FaceId]:
+    """The ids of ``faces`` of one person, highest mean similarity to the others first (two or fewer: as given)."""
+    if len(faces) <= 2:
+        return [f.face_id for f in faces]
     similarity = similarity or _default_similarity
-    vectors = np.stack([np.asarray(f.embedding, dtype=np.float32).ravel() for f in usable])
+    vectors = np.stack([np.asarray(f.embedding, dtype=np.float32).ravel() for f in faces])
     sims = np.asarray(similarity(vectors, vectors), dtype=np.float64)
-    return usable[int(np.argmax(sims.sum(axis=1) - np.diag(sims)))].face_id
+    order = np.argsort(-(sims.sum(axis=1) - np.diag(sims)), kind="stable")
+    return [faces[i].face_id for i in order]
 
 
 def iter_pairs(groups: Iterable[Collection[FaceId]]) -> Iterable[tuple[FaceId, FaceId]]:
@@ -486,5 +491,6 @@ __all__ = [
     "group_faces",
     "iter_pairs",
     "log_odds",
+    "most_typical_first",
     "suggest_merges",
 ]

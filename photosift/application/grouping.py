@@ -37,6 +37,11 @@ def new_person(session: Session, album_id: str) -> Person:
     return person
 
 
+def face_record(face: Face) -> FaceRecord:
+    """What ``photosift.clustering`` knows of a stored face."""
+    return FaceRecord(face.id, face.photo_id, bytes_to_vector(face.embedding), usable=not face.too_small)
+
+
 def regroup(session: Session, album_id: str, params: GroupingParams | None = None) -> dict[str, Any]:
     """Re-group the album's unmatched faces inside the caller's transaction (which should hold the album lock).
 
@@ -62,7 +67,7 @@ def regroup(session: Session, album_id: str, params: GroupingParams | None = Non
         if face.person_id is not None:
             people[face.person_id].add(face.id)
     unknown = [f.id for f in free if f.person_pinned and f.person_id is None]
-    records = [FaceRecord(f.id, f.photo_id, bytes_to_vector(f.embedding), usable=not f.too_small) for f in free]
+    records = [face_record(f) for f in free]
     result = group_faces(records, people, Corrections(unknown=unknown), params=params)
 
     by_id = {f.id: f for f in free}
@@ -100,4 +105,7 @@ def remove_empty_people(session: Session, album_id: str) -> list[str]:
     return empty
 
 
-__all__ = ["PEOPLE_CHANGED", "new_person", "next_number", "regroup", "regroup_after_analysis", "remove_empty_people"]
+__all__ = [
+    "PEOPLE_CHANGED", "face_record", "new_person", "next_number", "regroup", "regroup_after_analysis",
+    "remove_empty_people",
+]

@@ -20,10 +20,10 @@ from photosift.application import views
 from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.events import record_event
-from photosift.application.grouping import PEOPLE_CHANGED, new_person, remove_empty_people
+from photosift.application.grouping import PEOPLE_CHANGED, face_record, new_person, remove_empty_people
 from photosift.application.processing import enqueue_match
 from photosift.catalog.models import Face, Member, Person, Photo, Reference, bytes_to_vector, vector_to_bytes
-from photosift.clustering import FaceRecord, cover_face
+from photosift.clustering import cover_face, most_typical_first
 from photosift.errors import InvalidInput, NotFound
 
 UNKNOWN = "unknown"
@@ -44,8 +44,7 @@ def list_people(svc: Services, album_id: str, *, include_hidden: bool = False) -
             query = query.where(Person.hidden.is_(False))
         people = list(session.scalars(query))
         faces = _faces_of_people(session, [p.id for p in people])
-        unknown = session.scalar(select(func.count()).select_from(Face).where(
-            Face.album_id == album_id, Face.member_id.is_(None), Face.person_id.is_(None)))
+        unknown = session.scalar(select(func.count()).select_from(Face).where(*_unknown_faces(album_id)))
     items = [_person_view(p, faces.get(p.id, [])) for p in people]
     items.sort(key=lambda v: (-v["faces"], v["number"]))
     return {"items": items, "unknown": unknown or 0}
@@ -56,8 +55,7 @@ def get_person(svc: Services, album_id: str, person_id: str) -> dict[str, Any]:
     with svc.catalog.read() as session:
         require_album(session, album_id)
         if person_id == UNKNOWN:
-            faces = list(session.scalars(select(Face).where(
-                Face.album_id == album_id, Face.member_id.is_(None), Face.person_id.is_(None)).order_by(Face.id)))
+            faces = list(session.scalars(select(Face).where(*_unknown_faces(album_id)).order_by(Face.id)))
             return {"id": UNKNOWN, "album_id": album_id, "name": "Unknown", "number": None, "hidden": False,
                     "faces": len(faces), "photos": len({f.photo_id for f in faces}), "cover": None,
                     "items": [_face_item(f) for f in faces]}
@@ -207,6 +205,11 @@ def set_hidden(svc: Services, album_id: str, person_id: str, hidden: bool) -> di
 # --- helpers ------------------------------------------------------------------------------------------------------
 
 
+def _unknown_faces(album_id: str) -> tuple[Any, ...]:
+    """Where-clauses of the album's unknown faces: no member matched them, no person holds them."""
+    return Face.album_id == album_id, Face.member_id.is_(None), Face.person_id.is_(None)
+
+
 def _require_person(session: Session, album_id: str, person_id: str) -> Person:
     person = session.get(Person, person_id)
     if person is None or person.album_id != album_id:
@@ -276,12 +279,12 @@ def _pin_to_member(session: Session, album_id: str, faces: Sequence[Face], membe
     """Pin ``faces`` to ``member`` (out of every person), with their similarity to its template."""
     from photosift import faces as face_engine
 
-    template = bytes_to_vector(member.template) if member.template is not None else None
-    for face in faces:
-        similarity = None
-        if template is not None:
-            similarity = round(float(face_engine.similarity(bytes_to_vector(face.embedding)[None, :],
-                                                            template[None, :])[0, 0]), 2)
+    similarities: list[float | None] = [None] * len(faces)
+    if member.template is not None and faces:
+        vectors = np.stack([bytes_to_vector(f.embedding) for f in faces])
+        scores = face_engine.similarity(vectors, bytes_to_vector(member.template))[:, 0]
+        similarities = [round(float(v), 2) for v in scores]
+    for face, similarity in zip(faces, similarities, strict=True):
         face.member_id, face.similarity, face.person_id, face.person_pinned = member.id, similarity, None, True
     session.flush()
     _record_matches(session, album_id, sorted({f.photo_id for f in faces}))
@@ -310,15 +313,8 @@ def _member_from_faces(session: Session, album_id: str, name: str, faces: Sequen
 
 def _typical(faces: Sequence[Face]) -> list[Face]:
     """Usable faces (not too small), most typical first: highest mean similarity to the others."""
-    usable = [f for f in faces if not f.too_small]
-    if len(usable) <= 2:
-        return usable
-    from photosift import faces as face_engine
-
-    vectors = np.stack([bytes_to_vector(f.embedding) for f in usable])
-    sims = np.asarray(face_engine.similarity(vectors, vectors), dtype=np.float64)
-    order = np.argsort(-(sims.sum(axis=1) - np.diag(sims)), kind="stable")
-    return [usable[i] for i in order]
+    usable = {f.id: f for f in faces if not f.too_small}
+    return [usable[i] for i in most_typical_first([face_record(f) for f in usable.values()])]
 
 
 def _record_matches(session: Session, album_id: str, photo_ids: Sequence[str]) -> None:
@@ -335,8 +331,7 @@ def _record_matches(session: Session, album_id: str, photo_ids: Sequence[str]) -
 def _person_view(person: Person, faces: Sequence[Face]) -> dict[str, Any]:
     cover = None
     if faces:
-        records = [FaceRecord(f.id, f.photo_id, bytes_to_vector(f.embedding), usable=not f.too_small) for f in faces]
-        cover_id = cover_face(records)
+        cover_id = cover_face([face_record(f) for f in faces])
         face = next(f for f in faces if f.id == cover_id)
         cover = {"face_id": face.id, "photo_id": face.photo_id, "box": face.box}
     return {"id": person.id, "album_id": person.album_id, "name": f"Person {person.number}",

@@ -128,7 +128,7 @@ class MatchJob:
                     changed.append({"photo_id": photo_id, "matches": views.matches_view(faces, names)})
             for data in changed:
                 record_event(session, album.id, "photo.matched", data)
-            regroup_after_analysis(session, album.id)
+            regroup_after_analysis(session, album.id)  # also after faces were freed outside this job (member deleted)
             mark_done(session, job.id)
         self.svc.hub.publish(job.album_id)
 

@@ -43,13 +43,10 @@ class Calibration:
         if a.shape[1] != expected or b.shape[1] != expected:
             raise ValueError(f"embeddings must have {expected} values, got {a.shape[1]} and {b.shape[1]}")
         out = []
-        start = 0
-        for dim in self.part_dims:
-            pa, pb = a[:, start : start + dim], b[:, start : start + dim]
+        for pa, pb in zip(_parts(a, self.part_dims), _parts(b, self.part_dims), strict=True):
             pa = pa / np.maximum(np.linalg.norm(pa, axis=1, keepdims=True), 1.0)
             pb = pb / np.maximum(np.linalg.norm(pb, axis=1, keepdims=True), 1.0)
             out.append(pa @ pb.T)
-            start += dim
         return np.stack(out)
 
     def logit(self, cosines: np.ndarray) -> np.ndarray:
@@ -93,10 +90,11 @@ def make_template(embeddings: Sequence[np.ndarray], part_dims: Sequence[int]) ->
     if len(embeddings) == 0:
         raise ValueError("make_template needs at least one embedding")
     stack = np.atleast_2d(np.asarray(list(embeddings), dtype=np.float32))
-    parts = []
-    start = 0
-    for dim in part_dims:
-        part = stack[:, start : start + dim]
-        parts.append((part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)).mean(axis=0))
-        start += dim
-    return np.concatenate(parts).astype(np.float32)
+    means = [(p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)).mean(axis=0)
+             for p in _parts(stack, part_dims)]
+    return np.concatenate(means).astype(np.float32)
+
+
+def _parts(rows: np.ndarray, part_dims: Sequence[int]) -> list[np.ndarray]:
+    """The column blocks of ``rows`` (n, sum(part_dims)), one per embedding part."""
+    return np.split(rows, np.cumsum(part_dims)[:-1], axis=1)

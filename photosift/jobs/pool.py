@@ -60,9 +60,9 @@ class AnalysisProcesses:
 
     Batch analysis is mostly engine work; in threads of the server it would compete with request handling for the
     GIL (uploads were acknowledged at p95 407 ms per photo that way, when the detector still held the GIL); in
-    processes, uploads are acknowledged at once while photos are analysed. Processes
-    start on first use ("spawn": no fork of a threaded server) and load the models once. A worker that dies (e.g.
-    killed for memory) breaks the pool: it is rebuilt and the call raises, so the job is retried.
+    processes, uploads are acknowledged at once while photos are analysed. Processes start on first use ("spawn":
+    no fork of a threaded server) and load the models once. A worker that dies (e.g. killed for memory) breaks the
+    pool: it is rebuilt and the call raises, so the job is retried.
     """
 
     def __init__(self, workers: int) -> None:
