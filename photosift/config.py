@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     store_url: str | None = None  # default: folder data_dir/blobs; or s3://bucket/prefix
     s3_endpoint_url: str | None = None
     api_keys: str = ""  # comma-separated bearer tokens; empty = loopback only
+    allowed_origins: str = ""  # comma-separated origins (https://app.example) allowed to send cross-origin writes
     aws_credentials: str = ""  # comma-separated ACCESS_KEY_ID:SECRET pairs
     workers: int = Field(default=2, ge=1)
     max_upload_bytes: int = 50 * 1024 * 1024

@@ -17,9 +17,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import photosift
-from photosift.api.deps import require_access
+from photosift.api.deps import check_path_ids, require_access
 from photosift.api.errors import install_error_handlers
+from photosift.api.middleware import RequestGuard
 from photosift.api.routes import albums, events, members, people, photos
+from photosift.api.schemas import ERROR_RESPONSES
 from photosift.application.context import build_services
 from photosift.application.processing import job_handlers
 from photosift.config import Settings, get_settings
@@ -59,13 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = services.engine
     app.state.runner = runner
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, settings=settings)  # outermost: Host and Origin rules for every route
 
     @app.get("/healthz", tags=["service"])
     def health() -> dict[str, str]:
         """Liveness: the process answers (no authentication)."""
         return {"status": "ok"}
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_access)])
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_access), Depends(check_path_ids)],
+                   responses=ERROR_RESPONSES)
     for module in (albums, members, photos, people, events):
         v1.include_router(module.router)
 

@@ -1,4 +1,4 @@
-"""Request dependencies: the process's ``Services`` and API-key access control."""
+"""Request dependencies: the process's ``Services``, API-key access control, and validated path ids."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import hmac
 import ipaddress
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from photosift.application.context import Services
+from photosift.application.validation import ID_PATTERN, MAX_ID, check_id
 from photosift.config import Settings
 from photosift.errors import AccessDenied
 
@@ -18,6 +19,20 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+AlbumId = Annotated[str, Path(pattern=ID_PATTERN, max_length=MAX_ID, description="an album id")]
+MemberId = Annotated[str, Path(pattern=ID_PATTERN, max_length=MAX_ID, description="a member id")]
+PersonId = Annotated[str, Path(pattern=ID_PATTERN, max_length=MAX_ID,
+                               description="a person id, or 'unknown' for the faces that fit nobody")]
+FaceId = Annotated[str, Path(pattern=ID_PATTERN, max_length=MAX_ID, description="a face id")]
+PhotoId = Annotated[str, Path(pattern=ID_PATTERN, max_length=MAX_ID, description="a photo id")]
+ReferenceId = Annotated[str, Path(pattern=ID_PATTERN, max_length=MAX_ID, description="a reference photo's id")]
+
+
+def check_path_ids(request: Request) -> None:
+    """Every path parameter under ``/v1`` is an id: a malformed one is refused (400) before any query runs."""
+    for name, value in request.path_params.items():
+        check_id(value, name)
 
 
 def api_keys(settings: Settings) -> list[str]:

@@ -7,12 +7,15 @@ provides one).
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from photosift import errors
 
@@ -29,7 +32,7 @@ STATUS = {
     errors.Busy: 503,
 }
 _HTTP_TYPES = {400: "InvalidInput", 401: "AccessDenied", 403: "AccessDenied", 404: "NotFound",
-               405: "MethodNotAllowed", 409: "AlreadyExists", 413: "ImageTooLarge", 415: "InvalidInput",
+               405: "MethodNotAllowed", 409: "AlreadyExists", 413: "RequestTooLarge", 415: "InvalidInput",
                422: "InvalidInput", 429: "Busy", 503: "Busy"}
 
 
@@ -47,6 +50,22 @@ def error_body(type_: str, message: str) -> dict:
 
 def error_response(status: int, type_: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(type_, message), status_code=status, headers=headers)
+
+
+def is_rekognition(scope: Scope) -> bool:
+    """A call of the Rekognition-compatible endpoint (``POST /`` with ``X-Amz-Target``)."""
+    return (scope.get("method") == "POST" and scope.get("path") == "/"
+            and any(k == b"x-amz-target" for k, _ in scope.get("headers", ())))
+
+
+def error_reply(scope: Scope, status: int, type_: str, message: str, aws_type: str) -> Response:
+    """An error response for a request outside the routes' handlers (middleware): the AWS JSON 1.1 shape
+    (``aws_type``) for Rekognition calls, the native shape (``type_``) otherwise."""
+    if is_rekognition(scope):
+        return Response(json.dumps({"__type": aws_type, "message": message}), status_code=status,
+                        media_type="application/x-amz-json-1.1",
+                        headers={"x-amzn-RequestId": str(uuid.uuid4()), "x-amzn-ErrorType": aws_type})
+    return error_response(status, type_, message)
 
 
 def _foreign(request: Request, exc: Exception) -> Response | None:
@@ -90,7 +109,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     parts = []
     for item in exc.errors():
         where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
-        parts.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid")))
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
     return error_response(400, "InvalidInput", "; ".join(parts) or "invalid request")
 
 
@@ -101,9 +121,39 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "InternalError", "internal server error")
 
 
+class CatchAll:
+    """ASGI middleware: an unexpected exception becomes a JSON 500 (AWS shape for Rekognition calls) answered like
+    any response, so the server keeps the connection. (Starlette's last-resort handler re-raises after answering,
+    and uvicorn then closes the connection.) After a response has started, only closing it can tell the client."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await error_reply(scope, 500, "InternalError", "internal server error", "InternalServerError")(
+                scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the native error handlers on ``app``."""
+    """Register the native error handlers on ``app``, and ``CatchAll`` for the unexpected."""
     app.add_exception_handler(errors.PhotosiftError, _photosift_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _internal_error)
+    app.add_exception_handler(Exception, _internal_error)  # last resort, for errors outside CatchAll
+    app.add_middleware(CatchAll)

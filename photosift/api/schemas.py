@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from photosift.application import validation
+from photosift.errors import InvalidInput
+
+
+def _checked(check: Callable[[Any], Any]) -> AfterValidator:
+    """A pydantic validator running one of ``photosift.application.validation``'s checks."""
+
+    def run(value: Any) -> Any:
+        try:
+            return check(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+
+    return AfterValidator(run)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=validation.MAX_NAME,
+                            description="1-200 characters, no control characters"), _checked(validation.check_name)]
+Id = Annotated[str, Field(pattern=validation.ID_PATTERN, max_length=validation.MAX_ID)]
 
 
 class ErrorDetail(BaseModel):
@@ -14,16 +37,25 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "invalid input: a malformed id, name, parameter or body"},
+    401: {"model": ErrorBody, "description": "API keys are configured and the request has no valid one"},
+    403: {"model": ErrorBody, "description": "a cross-origin write, or a non-loopback client without API keys"},
+    404: {"model": ErrorBody, "description": "the album, photo, member, person or face does not exist"},
+    "4XX": {"model": ErrorBody, "description": "any other client error, in the same shape"},
+}
+
+
 class AlbumCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    threshold: float | None = Field(default=None, ge=0, le=100,
+    name: Name
+    threshold: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False,
                                     description="similarity 0-100 for member matches; default: the engine's")
 
 
 class Album(BaseModel):
     id: str
     name: str
-    threshold: float | None
+    threshold: float | None = Field(default=None, description="omitted when the album uses the default")
     created_at: str
     photos: int | None = None
     members: int | None = None
@@ -155,8 +187,7 @@ class PeopleList(BaseModel):
 
 
 class PersonRename(BaseModel):
-    name: str = Field(min_length=1, max_length=200,
-                      description="a new name makes the person a member; an existing member's name merges into it")
+    name: Name = Field(description="a new name makes the person a member; an existing member's name merges into it")
 
 
 class PersonRenamed(BaseModel):
@@ -170,17 +201,18 @@ class PersonUpdate(BaseModel):
 
 
 class PeopleMerge(BaseModel):
-    source: str = Field(description="the person that disappears")
-    target: str = Field(description="the person that receives the source's faces")
+    source: Id = Field(description="the person that disappears")
+    target: Id = Field(description="the person that receives the source's faces")
 
 
 class FaceIds(BaseModel):
-    face_ids: list[str] = Field(min_length=1)
+    face_ids: list[Id] = Field(min_length=1, max_length=validation.MAX_LIST,
+                               description=f"1-{validation.MAX_LIST} face ids")
 
 
 class FaceMove(BaseModel):
-    person_id: str | None = Field(default=None, description="move into this person")
-    member_id: str | None = Field(default=None, description="assign to this member")
+    person_id: Id | None = Field(default=None, description="move into this person")
+    member_id: Id | None = Field(default=None, description="assign to this member")
     new_person: bool = Field(default=False, description="move into a new person of its own")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from photosift.api import schemas
-from photosift.api.deps import ServicesDep
+from photosift.api.deps import AlbumId, ServicesDep
 from photosift.application import albums
 
 router = APIRouter(tags=["albums"])
@@ -26,13 +26,13 @@ def list_albums(svc: ServicesDep) -> list[dict[str, Any]]:
 
 
 @router.get("/albums/{album_id}", response_model=schemas.Album, response_model_exclude_none=True)
-def get_album(album_id: str, svc: ServicesDep) -> dict[str, Any]:
+def get_album(album_id: AlbumId, svc: ServicesDep) -> dict[str, Any]:
     """One album with photo counts per status (pending, done, failed)."""
     return albums.get_album(svc, album_id)
 
 
 @router.delete("/albums/{album_id}", status_code=204)
-def delete_album(album_id: str, svc: ServicesDep) -> Response:
+def delete_album(album_id: AlbumId, svc: ServicesDep) -> Response:
     """Delete the album with its members, photos, faces and events, and the blobs no other album uses."""
     albums.delete_album(svc, album_id)
     return Response(status_code=204)

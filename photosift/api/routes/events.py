@@ -12,10 +12,11 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from photosift.api.deps import ServicesDep
+from photosift.api.deps import AlbumId, ServicesDep
 from photosift.application.albums import get_album
 from photosift.application.context import Services
 from photosift.application.events import read_events
+from photosift.application.validation import MAX_EVENT_ID, check_event_id
 
 router = APIRouter(tags=["events"])
 
@@ -26,16 +27,21 @@ KEEPALIVE_SECONDS = 15.0
 @router.get("/albums/{album_id}/events", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "an endless SSE stream"}})
 async def album_events(
-    album_id: str, svc: ServicesDep,
-    after: Annotated[int, Query(ge=0, description="replay events with id > after (0: the whole history)")] = 0,
-    last_event_id: Annotated[str | None, Header(description="resume after this event id (set by EventSource)")] = None,
+    album_id: AlbumId, svc: ServicesDep,
+    after: Annotated[int, Query(ge=0, le=MAX_EVENT_ID,
+                                description="replay events with id > after (0: the whole history)")] = 0,
+    last_event_id: Annotated[str | None, Header(
+        max_length=19, pattern=r"^[0-9]+$", description="resume after this event id (set by EventSource; overrides "
+                                                         "after)")] = None,
 ) -> StreamingResponse:
     """Server-Sent Events of the album: ``photo.added``, ``photo.analyzed`` (full results), ``photo.failed``,
     ``photo.matched`` (a photo's member matches changed), ``member.updated``, ``member.deleted``, ``people.changed``
     (people grouped or corrected), and
-    ``album.deleted`` (the stream then ends). Each event's ``id`` can resume the stream (``Last-Event-ID``)."""
+    ``album.deleted`` (the stream then ends). Each event's ``id`` can resume the stream (``Last-Event-ID``).
+    A malformed ``after`` or ``Last-Event-ID`` (not digits, or beyond 2^63-1) is refused with 400, before the
+    stream starts."""
+    start = check_event_id(last_event_id, "Last-Event-ID") if last_event_id else after
     await run_in_threadpool(get_album, svc, album_id)  # 404 before the stream starts
-    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
     return StreamingResponse(_stream(svc, album_id, start), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from photosift.api import schemas
-from photosift.api.deps import ServicesDep
+from photosift.api.deps import AlbumId, MemberId, ReferenceId, ServicesDep
 from photosift.api.uploads import read_uploads
 from photosift.application import members
 
@@ -18,7 +18,7 @@ References = Annotated[list[UploadFile], File(description="reference photos; the
 
 @router.post("/albums/{album_id}/members", status_code=201, response_model=schemas.Member,
              responses={422: {"model": schemas.ErrorBody, "description": "a reference photo shows no face"}})
-async def create_member(album_id: str, svc: ServicesDep, name: Annotated[str, Form()], files: References
+async def create_member(album_id: AlbumId, svc: ServicesDep, name: Annotated[schemas.Name, Form()], files: References
                         ) -> dict[str, Any]:
     """Create a member from a name and one or more reference photos (multipart). Existing photos of the album are
     re-matched in the background; ``photo.matched`` events report the changes."""
@@ -27,32 +27,34 @@ async def create_member(album_id: str, svc: ServicesDep, name: Annotated[str, Fo
 
 
 @router.get("/albums/{album_id}/members", response_model=list[schemas.Member])
-def list_members(album_id: str, svc: ServicesDep) -> list[dict[str, Any]]:
+def list_members(album_id: AlbumId, svc: ServicesDep) -> list[dict[str, Any]]:
     """The album's members with their references and photo counts."""
     return members.list_members(svc, album_id)
 
 
 @router.get("/albums/{album_id}/members/{member_id}", response_model=schemas.Member)
-def get_member(album_id: str, member_id: str, svc: ServicesDep) -> dict[str, Any]:
+def get_member(album_id: AlbumId, member_id: MemberId, svc: ServicesDep) -> dict[str, Any]:
     """One member with its references."""
     return members.get_member(svc, album_id, member_id)
 
 
 @router.delete("/albums/{album_id}/members/{member_id}", status_code=204)
-def delete_member(album_id: str, member_id: str, svc: ServicesDep) -> Response:
+def delete_member(album_id: AlbumId, member_id: MemberId, svc: ServicesDep) -> Response:
     """Delete a member; the faces it matched become unknown (or match another member after re-matching)."""
     members.delete_member(svc, album_id, member_id)
     return Response(status_code=204)
 
 
 @router.post("/albums/{album_id}/members/{member_id}/references", response_model=schemas.Member)
-async def add_references(album_id: str, member_id: str, svc: ServicesDep, files: References) -> dict[str, Any]:
+async def add_references(album_id: AlbumId, member_id: MemberId, svc: ServicesDep, files: References
+                         ) -> dict[str, Any]:
     """Add reference photos; the member's template is rebuilt from all its references and photos re-matched."""
     uploads = await read_uploads(files, svc.settings.max_upload_bytes)
     return await members.add_references(svc, album_id, member_id, uploads)
 
 
 @router.delete("/albums/{album_id}/members/{member_id}/references/{reference_id}", response_model=schemas.Member)
-async def remove_reference(album_id: str, member_id: str, reference_id: str, svc: ServicesDep) -> dict[str, Any]:
+async def remove_reference(album_id: AlbumId, member_id: MemberId, reference_id: ReferenceId, svc: ServicesDep
+                           ) -> dict[str, Any]:
     """Remove one reference photo; the template is rebuilt and photos re-matched."""
     return await run_in_threadpool(members.remove_reference, svc, album_id, member_id, reference_id)

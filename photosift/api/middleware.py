@@ -1,0 +1,182 @@
+"""ASGI middleware around the whole app (web UI, ``/v1`` and the Rekognition ``POST /``).
+
+- ``RequestGuard``: without API keys, only requests whose ``Host`` names a loopback address (and the server's port,
+  or none) are served (421 otherwise: a DNS-rebinding page names its own host). In every mode, a state-changing
+  request (POST, PUT, PATCH, DELETE) from a browser page of another origin (``Origin`` other than the request's own,
+  or ``Sec-Fetch-Site: cross-site``) is refused (403) unless that origin is in ``PHOTOSIFT_ALLOWED_ORIGINS``.
+  Requests without ``Origin`` (curl, SDKs) pass. A NUL byte in the path or query is refused (400), and so is a body
+  over ``MAX_BODY_BYTES`` sent to ``/v1`` other than a multipart upload (413).
+
+Refusals of Rekognition requests (``POST /`` with ``X-Amz-Target``) carry the AWS error shape.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import unquote_to_bytes, urlsplit
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from photosift.api.errors import error_reply
+from photosift.config import Settings
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_BODY_BYTES = 1 << 20  # JSON bodies of the native API (the largest, 1000 face ids, is about 30 KB)
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def split_host(value: str) -> tuple[str, int | None] | None:
+    """``("host", port)`` of a ``Host`` header value (``[::1]:8000`` -> ``("::1", 8000)``); ``None`` if malformed."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        host, sep, rest = value[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:]
+    else:
+        host, _, port = value.partition(":")
+        if ":" in port:
+            return None
+    if not host:
+        return None
+    if not port:
+        return host, None
+    if not port.isascii() or not port.isdigit() or len(port) > 5:
+        return None
+    return host, int(port)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name is ``localhost`` or a loopback IP address (``127.0.0.1``, ``::1``, ...)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_origins(value: str) -> frozenset[str]:
+    """The normalised origins of a comma-separated list (``PHOTOSIFT_ALLOWED_ORIGINS``)."""
+    return frozenset(o for o in (normal_origin(v) for v in value.split(",")) if o)
+
+
+def normal_origin(value: str) -> str | None:
+    """``scheme://host:port`` (lowercase, explicit port) of an origin or URL; ``None`` when it has no host."""
+    try:
+        parts = urlsplit(value.strip().lower())
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}:{port}" if port else f"{parts.scheme}://{host}"
+
+
+def same_origin(origin: str, host_header: str | None) -> bool:
+    """Whether ``origin`` names the host and port the request was sent to (its ``Host``), in the origin's scheme.
+
+    Comparing host and port (not the scheme the server sees) keeps pages served over HTTPS by a reverse proxy that
+    forwards ``Host`` working."""
+    if not host_header or (host := split_host(host_header)) is None:
+        return False
+    try:
+        parts = urlsplit(origin.strip().lower())
+        origin_port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return False
+    if not parts.hostname:
+        return False
+    return (parts.hostname, origin_port) == (host[0], host[1] or _DEFAULT_PORTS.get(parts.scheme))
+
+
+class RequestGuard:
+    """Refuses foreign ``Host`` values (keyless mode), cross-origin writes and NUL bytes in the URL."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.keyless = not any(k.strip() for k in settings.api_keys.split(","))
+        self.allowed_origins = parse_origins(settings.allowed_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if (response := self.check(scope)) is not None:
+            await response(scope, receive, send)
+            return
+        if _limited_body(scope):
+            receive = _counting(receive)
+        await self.app(scope, receive, send)
+
+    def check(self, scope: Scope) -> Response | None:
+        """The refusal for this request, or ``None`` to serve it."""
+        headers = Headers(scope=scope)
+        host = headers.get("host")
+        if self.keyless and not self._loopback_host(host, scope):
+            return error_reply(scope, 421, "MisdirectedRequest",
+                           f"this server has no API keys and answers only requests addressed to a loopback host "
+                           f"(127.0.0.1, [::1] or localhost), not {host!r}", "AccessDeniedException")
+        if scope.get("method", "GET") in UNSAFE_METHODS and self._cross_origin(headers, host):
+            return error_reply(scope, 403, "AccessDenied",
+                           f"cross-origin request from {headers.get('origin') or 'another site'} refused "
+                           "(add the origin to PHOTOSIFT_ALLOWED_ORIGINS to allow it)", "AccessDeniedException")
+        if _limited_body(scope) and _declared_length(headers) > MAX_BODY_BYTES:
+            return error_reply(scope, 413, "RequestTooLarge", _TOO_LARGE, "InvalidParameterException")
+        if "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+            return error_reply(scope, 400, "InvalidInput", "NUL bytes are not allowed in the URL",
+                           "InvalidParameterException")
+        return None
+
+    @staticmethod
+    def _loopback_host(host_header: str | None, scope: Scope) -> bool:
+        host = split_host(host_header) if host_header else None
+        if host is None or not is_loopback_host(host[0]):
+            return False
+        server = scope.get("server")
+        return host[1] is None or not server or server[1] is None or host[1] == server[1]
+
+    def _cross_origin(self, headers: Headers, host: str | None) -> bool:
+        origin = headers.get("origin")
+        if origin is not None:
+            if normal_origin(origin) in self.allowed_origins:
+                return False
+            if not same_origin(origin, host):
+                return True
+        return headers.get("sec-fetch-site", "").strip().lower() == "cross-site"
+
+
+_TOO_LARGE = f"the request body is over {MAX_BODY_BYTES} bytes"
+
+
+def _limited_body(scope: Scope) -> bool:
+    """A request to ``/v1`` whose body is not a multipart upload (those have their own, per-file limits)."""
+    if not scope.get("path", "").startswith("/v1/"):
+        return False
+    content_type = Headers(scope=scope).get("content-type", "")
+    return not content_type.lower().startswith("multipart/form-data")
+
+
+def _declared_length(headers: Headers) -> int:
+    value = headers.get("content-length", "")
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
+def _counting(receive: Receive) -> Receive:
+    """``receive`` that raises an HTTP 413 once the body passes ``MAX_BODY_BYTES`` (chunked bodies)."""
+    total = 0
+
+    async def counted() -> Message:
+        nonlocal total
+        message = await receive()
+        if message["type"] == "http.request":
+            total += len(message.get("body", b""))
+            if total > MAX_BODY_BYTES:
+                raise HTTPException(413, _TOO_LARGE)
+        return message
+
+    return counted
