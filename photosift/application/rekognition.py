@@ -3,7 +3,9 @@
 Every function takes the catalog (``photosift.catalog.db.Catalog``) and runs in one transaction. Similarities and
 thresholds here are photosift's calibrated 0-100 scale (``photosift.faces.similarity``); the API adapter converts
 them to what it reports. A user's vector is ``photosift.faces.make_template`` of its faces' embeddings.
-Missing collections, faces or users raise ``NotFound``; duplicates raise ``AlreadyExists``.
+Missing collections, faces or users raise ``NotFound``; duplicates raise ``AlreadyExists``. Lists of ids go to the
+database ``IN_CHUNK`` at a time, so no list length reaches a database's limit on bound parameters (65,535 in
+PostgreSQL, 32,766 in SQLite).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from photosift.catalog.rekognition import RekognitionCollection, RekognitionFace
 from photosift.errors import AlreadyExists, InvalidInput, NotFound
 
 Box = tuple[float, float, float, float]  # left, top, width, height as ratios of the image's width/height
+IN_CHUNK = 500  # ids bound per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,16 @@ def list_faces(catalog: Catalog, collection_id: str, *, after: str | None, limit
         query = select(RekognitionFace).where(RekognitionFace.collection_id == collection_id)
         if user_id is not None:
             query = query.where(RekognitionFace.user_id == user_id)
-        if face_ids:
-            query = query.where(RekognitionFace.face_id.in_(list(face_ids)))
         if after:
             query = query.where(RekognitionFace.face_id > after)
-        rows = [_indexed(r) for r in session.scalars(query.order_by(RekognitionFace.face_id).limit(limit + 1))]
+        query = query.order_by(RekognitionFace.face_id).limit(limit + 1)
+        if face_ids:  # each chunk's first limit + 1 rows, merged: the first limit + 1 of them all
+            found = [r for ids in _chunks(face_ids)
+                     for r in session.scalars(query.where(RekognitionFace.face_id.in_(ids)))]
+            found = sorted(found, key=lambda r: r.face_id)[: limit + 1]
+        else:
+            found = list(session.scalars(query))
+        rows = [_indexed(r) for r in found]
     page = rows[:limit]
     return page, (page[-1].face_id if len(rows) > limit and page else None)
 
@@ -170,9 +178,10 @@ def delete_faces(catalog: Catalog, collection_id: str, face_ids: Sequence[str]) 
     failures: list[Failure] = []
     with catalog.session() as session:
         _collection(session, collection_id)
+        rows = _faces(session, collection_id, face_ids)
         for face_id in dict.fromkeys(face_ids):
-            row = session.get(RekognitionFace, face_id)
-            if row is None or row.collection_id != collection_id:
+            row = rows.get(face_id)
+            if row is None:
                 failures.append(Failure(face_id, "FACE_NOT_FOUND"))
             elif row.user_id is not None:
                 failures.append(Failure(face_id, "ASSOCIATED_TO_AN_EXISTING_USER", user_id=row.user_id))
@@ -255,9 +264,10 @@ def associate_faces(catalog: Catalog, collection_id: str, user_id: str, face_ids
         _user(session, collection_id, user_id)
         current = _user_faces(session, collection_id, user_id)
         template = _template([_vector(f.embedding) for f in current]) if current else None
+        rows = _faces(session, collection_id, face_ids)
         for face_id in dict.fromkeys(face_ids):
-            row = session.get(RekognitionFace, face_id)
-            if row is None or row.collection_id != collection_id:
+            row = rows.get(face_id)
+            if row is None:
                 failures.append(Failure(face_id, "FACE_NOT_FOUND"))
             elif row.user_id == user_id:
                 associated.append(face_id)
@@ -282,9 +292,10 @@ def disassociate_faces(catalog: Catalog, collection_id: str, user_id: str,
     failures: list[Failure] = []
     with catalog.session() as session:
         _user(session, collection_id, user_id)
+        rows = _faces(session, collection_id, face_ids)
         for face_id in dict.fromkeys(face_ids):
-            row = session.get(RekognitionFace, face_id)
-            if row is None or row.collection_id != collection_id:
+            row = rows.get(face_id)
+            if row is None:
                 failures.append(Failure(face_id, "FACE_NOT_FOUND"))
             elif row.user_id != user_id:
                 failures.append(Failure(face_id, "ASSOCIATED_TO_A_DIFFERENT_USER", user_id=row.user_id))
@@ -352,13 +363,25 @@ def _user_faces(session: Session, collection_id: str, user_id: str) -> list[Reko
     return list(session.scalars(query))
 
 
+def _faces(session: Session, collection_id: str, face_ids: Sequence[str]) -> dict[str, RekognitionFace]:
+    """The faces of the collection among ``face_ids``, by id (ids not there are left out)."""
+    query = select(RekognitionFace).where(RekognitionFace.collection_id == collection_id)
+    return {r.face_id: r for ids in _chunks(face_ids)
+            for r in session.scalars(query.where(RekognitionFace.face_id.in_(ids)))}
+
+
 def _face_counts(session: Session, collection_id: str, user_ids: Sequence[str]) -> dict[str, int]:
-    if not user_ids:
-        return {}
     query = (select(RekognitionFace.user_id, func.count())
-             .where(RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.in_(list(user_ids)))
+             .where(RekognitionFace.collection_id == collection_id)
              .group_by(RekognitionFace.user_id))
-    return {uid: int(n) for uid, n in session.execute(query).all()}
+    return {uid: int(n) for ids in _chunks(user_ids)
+            for uid, n in session.execute(query.where(RekognitionFace.user_id.in_(ids))).all()}
+
+
+def _chunks(ids: Sequence[str]) -> list[list[str]]:
+    """Distinct ``ids`` in lists of at most ``IN_CHUNK``."""
+    unique = list(dict.fromkeys(ids))
+    return [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]
 
 
 def _indexed(row: RekognitionFace) -> IndexedFace:

@@ -154,3 +154,71 @@ def test_error_bodies_parse_as_json(server):
     response = signed_post(server.url, "RekognitionService.DescribeCollection", json.dumps({"CollectionId": "nope"})
                            .encode())
     assert error_of(response) == (400, "ResourceNotFoundException")
+
+
+def _signed_headers(url: str, body: bytes, signed: dict[str, str]) -> dict[str, str]:
+    """Headers of a request signed (botocore's signer) over ``signed`` only: what a custom signer may send."""
+    request = AWSRequest(method="POST", url=url + "/", data=body, headers=signed)
+    SigV4Auth(Credentials(KEY, CREDENTIALS[KEY]), "rekognition", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def test_the_signature_must_cover_the_operation_it_runs(server, rek):
+    """The issue's bypass: a request signed for DescribeCollection must not run as DeleteCollection."""
+    rek.create_collection(CollectionId="bypass-target")
+    body = json.dumps({"CollectionId": "bypass-target"}).encode()
+    describe = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "RekognitionService.DescribeCollection"}
+
+    changed = _signed_headers(server.url, body, describe)  # target signed, then changed
+    changed["X-Amz-Target"] = "RekognitionService.DeleteCollection"
+    assert error_of(httpx.post(server.url + "/", content=body, headers=changed)) == (400, "InvalidSignatureException")
+
+    added = _signed_headers(server.url, body, {"Content-Type": "application/x-amz-json-1.1"})  # target never signed
+    added["X-Amz-Target"] = "RekognitionService.DeleteCollection"
+    response = httpx.post(server.url + "/", content=body, headers=added)
+    assert error_of(response) == (400, "InvalidSignatureException")
+    assert "x-amz-target" in response.json()["message"]
+
+    unsigned_type = _signed_headers(server.url, body, {"X-Amz-Target": "RekognitionService.DescribeCollection"})
+    unsigned_type["Content-Type"] = "application/x-amz-json-1.1"
+    assert error_of(httpx.post(server.url + "/", content=body, headers=unsigned_type)) == (
+        400, "InvalidSignatureException")
+
+    repeated = _signed_headers(server.url, body, describe)  # a second target header breaks the signed value
+    second = ("X-Amz-Target", "RekognitionService.DeleteCollection")
+    response = httpx.post(server.url + "/", content=body, headers=[*repeated.items(), second])
+    assert error_of(response) == (400, "InvalidSignatureException")
+
+    assert rek.describe_collection(CollectionId="bypass-target")["FaceCount"] == 0  # still there
+    ok = httpx.post(server.url + "/", content=body, headers=_signed_headers(server.url, body, describe))
+    assert ok.status_code == 200 and ok.json()["FaceCount"] == 0
+
+
+def test_deeply_nested_json_is_a_serialization_error(server):
+    for body in (b"[" * 100_000, b'{"CollectionId": "x", "Tags": {"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}",
+                 b'{"x": ' + b'{"y": ' * 40 + b"1" + b"}" * 41):
+        response = signed_post(server.url, "RekognitionService.CreateCollection", body)
+        assert error_of(response) == (400, "SerializationException")
+
+
+def test_nul_and_lone_surrogates_are_invalid_parameters(server):
+    for body in (rb'{"CollectionId": "nul\u0000id"}', rb'{"CollectionId": "x\ud800"}',
+                 rb'{"Image": {"S3Object": {"Bucket": "test-bucket", "Name": "a\u0000b"}}}',
+                 rb'{"Image": {"S3Object": {"Bucket": "test-bucket", "Name": "a\udfffb"}}}'):
+        target = "DetectFaces" if b"Image" in body else "CreateCollection"
+        response = signed_post(server.url, f"RekognitionService.{target}", body)
+        assert error_of(response) == (400, "InvalidParameterException")
+
+
+def test_tags_follow_the_models_unicode_patterns(rek):
+    rek.create_collection(CollectionId="tagged", Tags={"équipe 1": "Führung/2024"})
+    with pytest.raises(ClientError) as err:
+        rek.create_collection(CollectionId="tagged-aws", Tags={"aws:reserved": "x"})
+    assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_refused_values_are_echoed_shortened(rek):
+    with pytest.raises(ClientError) as err:
+        rek.create_collection(CollectionId="!" * 255)
+    message = err.value.response["Error"]["Message"]
+    assert "regular expression pattern" in message and "!" * 64 + "..." in message and "!" * 65 not in message

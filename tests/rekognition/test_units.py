@@ -43,9 +43,12 @@ def test_parse_request_decodes_blobs_and_reports_like_aws():
     assert err.value.code == "InvalidParameterException"
 
 
-def _signed(body: bytes, secret: str = "sekret", when: dt.datetime | None = None) -> tuple[list, dict]:
-    request = AWSRequest(method="POST", url="http://127.0.0.1:9/", data=body,
-                         headers={"X-Amz-Target": "RekognitionService.ListCollections"})
+SDK_HEADERS = {"X-Amz-Target": "RekognitionService.ListCollections", "Content-Type": "application/x-amz-json-1.1"}
+
+
+def _signed(body: bytes, secret: str = "sekret", when: dt.datetime | None = None,
+            signed: dict[str, str] = SDK_HEADERS) -> tuple[list, dict]:
+    request = AWSRequest(method="POST", url="http://127.0.0.1:9/", data=body, headers=dict(signed))
     signer = SigV4Auth(Credentials("AKID", secret), "rekognition", "sa-east-1")
     if when is None:
         signer.add_auth(request)
@@ -118,3 +121,37 @@ def test_error_table():
     assert to_aws(errors.AlreadyExists("x"), "CreateCollection").code == "ResourceAlreadyExistsException"
     assert to_aws(errors.AlreadyExists("x"), "CreateUser").code == "ConflictException"
     assert to_aws(errors.NotFound("x")).code == "ResourceNotFoundException"
+
+
+def _signed_without(late: dict[str, str]) -> tuple[list, dict]:
+    """A valid botocore signature of a ListCollections request, with the ``late`` headers set after signing."""
+    names = {name.lower() for name in late}
+    headers, kw = _signed(b"{}", signed={k: v for k, v in SDK_HEADERS.items() if k.lower() not in names})
+    return headers + list(late.items()), kw
+
+
+def test_sigv4_requires_the_target_content_type_and_host_to_be_signed():
+    for late in ({"X-Amz-Target": "RekognitionService.DeleteCollection"},
+                 {"Content-Type": "text/plain"},
+                 {"X-Amz-Meta-Extra": "1"}):
+        headers, kw = _signed_without(late)
+        with pytest.raises(AwsError) as err:
+            sigv4.verify(headers=headers, **kw)
+        assert err.value.code == "InvalidSignatureException"
+        assert f"'{next(iter(late)).lower()}'" in err.value.message and "SignedHeaders" in err.value.message
+    assert sigv4.unsigned_headers(["host"], ["host", "x-amz-target", "content-type", "user-agent"]) == [
+        "content-type", "x-amz-target"]
+    assert sigv4.unsigned_headers(["content-type", "x-amz-date"], ["content-type", "x-amz-date"]) == ["host"]
+    assert sigv4.unsigned_headers(["host", "x-amz-date"], ["host", "x-amz-date", "user-agent"]) == []
+
+
+def test_sigv4_refuses_odd_regions_and_signatures_without_a_500():
+    headers, kw = _signed(b"{}")
+    auth = dict(headers)["Authorization"]
+    for bad in (auth.replace("/sa-east-1/", "/" + "x" * 600 + "/"), auth.replace("/sa-east-1/", "/Évil/"),
+                auth.rsplit("Signature=", 1)[0] + "Signature=\u00e9\u00e9"):
+        with pytest.raises(AwsError) as err:
+            sigv4.verify(headers=[(k, bad if k == "Authorization" else v) for k, v in headers], **kw)
+        assert err.value.code == "InvalidSignatureException"
+    assert sigv4.region_hint({"authorization": auth.replace("/sa-east-1/", "/a b/")}) is None
+    assert sigv4.region_hint({"authorization": auth}) == "sa-east-1"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
-from photosift.api.rekognition import detail, quality
+from photosift.api.rekognition import detail, paging, quality
 from photosift.api.rekognition.context import Context
-from photosift.api.rekognition.errors import AwsError, invalid_parameter
+from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
 from photosift.api.rekognition.ops_images import default_threshold
 from photosift.application import rekognition as app
@@ -32,12 +31,12 @@ async def describe_collection(ctx: Context, p: dict[str, Any]) -> dict[str, Any]
 
 
 async def list_collections(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    after = page_token(p, r"[a-zA-Z0-9_.\-]+")
+    after = paging.decode(ctx.operation, "", p.get("NextToken"))
     limit = p.get("MaxResults") or 1000
     rows, nxt = await ctx.io(lambda: app.list_collections(ctx.catalog, after=after, limit=limit))
     out: dict[str, Any] = {"CollectionIds": [r[0] for r in rows], "FaceModelVersions": [r[1] for r in rows]}
     if nxt:
-        out["NextToken"] = nxt
+        out["NextToken"] = paging.encode(ctx.operation, "", nxt)
     return out
 
 
@@ -70,14 +69,14 @@ async def index_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    after = page_token(p, r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    after = paging.decode(ctx.operation, p["CollectionId"], p.get("NextToken"))
     faces, nxt = await ctx.io(lambda: app.list_faces(ctx.catalog, p["CollectionId"], after=after,
                                                      limit=p.get("MaxResults") or 1000, user_id=p.get("UserId"),
                                                      face_ids=p.get("FaceIds")))
     out: dict[str, Any] = {"Faces": [face_shape(f, listing=True) for f in faces],
                            "FaceModelVersion": FACE_MODEL_VERSION}
     if nxt:
-        out["NextToken"] = nxt
+        out["NextToken"] = paging.encode(ctx.operation, p["CollectionId"], nxt)
     return out
 
 
@@ -150,16 +149,6 @@ def face_shape(face: app.IndexedFace, *, listing: bool) -> dict[str, Any]:
         if face.user_id:
             out["UserId"] = face.user_id
     return out
-
-
-def page_token(p: dict[str, Any], pattern: str) -> str | None:
-    """The key a ``NextToken`` we issued points after; ``InvalidPaginationTokenException`` if it is not ours."""
-    token = p.get("NextToken")
-    if token is None or token == "":
-        return None
-    if not re.fullmatch(pattern, token):
-        raise AwsError("InvalidPaginationTokenException", "Invalid pagination token")
-    return token
 
 
 def _ratios(box: tuple[int, int, int, int], size: tuple[int, int]) -> app.Box:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from photosift.api.rekognition import detail, quality
+from photosift.api.rekognition import detail, paging, quality
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
-from photosift.api.rekognition.ops_collections import FACE_MODEL_VERSION, page_token
+from photosift.api.rekognition.ops_collections import FACE_MODEL_VERSION
 from photosift.api.rekognition.ops_images import default_threshold
 from photosift.application import rekognition as app
 from photosift.errors import InvalidInput, NotFound
@@ -29,12 +29,12 @@ async def delete_user(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
-    after = page_token(p, r"[a-zA-Z0-9_.\-:]+")
+    after = paging.decode(ctx.operation, p["CollectionId"], p.get("NextToken"))
     users, nxt = await ctx.io(lambda: app.list_users(ctx.catalog, p["CollectionId"], after=after,
                                                      limit=p.get("MaxResults") or MAX_USERS))
     out: dict[str, Any] = {"Users": [{"UserId": u.user_id, "UserStatus": u.status} for u in users]}
     if nxt:
-        out["NextToken"] = nxt
+        out["NextToken"] = paging.encode(ctx.operation, p["CollectionId"], nxt)
     return out
 
 

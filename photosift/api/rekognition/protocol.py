@@ -63,10 +63,11 @@ async def rekognition(request: Request) -> Response:
     try:
         body = await _body(request)
         region = _authenticate(request, body)
-        prefix, _, operation = request.headers.get("x-amz-target", "").rpartition(".")
+        target = ",".join(request.headers.getlist("x-amz-target"))  # the value the signature covered, repeats too
+        prefix, _, operation = target.rpartition(".")
         handler = OPERATIONS.get(operation) if prefix == TARGET_PREFIX else None
         if handler is None:
-            raise AwsError("UnknownOperationException", f"Unknown operation {request.headers.get('x-amz-target')!r}")
+            raise AwsError("UnknownOperationException", f"Unknown operation {target[:200]!r}")
         params = shapes.parse_request(operation, body)
         state = request.app.state
         ctx = Context(operation=operation, region=region, settings=state.settings, store=state.store,

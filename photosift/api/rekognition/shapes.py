@@ -1,7 +1,10 @@
 """Rekognition request/response shapes, checked against botocore's service model (the one AWS's SDKs are built from).
 
 ``parse_request`` turns a JSON 1.1 request body into Python values (blobs base64-decoded) and enforces the model's
-constraints (required members, types, enums, min/max, patterns). ``check`` walks a value against a shape and lists
+constraints (required members, types, enums, min/max, patterns; the model's Java-style patterns are compiled with
+``regex``, which knows ``\\p{L}``). Beyond the model, at this boundary: JSON nesting deeper than ``MAX_JSON_DEPTH`` is
+refused before parsing, and no string may hold NUL or an unpaired surrogate (neither SQLite nor PostgreSQL would store
+them alike). ``check`` walks a value against a shape and lists
 every violation; with ``strict=True`` (used for responses in tests) unknown members are violations too.
 """
 
@@ -15,12 +18,21 @@ from functools import cache
 from typing import Any
 
 import botocore.session
+import numpy as np
+import regex
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from photosift.api.rekognition.errors import AwsError, invalid_parameter
 
 _INTEGER = ("integer", "long")
 _FLOAT = ("float", "double")
+MAX_JSON_DEPTH = 32  # Rekognition's deepest request is 4 levels; json.loads itself would recurse ~1000 deep
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+_SHOWN = 64  # characters of a refused value echoed in a message
+_SCAN_CHUNK = 1 << 20
+_DEPTH_STEP = np.zeros(256, dtype=np.int8)
+_DEPTH_STEP[[ord("["), ord("{")]] = 1
+_DEPTH_STEP[[ord("]"), ord("}")]] = -1
 
 
 @cache
@@ -36,6 +48,8 @@ def operation_model(name: str) -> OperationModel:
 
 def parse_request(operation: str, body: bytes) -> dict[str, Any]:
     """The decoded, validated input of ``operation``; raises ``AwsError`` (Serialization / InvalidParameter)."""
+    if nesting_exceeds(body, MAX_JSON_DEPTH):
+        raise AwsError("SerializationException", f"Request body nests arrays/objects deeper than {MAX_JSON_DEPTH}")
     try:
         params = json.loads(body or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -110,14 +124,17 @@ def _walk_scalar(shape: Shape, value: Any, where: str, out: list[str], b64: bool
         if not isinstance(value, str):
             out.append(f"Value at '{where}' must be a string")
             return
+        if _BAD_TEXT.search(value):
+            out.append(f"Value at '{where}' must not contain NUL or unpaired surrogate characters")
+            return
         enum = meta.get("enum")
         if enum and value not in enum:
-            out.append(f"Value '{value}' at '{where}' failed to satisfy constraint: "
+            out.append(f"Value '{_shown(value)}' at '{where}' failed to satisfy constraint: "
                        f"Member must satisfy enum value set: [{', '.join(enum)}]")
         _check_size(len(value), meta, where, "length", out, value)
         pattern = meta.get("pattern")
         if pattern and not _pattern(pattern).fullmatch(value):
-            out.append(f"Value '{value}' at '{where}' failed to satisfy constraint: "
+            out.append(f"Value '{_shown(value)}' at '{where}' failed to satisfy constraint: "
                        f"Member must satisfy regular expression pattern: {pattern}")
     elif kind in _INTEGER:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -145,7 +162,7 @@ def _walk_scalar(shape: Shape, value: Any, where: str, out: list[str], b64: bool
 
 
 def _check_size(size: float, meta: dict, where: str, what: str, out: list[str], shown: Any = None) -> None:
-    label = f"Value '{shown}' at '{where}'" if shown is not None and what == "value" else f"Value at '{where}'"
+    label = f"Value '{_shown(shown)}' at '{where}'" if shown is not None and what == "value" else f"Value at '{where}'"
     low, high = meta.get("min"), meta.get("max")
     if low is not None and size < low:
         out.append(f"{label} failed to satisfy constraint: Member must have {what} greater than or equal to {low}")
@@ -177,8 +194,35 @@ def _decode_blobs(shape: Shape, value: Any) -> Any:
 
 
 @cache
-def _pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _pattern(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern)
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+
+
+def nesting_exceeds(body: bytes, limit: int) -> bool:
+    """Whether JSON text ``body`` nests arrays/objects more than ``limit`` deep (brackets in strings do not count).
+
+    Linear and vectorised, 1 MiB at a time. For text that is not valid JSON the answer is still an upper bound of
+    how deep a parser gets before it fails (outside strings a backslash is already an error).
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    level, inside, slashes = 0, 0, 0  # carried across chunks: depth, within a string, trailing backslashes
+    for start in range(0, len(body), _SCAN_CHUNK):
+        chunk = np.frombuffer(body, np.uint8, count=min(_SCAN_CHUNK, len(body) - start), offset=start)
+        pos = np.arange(len(chunk), dtype=np.int64)
+        last_plain = np.maximum.accumulate(np.where(chunk == 0x5C, -1 - slashes, pos))  # last non-backslash
+        run = pos - 1 - np.concatenate(([-1 - slashes], last_plain[:-1]))  # backslashes just before each byte
+        quotes = np.cumsum((chunk == 0x22) & (run % 2 == 0), dtype=np.int64) + inside
+        levels = level + np.cumsum(np.where(quotes % 2 == 1, 0, _DEPTH_STEP[chunk]), dtype=np.int64)
+        if levels.max() > limit:
+            return True
+        level, inside, slashes = int(levels[-1]), int(quotes[-1] % 2), int(len(chunk) - 1 - last_plain[-1])
+    return False
 
 
 def _join(path: str, name: str) -> str:

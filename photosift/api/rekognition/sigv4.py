@@ -1,9 +1,11 @@
 """AWS Signature Version 4 verification for the Rekognition endpoint.
 
-The signature is recomputed with botocore's own signer (``botocore.auth.SigV4Auth``) from the request exactly as
-received: the headers the client lists in ``SignedHeaders``, the raw body (its SHA-256 is always computed here, never
-taken from the client), and the client's ``X-Amz-Date``. Any region is accepted; the service must be
-``rekognition``. Requests dated more than ``MAX_SKEW`` from the server clock are refused, as AWS does.
+The signature must cover what is executed: ``Host``, ``Content-Type`` and every ``X-Amz-*`` header sent (among them
+``X-Amz-Target``, the operation) must be among the ``SignedHeaders``; a request that signs less is refused before its
+signature is checked. The signature is recomputed with botocore's own signer (``botocore.auth.SigV4Auth``) from the
+request exactly as received: the headers the client lists in ``SignedHeaders``, the raw body (its SHA-256 is always
+computed here, never taken from the client), and the client's ``X-Amz-Date``. Any region is accepted; the service
+must be ``rekognition``. Requests dated more than ``MAX_SKEW`` from the server clock are refused, as AWS does.
 Error types and messages follow what AWS's JSON services send.
 """
 
@@ -26,6 +28,7 @@ SERVICE = "rekognition"
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=5)
 _AUTH_FIELDS = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]+)")
+_REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # e.g. eu-west-1; it goes into ARNs the catalog stores
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def parse_credentials(text: str) -> dict[str, str]:
 def region_hint(headers: Mapping[str, str]) -> str | None:
     """The region named in an Authorization header's credential scope, without verifying anything."""
     match = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/", headers.get("authorization", ""))
-    return match.group(1) if match else None
+    return match.group(1) if match and _REGION.fullmatch(match.group(1)) else None
 
 
 def verify(
@@ -88,6 +91,8 @@ def verify(
     access_key, day, region, service, _ = scope
     if service != SERVICE:
         raise AwsError("InvalidSignatureException", f"Credential should be scoped to correct service: '{SERVICE}'.")
+    if not _REGION.fullmatch(region):
+        raise AwsError("InvalidSignatureException", "Credential should be scoped to a valid region.")
     stamp = _single(lowered, "x-amz-date")
     if stamp is None:
         raise AwsError("IncompleteSignatureException", "Authorization header requires existence of a 'X-Amz-Date' "
@@ -101,14 +106,24 @@ def verify(
     if secret is None:
         raise AwsError("UnrecognizedClientException", "The security token included in the request is invalid.")
     signed = fields["SignedHeaders"].split(";")
-    if "host" not in signed:
-        raise AwsError("InvalidSignatureException", "'Host' must be a signed header.")
+    unsigned = unsigned_headers(signed, [name for name, _ in lowered])
+    if unsigned:
+        names = ", ".join(f"'{name}'" for name in unsigned)
+        raise AwsError("InvalidSignatureException", f"{names} must be among the 'SignedHeaders' in the AWS "
+                       "Authorization.")
     expected = _signature(method, path, query, lowered, signed, body, stamp, access_key, secret, region)
-    if not hmac.compare_digest(expected, fields["Signature"]):
+    if not hmac.compare_digest(expected.encode(), fields["Signature"].encode("utf-8", "backslashreplace")):
         raise AwsError("InvalidSignatureException", "The request signature we calculated does not match the "
                        "signature you provided. Check your AWS Secret Access Key and signing method. Consult the "
                        "service documentation for details.")
     return Caller(access_key=access_key, region=region)
+
+
+def unsigned_headers(signed: Sequence[str], present: Sequence[str]) -> list[str]:
+    """The headers a signature must cover but does not: ``Host`` always; ``Content-Type`` and every ``X-Amz-*``
+    header (``X-Amz-Target`` names the operation) whenever the request carries them. Names are lower-case."""
+    required = ["host", *sorted({name for name in present if name == "content-type" or name.startswith("x-amz-")})]
+    return [name for name in required if name not in signed]
 
 
 def _signature(method: str, path: str, query: str, headers: list[tuple[str, str]], signed: list[str], body: bytes,
