@@ -173,3 +173,32 @@ def test_collections_persist_across_restarts(tmp_path, make_client, astronaut_jp
         assert [m["Face"]["FaceId"] for m in match] == [face_id]
     finally:
         second.stop()
+
+
+def test_list_collections_and_list_faces_refuse_tokens_they_did_not_issue(rek, collection):
+    rek.create_collection(CollectionId="zzz-after-everything")
+    for bad in ("zzz", collection, "paged-0"):  # ids that exist or sort anywhere are still not tokens
+        with pytest.raises(ClientError) as err:
+            rek.list_collections(NextToken=bad)
+        assert code(err) == "InvalidPaginationTokenException"
+    token = rek.list_collections(MaxResults=1)["NextToken"]
+    for bad in (token, "00000000-0000-4000-8000-000000000000"):
+        with pytest.raises(ClientError) as err:
+            rek.list_faces(CollectionId=collection, NextToken=bad)
+        assert code(err) == "InvalidPaginationTokenException"
+
+
+def test_face_id_lists_at_the_models_maximum(rek, collection, astronaut_jpeg):
+    """4096 FaceIds (the model's maximum) are answered; 4097 are an InvalidParameterException, never a 500."""
+    face_id = rek.index_faces(CollectionId=collection, Image={"Bytes": astronaut_jpeg})["FaceRecords"][0]["Face"][
+        "FaceId"]
+    many = [face_id] + [f"00000000-0000-4000-8000-{i:012x}" for i in range(4095)]
+    assert [f["FaceId"] for f in rek.list_faces(CollectionId=collection, FaceIds=many)["Faces"]] == [face_id]
+    reply = rek.delete_faces(CollectionId=collection, FaceIds=many[::-1])
+    assert reply["DeletedFaces"] == [face_id] and len(reply["UnsuccessfulFaceDeletions"]) == 4095
+    with pytest.raises(ClientError) as err:
+        rek.delete_faces(CollectionId=collection, FaceIds=[*many, "00000000-0000-4000-8000-ffffffffffff"])
+    assert code(err) == "InvalidParameterException"
+    with pytest.raises(ClientError) as err:
+        rek.associate_faces(CollectionId=collection, UserId="u", FaceIds=many[:101])  # AssociateFaces: at most 100
+    assert code(err) == "InvalidParameterException"

@@ -131,3 +131,16 @@ def test_search_users_by_image_lists_the_other_faces_as_unsearched(rek, people, 
     assert [u["Reasons"] for u in reply["UnsearchedFaces"]] == [["FACE_NOT_LARGEST"]]
     searched = reply["SearchedFace"]["FaceDetail"]["BoundingBox"]["Height"]
     assert searched > reply["UnsearchedFaces"][0]["FaceDetails"]["BoundingBox"]["Height"]
+
+
+def test_list_users_refuses_tokens_it_did_not_issue(rek):
+    for cid in ("tokens-a", "tokens-b"):
+        rek.create_collection(CollectionId=cid)
+        for user in ("u1", "u2"):
+            rek.create_user(CollectionId=cid, UserId=user)
+    token = rek.list_users(CollectionId="tokens-a", MaxResults=1)["NextToken"]
+    assert [u["UserId"] for u in rek.list_users(CollectionId="tokens-a", NextToken=token)["Users"]] == ["u2"]
+    for cid, bad in (("tokens-a", "u1"), ("tokens-a", "not a token!"), ("tokens-b", token)):
+        with pytest.raises(ClientError) as err:
+            rek.list_users(CollectionId=cid, NextToken=bad)
+        assert code(err) == "InvalidPaginationTokenException"
