@@ -6,6 +6,7 @@
     │   └── ImageTooLarge       over the byte or pixel limit (decompression bombs included)
     ├── NoFaceFound             an operation needs a face and the image has none
     ├── FaceTooSmall            a face was found but is too small to compare reliably
+    │   └── FaceTooBlurred      ... or too blurred (too little detail either way)
     ├── NotFound                an album, photo, member, collection, ... does not exist
     ├── AlreadyExists           a resource with that name/id exists already
     ├── AccessDenied            missing or wrong credentials
@@ -37,6 +38,10 @@ class NoFaceFound(PhotosiftError):
 
 class FaceTooSmall(PhotosiftError):
     """A face was found but is too small to compare reliably."""
+
+
+class FaceTooBlurred(FaceTooSmall):
+    """A face was found but is too blurred to compare reliably (like too small: too little detail)."""
 
 
 class NotFound(PhotosiftError):

@@ -20,13 +20,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "blur",
         help="sharpness 0-100 and a blurry verdict per image",
-        description=__doc__.split("\n\n")[0],
+        description="Judge the sharpness of each image on its subject: the sharpest face when there are faces "
+                    "(region \"faces\"), otherwise the sharpest salient region (\"salient\"), so a sharp face in "
+                    "front of a soft background is not blurry. Sharpness is 0-100; an image is blurry below the "
+                    "threshold. JSON records: path, sharpness, blurry, region, width, height (of the upright "
+                    "original), or path and error for an image that could not be read.",
+        epilog=output.epilog("photosift blur ~/Pictures/trip", "photosift blur a.jpg b.heic --json --threshold 40"),
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (searched recursively)")
     parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=output.score,
         default=None,
         metavar="T",
         help=f"blurry when sharpness < T (0-100; default {blur.DEFAULT_THRESHOLD:g})",
@@ -36,8 +41,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Assess every image; returns the exit code."""
-    if args.threshold is not None and not 0.0 <= args.threshold <= 100.0:
-        return output.fail(f"--threshold must be between 0 and 100, got {args.threshold:g}")
     paths = output.expand_paths(args.paths)
     if not paths:
         return output.fail("no images found")

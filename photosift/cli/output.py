@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -15,6 +16,9 @@ from rich.table import Table
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".bmp", ".tif", ".tiff", ".gif"}
 PROGRESS_MIN_ITEMS = 4  # show a progress bar from this many items on
+EXIT_CODES = """\
+Exit codes: 0 done; 1 some files could not be used (each one reported, the others processed); 2 bad arguments or
+the command could not run (one line on stderr); 130 interrupted."""
 
 stderr = Console(stderr=True)
 
@@ -34,6 +38,11 @@ def expand_paths(arguments: Iterable[str]) -> list[str]:
         else:
             found.append(argument)
     return found
+
+
+def epilog(*examples: str) -> str:
+    """The end of a command's ``--help``: examples, one per line, and the exit codes."""
+    return "examples:\n\n" + "\n".join(f"  {e}" for e in examples) + "\n\n" + EXIT_CODES
 
 
 def emit_json(record: dict[str, Any]) -> None:
@@ -58,10 +67,27 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
+def warn(message: str) -> None:
+    """Print a one-line warning on stderr (stdout stays machine-readable)."""
+    print(f"photosift: warning: {' '.join(message.split())}", file=sys.stderr)
+
+
+def score(text: str) -> float:
+    """argparse type of a 0-100 threshold (``--threshold``): a number from 0 to 100, else a usage error."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 100.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 100, got {text}")
+    return value
+
+
 @contextmanager
 def progress(total: int, description: str) -> Iterator[Any]:
-    """A progress bar on stderr when there are at least ``PROGRESS_MIN_ITEMS`` items; yields ``advance()``."""
-    if total < PROGRESS_MIN_ITEMS:
+    """A progress bar on stderr when it is a terminal and there are at least ``PROGRESS_MIN_ITEMS`` items; yields
+    ``advance()``. (Elsewhere rich would leave an empty line on stderr.)"""
+    if total < PROGRESS_MIN_ITEMS or not stderr.is_terminal:
         yield lambda: None
         return
     bar = Progress(
