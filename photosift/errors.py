@@ -10,7 +10,10 @@
     ├── NotFound                an album, photo, member, collection, ... does not exist
     ├── AlreadyExists           a resource with that name/id exists already
     ├── AccessDenied            missing or wrong credentials
-    └── Busy                    the server is saturated; try again later
+    ├── Busy                    the server is saturated; try again later
+    └── StorageError            the blob store or catalog failed (not the caller's fault)
+        ├── InsufficientStorage no space left (disk full, quota, a full S3 server)
+        └── StoreUnavailable    the store or catalog cannot be reached or read/written right now
 """
 
 from __future__ import annotations
@@ -58,3 +61,15 @@ class AccessDenied(PhotosiftError):
 
 class Busy(PhotosiftError):
     """The server cannot take more work right now."""
+
+
+class StorageError(PhotosiftError):
+    """The blob store or the catalog failed; the request may succeed later."""
+
+
+class InsufficientStorage(StorageError):
+    """No space is left where photos or the catalog are written (``ENOSPC``, a quota, a full S3 server)."""
+
+
+class StoreUnavailable(StorageError):
+    """The store or catalog cannot be reached, or failed to read or write (S3 connection errors, I/O errors)."""

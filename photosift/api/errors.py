@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from photosift import errors
+from photosift.store.failures import storage_failure
 
 log = logging.getLogger("photosift.api")
 
@@ -30,10 +31,12 @@ STATUS = {
     errors.AlreadyExists: 409,
     errors.AccessDenied: 401,
     errors.Busy: 503,
+    errors.InsufficientStorage: 507,
+    errors.StoreUnavailable: 503,
 }
 _HTTP_TYPES = {400: "InvalidInput", 401: "AccessDenied", 403: "AccessDenied", 404: "NotFound",
                405: "MethodNotAllowed", 409: "AlreadyExists", 413: "RequestTooLarge", 415: "InvalidInput",
-               422: "InvalidInput", 429: "Busy", 503: "Busy"}
+               422: "InvalidInput", 429: "Busy", 503: "Busy", 507: "InsufficientStorage"}
 
 
 def status_of(exc: errors.PhotosiftError) -> int:
@@ -95,6 +98,8 @@ async def _photosift_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if (typed := storage_failure(exc.__cause__)) is not None:  # e.g. the disk filled while spooling an upload
+        return await _photosift_error(request, typed)
     if (foreign := _foreign(request, exc)) is not None:
         return foreign
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
@@ -115,6 +120,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
+    if (typed := storage_failure(exc)) is not None:  # a full disk or an unreachable catalog is not a bug
+        return await _photosift_error(request, typed)
     if (foreign := _foreign(request, exc)) is not None:
         return foreign
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -142,9 +149,14 @@ class CatchAll:
 
         try:
             await self.app(scope, receive, watch)
-        except Exception:
+        except Exception as exc:
             if started:
                 raise
+            if (typed := storage_failure(exc)) is not None:  # a full disk or an unreachable catalog: 507 / 503
+                log.error("%s on %s %s: %s", type(typed).__name__, scope.get("method"), scope.get("path"), typed)
+                await error_reply(scope, status_of(typed), type(typed).__name__, str(typed), "InternalServerError")(
+                    scope, receive, send)
+                return
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             await error_reply(scope, 500, "InternalError", "internal server error", "InternalServerError")(
                 scope, receive, send)

@@ -1,35 +1,39 @@
-"""Reading multipart uploads into ``Upload`` objects under the configured size limit."""
+"""Multipart uploads as ``Upload`` objects, in fixed memory per request.
+
+Starlette's multipart parser spools each file part to a temporary file as it arrives (in memory only up to 1 MB,
+then on disk), so a request holds at most about 1 MB of each part in memory. The ``Upload`` objects returned here
+refer to those spooled files: their bytes are hashed and copied to the store in chunks, never read whole. The
+spooled files are closed (and deleted) when the response has been sent.
+"""
 
 from __future__ import annotations
 
+import os
+
 from fastapi import UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from photosift.application.photos import Upload
 from photosift.errors import ImageTooLarge, InvalidInput
 
-_CHUNK = 1 << 20
-
 
 async def read_uploads(files: list[UploadFile], max_bytes: int) -> list[Upload]:
-    """Each file's bytes; a file over ``max_bytes`` becomes an ``ImageTooLarge`` (not read into memory)."""
+    """One ``Upload`` per file, backed by its spooled file; a file over ``max_bytes`` becomes an ``ImageTooLarge``."""
     if not files:
         raise InvalidInput("no files in the request (send them as multipart form field 'files')")
     out: list[Upload] = []
     for file in files:
-        if file.size is not None and file.size > max_bytes:
-            error = ImageTooLarge(f"{file.filename or 'file'} is {file.size} bytes; the limit is {max_bytes}")
-            out.append(Upload(filename=file.filename, data=b"", error=error))
+        size = file.size if file.size is not None else await run_in_threadpool(_size, file)
+        if size > max_bytes:
+            error = ImageTooLarge(f"{file.filename or 'file'} is {size} bytes; the limit is {max_bytes}")
+            out.append(Upload.refused(file.filename, error))
+            await file.close()  # frees its disk space now
             continue
-        chunks, total = [], 0
-        while chunk := await file.read(_CHUNK):
-            total += len(chunk)
-            if total > max_bytes:
-                break
-            chunks.append(chunk)
-        if total > max_bytes:
-            error = ImageTooLarge(f"{file.filename or 'file'} is over the limit of {max_bytes} bytes")
-            out.append(Upload(filename=file.filename, data=b"", error=error))
-        else:
-            out.append(Upload(filename=file.filename, data=b"".join(chunks)))
-        await file.close()
+        out.append(Upload(filename=file.filename, file=file.file, size=size))
     return out
+
+
+def _size(file: UploadFile) -> int:
+    size = file.file.seek(0, os.SEEK_END)
+    file.file.seek(0)
+    return size

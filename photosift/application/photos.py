@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -24,11 +25,32 @@ _upload_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="photosif
 
 @dataclass(frozen=True)
 class Upload:
-    """One file of a multipart upload; ``error`` set when it was refused while being read (e.g. too large)."""
+    """One file of a multipart upload: its bytes in ``file`` (a seekable binary file, usually the request's spooled
+    temporary file: large uploads are never held in memory whole), or ``error`` when it was refused while being
+    received (e.g. too large)."""
 
     filename: str | None
-    data: bytes
+    file: BinaryIO | None
+    size: int = 0
     error: PhotosiftError | None = None
+
+    @classmethod
+    def from_bytes(cls, filename: str | None, data: bytes) -> Upload:
+        """An upload of ``data`` held in memory."""
+        return cls(filename=filename, file=io.BytesIO(data), size=len(data))
+
+    @classmethod
+    def refused(cls, filename: str | None, error: PhotosiftError) -> Upload:
+        """A file refused while it was received."""
+        return cls(filename=filename, file=None, error=error)
+
+    @property
+    def data(self) -> bytes:
+        """The whole file in memory (for callers that decode it at once, e.g. a member's reference photo)."""
+        if self.file is None:
+            return b""
+        self.file.seek(0)
+        return self.file.read()
 
 
 def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict[str, Any]]:
@@ -45,11 +67,11 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
         require_album(session, album_id)
 
     def store(upload: Upload) -> blobs.StoredBlob | PhotosiftError:
-        if upload.error is not None:
-            return upload.error
+        if upload.error is not None or upload.file is None:
+            return upload.error or InvalidInput("no file")
         try:
-            return blobs.store_upload(svc, upload.data)
-        except PhotosiftError as exc:  # per-file refusal; other errors fail the request
+            return blobs.store_upload(svc, upload.file)
+        except InvalidInput as exc:  # this file is refused; a failing store (StorageError) fails the request
             return exc
 
     stored = list(_upload_threads.map(store, uploads))
@@ -111,11 +133,19 @@ def photo_content(svc: Services, photo_id: str) -> tuple[bytes, str]:
 
 
 def photo_thumbnail(svc: Services, photo_id: str, size: int) -> bytes:
-    """A JPEG thumbnail, ``size`` (one of ``blobs.THUMBNAIL_SIZES``) px on the longer side."""
+    """A JPEG thumbnail, ``size`` (one of ``blobs.THUMBNAIL_SIZES``) px on the longer side (made now if need be)."""
+    return blobs.make_thumbnail(svc, _thumbnail_source(svc, photo_id, size), size)
+
+
+def cached_thumbnail(svc: Services, photo_id: str, size: int) -> bytes | None:
+    """The photo's thumbnail if it was made before (a catalog and a store read, no decoding), else ``None``."""
+    return blobs.cached_thumbnail(svc, _thumbnail_source(svc, photo_id, size), size)
+
+
+def _thumbnail_source(svc: Services, photo_id: str, size: int) -> str:
     if size not in blobs.THUMBNAIL_SIZES:
         raise InvalidInput(f"thumbnail size must be one of {', '.join(map(str, blobs.THUMBNAIL_SIZES))}")
-    key, _ = photo_blob(svc, photo_id)
-    return blobs.make_thumbnail(svc, key, size)
+    return photo_blob(svc, photo_id)[0]
 
 
 def list_photos(

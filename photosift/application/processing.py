@@ -7,7 +7,7 @@ point (even SIGKILL) leaves either nothing or everything, and running it again r
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,12 @@ from photosift.application.events import record_event
 from photosift.application.grouping import regroup_after_analysis
 from photosift.application.matching import load_templates, match_faces
 from photosift.catalog.models import Album, Face, Job, Photo, PhotoStatus, bytes_to_vector, utcnow, vector_to_bytes
+from photosift.imaging import DecodeLimits
 from photosift.jobs.queue import mark_done
+from photosift.store.base import BlobStore
+
+if TYPE_CHECKING:
+    from photosift.analysis import PhotoAnalysis
 
 
 def enqueue_match(session: Session, album_id: str) -> bool:
@@ -31,6 +36,15 @@ def enqueue_match(session: Session, album_id: str) -> bool:
     return True
 
 
+def analyze_stored(store: BlobStore, key: str, *, limits: DecodeLimits, blur_threshold: float | None
+                   ) -> PhotoAnalysis:
+    """``analyze`` the photo under ``key`` of ``store``, reading it where this runs (an analysis process): the
+    photo's bytes never pass through the server process, whose memory does not grow with the photos."""
+    from photosift.analysis import analyze
+
+    return analyze(store.get(key), limits=limits, blur_threshold=blur_threshold)
+
+
 class AnalyzeJob:
     """Analyse one photo: blur, faces and embeddings, then match the faces to the album's members."""
 
@@ -38,8 +52,6 @@ class AnalyzeJob:
         self.svc = svc
 
     def run(self, job: Job) -> None:
-        from photosift.analysis import analyze
-
         with self.svc.catalog.read() as session:
             photo = session.get(Photo, job.photo_id)
             blob_key = photo.blob_key if photo else None
@@ -47,7 +59,7 @@ class AnalyzeJob:
             with self.svc.catalog.session() as session:
                 mark_done(session, job.id)
             return
-        result = self.svc.analysis.run(analyze, self.svc.store.get(blob_key), limits=self.svc.limits,
+        result = self.svc.analysis.run(analyze_stored, self.svc.store, blob_key, limits=self.svc.limits,
                                        blur_threshold=self.svc.settings.blur_threshold)
         with self.svc.catalog.session() as session:
             album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()

@@ -8,13 +8,14 @@ every batch (server, CLI, evaluations, benchmarks) runs the engine in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from photosift.errors import Busy
@@ -97,23 +98,34 @@ def spawn_pool(
 ) -> ProcessPoolExecutor:
     """``workers`` engine processes, one per core: started with "spawn" (a forked child of a process that already
     ran OpenCV or the detector can deadlock in their thread pools), single-threaded, exiting when their parent dies,
-    then ``initializer(*initargs)`` (a module-level function, e.g. to load models)."""
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_process, initargs=(initializer, initargs))
+    then ``initializer(*initargs)`` (a module-level function, e.g. to load models).
+
+    Exiting with the parent, however early it dies (even SIGKILL while a worker is still starting): each worker
+    inherits the reading end of a pipe ("lifeline") whose only writing end the parent holds and never writes to; a
+    thread of the worker waits on it and ends the worker when it reads end-of-file, which the kernel delivers as soon
+    as the parent is gone (also if it died before the worker got there). ``prctl(PR_SET_PDEATHSIG)`` alone would not
+    do: it fires when the *thread* that started the worker ends, and workers start from whichever thread submits.
+    """
+    context = multiprocessing.get_context("spawn")
+    lifeline, keep = context.Pipe(duplex=False)  # (read end for the workers, write end kept by this process)
+    executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_process,
+                                   initargs=(lifeline, initializer, initargs))
+    executor._photosift_lifeline = keep  # type: ignore[attr-defined] - lives (open) as long as the executor
+    return executor
 
 
-def _init_process(initializer: Callable[..., object] | None, initargs: tuple) -> None:
+def _init_process(lifeline: Connection, initializer: Callable[..., object] | None, initargs: tuple) -> None:
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True, name="exit-with-parent").start()
     os.environ["OMP_NUM_THREADS"] = "1"  # before the detector's OpenMP runtime loads
     import cv2
 
     cv2.setNumThreads(1)
-    parent = os.getppid()
-
-    def exit_with_parent() -> None:  # a SIGKILLed parent cannot stop its workers: they notice being orphaned
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=exit_with_parent, daemon=True, name="exit-with-parent").start()
     if initializer is not None:
         initializer(*initargs)
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    """Block until the parent's end of ``lifeline`` closes (the parent died or dropped the pool), then exit."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv_bytes()  # the parent never sends: this returns or raises only at end-of-file
+    os._exit(0)

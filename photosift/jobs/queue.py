@@ -2,7 +2,8 @@
 
 Life of a job: ``queued`` → claimed (``running``, ``attempts`` + 1, leased to one worker until ``lease_until``) →
 ``done``; or, on an error, back to ``queued`` until ``max_attempts`` attempts were made, then ``failed`` with the
-error. A job whose worker died (crash, SIGKILL, power loss) is ``running`` with nobody working on it: ``recover()``
+error; or, when the store or catalog failed (``release``), back to ``queued`` after a back-off, the attempt not
+counted. A job whose worker died (crash, SIGKILL, power loss) is ``running`` with nobody working on it: ``recover()``
 at start-up queues every such job of this server again, and any worker reclaims a job whose lease expired (for
 several servers sharing one PostgreSQL catalog). Handlers must be idempotent: a job may run more than once.
 """
@@ -81,6 +82,17 @@ class JobQueue:
                 )
             )
         return failed
+
+    def release(self, job: Job, error: str, delay_seconds: float) -> None:
+        """Queue the job again after ``delay_seconds`` without counting the attempt, recording ``error``: for a
+        failure of the store or catalog (not of the job), which must not use up its attempts."""
+        with self.catalog.session() as session:
+            session.execute(
+                update(Job).where(Job.id == job.id).values(
+                    status=JobStatus.QUEUED, attempts=max(0, job.attempts - 1), error=error[:2000], worker=None,
+                    lease_until=utcnow() + timedelta(seconds=delay_seconds),
+                )
+            )
 
     def counts(self) -> dict[str, int]:
         """Number of jobs per status."""

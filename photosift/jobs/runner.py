@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
+from dataclasses import dataclass
 from typing import Protocol
 
 from photosift.catalog.models import Job
 from photosift.errors import InvalidInput
 from photosift.jobs.queue import JobQueue
+from photosift.store.failures import storage_failure
 
 log = logging.getLogger("photosift.jobs")
 
@@ -22,13 +25,44 @@ class JobHandler(Protocol):
         """Called once when the job is given up (out of attempts or a permanent error)."""
 
 
+@dataclass
+class _Failure:
+    """A job's failure still to be recorded: the queue's record first, then (when given up) the handler's."""
+
+    job: Job
+    handler: JobHandler
+    message: str
+    permanent: bool
+    release_after: float | None  # seconds: a store/catalog failure, released without using up an attempt
+    recorded: bool = False
+
+    def settle(self, queue: JobQueue) -> None:
+        """Record it (idempotent: a step that succeeded is not repeated); raises when the catalog still fails."""
+        if not self.recorded:
+            if self.release_after is not None:
+                queue.release(self.job, self.message, self.release_after)
+                given_up = False
+            else:
+                given_up = queue.retry_or_fail(self.job, self.message, permanent=self.permanent)
+            self.recorded = True
+            if not given_up:
+                return
+        self.handler.failed(self.job, self.message)
+
+
 class JobRunner:
     """``workers`` threads draining ``queue``. Call ``wake()`` after enqueueing; idle workers also poll every
     ``poll_seconds`` for jobs added by other processes or whose lease expired.
 
-    ``InvalidInput`` errors (an undecodable photo) fail a job at once; any other exception is retried up to the
-    queue's ``max_attempts``.
+    ``InvalidInput`` errors (an undecodable photo) fail a job at once; a failing store or catalog (a full disk, an
+    unreachable S3 server or database: ``photosift.store.failures``) releases the job to be taken again after a
+    back-off (2 s doubling to 5 min) without using up an attempt; any other exception is retried up to the queue's
+    ``max_attempts``. When even recording a failure fails (the catalog is full or down), the runner keeps it and
+    records it as soon as the catalog accepts writes again, before it claims another job: a job is never left
+    ``running`` for its lease.
     """
+
+    MAX_RELEASE_SECONDS = 300.0
 
     def __init__(self, queue: JobQueue, handlers: dict[str, JobHandler], *, workers: int = 2,
                  poll_seconds: float = 1.0) -> None:
@@ -40,6 +74,9 @@ class JobRunner:
         self._pending_wakeups = 0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._unrecorded: deque[_Failure] = deque()  # failures the catalog did not take yet
+        self._lock = threading.Lock()
+        self._storage_failures = 0  # in a row, for the release back-off
 
     def start(self) -> None:
         """Queue again the jobs a previous run left unfinished, then start the worker threads."""
@@ -67,6 +104,9 @@ class JobRunner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if not self._record_pending():
+                self._stop.wait(self.poll_seconds)
+                continue
             try:
                 job = self.queue.claim()
             except Exception:  # the catalog may be briefly unavailable; keep the worker alive
@@ -86,17 +126,56 @@ class JobRunner:
     def _run(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
         if handler is None:
-            self.queue.retry_or_fail(job, f"no handler for job kind {job.kind!r}", permanent=True)
+            self._record(_Failure(job, _NoHandler(), f"no handler for job kind {job.kind!r}", True, None))
             return
         try:
             handler.run(job)
         except Exception as exc:  # any failure is recorded on the job; the worker lives on
-            message = f"{type(exc).__name__}: {exc}"
-            permanent = isinstance(exc, InvalidInput)
-            if not permanent:
-                log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, message)
+            typed = storage_failure(exc)
+            failure = _Failure(job, handler, f"{type(typed or exc).__name__}: {typed or exc}",
+                               permanent=isinstance(exc, InvalidInput), release_after=self._back_off(typed))
+            if not failure.permanent:
+                log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempts, failure.message)
+            self._record(failure)
+        else:
+            with self._lock:
+                self._storage_failures = 0
+
+    def _back_off(self, typed: Exception | None) -> float | None:
+        if typed is None:
+            return None
+        with self._lock:
+            self._storage_failures += 1
+            return min(self.MAX_RELEASE_SECONDS, 2.0 ** self._storage_failures)
+
+    def _record(self, failure: _Failure) -> None:
+        try:
+            failure.settle(self.queue)
+        except Exception:
+            log.exception("recording the failure of job %s failed; retrying when the catalog accepts writes",
+                          failure.job.id)
+            with self._lock:
+                self._unrecorded.append(failure)
+
+    def _record_pending(self) -> bool:
+        """Record the failures the catalog refused before; whether none is left."""
+        while True:
+            with self._lock:
+                if not self._unrecorded:
+                    return True
+                failure = self._unrecorded.popleft()
             try:
-                if self.queue.retry_or_fail(job, message, permanent=permanent):
-                    handler.failed(job, message)
-            except Exception:
-                log.exception("recording the failure of job %s failed", job.id)
+                failure.settle(self.queue)
+            except Exception as exc:
+                log.warning("recording the failure of job %s still fails: %s", failure.job.id, exc)
+                with self._lock:
+                    self._unrecorded.appendleft(failure)
+                return False
+
+
+class _NoHandler:
+    def run(self, job: Job) -> None:
+        raise NotImplementedError
+
+    def failed(self, job: Job, error: str) -> None:
+        pass

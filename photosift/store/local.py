@@ -1,13 +1,20 @@
-"""``LocalStore``: blobs as files in a folder, written atomically and fsync'd before ``put`` returns."""
+"""``LocalStore``: blobs as files in a folder, written atomically and fsync'd before ``put`` returns.
+
+A full disk raises ``InsufficientStorage``, other I/O failures ``StoreUnavailable`` (never a bare ``OSError``).
+"""
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from photosift.errors import InvalidInput, NotFound
-from photosift.store.base import BlobStore
+from photosift.store.base import CHUNK, BlobStore
+from photosift.store.failures import os_failure
 
 
 class LocalStore(BlobStore):
@@ -27,31 +34,46 @@ class LocalStore(BlobStore):
         return f"LocalStore({str(self.root)!r})"
 
     def put(self, key: str, data: bytes) -> None:
+        self.put_file(key, io.BytesIO(data))
+
+    def put_file(self, key: str, file: BinaryIO) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        tmp: str | None = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                shutil.copyfileobj(file, handle, CHUNK)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+            tmp = None
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise os_failure(exc, f"blob {key!r}") from exc
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise NotFound(f"no blob {key!r}") from exc
+        except OSError as exc:
+            raise os_failure(exc, f"blob {key!r}") from exc
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise os_failure(exc, f"blob {key!r}") from exc
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        try:
+            return self._path(key).is_file()
+        except OSError as exc:  # is_file() answers False for a missing file; anything else is a failing disk
+            raise os_failure(exc, f"blob {key!r}") from exc
 
     def get_object(self, bucket: str, name: str, version: str | None = None) -> bytes:
         if version not in (None, "", "null"):
@@ -62,6 +84,8 @@ class LocalStore(BlobStore):
             return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise NotFound(f"no object s3://{bucket}/{name}") from exc
+        except OSError as exc:
+            raise os_failure(exc, f"object s3://{bucket}/{name}") from exc
 
     def _path(self, key: str) -> Path:
         return _inside(self.root, key)

@@ -85,5 +85,7 @@ async def photo_thumbnail(
     size: Annotated[int, Query(description=f"longer side in pixels, one of {THUMBNAIL_SIZES}")] = 256,
 ) -> Response:
     """An upright JPEG thumbnail (made once, then cached in the store)."""
-    data = await svc.engine.run(photos.photo_thumbnail, svc, photo_id, size)
+    data = await run_in_threadpool(photos.cached_thumbnail, svc, photo_id, size)  # not limited by the engine pool
+    if data is None:  # only making one decodes the photo: that waits in the engine pool (503 Busy when saturated)
+        data = await svc.engine.run(photos.photo_thumbnail, svc, photo_id, size)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
