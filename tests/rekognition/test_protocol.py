@@ -222,3 +222,12 @@ def test_refused_values_are_echoed_shortened(rek):
         rek.create_collection(CollectionId="!" * 255)
     message = err.value.response["Error"]["Message"]
     assert "regular expression pattern" in message and "!" * 64 + "..." in message and "!" * 65 not in message
+
+
+def test_null_members_are_absent_members(server):
+    """A JSON null is an absent member, as in AWS's JSON protocol (found by the fuzz suite: it was a 500)."""
+    body = json.dumps({"SourceImage": {}, "TargetImage": {}, "SimilarityThreshold": None}).encode()
+    assert error_of(signed_post(server.url, "RekognitionService.CompareFaces", body)) == (400,
+                                                                                          "InvalidParameterException")
+    response = signed_post(server.url, "RekognitionService.ListCollections", b'{"MaxResults": null, "NextToken": null}')
+    assert response.status_code == 200 and "CollectionIds" in response.json()

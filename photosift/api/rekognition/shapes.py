@@ -182,10 +182,10 @@ def _blob_size(value: Any, b64: bool) -> int | None:
 
 
 def _decode_blobs(shape: Shape, value: Any) -> Any:
+    """``value`` with blobs decoded; a structure keeps only its modelled, non-null members (null is absent)."""
     kind = shape.type_name
     if kind == "structure" and isinstance(value, dict):
-        return {k: (_decode_blobs(shape.members[k], v) if k in shape.members and v is not None else v)
-                for k, v in value.items()}
+        return {k: _decode_blobs(shape.members[k], v) for k, v in value.items() if k in shape.members and v is not None}
     if kind == "list" and isinstance(value, list):
         return [_decode_blobs(shape.member, v) for v in value]
     if kind == "blob" and isinstance(value, str):
