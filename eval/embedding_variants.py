@@ -1,22 +1,21 @@
-"""Fit the similarity calibration (photosift/faces/calibration.json) and measure the accuracy levers.
+"""Which embedding to ship: the accuracy levers of crops, alignment, flips and fusion (writes nothing).
 
-    .venv/bin/python eval/calibrate_similarity.py            # levers table + held-out numbers, writes nothing
-    .venv/bin/python eval/calibrate_similarity.py --write    # also writes photosift/faces/calibration.json
+    .venv/bin/python eval/embedding_variants.py
 
 Features: for every image of the LFW, MFR2 and CFP pair sets, the largest face found by the product detector, and
 raw embeddings of several variants (FaceNet on plain / roll-aligned crops at margins 0.2, 0.35 and 0.5, each also
 mirrored; dlib on its chip and the mirrored chip), cached in ~/.cache/photosift-eval. A variant averages the unit
 vectors of its crops per part; its pair score is the cosine per part.
 
-Calibration: a logistic regression (balanced classes) from the per-part cosines to "same person". Held-out numbers
-are leave-one-dataset-out: fit on two of {LFW, MFR2, CFP}, evaluate at the default threshold on the third (CFP-FF
-and CFP-FP share images, so CFP is one group). The shipped parameters are then fitted on all three groups.
+Each variant is scored by its own logistic regression (balanced classes) from the per-part cosines to "same person",
+decided at even odds; held-out numbers are leave-one-dataset-out: fit on two of {LFW, MFR2, CFP}, evaluate on the
+third (CFP-FF and CFP-FP share images, so CFP is one group). The shipped score (``eval/calibrate_similarity.py``)
+is fitted differently, on every pair and with the pose and mask conditions; this script only compares embeddings.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -193,35 +192,13 @@ SHIPPED = {"facenet+dlib": "fusion+align+2crops", "facenet": "facenet+align+2cro
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="write photosift/faces/calibration.json")
-    args = parser.parse_args()
-    print("held-out (leave-one-dataset-out) accuracy % at similarity >= 80  |  AUC")
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    print("held-out (leave-one-dataset-out) accuracy % at even odds  |  AUC")
     print(f"{'variant':28s}" + "".join(f"{n:>16s}" for n in PAIR_SETS))
     for label, variant in VARIANTS.items():
         res = held_out(variant)
         cells = "".join(f"{100 * res[n]['accuracy']:9.1f} {res[n]['auc']:.3f}" for n in PAIR_SETS)
         print(f"{label:28s}{cells}")
-    if args.write:
-        table = {}
-        for embedder, label in SHIPPED.items():
-            variant = VARIANTS[label]
-            data = [pair_cosines(n, variant) for n in PAIR_SETS]
-            x = np.concatenate([c[f] for c, _, f in data])
-            y = np.concatenate([lab[f] for _, lab, f in data])
-            weights, bias = fit(x, y)
-            dims = {"facenet": 512, "dlib": 128}
-            table[embedder] = {
-                "part_dims": [dims[p] for p in variant["parts"]],
-                "weights": [round(float(w), 6) for w in weights],
-                "bias": round(bias, 6),
-                "threshold": THRESHOLD,
-                "fitted_on": "LFW fold-1 + MFR2 + CFP fold-10 (FF and FP) pairs, balanced logistic regression",
-                "variant": label,
-            }
-        target = Path(__file__).resolve().parents[1] / "photosift" / "faces" / "calibration.json"
-        target.write_text(json.dumps(table, indent=2) + "\n")
-        print(f"wrote {target}")
     return 0
 
 

@@ -25,45 +25,18 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import calibrate_similarity as cal  # noqa: E402
+import embedding_variants as cal  # noqa: E402
 from _data import CACHE, DATA, PAIR_SETS, available, pairs  # noqa: E402
+from _faces import draw_mask  # noqa: E402
 
 from photosift.jobs.pool import spawn_pool  # noqa: E402
 
-MASK_RGB = (170, 205, 225)  # light blue, the commonest surgical mask
 TEMPLATE_SIZES = (1, 2, 3)
-
-
-def draw_mask(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """A copy of ``rgb`` with a surgical-mask polygon over the face, placed from the five landmarks in the face's own
-    axes: from halfway between the eyes and the nose tip down to the chin (the mouth plus 0.8x the eye-mouth
-    distance), about twice the eye distance wide, narrowing towards the chin."""
-    left_eye, right_eye, nose, mouth = landmarks[0], landmarks[1], landmarks[2], (landmarks[3] + landmarks[4]) / 2
-    eyes = (left_eye + right_eye) / 2
-    across = right_eye - left_eye
-    half = float(np.linalg.norm(across))  # half the mask's width: about one eye distance
-    across = across / max(half, 1e-6)
-    down = np.array([-across[1], across[0]])
-    top = eyes + 0.5 * (nose - eyes)
-    eye_mouth = float((mouth - eyes) @ down)
-    depth = float((mouth - top) @ down) + 0.8 * eye_mouth
-    points = [
-        top - across * 1.05 * half,
-        top + across * 1.05 * half,
-        top + across * 0.95 * half + down * 0.55 * depth,
-        top + across * 0.45 * half + down * depth,
-        top - across * 0.45 * half + down * depth,
-        top - across * 0.95 * half + down * 0.55 * depth,
-    ]
-    masked = rgb.copy()
-    cv2.fillPoly(masked, [np.round(points).astype(np.int32)], MASK_RGB, lineType=cv2.LINE_AA)
-    return masked
 
 
 def _features(path: str) -> dict | None:
@@ -169,9 +142,10 @@ def pair_features(feats: dict, name: str, lever: str) -> tuple[np.ndarray, np.nd
 
 def _cosines(x: np.ndarray, y: np.ndarray) -> list[float]:
     """Per-part cosines of two embeddings or templates, as the shipped calibration computes them."""
-    from photosift.faces import calibration
+    from photosift.faces import EMBEDDER, calibration
 
-    return [float(c) for c in calibration.load("facenet+dlib").part_cosines(x, y)[:, 0, 0]]
+    calib = calibration.load(EMBEDDER)
+    return [float(c) for c in calib.features(x, y)[: len(calib.part_dims), 0, 0]]
 
 
 def main() -> int:

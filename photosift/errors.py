@@ -5,10 +5,12 @@
     │   ├── InvalidImage        not a decodable image (empty, truncated, wrong format)
     │   └── ImageTooLarge       over the byte or pixel limit (decompression bombs included)
     ├── NoFaceFound             an operation needs a face and the image has none
+    ├── SeveralFaces            a reference photo shows several faces of similar size: the caller must choose
     ├── FaceTooSmall            a face was found but is too small to compare reliably
     │   └── FaceTooBlurred      ... or too blurred (too little detail either way)
     ├── NotFound                an album, photo, member, collection, ... does not exist
     ├── AlreadyExists           a resource with that name/id exists already
+    │   └── FaceOfAnotherMember a reference face already matches another member of the album
     ├── AccessDenied            missing or wrong credentials
     ├── Busy                    the server is saturated; try again later
     └── StorageError            the blob store or catalog failed (not the caller's fault)
@@ -39,6 +41,10 @@ class NoFaceFound(PhotosiftError):
     """No face was detected where one is required."""
 
 
+class SeveralFaces(PhotosiftError):
+    """A reference photo shows several faces of similar size and none was chosen."""
+
+
 class FaceTooSmall(PhotosiftError):
     """A face was found but is too small to compare reliably."""
 
@@ -53,6 +59,10 @@ class NotFound(PhotosiftError):
 
 class AlreadyExists(PhotosiftError):
     """A resource with the same identifier already exists."""
+
+
+class FaceOfAnotherMember(AlreadyExists):
+    """A reference face matches another member of the album (the same person cannot be two members)."""
 
 
 class AccessDenied(PhotosiftError):

@@ -100,3 +100,110 @@ def test_find_lists_matching_photos_best_first(photos, tmp_path, astronaut, writ
 def test_find_with_a_faceless_reference_exits_2(photos, capsys):
     assert main(["find", str(photos / "blank.jpg"), "--in", str(photos)]) == 2
     assert "no face" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["compare", "find"])
+@pytest.mark.parametrize("threshold", ["120", "-5", "nan"])
+def test_threshold_outside_0_100_is_a_one_line_usage_error(photos, capsys, command, threshold):
+    args = [str(photos / "astronaut.jpg"), str(photos / "group.jpg")] if command == "compare" else [
+        str(photos / "astronaut.jpg"), "--in", str(photos)]
+    assert main([command, "--threshold", threshold, *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert "--threshold" in captured.err and "between 0 and 100" in captured.err
+
+
+def test_compare_target_without_a_face_is_reported_with_exit_1(photos, capsys):
+    code = main(["compare", "--json", str(photos / "astronaut.jpg"), str(photos / "blank.jpg")])
+    (record,) = json_lines(capsys.readouterr().out)
+    assert code == 1
+    assert record["matches"] == [] and record["unmatched"] == [] and record["source_face"]["box"][2] > 50
+    assert record["error_type"] == "NoFaceFound" and record["error"].startswith(str(photos / "blank.jpg"))
+
+    assert main(["compare", str(photos / "astronaut.jpg"), str(photos / "blank.jpg")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert "blank.jpg" in line and "no face" in line
+
+
+def test_compare_unreadable_target_is_reported_with_exit_1(photos, capsys):
+    assert main(["compare", "--json", str(photos / "astronaut.jpg"), str(photos / "corrupt.jpg")]) == 1
+    (record,) = json_lines(capsys.readouterr().out)
+    assert record["error_type"] == "InvalidImage" and "corrupt.jpg" in record["error"]
+
+
+def test_compare_source_with_several_faces_warns_which_face_is_used(photos, capsys):
+    code = main(["compare", "--json", str(photos / "group.jpg"), str(photos / "astronaut.jpg")])
+    captured = capsys.readouterr()
+    (record,) = json_lines(captured.out)
+    assert code == 0 and len(record["matches"]) == 1
+    (warning,) = captured.err.strip().splitlines()
+    assert "warning" in warning and "group.jpg" in warning and "3 faces" in warning and "largest" in warning
+    assert str(record["source_face"]["box"]) in warning  # the face actually used: the largest (300 px paste)
+    assert record["source_face"]["box"][3] > 130
+
+
+def test_compare_single_face_source_gives_no_warning(photos, capsys):
+    assert main(["compare", str(photos / "astronaut.jpg"), str(photos / "group.jpg")]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.fixture()
+def blurred_reference(tmp_path, astronaut, write_jpeg):
+    """The astronaut blurred until her face is detected but too soft to compare (face sharpness ~4)."""
+    import cv2
+
+    return write_jpeg(cv2.GaussianBlur(astronaut, (0, 0), 8), tmp_path / "blurred.jpg")
+
+
+@pytest.fixture()
+def small_reference(tmp_path, make_group_photo, write_jpeg):
+    """One astronaut face pasted 50 px tall: detected, but about 20x23 px (below the reliable size)."""
+    return write_jpeg(make_group_photo(400, 300, [50]), tmp_path / "small.jpg")
+
+
+@pytest.mark.parametrize(("reference", "message", "error_type"), [
+    ("blurred_reference", "too blurred", "FaceTooBlurred"), ("small_reference", "too small", "FaceTooSmall")])
+def test_unusable_reference_face_is_a_one_line_error(photos, capsys, request, reference, message, error_type):
+    from photosift import errors, imaging
+    from photosift.cli.faces import checked_reference
+
+    path = request.getfixturevalue(reference)
+    with pytest.raises(getattr(errors, error_type)) as raised:
+        checked_reference(imaging.decode(path))
+    assert type(raised.value).__name__ == error_type
+
+    for args in (["compare", str(path), str(photos / "astronaut.jpg")], ["find", str(path), "--in", str(photos)]):
+        assert main(args) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        (line,) = captured.err.strip().splitlines()
+        assert path.name in line and message in line
+
+
+def test_sharp_reference_passes_the_checks(photos):
+    from photosift import imaging
+    from photosift.cli.faces import checked_reference
+
+    reference, count = checked_reference(imaging.decode(photos / "astronaut.jpg"))
+    assert count == 1 and reference.face.quality.sharpness > 20  # well above the least sharpness (10)
+    reference, count = checked_reference(imaging.decode(photos / "group.jpg"))
+    assert count == 3 and reference.face.box[3] > 130
+
+
+def test_find_reference_with_several_faces_warns(photos, capsys):
+    assert main(["find", "--json", str(photos / "group.jpg"), "--in", str(photos)]) == 1  # corrupt.jpg
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "group.jpg" in warnings[0] and "3 faces" in warnings[0]
+
+
+def test_compare_pairs_table_says_yes_and_no(photos, capsys):
+    csv_file = photos / "pairs.csv"
+    csv_file.write_text("img1,img2\nastronaut.jpg,group.jpg\nastronaut.jpg,blank.jpg\n")
+    assert main(["compare", "--pairs", str(csv_file), "--threshold", "100"]) == 1
+    assert main(["compare", "--pairs", str(csv_file)]) == 1
+    first, second = capsys.readouterr().out.split("┏")[1:]
+    assert " no " in first and " yes " in second
+    assert "True" not in first + second and "False" not in first + second

@@ -191,14 +191,36 @@ def test_similarity_shapes_range_and_symmetry():
         faces.similarity(a[:, :100], b)
 
 
-def test_calibration_puts_the_default_threshold_at_the_decision_point():
-    calib = calibration.load("facenet+dlib")
-    assert calib.threshold == faces.DEFAULT_THRESHOLD
-    assert math.isclose(float(calib.to_similarity(np.array(0.0))), faces.DEFAULT_THRESHOLD, rel_tol=1e-5)
-    assert all(w > 0 for w in calib.weights)  # more cosine similarity is never less face similarity
+def test_score_is_monotone_in_every_cosine_under_every_condition():
+    calib = calibration.load(faces.EMBEDDER)
+    names = calibration.feature_names(len(calib.part_dims))
+    assert len(calib.weights) == len(names)
     cos = np.linspace(-0.2, 1.0, 25)
-    scores = calib.to_similarity(calib.logit(np.stack([cos, cos])))
-    assert (np.diff(scores) > 0).all()
+    for pose in (0.0, 0.5, 1.0):
+        for mask, both in ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)):
+            for part in range(len(calib.part_dims)):
+                feats = {n: 0.3 for n in names[: len(calib.part_dims)]}
+                rows = []
+                for c in cos:
+                    f = dict(feats, **{f"c{part + 1}": c})
+                    for cond, v in (("p", pose), ("m", mask), ("mm", both)):
+                        f[cond] = v
+                        for k in range(len(calib.part_dims)):
+                            f[f"{cond}*c{k + 1}"] = v * f[f"c{k + 1}"]
+                    rows.append([f[n] for n in names])
+                scores = calib.to_similarity(calib.logit(np.array(rows).T))
+                assert (np.diff(scores) > 0).all(), (pose, mask, both, part)
+
+
+def test_embeddings_carry_their_pose_and_old_ones_count_as_frontal():
+    calib = calibration.load(faces.EMBEDDER)
+    rng = np.random.default_rng(3)
+    e = rng.normal(size=(2, faces.EMBEDDING_DIM)).astype(np.float32)
+    e[:, -1] = 0.0
+    np.testing.assert_allclose(faces.similarity(e, e), faces.similarity(e[:, :-1], e[:, :-1]), rtol=1e-5)
+    assert calibration.pose_value(-45) == 0.5 and calibration.pose_value(120) == 1.0
+    with pytest.raises(ValueError):
+        calib.similarity(e[:, :-2], e)
 
 
 def test_template_of_one_person():
@@ -213,11 +235,18 @@ def test_template_of_one_person():
 
 
 def test_a_template_scores_the_mean_cosine_to_its_references():
-    calib = calibration.load("facenet+dlib")
+    calib = calibration.load(faces.EMBEDDER)
     rng = np.random.default_rng(2)
     probe, *references = rng.normal(size=(4, faces.EMBEDDING_DIM)).astype(np.float32) + 1.0  # correlated
-    mean_cosines = calib.part_cosines(probe, np.stack(references)).mean(axis=2)
-    expected = calib.to_similarity(calib.logit(mean_cosines))
+    probe[-1] = 0.0
+    for r in references:
+        r[-1] = 0.0
+    features = calib.features(probe, np.stack(references))  # (features, 1, 3)
+    parts = len(calib.part_dims)
+    mean_cosines = features[:parts].mean(axis=2, keepdims=True)
+    template_features = calib.features(probe, faces.make_template(references))
+    np.testing.assert_allclose(template_features[:parts], mean_cosines, rtol=1e-4)
+    expected = calib.to_similarity(calib.logit(template_features))
     np.testing.assert_allclose(faces.similarity(probe, faces.make_template(references))[0], expected, rtol=1e-4)
     # embeddings of any length compare as cosines
     scaled, plain = faces.similarity(3 * probe, references[0]), faces.similarity(probe, references[0])

@@ -26,6 +26,7 @@ STATUS = {
     errors.ImageTooLarge: 413,
     errors.InvalidInput: 400,
     errors.NoFaceFound: 422,
+    errors.SeveralFaces: 422,
     errors.FaceTooSmall: 422,
     errors.NotFound: 404,
     errors.AlreadyExists: 409,

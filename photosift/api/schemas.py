@@ -77,6 +77,8 @@ class Member(BaseModel):
     created_at: str
     updated_at: str
     photos: int | None = Field(default=None, description="number of photos the member was matched in")
+    warnings: list[str] = Field(default_factory=list, description="what was noticed in new reference photos but "
+                                                                    "accepted (e.g. a smaller second face)")
 
 
 class MemberMatch(BaseModel):
@@ -214,6 +216,10 @@ class FaceMove(BaseModel):
     person_id: Id | None = Field(default=None, description="move into this person")
     member_id: Id | None = Field(default=None, description="assign to this member")
     new_person: bool = Field(default=False, description="move into a new person of its own")
+
+
+class FaceReject(BaseModel):
+    member_id: Id = Field(description="the member this face is not")
 
 
 class FacePlacement(BaseModel):

@@ -1,25 +1,43 @@
-"""Matching an album's faces to its members: at most one face per member per photo, best similarity first."""
+"""Matching an album's faces to its members: open-set decisions, at most one face per member per photo.
+
+In an album almost every face is NOT the member being looked for, so a face is given to a member only when
+
+1. its similarity to the member's template reaches the album's threshold (default 80: a false-match rate per
+   comparison documented in the README),
+2. it is clearly closer to that member than to any other member above the threshold (a margin of
+   :data:`MARGIN_LOG_ODDS` on the score's log-odds; otherwise it is ambiguous and stays unknown), and
+3. it looks more like the member than like every face the user said is NOT that member ("not <member>"
+   corrections, :class:`photosift.catalog.models.Rejection`): a rejected face, and faces very like it, stop matching.
+
+Then faces and members are paired greedily from the highest similarity down, each at most once per photo.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.catalog.models import Album, Member, bytes_to_vector
+from photosift.catalog.models import Album, Member, Rejection, bytes_to_vector
 from photosift.index import assign_unique
+
+MARGIN_LOG_ODDS = 2.0
+"""A face above the threshold for two members goes to the better one only if its score's log-odds lead by this much
+(e.g. 95 against 80 or less); a face that fits two members about equally is unknown."""
 
 
 @dataclass(frozen=True)
 class Templates:
-    """The members of an album that have a template, and the album's match threshold (0-100)."""
+    """The members of an album that have a template, the album's threshold (0-100) and the users' rejections."""
 
     member_ids: list[str]
     vectors: np.ndarray | None  # (members, d) or None when no member has references
     threshold: float
+    rejected: dict[int, np.ndarray] = field(default_factory=dict)  # member column -> (k, d) rejected faces
 
 
 def load_templates(session: Session, album: Album) -> Templates:
@@ -30,7 +48,30 @@ def load_templates(session: Session, album: Album) -> Templates:
     threshold = album.threshold if album.threshold is not None else face_engine.DEFAULT_THRESHOLD
     if not rows:
         return Templates([], None, threshold)
-    return Templates([r[0] for r in rows], np.stack([bytes_to_vector(r[1]) for r in rows]), threshold)
+    member_ids = [r[0] for r in rows]
+    column = {m: i for i, m in enumerate(member_ids)}
+    rejected: dict[int, list[np.ndarray]] = defaultdict(list)
+    for member_id, blob in session.execute(select(Rejection.member_id, Rejection.embedding)
+                                           .where(Rejection.album_id == album.id)):
+        if member_id in column:
+            rejected[column[member_id]].append(bytes_to_vector(blob))
+    return Templates(member_ids, np.stack([bytes_to_vector(r[1]) for r in rows]), threshold,
+                     {c: np.stack(v) for c, v in rejected.items()})
+
+
+def open_set_scores(scores: np.ndarray, embeddings: np.ndarray, templates: Templates) -> np.ndarray:
+    """``scores`` (faces, members) with every pair the open-set rules exclude set to 0 (see the module docstring)."""
+    out = np.array(scores, dtype=np.float64)
+    for col, rejected in templates.rejected.items():
+        closest = face_engine.similarity(embeddings, rejected).max(axis=1)
+        out[closest >= out[:, col], col] = 0.0
+    if out.shape[1] > 1:
+        log_odds = _log_odds(out)
+        top2 = np.sort(log_odds, axis=1)[:, -2:]
+        ambiguous = (out.max(axis=1) >= templates.threshold) & (np.sort(out, axis=1)[:, -2] >= templates.threshold) \
+            & (top2[:, 1] - top2[:, 0] < MARGIN_LOG_ODDS)
+        out[ambiguous] = 0.0
+    return out
 
 
 def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: Templates
@@ -43,7 +84,13 @@ def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: 
     usable = [i for i, small in enumerate(too_small) if not small]
     if templates.vectors is None or not usable:
         return result
-    scores = face_engine.similarity(np.stack([embeddings[i] for i in usable]), templates.vectors)
+    vectors = np.stack([embeddings[i] for i in usable])
+    scores = open_set_scores(face_engine.similarity(vectors, templates.vectors), vectors, templates)
     for row, (col, sim) in assign_unique(scores, templates.threshold).items():
         result[usable[row]] = (templates.member_ids[col], round(float(sim), 2))
     return result
+
+
+def _log_odds(similarity: np.ndarray) -> np.ndarray:
+    s = np.clip(similarity, 1e-6, 100.0 - 1e-6)
+    return np.log(s) - np.log(100.0 - s)

@@ -1,13 +1,19 @@
-"""Members of an album: a name and reference photos whose largest faces make the member's template.
+"""Members of an album: a name and reference photos whose faces make the member's template.
 
 Every change of a member's references rebuilds its template (``photosift.faces.make_template`` over all its
 reference embeddings) and queues a re-match of the album's existing photos.
+
+A reference photo is checked before it is used: it must show a face (``NoFaceFound``) big and sharp enough to
+compare (``FaceTooSmall`` / ``FaceTooBlurred``); when it shows several faces of similar size the caller must choose
+one (``SeveralFaces``, listing them; ``face`` picks one, largest first), a much smaller second face only adds a
+warning; and the face must not already match another member of the album (``FaceOfAnotherMember``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,31 +26,90 @@ from photosift.application.events import record_event
 from photosift.application.photos import Upload
 from photosift.application.processing import enqueue_match
 from photosift.catalog.models import Face, Member, Reference, bytes_to_vector, vector_to_bytes
-from photosift.errors import AlreadyExists, InvalidInput, NoFaceFound, NotFound
+from photosift.errors import (
+    AlreadyExists,
+    FaceOfAnotherMember,
+    FaceTooBlurred,
+    FaceTooSmall,
+    InvalidInput,
+    NoFaceFound,
+    NotFound,
+    SeveralFaces,
+)
+
+SIMILAR_SIZE = 0.4
+"""A second face with at least this share of the largest face's area makes a reference photo ambiguous."""
 
 
-def _reference_face(svc: Services, upload: Upload) -> dict[str, Any]:
-    """Store a reference photo and embed its largest face; raises ``NoFaceFound`` / ``InvalidImage``."""
+def _reference_face(svc: Services, upload: Upload, choice: int | None) -> dict[str, Any]:
+    """Check a reference photo, store it and embed its face (see the module docstring for the checks).
+
+    Returns the reference's fields plus ``warning`` (a message or None)."""
+    from photosift import faces as face_engine
     from photosift.analysis import analyze
 
-    blob = store_upload(svc, upload.data)
-    result = analyze(upload.data, limits=svc.limits)
-    if not result.faces:
-        raise NoFaceFound(f"no face found in reference photo {upload.filename or '(unnamed)'}")
-    largest = max(result.faces, key=lambda f: f.face.box[2] * f.face.box[3])
-    return {"blob_key": blob.key, "filename": upload.filename, "box": [int(v) for v in largest.face.box],
-            "confidence": float(largest.face.confidence), "embedding": vector_to_bytes(largest.embedding)}
+    data = upload.data
+    name = upload.filename or "(unnamed)"
+    found = sorted(analyze(data, limits=svc.limits).faces, key=lambda f: -f.face.box[2] * f.face.box[3])
+    if not found:
+        raise NoFaceFound(f"no face found in reference photo {name}")
+    boxes = "; ".join(f"face {i}: box {list(f.face.box)}" for i, f in enumerate(found))
+    warning = None
+    if choice is not None:
+        if not 0 <= choice < len(found):
+            raise InvalidInput(f"face {choice} does not exist: {name} shows {len(found)} face(s) ({boxes})")
+        chosen = found[choice]
+    else:
+        chosen = found[0]
+        if len(found) > 1:
+            area = [f.face.box[2] * f.face.box[3] for f in found]
+            if area[1] >= SIMILAR_SIZE * area[0]:
+                raise SeveralFaces(f"{name} shows {len(found)} faces of similar size; choose one with 'face' "
+                                   f"(largest first): {boxes}")
+            warning = f"{name} shows {len(found)} faces; the largest was used (box {list(chosen.face.box)})"
+    face = chosen.face
+    if face.too_small:
+        raise FaceTooSmall(f"the face in {name} is {face.box[2]}x{face.box[3]} px, too small to compare reliably")
+    if face.quality.sharpness < face_engine.REFERENCE_MIN_SHARPNESS:
+        raise FaceTooBlurred(f"the face in {name} is too blurred to compare (face sharpness "
+                             f"{face.quality.sharpness:g}, needs {face_engine.REFERENCE_MIN_SHARPNESS:g} of 100)")
+    blob = store_upload(svc, upload.file)
+    return {"blob_key": blob.key, "filename": upload.filename, "box": [int(v) for v in face.box],
+            "confidence": float(face.confidence), "embedding": vector_to_bytes(chosen.embedding), "warning": warning}
 
 
-async def _reference_faces(svc: Services, uploads: list[Upload]) -> list[dict[str, Any]]:
+async def _reference_faces(svc: Services, uploads: list[Upload], choice: int | None) -> list[dict[str, Any]]:
     if not uploads:
         raise InvalidInput("at least one reference photo is required")
     if len(uploads) > svc.settings.max_files_per_request:
         raise InvalidInput(f"{len(uploads)} files in one request; the limit is {svc.settings.max_files_per_request}")
+    if choice is not None and len(uploads) != 1:
+        raise InvalidInput("'face' chooses a face of ONE reference photo; send that photo alone")
     for upload in uploads:
         if upload.error is not None:
             raise upload.error
-    return [await svc.engine.run(_reference_face, svc, upload) for upload in uploads]
+    return [await svc.engine.run(_reference_face, svc, upload, choice) for upload in uploads]
+
+
+def _check_not_another_member(session: Session, album_id: str, member_id: str | None,
+                              faces: list[dict[str, Any]]) -> None:
+    """Refuse reference faces that already match another member of the album (one person, one member)."""
+    from photosift import faces as face_engine
+    from photosift.catalog.models import Album
+
+    others = session.execute(select(Member.name, Member.template).where(
+        Member.album_id == album_id, Member.template.is_not(None), Member.id != (member_id or ""))).all()
+    if not others:
+        return
+    album = session.get(Album, album_id)
+    threshold = album.threshold if album and album.threshold is not None else face_engine.DEFAULT_THRESHOLD
+    scores = face_engine.similarity(np.stack([bytes_to_vector(f["embedding"]) for f in faces]),
+                                    np.stack([bytes_to_vector(t) for _, t in others]))
+    face, other = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    if scores[face, other] >= threshold:
+        raise FaceOfAnotherMember(
+            f"the face in {faces[face]['filename'] or 'the reference photo'} matches member {others[other][0]!r} "
+            f"(similarity {float(scores[face, other]):.1f}): one person can be only one member")
 
 
 def _require_member(session: Session, member_id: str, album_id: str | None = None) -> Member:
@@ -67,27 +132,32 @@ def _rebuild_template(session: Session, member: Member) -> list[Reference]:
 def _commit_references(svc: Services, member: Member, session: Session, faces: list[dict[str, Any]]
                        ) -> dict[str, Any]:
     for face in faces:
-        session.add(Reference(member_id=member.id, album_id=member.album_id, **face))
+        session.add(Reference(member_id=member.id, album_id=member.album_id,
+                              **{k: v for k, v in face.items() if k != "warning"}))
     session.flush()
     references = _rebuild_template(session, member)
     view = views.member_view(member, references)
+    view["warnings"] = [f["warning"] for f in faces if f["warning"]]
     record_event(session, member.album_id, "member.updated",
                  {"member_id": member.id, "name": member.name, "references": len(references)})
     enqueue_match(session, member.album_id)
     return view
 
 
-async def create_member(svc: Services, album_id: str, name: str, uploads: list[Upload]) -> dict[str, Any]:
-    """A new member from one or more reference photos (each must show a face; the largest face is used)."""
+async def create_member(svc: Services, album_id: str, name: str, uploads: list[Upload], *,
+                        face: int | None = None) -> dict[str, Any]:
+    """A new member from one or more checked reference photos (see the module docstring); ``face`` chooses the face
+    of a single photo (0 = the largest)."""
     name = name.strip()
     if not name:
         raise InvalidInput("member name must not be empty")
     await run_in_threadpool(_check_new_member, svc, album_id, name)
-    faces = await _reference_faces(svc, uploads)
+    faces = await _reference_faces(svc, uploads, face)
 
     def commit() -> dict[str, Any]:
         with svc.catalog.session() as session:
             _check_new_member_in(session, album_id, name)
+            _check_not_another_member(session, album_id, None, faces)
             member = Member(album_id=album_id, name=name)
             session.add(member)
             session.flush()
@@ -109,14 +179,16 @@ def _check_new_member_in(session: Session, album_id: str, name: str) -> None:
         raise AlreadyExists(f"album {album_id!r} already has a member named {name!r}")
 
 
-async def add_references(svc: Services, album_id: str, member_id: str, uploads: list[Upload]) -> dict[str, Any]:
-    """Add reference photos to a member; its template and the album's matches are updated."""
+async def add_references(svc: Services, album_id: str, member_id: str, uploads: list[Upload], *,
+                         face: int | None = None) -> dict[str, Any]:
+    """Add checked reference photos to a member; its template and the album's matches are updated."""
     await run_in_threadpool(get_member, svc, album_id, member_id)
-    faces = await _reference_faces(svc, uploads)
+    faces = await _reference_faces(svc, uploads, face)
 
     def commit() -> dict[str, Any]:
         with svc.catalog.session() as session:
             require_album(session, album_id, lock=True)
+            _check_not_another_member(session, album_id, member_id, faces)
             return _commit_references(svc, _require_member(session, member_id, album_id), session, faces)
 
     view = await run_in_threadpool(commit)

@@ -1,4 +1,5 @@
-"""People of an album: list them, and the user's corrections (rename, merge, split, move a face, hide).
+"""People of an album: list them, and the user's corrections (rename, merge, split, move a face, hide, "not
+<member>").
 
 People are the automatic groups of faces no member matched (``photosift.application.grouping``). Every correction
 pins the faces it places (``Face.person_pinned``), so later grouping and member re-matching keep it. Naming a
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from photosift.application import views
@@ -22,7 +23,16 @@ from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.grouping import PEOPLE_CHANGED, face_record, new_person, remove_empty_people
 from photosift.application.processing import enqueue_match
-from photosift.catalog.models import Face, Member, Person, Photo, Reference, bytes_to_vector, vector_to_bytes
+from photosift.catalog.models import (
+    Face,
+    Member,
+    Person,
+    Photo,
+    Reference,
+    Rejection,
+    bytes_to_vector,
+    vector_to_bytes,
+)
 from photosift.clustering import cover_face, most_typical_first
 from photosift.errors import InvalidInput, NotFound
 
@@ -160,6 +170,8 @@ def move_face(svc: Services, album_id: str, face_id: str, *, person_id: str | No
         face = _require_faces(session, album_id, [face_id])[0]
         previous = {"person_id": face.person_id, "member_id": face.member_id}
         changes: dict[str, str | None] = {}
+        if previous["member_id"] is not None and previous["member_id"] != member_id:
+            _record_rejection(session, face, previous["member_id"])
         if member_id is not None:
             member = session.get(Member, member_id)
             if member is None or member.album_id != album_id:
@@ -186,6 +198,36 @@ def move_face(svc: Services, album_id: str, face_id: str, *, person_id: str | No
                   "member_id": face.member_id, "previous": previous}
     _after_change(svc, album_id)
     return result
+
+
+def reject_face(svc: Services, album_id: str, face_id: str, member_id: str) -> dict[str, Any]:
+    """"This face is not <member>": the face leaves the member (free to match another member or join a person),
+    the correction is kept as evidence against the member, and the album is re-matched (faces very like this one stop
+    matching the member). Returns the face's placement as ``move_face`` does."""
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        face = _require_faces(session, album_id, [face_id])[0]
+        member = session.get(Member, member_id)
+        if member is None or member.album_id != album_id:
+            raise NotFound(f"no member {member_id!r}")
+        previous = {"person_id": face.person_id, "member_id": face.member_id}
+        _record_rejection(session, face, member.id)
+        if face.member_id == member.id:
+            face.member_id, face.similarity, face.person_pinned = None, None, False
+            session.flush()
+            _record_matches(session, album_id, [face.photo_id])
+        enqueue_match(session, album_id)  # re-matches this face elsewhere, drops look-alikes, regroups people
+        result = {"face_id": face.id, "photo_id": face.photo_id, "person_id": face.person_id,
+                  "member_id": face.member_id, "previous": previous}
+    _after_change(svc, album_id, jobs=True)
+    return result
+
+
+def _record_rejection(session: Session, face: Face, member_id: str) -> None:
+    """Keep "``face`` is not member ``member_id``" (once per face and member)."""
+    exists = session.scalar(select(Rejection.id).where(Rejection.member_id == member_id, Rejection.face_id == face.id))
+    if exists is None:
+        session.add(Rejection(album_id=face.album_id, member_id=member_id, face_id=face.id, embedding=face.embedding))
 
 
 def set_hidden(svc: Services, album_id: str, person_id: str, hidden: bool) -> dict[str, Any]:
@@ -286,6 +328,8 @@ def _pin_to_member(session: Session, album_id: str, faces: Sequence[Face], membe
         similarities = [round(float(v), 2) for v in scores]
     for face, similarity in zip(faces, similarities, strict=True):
         face.member_id, face.similarity, face.person_id, face.person_pinned = member.id, similarity, None, True
+    session.execute(delete(Rejection).where(Rejection.member_id == member.id,
+                                            Rejection.face_id.in_([f.id for f in faces])))
     session.flush()
     _record_matches(session, album_id, sorted({f.photo_id for f in faces}))
 
@@ -351,4 +395,4 @@ def _after_change(svc: Services, album_id: str, *, jobs: bool = False) -> None:
 
 
 __all__ = ["MAX_REFERENCES", "UNKNOWN", "create_person", "get_person", "list_people", "merge_people",
-           "move_face", "rename_person", "set_hidden", "split_person"]
+           "move_face", "reject_face", "rename_person", "set_hidden", "split_person"]

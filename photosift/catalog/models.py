@@ -199,6 +199,23 @@ class Face(Base):
         return [self.left, self.top, self.width, self.height]
 
 
+class Rejection(Base):
+    """A correction "this face is not <member>": evidence against the member for this face and faces like it.
+
+    The face's embedding is copied, so the evidence outlives a re-analysis of the photo (which replaces its faces).
+    """
+
+    __tablename__ = "rejections"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    face_id: Mapped[str | None] = mapped_column(ForeignKey("faces.id", ondelete="SET NULL"), nullable=True,
+                                                index=True)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Person(Base):
     """A group of faces of one unnamed person of an album (naming a person makes it a member).
 

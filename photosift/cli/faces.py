@@ -29,11 +29,6 @@ from photosift.jobs.pool import spawn_pool
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 _POOL_MIN_ITEMS = 3  # below this, loading the models in worker processes costs more than it saves
 
-REFERENCE_MIN_SHARPNESS = 10.0
-"""The least face sharpness (``quality.sharpness``, 0-100) of a reference face (``compare``'s SOURCE, ``find``'s
-REFERENCE) compared. Measured on 25 LFW photos blurred step by step: the same person still scored a median 98.8
-(91 % matches at 80) with the reference's face sharpness in 10-12, but 76.5 (50 %) in 8-10 and 14 (18 %) in 5-8;
-unblurred LFW faces score 28 or more."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -119,13 +114,13 @@ def checked_reference(image: imaging.DecodedImage) -> tuple[faces.EmbeddedFace, 
     """The face a comparison is made with (``faces.reference_face``: the largest) and how many faces the photo shows.
 
     Raises ``NoFaceFound`` / ``FaceTooSmall`` as ``reference_face`` does, and ``FaceTooBlurred`` when the face's
-    sharpness is below ``REFERENCE_MIN_SHARPNESS``.
+    sharpness is below ``faces.REFERENCE_MIN_SHARPNESS``.
     """
     reference = faces.reference_face(image)
     sharpness = reference.face.quality.sharpness
-    if sharpness < REFERENCE_MIN_SHARPNESS:
+    if sharpness < faces.REFERENCE_MIN_SHARPNESS:
         raise FaceTooBlurred(f"the largest face is too blurred to compare (face sharpness {sharpness:g}, "
-                             f"needs {REFERENCE_MIN_SHARPNESS:g} of 100)")
+                             f"needs {faces.REFERENCE_MIN_SHARPNESS:g} of 100)")
     return reference, max(1, len(faces.detect_faces(image)))
 
 

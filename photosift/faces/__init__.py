@@ -7,9 +7,11 @@ Engines (loaded lazily, once per process, shared by threads; no network):
 - detector: ``yuface`` (libfacedetection CNN) with a 2x-finer pass for small faces and a pass on a copy squeezed to
   half its height for narrow faces; dlib HOG where yuface is not installed.
 - embedder: FaceNet 20180408 (512-d; two roll-aligned crops, a tight and a loose one, averaged) fused with dlib
-  ResNet (128-d): an embedding is the concatenation of the two L2-normalised parts (``EMBEDDING_DIM`` = 640).
-- similarity: 0-100 from a logistic model of the two cosines, calibrated so that ``DEFAULT_THRESHOLD`` (80) is the
-  fitted decision point (see ``photosift.faces.calibration`` and ``eval/calibrate_similarity.py``).
+  ResNet (128-d): an embedding is the concatenation of the two L2-normalised parts and the face's pose value
+  (``|yaw| / 90``), ``EMBEDDING_DIM`` = 641 values.
+- similarity: 0-100 from a logistic model of the two cosines, the pose and a mask estimate, scaled so that
+  ``DEFAULT_THRESHOLD`` (80) means a documented false-match rate per comparison (see
+  ``photosift.faces.calibration`` and ``eval/calibrate_similarity.py``).
 """
 
 from __future__ import annotations
@@ -28,10 +30,17 @@ from photosift.imaging import DecodedImage
 DEFAULT_THRESHOLD: float = 80.0
 """Similarity (0-100) at or above which two faces are reported as the same person."""
 
-EMBEDDING_DIM: int = 640
-"""Length of an embedding vector: FaceNet (512) + dlib (128), each part L2-normalised."""
+EMBEDDING_DIM: int = 641
+"""Length of an embedding vector: FaceNet (512) + dlib (128), each part L2-normalised, and the pose value."""
+
+REFERENCE_MIN_SHARPNESS: float = 10.0
+"""The least face sharpness (``quality.sharpness``, 0-100) of a reference face (a member's selfie, ``compare``'s
+SOURCE, ``find``'s REFERENCE). Measured on 25 LFW photos blurred step by step: the same person still scored a median
+98.8 (91 % matches at the old 80) with the reference's face sharpness in 10-12, but 76.5 (50 %) in 8-10 and 14 (18 %)
+in 5-8; unblurred LFW faces score 28 or more."""
 
 PART_DIMS: tuple[int, ...] = (512, 128)
+EMBEDDER = "facenet+dlib"
 
 
 def detect_faces(image: DecodedImage) -> list[Face]:
@@ -82,7 +91,7 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
     if a2.shape[0] == 0 or b2.shape[0] == 0:
         return np.zeros((a2.shape[0], b2.shape[0]), np.float32)
-    return calibration.load("facenet+dlib").similarity(a2, b2)
+    return calibration.load(EMBEDDER).similarity(a2, b2)
 
 
 def make_template(embeddings: Sequence[np.ndarray]) -> np.ndarray:
@@ -93,6 +102,7 @@ def make_template(embeddings: Sequence[np.ndarray]) -> np.ndarray:
 __all__ = [
     "DEFAULT_THRESHOLD",
     "EMBEDDING_DIM",
+    "REFERENCE_MIN_SHARPNESS",
     "Box",
     "Detector",
     "EmbeddedFace",

@@ -53,7 +53,8 @@ class FaceEngine:
             return []
         local = [_rescale(f, image.scale) for f in faces]
         vectors = self.embedder.embed(image.pixels, local)
-        return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, vectors, strict=True)]
+        poses = np.array([[calibration.pose_value(f.pose.yaw)] for f in faces], np.float32)
+        return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, np.hstack([vectors, poses]), strict=True)]
 
     def _detect_padded(self, rgb: np.ndarray) -> list[Face]:
         """A face that fills the frame (an ID photo, an aligned crop) is found once the frame has a border."""

@@ -14,16 +14,24 @@ from photosift.application import members
 
 router = APIRouter(tags=["members"])
 References = Annotated[list[UploadFile], File(description="reference photos; the largest face of each is used")]
+FaceChoice = Annotated[int | None, Form(ge=0, le=1000, description=(
+    "with ONE photo showing several faces of similar size: which face (0 = the largest, as listed by the "
+    "SeveralFaces error)"))]
+REFERENCE_ERRORS = {422: {"model": schemas.ErrorBody, "description": "a reference photo shows no face, several "
+                                                                     "faces (choose one with 'face'), or a face too "
+                                                                     "small or blurred to compare"},
+                    409: {"model": schemas.ErrorBody, "description": "the face already matches another member"}}
 
 
 @router.post("/albums/{album_id}/members", status_code=201, response_model=schemas.Member,
-             responses={422: {"model": schemas.ErrorBody, "description": "a reference photo shows no face"}})
-async def create_member(album_id: AlbumId, svc: ServicesDep, name: Annotated[schemas.Name, Form()], files: References
-                        ) -> dict[str, Any]:
+             responses=REFERENCE_ERRORS)
+async def create_member(album_id: AlbumId, svc: ServicesDep, name: Annotated[schemas.Name, Form()], files: References,
+                        face: FaceChoice = None) -> dict[str, Any]:
     """Create a member from a name and one or more reference photos (multipart). Existing photos of the album are
-    re-matched in the background; ``photo.matched`` events report the changes."""
+    re-matched in the background; ``photo.matched`` events report the changes. ``warnings`` lists what was
+    noticed but accepted (e.g. a smaller second face in a selfie)."""
     uploads = await read_uploads(files, svc.settings.max_upload_bytes)
-    return await members.create_member(svc, album_id, name, uploads)
+    return await members.create_member(svc, album_id, name, uploads, face=face)
 
 
 @router.get("/albums/{album_id}/members", response_model=list[schemas.Member])
@@ -45,12 +53,14 @@ def delete_member(album_id: AlbumId, member_id: MemberId, svc: ServicesDep) -> R
     return Response(status_code=204)
 
 
-@router.post("/albums/{album_id}/members/{member_id}/references", response_model=schemas.Member)
-async def add_references(album_id: AlbumId, member_id: MemberId, svc: ServicesDep, files: References
-                         ) -> dict[str, Any]:
-    """Add reference photos; the member's template is rebuilt from all its references and photos re-matched."""
+@router.post("/albums/{album_id}/members/{member_id}/references", response_model=schemas.Member,
+             responses=REFERENCE_ERRORS)
+async def add_references(album_id: AlbumId, member_id: MemberId, svc: ServicesDep, files: References,
+                         face: FaceChoice = None) -> dict[str, Any]:
+    """Add reference photos (checked as for a new member); the member's template is rebuilt from all its references
+    and photos re-matched."""
     uploads = await read_uploads(files, svc.settings.max_upload_bytes)
-    return await members.add_references(svc, album_id, member_id, uploads)
+    return await members.add_references(svc, album_id, member_id, uploads, face=face)
 
 
 @router.delete("/albums/{album_id}/members/{member_id}/references/{reference_id}", response_model=schemas.Member)

@@ -58,6 +58,13 @@ def split_person(album_id: AlbumId, person_id: PersonId, body: schemas.FaceIds, 
     return people.split_person(svc, album_id, person_id, body.face_ids)
 
 
+@router.post("/albums/{album_id}/faces/{face_id}/reject", response_model=schemas.FaceMoved)
+def reject_face(album_id: AlbumId, face_id: FaceId, body: schemas.FaceReject, svc: ServicesDep) -> dict[str, Any]:
+    """"This face is not <member>": the face leaves the member, and it and faces very like it stop matching them.
+    ("This is <member>" is ``move`` with ``member_id``.)"""
+    return people.reject_face(svc, album_id, face_id, body.member_id)
+
+
 @router.post("/albums/{album_id}/faces/{face_id}/move", response_model=schemas.FaceMoved)
 def move_face(album_id: AlbumId, face_id: FaceId, body: schemas.FaceMove, svc: ServicesDep) -> dict[str, Any]:
     """Move one face into a person, a member or a new person; with none of them, into unknown."""

@@ -1,0 +1,161 @@
+"""Product-path face features of every labelled image of LFW, MFR2 and CFP (cached).
+
+Each image goes through what the product does with a reference photo: ``imaging.decode``, the engine's largest
+face, the shipped embedding. Cached in ``~/.cache/photosift-eval/faces-v1-<set>.npz``; ``load_masked``: the same
+faces of LFW and CFP with a synthetic surgical mask drawn over them (``masked-v1.npz``).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _data import CACHE, DATA  # noqa: E402
+
+from photosift.jobs.pool import spawn_pool  # noqa: E402
+
+SETS = ("lfw", "mfr2", "cfp")
+MASK_RGB = (170, 205, 225)  # light blue, the commonest surgical mask
+
+
+@dataclass(frozen=True)
+class LabelledFace:
+    """One labelled image and its largest face (``embedding`` None when no face was found)."""
+
+    path: str
+    identity: str  # prefixed with the set: "lfw:Abel_Pacheco"
+    kind: str  # "frontal" | "profile" (CFP), "mask" | "no-mask" (MFR2), "photo" (LFW)
+    embedding: np.ndarray | None  # with the pose value, as the product stores it
+    yaw: float
+    size: float  # the face box's shorter side, in original pixels
+    sharpness: float
+
+
+def _labels(name: str) -> list[tuple[str, str, str]]:
+    """(absolute path, identity, kind) of every image of set ``name``."""
+    root = DATA / name
+    out = []
+    with open(root / "labels.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if name == "lfw":
+                identity, kind = row["identity"], "photo"
+            elif name == "mfr2":
+                identity, kind = row["identity"], "no-mask" if row["mask"] == "no-mask" else "mask"
+            else:
+                identity, kind = row["identity_id"], row["pose"]
+            out.append((str(root / row["path"]), f"{name}:{identity}", kind))
+    return out
+
+
+def _features(path: str) -> tuple | None:
+    from photosift import imaging
+    from photosift.faces.engine import get_engine
+
+    engine = get_engine()
+    image = imaging.decode(path)
+    face = engine.largest(image)
+    if face is None:
+        return None
+    embedded = engine.embed(image, [face])[0]
+    return embedded.embedding, face.pose.yaw, float(min(face.box[2:])), face.quality.sharpness
+
+
+def load(name: str) -> list[LabelledFace]:
+    """Every labelled image of ``name`` ("lfw", "mfr2" or "cfp") with its product-path face."""
+    labels = _labels(name)
+    cache = CACHE / f"faces-v1-{name}.npz"
+    stored: dict = np.load(cache, allow_pickle=True)["f"].item() if cache.exists() else {}
+    missing = [p for p, _, _ in labels if p not in stored]
+    if missing:
+        print(f"embedding {len(missing)} images of {name} (cached in {cache}) ...", file=sys.stderr)
+        with spawn_pool(2) as pool:
+            stored.update(zip(missing, pool.map(_features, missing, chunksize=4), strict=True))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, f=np.array(stored, dtype=object))
+    out = []
+    for path, identity, kind in labels:
+        f = stored[path]
+        if f is None:
+            out.append(LabelledFace(path, identity, kind, None, 0.0, 0.0, 0.0))
+        else:
+            out.append(LabelledFace(path, identity, kind, _with_pose(f[0], f[1]), float(f[1]), float(f[2]),
+                                    float(f[3])))
+    return out
+
+
+def _with_pose(embedding: np.ndarray, yaw: float) -> np.ndarray:
+    """The product's embedding: the cosine parts and the pose value."""
+    from photosift.faces import EMBEDDING_DIM
+    from photosift.faces.calibration import pose_value
+
+    if len(embedding) == EMBEDDING_DIM:
+        return embedding
+    return np.append(embedding, np.float32(pose_value(yaw))).astype(np.float32)
+
+
+def draw_mask(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """A copy of ``rgb`` with a surgical-mask polygon over the face, placed from the five landmarks in the face's own
+    axes: from halfway between the eyes and the nose tip down to the chin (the mouth plus 0.8x the eye-mouth
+    distance), about twice the eye distance wide, narrowing towards the chin."""
+    left_eye, right_eye, nose, mouth = landmarks[0], landmarks[1], landmarks[2], (landmarks[3] + landmarks[4]) / 2
+    eyes = (left_eye + right_eye) / 2
+    across = right_eye - left_eye
+    half = float(np.linalg.norm(across))  # half the mask's width: about one eye distance
+    across = across / max(half, 1e-6)
+    down = np.array([-across[1], across[0]])
+    top = eyes + 0.5 * (nose - eyes)
+    eye_mouth = float((mouth - eyes) @ down)
+    depth = float((mouth - top) @ down) + 0.8 * eye_mouth
+    points = [
+        top - across * 1.05 * half,
+        top + across * 1.05 * half,
+        top + across * 0.95 * half + down * 0.55 * depth,
+        top + across * 0.45 * half + down * depth,
+        top - across * 0.45 * half + down * depth,
+        top - across * 0.95 * half + down * 0.55 * depth,
+    ]
+    masked = rgb.copy()
+    cv2.fillPoly(masked, [np.round(points).astype(np.int32)], MASK_RGB, lineType=cv2.LINE_AA)
+    return masked
+
+
+def _masked_features(path: str) -> np.ndarray | None:
+    from photosift import imaging
+    from photosift.faces.engine import get_engine
+
+    engine = get_engine()
+    image = imaging.decode(path)
+    face = engine.largest(image)
+    if face is None:
+        return None
+    masked = draw_mask(image.pixels, np.array(face.landmarks) * image.scale)
+    return engine.embed(imaging.DecodedImage(masked, image.original_size, image.format), [face])[0].embedding
+
+
+def load_masked() -> dict[str, np.ndarray]:
+    """Path -> embedding of the largest face with a synthetic mask, for every image of LFW and CFP."""
+    faces = {f.path: f for name in ("lfw", "cfp") for f in load(name)}
+    cache = CACHE / "masked-v1.npz"
+    stored: dict = np.load(cache, allow_pickle=True)["f"].item() if cache.exists() else {}
+    missing = [p for p in faces if p not in stored]
+    if missing:
+        print(f"embedding {len(missing)} masked faces (cached in {cache}) ...", file=sys.stderr)
+        with spawn_pool(2) as pool:
+            stored.update(zip(missing, pool.map(_masked_features, missing, chunksize=4), strict=True))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, f=np.array(stored, dtype=object))
+    return {p: _with_pose(v, faces[p].yaw) for p, v in stored.items() if v is not None and p in faces}
+
+
+if __name__ == "__main__":
+    for s in SETS:
+        faces = load(s)
+        print(s, len(faces), sum(f.embedding is None for f in faces), "without a face")

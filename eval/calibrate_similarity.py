@@ -1,0 +1,240 @@
+"""Fit the similarity score (photosift/faces/calibration.json) so that its thresholds mean false-match rates.
+
+    .venv/bin/python eval/calibrate_similarity.py [--fmr 0.002] [--markdown]   # held-out tables, writes nothing
+    .venv/bin/python eval/calibrate_similarity.py --write                     # also writes calibration.json
+
+Data: every labelled image of LFW, MFR2 and CFP through the product path (``_faces.py``), and every pair of images
+of one set: ~270,000 pairs, 4,000 of them genuine. LFW and CFP faces are also embedded with a synthetic surgical
+mask drawn from their landmarks (``_faces.load_masked``): the mask probe is fitted on those (masked or not), never on
+MFR2, whose real masks measure it.
+
+Model (``photosift.faces.calibration``): a logistic regression of "same person" on the cosines, the pair's pose and
+mask conditions and their products with the cosines, every set weighted equally and both classes within it. The
+score is ``100 * sigmoid(scale * z + offset)`` with 80 at the impostor quantile ``1 - fmr`` of the fitted pairs
+and 90 at ``1 - fmr / 10``.
+
+Held-out numbers: 5 folds by identity. Each fold's model (probe, weights, scale and offset) is fitted on the pairs of
+the other folds' people only, and scores the pairs of its own people (all pairs, and the official verification pairs
+whose first image is theirs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _faces  # noqa: E402
+from _data import DATA, PAIR_SETS, available, pairs  # noqa: E402
+
+from photosift.faces import DEFAULT_THRESHOLD, EMBEDDER, PART_DIMS  # noqa: E402
+from photosift.faces.calibration import CALIBRATION_FILE, Calibration, feature_names  # noqa: E402
+
+FOLDS = 5
+DEFAULT_FMR = 0.002
+SCORE_POINTS = (70.0, 80.0, 90.0, 95.0, 99.0)
+
+
+@dataclass
+class PairData:
+    """Features (pairs, features) of every within-set pair, with labels, set names and the people's folds."""
+
+    x: np.ndarray
+    same: np.ndarray
+    dataset: np.ndarray
+    fold_a: np.ndarray
+    fold_b: np.ndarray
+
+
+def folds_of(faces: list[_faces.LabelledFace]) -> dict[str, int]:
+    """Each identity's fold (fixed seed)."""
+    identities = sorted({f.identity for f in faces})
+    order = np.random.default_rng(0).permutation(len(identities))
+    return {identities[i]: k % FOLDS for k, i in enumerate(order)}
+
+
+def fit_mask_probe(plain: np.ndarray, masked: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression "wears a mask" on the cosine parts: ``(weights, bias)``."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([plain, masked])[:, : sum(PART_DIMS)]
+    y = np.r_[np.zeros(len(plain)), np.ones(len(masked))]
+    model = LogisticRegression(C=1.0, max_iter=3000).fit(x, y)
+    return model.coef_[0], float(model.intercept_[0])
+
+
+def probe_calibration(weights: np.ndarray, bias: float) -> Calibration:
+    """A calibration that only knows its mask probe (for computing features)."""
+    n = len(feature_names(len(PART_DIMS)))
+    return Calibration(EMBEDDER, PART_DIMS, (0.0,) * n, 0.0, 1.0, 0.0, tuple(float(w) for w in weights), bias)
+
+
+def pair_data(calib: Calibration, by_set: dict[str, list[_faces.LabelledFace]], folds: dict[str, int]) -> PairData:
+    xs, same, dataset, fa, fb = [], [], [], [], []
+    for name, faces in by_set.items():
+        faces = [f for f in faces if f.embedding is not None]
+        e = np.stack([f.embedding for f in faces])
+        feats = calib.features(e, e)
+        iu = np.triu_indices(len(faces), 1)
+        ids = np.array([f.identity for f in faces])
+        xs.append(feats[:, iu[0], iu[1]].T)
+        same.append(ids[iu[0]] == ids[iu[1]])
+        dataset.append(np.full(len(iu[0]), name))
+        fa.append(np.array([folds[i] for i in ids[iu[0]]]))
+        fb.append(np.array([folds[i] for i in ids[iu[1]]]))
+    return PairData(np.vstack(xs), np.concatenate(same), np.concatenate(dataset), np.concatenate(fa),
+                    np.concatenate(fb))
+
+
+def fit_score(x: np.ndarray, same: np.ndarray, dataset: np.ndarray, fmr: float) -> tuple[np.ndarray, float, float,
+                                                                                          float]:
+    """Logistic weights and bias, then ``scale`` and ``offset`` putting 80 at impostor quantile ``1 - fmr`` and 90 at
+    ``1 - fmr / 10`` (every set and class weighted equally)."""
+    from sklearn.linear_model import LogisticRegression
+
+    w = np.zeros(len(same))
+    for name in np.unique(dataset):
+        for label in (True, False):
+            m = (dataset == name) & (same == label)
+            w[m] = 1.0 / max(m.sum(), 1)
+    w *= len(w) / w.sum()
+    model = LogisticRegression(C=100.0, max_iter=5000).fit(x, same, sample_weight=w)
+    weights, bias = model.coef_[0], float(model.intercept_[0])
+    z_impostor = x[~same] @ weights + bias
+    z80, z90 = np.quantile(z_impostor, 1 - fmr), np.quantile(z_impostor, 1 - fmr / 10)
+    logit = [math.log(s / (100 - s)) for s in (80.0, 90.0)]
+    scale = (logit[1] - logit[0]) / (z90 - z80)
+    return weights, bias, scale, logit[0] - scale * z80
+
+
+def fitted(plain_faces: list[_faces.LabelledFace], masked: dict[str, np.ndarray], by_set: dict, folds: dict,
+           fmr: float, keep: set[int]) -> tuple[Calibration, PairData]:
+    """The calibration fitted on the people of folds ``keep``, and the pair data under its mask probe."""
+    train = [f for f in plain_faces if folds[f.identity] in keep and f.path in masked and f.embedding is not None]
+    probe_w, probe_b = fit_mask_probe(np.stack([f.embedding for f in train]),
+                                      np.stack([masked[f.path] for f in train]))
+    data = pair_data(probe_calibration(probe_w, probe_b), by_set, folds)
+    use = np.isin(data.fold_a, list(keep)) & np.isin(data.fold_b, list(keep))
+    weights, bias, scale, offset = fit_score(data.x[use], data.same[use], data.dataset[use], fmr)
+    calib = Calibration(EMBEDDER, PART_DIMS, tuple(float(v) for v in weights), bias, scale, offset,
+                        tuple(float(v) for v in probe_w), probe_b)
+    return calib, data
+
+
+def held_out(fmr: float) -> dict:
+    """Scores of every pair and verification pair by the model of the folds that did not see its people."""
+    by_set = {name: _faces.load(name) for name in _faces.SETS}
+    everyone = [f for faces in by_set.values() for f in faces]
+    masked = _faces.load_masked()
+    folds = folds_of(everyone)
+    by_path = {f.path: f for f in everyone}
+    scores, same, dataset, probe_hits = [], [], [], []
+    verification: dict[str, list[tuple[float, bool]]] = {name: [] for name in PAIR_SETS}
+    for k in range(FOLDS):
+        calib, data = fitted(everyone, masked, by_set, folds, fmr, set(range(FOLDS)) - {k})
+        test = (data.fold_a == k) & (data.fold_b == k)
+        scores.append(calib.to_similarity(calib.logit(data.x[test].T)))
+        same.append(data.same[test])
+        dataset.append(data.dataset[test])
+        mfr2 = [f for f in by_set["mfr2"] if folds[f.identity] == k]
+        probe = calib.mask_probability(calib.split(np.stack([f.embedding for f in mfr2]))[0])
+        probe_hits += [(p >= 0.5) == (f.kind == "mask") for p, f in zip(probe, mfr2, strict=True)]
+        for name in PAIR_SETS:
+            for pair in pairs(name):
+                a, b = by_path[str(pair.img1)], by_path[str(pair.img2)]
+                if folds[a.identity] == k:
+                    verification[name].append((float(calib.similarity(a.embedding, b.embedding)[0, 0]), pair.same))
+    return {"scores": np.concatenate(scores), "same": np.concatenate(same), "dataset": np.concatenate(dataset),
+            "verification": verification, "mask_probe_accuracy": float(np.mean(probe_hits))}
+
+
+def report(result: dict, markdown: bool) -> None:
+    s, same, dataset = result["scores"], result["same"], result["dataset"]
+    print(f"mask probe (fitted on synthetic masks) on MFR2's real labels: accuracy "
+          f"{100 * result['mask_probe_accuracy']:.1f} %\n")
+    print("False-match rate per comparison (held-out pairs of people not used to fit) and true-match rate:")
+    head = ["pairs", "impostor pairs"] + [f"FMR / TMR at {t:g}" for t in SCORE_POINTS]
+    rows = []
+    for name in ["all", *_faces.SETS]:
+        m = np.ones(len(s), bool) if name == "all" else dataset == name
+        imp, gen = s[m & ~same], s[m & same]
+        cells = [f"{_rate(imp, t)} / {100 * np.mean(gen >= t):.1f} %" for t in SCORE_POINTS]
+        rows.append([name, str(int(m.sum())), str(len(imp))] + cells)
+    _table(["set", *head], rows, markdown)
+    gen = s[same]
+    print("\nScores of same-person pairs (held-out): percentiles 5 / 10 / 25 / 50 / 75: "
+          + " / ".join(f"{v:.1f}" for v in np.percentile(gen, [5, 10, 25, 50, 75])))
+    print("Scores of different-person pairs: percentiles 50 / 99 / 99.9: "
+          + " / ".join(f"{v:.1f}" for v in np.percentile(s[~same], [50, 99, 99.9])))
+    print(f"\nVerification pairs at the default threshold {DEFAULT_THRESHOLD:g} (held-out):")
+    rows = []
+    for name, items in result["verification"].items():
+        v = np.array([x for x, _ in items])
+        y = np.array([lab for _, lab in items])
+        match = v >= DEFAULT_THRESHOLD
+        rows.append([name, str(len(y)), f"{100 * np.mean(match == y):.1f} %",
+                     f"{100 * np.mean(match[~y]):.1f} % ({int(match[~y].sum())} of {int((~y).sum())})",
+                     f"{100 * np.mean(match[y]):.1f} %"])
+    _table(["set", "pairs", "accuracy", "different people called a match", "true-match rate"], rows, markdown)
+
+
+def _rate(impostor: np.ndarray, threshold: float) -> str:
+    hits = int((impostor >= threshold).sum())
+    return f"{hits / len(impostor):.1e}" if hits else f"0 (< {1 / len(impostor):.0e})"
+
+
+def _table(head: list[str], rows: list[list[str]], markdown: bool) -> None:
+    if markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+        return
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+    for r in [head, *rows]:
+        print("  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)))
+
+
+def write(fmr: float) -> Path:
+    """Fit on every person and write ``calibration.json``."""
+    by_set = {name: _faces.load(name) for name in _faces.SETS}
+    everyone = [f for faces in by_set.values() for f in faces]
+    folds = folds_of(everyone)
+    calib, _ = fitted(everyone, _faces.load_masked(), by_set, folds, fmr, set(range(FOLDS)))
+    entry = {
+        "part_dims": list(calib.part_dims), "features": feature_names(len(calib.part_dims)),
+        "weights": [round(w, 6) for w in calib.weights], "bias": round(calib.bias, 6),
+        "scale": round(calib.scale, 6), "offset": round(calib.offset, 6),
+        "mask_weights": [round(w, 6) for w in calib.mask_weights], "mask_bias": round(calib.mask_bias, 6),
+        "false_match_rate_at_80": fmr,
+        "fitted_on": "every within-set pair of LFW, MFR2 and CFP (product path); mask probe on synthetic masks",
+    }
+    CALIBRATION_FILE.write_text(json.dumps({EMBEDDER: entry}, indent=1) + "\n")
+    return CALIBRATION_FILE
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fmr", type=float, default=DEFAULT_FMR, help="false-match rate the threshold 80 is fit to")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--write", action="store_true", help="write photosift/faces/calibration.json")
+    args = parser.parse_args()
+    if not available():
+        print(f"skipped: no evaluation data at {DATA}")
+        return 0
+    report(held_out(args.fmr), args.markdown)
+    if args.write:
+        print(f"wrote {write(args.fmr)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
