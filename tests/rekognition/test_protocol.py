@@ -126,6 +126,9 @@ def test_without_credentials_only_loopback_clients_are_served(tmp_path, make_cli
     local = start_server(tmp_path, credentials="")
     try:
         assert "CollectionIds" in make_client(key="anything", secret="anything", url=local.url).list_collections()
+        unsigned = httpx.post(local.url + "/", content=b"{}", headers={  # no signature, so no signed-header rule
+            "X-Amz-Target": "RekognitionService.ListCollections", "Content-Type": "application/x-amz-json-1.1"})
+        assert unsigned.status_code == 200 and "CollectionIds" in unsigned.json()
     finally:
         local.stop()
     address = _non_loopback_address()
