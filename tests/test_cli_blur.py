@@ -43,7 +43,8 @@ def test_json_lines_for_a_folder(photos: Path, capsys: pytest.CaptureFixture[str
     assert sharp["blurry"] is False and soft["blurry"] is True
     assert sharp["sharpness"] > soft["sharpness"]
     assert sharp["region"] in ("salient", "whole", "faces")
-    assert set(by_name["broken.jpg"]) == {"path", "error"} and by_name["broken.jpg"]["error"]
+    assert set(by_name["broken.jpg"]) == {"path", "error", "error_type"} and by_name["broken.jpg"]["error"]
+    assert by_name["broken.jpg"]["error_type"] == "InvalidImage"
 
 
 def test_relative_paths_are_echoed_as_given(

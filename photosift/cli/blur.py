@@ -2,7 +2,8 @@
 
 Files or folders (recursive). A human table by default; ``--json`` prints one object per image per line:
 ``{"path", "sharpness", "blurry", "region", "width", "height"}`` (``width``/``height`` of the upright original), or
-``{"path", "error"}`` for an image that could not be read. Exit code 1 if any image failed, 2 for bad arguments.
+``{"path", "error", "error_type"}`` for an image that could not be read. Exit code 1 if any image failed, 2 for bad
+arguments.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "(region \"faces\"), otherwise the sharpest salient region (\"salient\"), so a sharp face in "
                     "front of a soft background is not blurry. Sharpness is 0-100; an image is blurry below the "
                     "threshold. JSON records: path, sharpness, blurry, region, width, height (of the upright "
-                    "original), or path and error for an image that could not be read.",
+                    "original), or path, error and error_type for an image that could not be read.",
         epilog=output.epilog("photosift blur ~/Pictures/trip", "photosift blur a.jpg b.heic --json --threshold 40"),
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (searched recursively)")
@@ -62,11 +63,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def assess_record(path: str, threshold: float | None, detector: Any = None) -> dict[str, Any]:
-    """The JSON record of one image (the path exactly as given), or ``{"path", "error"}``."""
+    """The JSON record of one image (the path exactly as given), or ``{"path", "error", "error_type"}``."""
     try:
         found = blur.assess_path(path, threshold=threshold, face_detector=detector)
     except PhotosiftError as exc:
-        return {"path": path, "error": str(exc)}
+        return {"path": path, "error": str(exc), "error_type": type(exc).__name__}
     width, height = found.original_size
     result = found.result
     return {
