@@ -1,4 +1,5 @@
-"""A server killed with SIGKILL in the middle of a batch finishes every photo after a restart, exactly once."""
+"""A server killed with SIGKILL in the middle of a batch finishes every photo after a restart, exactly once: with
+the SQLite catalog and with PostgreSQL."""
 
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ def _photos(face: np.ndarray) -> list[tuple[str, bytes]]:
     return out
 
 
-def test_sigkill_mid_batch_then_restart_finishes_every_photo(make_server, images) -> None:
+@pytest.mark.parametrize("catalog", ["sqlite", "postgresql"])
+def test_sigkill_mid_batch_then_restart_finishes_every_photo(make_server, images, catalog, request) -> None:
     import io
 
     face = np.asarray(Image.open(io.BytesIO(images["face"])).convert("RGB"))
-    server = make_server("crash")
+    env = {"PHOTOSIFT_DATABASE_URL": request.getfixturevalue("postgres_url")} if catalog == "postgresql" else {}
+    server = make_server("crash", env=env)
     with server.client() as client:
         album_id = client.post("/v1/albums", json={"name": "crash"}).json()["id"]
         reply = upload(client, album_id, _photos(face))
