@@ -155,3 +155,17 @@ def test_sigv4_refuses_odd_regions_and_signatures_without_a_500():
         assert err.value.code == "InvalidSignatureException"
     assert sigv4.region_hint({"authorization": auth.replace("/sa-east-1/", "/a b/")}) is None
     assert sigv4.region_hint({"authorization": auth}) == "sa-east-1"
+
+
+def test_an_absurd_content_length_is_too_large_not_a_500():
+    import asyncio
+
+    from starlette.requests import Request
+
+    from photosift.api.rekognition import protocol
+
+    for declared in (b"9" * 5000, str(protocol.MAX_BODY_BYTES + 1).encode()):
+        request = Request({"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", declared)]})
+        with pytest.raises(AwsError) as err:
+            asyncio.run(protocol._body(request))
+        assert err.value.code == "ImageTooLargeException"

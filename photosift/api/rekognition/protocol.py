@@ -92,8 +92,8 @@ def error_response(error: AwsError, request_id: str) -> Response:
 
 
 async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_BODY_BYTES):
         raise AwsError("ImageTooLargeException", f"Request body exceeds {MAX_BODY_BYTES} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
