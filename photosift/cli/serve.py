@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import tempfile
+from pathlib import Path
 
 from photosift.cli.output import fail
 
@@ -34,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if not api_keys(settings) and not is_loopback(settings.host):
         return fail(f"refusing to listen on {settings.host}: set PHOTOSIFT_API_KEYS to serve beyond loopback")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    spool_uploads_on_disk(settings.data_dir)
     from photosift.api.app import create_app
 
     try:
@@ -42,3 +46,14 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=3, access_log=False)
     return 0
+
+
+def spool_uploads_on_disk(data_dir: Path) -> None:
+    """Spool incoming uploads (each part beyond 1 MB goes to a temporary file) under ``<data_dir>/tmp``, on the data
+    disk, unless ``TMPDIR`` says otherwise: ``/tmp`` is often a RAM-backed tmpfs, where a large upload would take
+    memory after all."""
+    if os.environ.get("TMPDIR"):
+        return
+    spool = (data_dir / "tmp").resolve()
+    spool.mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(spool)  # temporary files are deleted when closed (or when the process dies)

@@ -378,7 +378,7 @@ def test_upload_memory_does_not_grow_with_the_request(make_server, tmp_path: Pat
     """10 parts of 20 MB (a small JPEG padded with random bytes, which image readers ignore): the server's resident
     memory, sampled while it receives and stores them, stays within 100 MB of where it started (reading the parts
     into memory, as before, raised it by 200 MB or more)."""
-    server = make_server("memory", env={"PHOTOSIFT_WORKERS": "1"})
+    server = make_server("memory", env={"PHOTOSIFT_WORKERS": "1", "TMPDIR": ""})  # spool in the default place
     rng = np.random.default_rng(4)
     paths = []
     for n in range(10):
@@ -388,12 +388,13 @@ def test_upload_memory_does_not_grow_with_the_request(make_server, tmp_path: Pat
         album_id = client.post("/v1/albums", json={"name": "memory"}).json()["id"]
         assert upload(client, album_id, [("warm.jpg", jpeg(np.zeros((64, 64, 3), np.uint8)))]).status_code == 202
         time.sleep(1)
-        before, peak = _rss(server.process.pid), [0.0]
+        before, peak, spooled_in = _rss(server.process.pid), [0.0], set()
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
                 peak[0] = max(peak[0], _rss(server.process.pid))
+                spooled_in.update(_deleted_files_folders(server.process.pid))
                 time.sleep(0.01)
 
         sampler = threading.Thread(target=sample)
@@ -407,10 +408,24 @@ def test_upload_memory_does_not_grow_with_the_request(make_server, tmp_path: Pat
             sampler.join()
         assert reply.status_code == 202 and all("id" in p for p in reply.json()["photos"]), reply.text
         assert peak[0] - before < 100, f"RSS rose from {before:.0f} to {peak[0]:.0f} MiB"
+        assert str((server.data_dir / "tmp").resolve()) in spooled_in  # on the data disk, not a RAM-backed /tmp
         ids = [p["id"] for p in reply.json()["photos"]]
         photos = wait_analysed(client, ids)
         assert all(p["status"] == "done" and p["width"] == 320 for p in photos.values())
         assert client.get(f"/v1/photos/{ids[0]}/content").content == paths[0].read_bytes()
+
+
+def _deleted_files_folders(pid: int) -> set[str]:
+    """Folders of the unlinked files ``pid`` has open (temporary files: ``/folder/#inode (deleted)``)."""
+    out = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.endswith(" (deleted)"):
+            out.add(os.path.dirname(target))
+    return out
 
 
 def _rss(pid: int) -> float:
