@@ -174,6 +174,14 @@ def test_bad_input_is_a_typed_400_on_every_catalog(catalog_server: Server, image
         for name in ("a\x00b", "m" * 201, "tab\tname", " "):
             created = client.post(f"/v1/albums/{aid}/members", data={"name": name}, files=files)
             assert_error(created, 400, "InvalidInput")
+        for filename in (b"r" * 600 + b".jpg", b"nul\x00.jpg", b"ctl\x1b[31m.jpg"):  # sent as is (httpx escapes)
+            body = (b'--B\r\nContent-Disposition: form-data; name="name"\r\n\r\nAnn\r\n--B\r\nContent-Disposition: '
+                    b'form-data; name="files"; filename="' + filename + b'"\r\nContent-Type: image/jpeg\r\n\r\n'
+                    + images["face"] + b"\r\n--B--\r\n")
+            created = client.post(f"/v1/albums/{aid}/members", content=body,
+                                  headers={"Content-Type": "multipart/form-data; boundary=B"})
+            assert "file name" in assert_error(created, 400, "InvalidInput")["message"]
+        assert client.get(f"/v1/albums/{aid}/members").json() == []
         # Ids: malformed ones are refused before any query; lists are capped.
         for path in (f"/v1/albums/{aid}%00", "/v1/albums/" + "a" * 65, f"/v1/albums/{aid}/people/x%20y",
                      "/v1/photos/a%00b", f"/v1/albums/{aid}/members/" + "m" * 5000,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -11,6 +12,9 @@ from photosift.api import schemas
 from photosift.api.deps import AlbumId, MemberId, ReferenceId, ServicesDep
 from photosift.api.uploads import read_uploads
 from photosift.application import members
+from photosift.application.context import Services
+from photosift.application.photos import Upload
+from photosift.application.validation import check_filename
 
 router = APIRouter(tags=["members"])
 References = Annotated[list[UploadFile], File(description="reference photos; the largest face of each is used")]
@@ -30,8 +34,7 @@ async def create_member(album_id: AlbumId, svc: ServicesDep, name: Annotated[sch
     """Create a member from a name and one or more reference photos (multipart). Existing photos of the album are
     re-matched in the background; ``photo.matched`` events report the changes. ``warnings`` lists what was
     noticed but accepted (e.g. a smaller second face in a selfie)."""
-    uploads = await read_uploads(files, svc.settings.max_upload_bytes)
-    return await members.create_member(svc, album_id, name, uploads, face=face)
+    return await members.create_member(svc, album_id, name, await _references(svc, files), face=face)
 
 
 @router.get("/albums/{album_id}/members", response_model=list[schemas.Member])
@@ -59,8 +62,7 @@ async def add_references(album_id: AlbumId, member_id: MemberId, svc: ServicesDe
                          face: FaceChoice = None) -> dict[str, Any]:
     """Add reference photos (checked as for a new member); the member's template is rebuilt from all its references
     and photos re-matched."""
-    uploads = await read_uploads(files, svc.settings.max_upload_bytes)
-    return await members.add_references(svc, album_id, member_id, uploads, face=face)
+    return await members.add_references(svc, album_id, member_id, await _references(svc, files), face=face)
 
 
 @router.delete("/albums/{album_id}/members/{member_id}/references/{reference_id}", response_model=schemas.Member)
@@ -68,3 +70,9 @@ async def remove_reference(album_id: AlbumId, member_id: MemberId, reference_id:
                            ) -> dict[str, Any]:
     """Remove one reference photo; the template is rebuilt and photos re-matched."""
     return await run_in_threadpool(members.remove_reference, svc, album_id, member_id, reference_id)
+
+
+async def _references(svc: Services, files: list[UploadFile]) -> list[Upload]:
+    """The uploaded reference photos, each file name checked (a bad one refuses the request: 400)."""
+    uploads = await read_uploads(files, svc.settings.max_upload_bytes)
+    return [replace(upload, filename=check_filename(upload.filename)) for upload in uploads]
