@@ -20,9 +20,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PhotosiftError(Exception):
-    """Base of every error photosift raises on purpose."""
+    """Base of every error photosift raises on purpose; ``details`` (optional) is structured data for the caller
+    (the HTTP API sends it as ``error.details``, e.g. the faces of ``SeveralFaces``)."""
+
+    def __init__(self, *args: object, details: dict[str, Any] | None = None) -> None:
+        super().__init__(*args)
+        self.details = details
 
 
 class InvalidInput(PhotosiftError):

@@ -48,12 +48,17 @@ def status_of(exc: errors.PhotosiftError) -> int:
     return 503 if type(exc).__name__ == "StoreUnavailable" else 500
 
 
-def error_body(type_: str, message: str) -> dict:
-    return {"error": {"type": type_, "message": message}}
+def error_body(type_: str, message: str, details: dict | None = None) -> dict:
+    """The native error shape; ``details`` (structured data of the error, when it has some) only when present."""
+    body: dict = {"type": type_, "message": message}
+    if details is not None:
+        body["details"] = details
+    return {"error": body}
 
 
-def error_response(status: int, type_: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(type_, message), status_code=status, headers=headers)
+def error_response(status: int, type_: str, message: str, headers: dict[str, str] | None = None,
+                   details: dict | None = None) -> JSONResponse:
+    return JSONResponse(error_body(type_, message, details), status_code=status, headers=headers)
 
 
 def is_rekognition(scope: Scope) -> bool:
@@ -94,7 +99,8 @@ async def _photosift_error(request: Request, exc: Exception) -> Response:
     headers = {"Retry-After": "2"} if status == 503 else None
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return error_response(status, type(exc).__name__, str(exc) or type(exc).__name__, headers)
+    return error_response(status, type(exc).__name__, str(exc) or type(exc).__name__, headers,
+                          getattr(exc, "details", None))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -50,7 +50,8 @@ def _reference_face(svc: Services, upload: Upload, choice: int | None) -> dict[s
 
     data = upload.data
     name = upload.filename or "(unnamed)"
-    found = sorted(analyze(data, limits=svc.limits).faces, key=lambda f: -f.face.box[2] * f.face.box[3])
+    result = analyze(data, limits=svc.limits)
+    found = sorted(result.faces, key=lambda f: -f.face.box[2] * f.face.box[3])
     if not found:
         raise NoFaceFound(f"no face found in reference photo {name}")
     boxes = "; ".join(f"face {i}: box {list(f.face.box)}" for i, f in enumerate(found))
@@ -65,7 +66,10 @@ def _reference_face(svc: Services, upload: Upload, choice: int | None) -> dict[s
             area = [f.face.box[2] * f.face.box[3] for f in found]
             if area[1] >= SIMILAR_SIZE * area[0]:
                 raise SeveralFaces(f"{name} shows {len(found)} faces of similar size; choose one with 'face' "
-                                   f"(largest first): {boxes}")
+                                   f"(largest first): {boxes}",
+                                   details={"faces": [{"index": i, "box": [int(v) for v in f.face.box]}
+                                                      for i, f in enumerate(found)],
+                                            "width": result.width, "height": result.height})
             warning = f"{name} shows {len(found)} faces; the largest was used (box {list(chosen.face.box)})"
     face = chosen.face
     if face.too_small:

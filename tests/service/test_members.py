@@ -61,6 +61,17 @@ def test_reference_photos_are_checked(make_server) -> None:
     reply = add_member(client, album_id, "Both", group())
     assert reply.status_code == 422 and reply.json()["error"]["type"] == "SeveralFaces", reply.text
     assert "face 0" in reply.json()["error"]["message"] and "face 1" in reply.json()["error"]["message"]
+    # ... and gives them as structured details, to draw them: boxes in pixels of the upright photo.
+    details = reply.json()["error"]["details"]
+    assert (details["width"], details["height"]) == (1040, 560)
+    assert [f["index"] for f in details["faces"]] == [0, 1]
+    areas = [f["box"][2] * f["box"][3] for f in details["faces"]]
+    assert areas == sorted(areas, reverse=True)
+    centres = sorted(f["box"][0] + f["box"][2] / 2 for f in details["faces"])
+    assert centres[0] < 520 < centres[1]  # one face in each half (astronaut left, cameraman right)
+    for left, top, width, height in (f["box"] for f in details["faces"]):
+        assert min(left, top) >= 0 and left + width <= 1040 and top + height <= 560 and width > 40
+    assert "details" not in add_member(client, album_id, "Nobody", no_face).json()["error"]
     reply = add_member(client, album_id, "Both", group(), face="5")
     assert reply.status_code == 400, reply.text
 
