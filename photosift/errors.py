@@ -12,6 +12,7 @@
     ├── AlreadyExists           a resource with that name/id exists already
     │   └── FaceOfAnotherMember a reference face already matches another member of the album
     ├── AccessDenied            missing or wrong credentials
+    │   └── Forbidden           valid credentials that do not reach this (a share link outside its album)
     ├── Busy                    the server is saturated; try again later
     └── StorageError            the blob store or catalog failed (not the caller's fault)
         ├── InsufficientStorage no space left (disk full, quota, a full S3 server)
@@ -74,6 +75,10 @@ class FaceOfAnotherMember(AlreadyExists):
 
 class AccessDenied(PhotosiftError):
     """Credentials are missing or wrong."""
+
+
+class Forbidden(AccessDenied):
+    """The credentials are valid but do not reach this resource or action (e.g. a view-only share link writing)."""
 
 
 class Busy(PhotosiftError):

@@ -17,11 +17,12 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import photosift
-from photosift.api.deps import check_path_ids, require_access
+from photosift.api.deps import OWNER_ONLY, check_path_ids, check_scope, require_access
 from photosift.api.errors import install_error_handlers
 from photosift.api.middleware import RequestGuard
-from photosift.api.routes import albums, events, members, people, photos
+from photosift.api.routes import albums, events, members, people, photos, session, shares
 from photosift.api.schemas import ERROR_RESPONSES
+from photosift.application.access import OwnerCredentials
 from photosift.application.context import build_services
 from photosift.application.processing import job_handlers
 from photosift.config import Settings, get_settings
@@ -34,6 +35,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for ``settings`` (default: from the environment). Runs catalog migrations."""
     settings = settings or get_settings()
+    owner = OwnerCredentials(settings)  # a malformed key entry stops the start (InvalidInput)
     services = build_services(settings)
     runner = JobRunner(services.queue, job_handlers(services), workers=settings.workers)
 
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog = services.catalog
     app.state.engine = services.engine
     app.state.runner = runner
+    app.state.owner_credentials = owner
     install_error_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)  # outermost: Host and Origin rules for every route
 
@@ -68,17 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness: the process answers (no authentication)."""
         return {"status": "ok"}
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_access), Depends(check_path_ids)],
-                   responses=ERROR_RESPONSES)
-    for module in (albums, members, photos, people, events):
+    # Who may do what is decided here, once for every route (photosift.api.deps: credentials, ids, share scope).
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_access), Depends(check_path_ids),
+                                               Depends(check_scope)], responses=ERROR_RESPONSES)
+    for module in (albums, members, photos, people, events, shares):
         v1.include_router(module.router)
 
-    @v1.get("/status", tags=["service"])
+    @v1.get("/status", tags=["service"], openapi_extra=OWNER_ONLY)
     def status() -> dict[str, object]:
         """Job counts per status (queued, running, done, failed) and the worker count."""
         return {"jobs": services.queue.counts(), "workers": settings.workers}
 
     app.include_router(v1)
+    app.include_router(session.router, prefix="/v1", responses=ERROR_RESPONSES)  # sign-in: no access rule
     _include_rekognition(app)
     # The web UI (photosift/api/static/, written separately) is served at "/" once it exists. Mounted last, so
     # every API route (and the Rekognition POST /) matches first.

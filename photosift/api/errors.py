@@ -30,6 +30,7 @@ STATUS = {
     errors.FaceTooSmall: 422,
     errors.NotFound: 404,
     errors.AlreadyExists: 409,
+    errors.Forbidden: 403,
     errors.AccessDenied: 401,
     errors.Busy: 503,
     errors.InsufficientStorage: 507,

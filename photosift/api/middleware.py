@@ -6,6 +6,10 @@
   or ``Sec-Fetch-Site: cross-site``) is refused (403) unless that origin is in ``PHOTOSIFT_ALLOWED_ORIGINS``.
   Requests without ``Origin`` (curl, SDKs) pass. A NUL byte in the path or query is refused (400), and so is a body
   over ``MAX_BODY_BYTES`` sent to ``/v1`` other than a multipart upload (413).
+- With API keys, the Rekognition endpoint serves SigV4-signed requests only: without ``PHOTOSIFT_AWS_CREDENTIALS``
+  it refuses every call (a keyed server is meant to be reached from elsewhere, often through a reverse proxy on the
+  same machine, where every client would look local), and a ``Bearer`` credential (an API key or a share link's
+  token) is refused there in every case (403 ``AccessDeniedException``).
 
 Refusals of Rekognition requests (``POST /`` with ``X-Amz-Target``) carry the AWS error shape.
 """
@@ -20,7 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from photosift.api.errors import error_reply
+from photosift.api.errors import error_reply, is_rekognition
 from photosift.config import Settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -101,6 +105,7 @@ class RequestGuard:
         self.app = app
         self.keyless = not any(k.strip() for k in settings.api_keys.split(","))
         self.allowed_origins = parse_origins(settings.allowed_origins)
+        self.signed_rekognition = bool(settings.aws_credentials.strip())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -125,6 +130,8 @@ class RequestGuard:
             return error_reply(scope, 403, "AccessDenied",
                            f"cross-origin request from {headers.get('origin') or 'another site'} refused "
                            "(add the origin to PHOTOSIFT_ALLOWED_ORIGINS to allow it)", "AccessDeniedException")
+        if not self.keyless and is_rekognition(scope) and (refusal := self._rekognition_refusal(headers)):
+            return error_reply(scope, 403, "AccessDenied", refusal, "AccessDeniedException")
         if _limited_body(scope) and _declared_length(headers) > MAX_BODY_BYTES:
             return error_reply(scope, 413, "RequestTooLarge", _TOO_LARGE, "InvalidParameterException")
         if "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
@@ -139,6 +146,15 @@ class RequestGuard:
             return False
         server = scope.get("server")
         return host[1] is None or not server or server[1] is None or host[1] == server[1]
+
+    def _rekognition_refusal(self, headers: Headers) -> str | None:
+        """Why a Rekognition call to a server with API keys is refused, or ``None`` to let SigV4 decide."""
+        if not self.signed_rekognition:
+            return ("this server has API keys, so its Rekognition endpoint accepts only signed requests: set "
+                    "PHOTOSIFT_AWS_CREDENTIALS")
+        if headers.get("authorization", "").strip().lower().startswith("bearer"):
+            return "API keys and share links do not reach the Rekognition endpoint: sign the request (SigV4)"
+        return None
 
     def _cross_origin(self, headers: Headers, host: str | None) -> bool:
         origin = headers.get("origin")

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from photosift.api.deps import AlbumId, ServicesDep
+from photosift.api.deps import AlbumId, PrincipalDep, ServicesDep
+from photosift.application.access import Principal, still_valid
 from photosift.application.albums import get_album
 from photosift.application.context import Services
 from photosift.application.events import read_events
@@ -27,7 +28,7 @@ KEEPALIVE_SECONDS = 15.0
 @router.get("/albums/{album_id}/events", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "an endless SSE stream"}})
 async def album_events(
-    album_id: AlbumId, svc: ServicesDep,
+    album_id: AlbumId, svc: ServicesDep, principal: PrincipalDep,
     after: Annotated[int, Query(ge=0, le=MAX_EVENT_ID,
                                 description="replay events with id > after (0: the whole history)")] = 0,
     last_event_id: Annotated[str | None, Header(
@@ -39,19 +40,21 @@ async def album_events(
     (people grouped or corrected), and
     ``album.deleted`` (the stream then ends). Each event's ``id`` can resume the stream (``Last-Event-ID``).
     A malformed ``after`` or ``Last-Event-ID`` (not digits, or beyond 2^63-1) is refused with 400, before the
-    stream starts."""
+    stream starts. The stream ends when the session or share link it was opened with is revoked."""
     start = check_event_id(last_event_id, "Last-Event-ID") if last_event_id else after
     await run_in_threadpool(get_album, svc, album_id)  # 404 before the stream starts
-    return StreamingResponse(_stream(svc, album_id, start), media_type="text/event-stream",
+    return StreamingResponse(_stream(svc, album_id, start, principal), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-async def _stream(svc: Services, album_id: str, after: int) -> AsyncIterator[str]:
+async def _stream(svc: Services, album_id: str, after: int, principal: Principal) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     last_sent = time.monotonic()
     with svc.hub.subscribe(album_id) as wake:
         while True:
             wake.clear()
+            if not await run_in_threadpool(still_valid, svc, principal):
+                return  # signed out or revoked: the browser's reconnection then gets 401
             events = await run_in_threadpool(read_events, svc.catalog, album_id, after)
             for event in events:
                 after = event.id

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from photosift.api import schemas
-from photosift.api.deps import AlbumId, MemberId, ReferenceId, ServicesDep
+from photosift.api.deps import SHARE_CONTRIBUTE, AlbumId, MemberId, ReferenceId, ServicesDep
 from photosift.api.uploads import read_uploads
 from photosift.application import members
 from photosift.application.context import Services
@@ -28,7 +28,7 @@ REFERENCE_ERRORS = {422: {"model": schemas.ErrorBody, "description": "a referenc
 
 
 @router.post("/albums/{album_id}/members", status_code=201, response_model=schemas.Member,
-             responses=REFERENCE_ERRORS)
+             responses=REFERENCE_ERRORS, openapi_extra=SHARE_CONTRIBUTE)
 async def create_member(album_id: AlbumId, svc: ServicesDep, name: Annotated[schemas.Name, Form()], files: References,
                         face: FaceChoice = None) -> dict[str, Any]:
     """Create a member from a name and one or more reference photos (multipart). Existing photos of the album are
@@ -57,7 +57,7 @@ def delete_member(album_id: AlbumId, member_id: MemberId, svc: ServicesDep) -> R
 
 
 @router.post("/albums/{album_id}/members/{member_id}/references", response_model=schemas.Member,
-             responses=REFERENCE_ERRORS)
+             responses=REFERENCE_ERRORS, openapi_extra=SHARE_CONTRIBUTE)
 async def add_references(album_id: AlbumId, member_id: MemberId, svc: ServicesDep, files: References,
                          face: FaceChoice = None) -> dict[str, Any]:
     """Add reference photos (checked as for a new member); the member's template is rebuilt from all its references

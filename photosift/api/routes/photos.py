@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from photosift.api import schemas
-from photosift.api.deps import ServicesDep
+from photosift.api.deps import SHARE_CONTRIBUTE, ServicesDep
 from photosift.api.errors import STATUS
 from photosift.api.uploads import read_uploads
 from photosift.application import photos
@@ -23,7 +23,8 @@ Cursor = Annotated[str | None, Query(description="next_cursor of the previous pa
 
 @router.post("/albums/{album_id}/photos", status_code=202, response_model=schemas.UploadResponse,
              response_model_exclude_none=True,
-             responses={400: {"model": schemas.ErrorBody}, 413: {"model": schemas.ErrorBody}})
+             responses={400: {"model": schemas.ErrorBody}, 413: {"model": schemas.ErrorBody}},
+             openapi_extra=SHARE_CONTRIBUTE)
 async def upload_photos(album_id: str, svc: ServicesDep,
                         files: Annotated[list[UploadFile], File(description="one or more images")]) -> Any:
     """Upload one or many photos (multipart field ``files``). Answers 202 once every accepted photo is stored and
