@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     api_keys: str = ""  # comma-separated bearer tokens; empty = loopback only
     allowed_origins: str = ""  # comma-separated origins (https://app.example) allowed to send cross-origin writes
+    # access for a group (photosift.application.access): the owner signs in, share links reach one album
+    owner_password_hash: str = ""  # Argon2 hash ($argon2id$...) of a password the owner may sign in with
+    session_days: float = Field(default=30.0, gt=0, le=3650)  # lifetime of a browser session (sign-in, share link)
+    public_url: str = ""  # the address people open (https://photos.example); share links start with it
     aws_credentials: str = ""  # comma-separated ACCESS_KEY_ID:SECRET pairs
     workers: int = Field(default=2, ge=1)
     max_upload_bytes: int = 50 * 1024 * 1024

@@ -275,3 +275,34 @@ __all__ = [
     "Album", "Event", "Face", "Job", "JobStatus", "Member", "Person", "Photo", "PhotoStatus", "Reference",
     "bytes_to_vector", "new_id", "utcnow", "vector_to_bytes",
 ]
+
+
+class Share(Base):
+    """A share link of one album: whoever holds its token reaches that album only (``can_upload``: and may add
+    photos and members). Only the token's SHA-256 is stored; deleting the row revokes the link and its sessions."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    can_upload: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AccessSession(Base):
+    """A browser session (the cookie's token, stored as its SHA-256): the owner's after signing in (``share_id``
+    None; ``credential`` fingerprints the key or password used, so removing that key ends the session), or a share
+    link's visitor's (``share_id``; revoking the share deletes it)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    share_id: Mapped[str | None] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"), nullable=True,
+                                                 index=True)
+    credential: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
