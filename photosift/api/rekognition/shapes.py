@@ -4,8 +4,8 @@
 constraints (required members, types, enums, min/max, patterns; the model's Java-style patterns are compiled with
 ``regex``, which knows ``\\p{L}``). Beyond the model, at this boundary: JSON nesting deeper than ``MAX_JSON_DEPTH`` is
 refused before parsing, and no string may hold NUL or an unpaired surrogate (neither SQLite nor PostgreSQL would store
-them alike). ``check`` walks a value against a shape and lists
-every violation; with ``strict=True`` (used for responses in tests) unknown members are violations too.
+them alike). A member that is JSON ``null`` counts as absent. ``check`` walks a value against a shape and lists every
+violation; with ``strict=True`` (used for responses in tests) unknown members are violations too.
 """
 
 from __future__ import annotations
