@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -259,12 +260,13 @@ class Job(Base):
 
 
 class Event(Base):
-    """An album's event log, streamed as Server-Sent Events; ``id`` is the SSE event id (monotonic)."""
+    """An album's event log, streamed as Server-Sent Events; ``id`` is the SSE event id (monotonic, signed 64-bit:
+    BIGINT on PostgreSQL, SQLite's INTEGER key)."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_album_id", "album_id", "id"), {"sqlite_autoincrement": True})
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)

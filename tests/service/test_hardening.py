@@ -105,7 +105,8 @@ def test_keys_protect_any_host_and_allowed_origins_may_write(make_server) -> Non
 
 
 def _sse_head(client: httpx.Client, url: str, **kwargs) -> tuple[int, str, list[str]]:  # noqa: ANN003
-    """Status, content type and the first lines of an event stream (read for at most ~1 s)."""
+    """Status, content type and the first lines of an event stream (read for at most ~1 s; a stream that ends or
+    breaks in that time fails the test)."""
     lines: list[str] = []
     with client.stream("GET", url, timeout=httpx.Timeout(10, read=1.0), **kwargs) as response:
         if response.status_code != 200:
@@ -116,6 +117,8 @@ def _sse_head(client: httpx.Client, url: str, **kwargs) -> tuple[int, str, list[
                 lines.append(line)
                 if len(lines) >= 12:
                     break
+            else:
+                raise AssertionError(f"the event stream ended early: {lines}")
         except httpx.ReadTimeout:  # open and idle
             pass
         return 200, response.headers["content-type"], lines
@@ -194,6 +197,12 @@ def test_bad_input_is_a_typed_400_on_every_catalog(catalog_server: Server, image
             assert_error(client.post(f"/v1/albums/{aid}/people/unknown/rename", json=body), 400, "InvalidInput")
         assert_error(client.post(f"/v1/albums/{aid}/people/merge", json={"source": "a\x00", "target": "b"}), 400)
         assert_error(client.post(f"/v1/albums/{aid}/faces/f1/move", json={"person_id": "p" * 100}), 400)
+        # Any event position in range is served (the stream starts and stays open), beyond it refused.
+        for params in ({"after": 2**63 - 1}, {"after": 2**31}):
+            status, _, lines = _sse_head(client, f"/v1/albums/{aid}/events", params=params)
+            assert status == 200 and lines[0] == "retry: 2000"
+        status, _, _ = _sse_head(client, f"/v1/albums/{aid}/events", params={"after": 2**63})
+        assert status == 400
         # The server is unharmed.
         assert client.get(f"/v1/albums/{aid}").json()["name"] == "Trip"
 
