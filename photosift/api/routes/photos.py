@@ -23,7 +23,9 @@ Cursor = Annotated[str | None, Query(description="next_cursor of the previous pa
 
 @router.post("/albums/{album_id}/photos", status_code=202, response_model=schemas.UploadResponse,
              response_model_exclude_none=True,
-             responses={400: {"model": schemas.ErrorBody}, 413: {"model": schemas.ErrorBody}},
+             responses={400: {"model": schemas.ErrorBody}, 413: {"model": schemas.ErrorBody},
+                        503: {"model": schemas.ErrorBody, "description": "the store or catalog is unavailable"},
+                        507: {"model": schemas.ErrorBody, "description": "no space left to store the photos"}},
              openapi_extra=SHARE_CONTRIBUTE)
 async def upload_photos(album_id: str, svc: ServicesDep,
                         files: Annotated[list[UploadFile], File(description="one or more images")]) -> Any:
@@ -80,12 +82,14 @@ def photo_content(photo_id: str, svc: ServicesDep) -> Response:
 
 
 @router.get("/photos/{photo_id}/thumbnail", response_class=Response,
-            responses={200: {"content": {"image/jpeg": {}}, "description": "a JPEG thumbnail"}})
+            responses={200: {"content": {"image/jpeg": {}}, "description": "a JPEG thumbnail"},
+                       503: {"model": schemas.ErrorBody, "description": "Busy: making a new thumbnail must wait"}})
 async def photo_thumbnail(
     photo_id: str, svc: ServicesDep,
     size: Annotated[int, Query(description=f"longer side in pixels, one of {THUMBNAIL_SIZES}")] = 256,
 ) -> Response:
-    """An upright JPEG thumbnail (made once, then cached in the store)."""
+    """An upright JPEG thumbnail (made once, then cached in the store; a cached one is served even when the server
+    is busy analysing)."""
     data = await run_in_threadpool(photos.cached_thumbnail, svc, photo_id, size)  # not limited by the engine pool
     if data is None:  # only making one decodes the photo: that waits in the engine pool (503 Busy when saturated)
         data = await svc.engine.run(photos.photo_thumbnail, svc, photo_id, size)
