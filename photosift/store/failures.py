@@ -3,14 +3,12 @@
 ``storage_failure(exc)`` turns a foreign exception (``OSError`` of the local store or the upload spool, a DBAPI error
 of the catalog as SQLAlchemy wraps it) into ``InsufficientStorage`` (no space: HTTP 507) or ``StoreUnavailable``
 (cannot reach, read or write: HTTP 503), or returns ``None`` when ``exc`` is not such a failure (a bug stays a bug).
-``typed_failures()`` raises the typed error in place of the foreign one.
+The API answers with it (``photosift.api.errors``) and the job runner releases the job instead of spending an attempt.
 """
 
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from photosift.errors import InsufficientStorage, StorageError, StoreUnavailable
 
@@ -34,18 +32,6 @@ def storage_failure(exc: BaseException | None) -> StorageError | None:
     if isinstance(exc, OSError):
         return _os_failure(exc, "storage")
     return _database_failure(exc)
-
-
-@contextmanager
-def typed_failures() -> Iterator[None]:
-    """Re-raise storage and catalog failures inside the block as ``InsufficientStorage`` / ``StoreUnavailable``."""
-    try:
-        yield
-    except Exception as exc:
-        typed = storage_failure(exc)
-        if typed is None or typed is exc:
-            raise
-        raise typed from exc
 
 
 def os_failure(exc: OSError, what: str) -> StorageError:
