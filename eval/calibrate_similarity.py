@@ -39,7 +39,7 @@ from photosift.faces import DEFAULT_THRESHOLD, EMBEDDER, PART_DIMS  # noqa: E402
 from photosift.faces.calibration import CALIBRATION_FILE, Calibration, feature_names  # noqa: E402
 
 FOLDS = 5
-DEFAULT_FMR = 0.002
+DEFAULT_FMR = 0.01
 SCORE_POINTS = (70.0, 80.0, 90.0, 95.0, 99.0)
 
 
@@ -96,8 +96,7 @@ def pair_data(calib: Calibration, by_set: dict[str, list[_faces.LabelledFace]], 
 
 def fit_score(x: np.ndarray, same: np.ndarray, dataset: np.ndarray, fmr: float) -> tuple[np.ndarray, float, float,
                                                                                           float]:
-    """Logistic weights and bias, then ``scale`` and ``offset`` putting 80 at impostor quantile ``1 - fmr`` and 90 at
-    ``1 - fmr / 10`` (every set and class weighted equally)."""
+    """Weights, bias, scale and offset of the score (see the module docstring)."""
     from sklearn.linear_model import LogisticRegression
 
     w = np.zeros(len(same))
@@ -107,9 +106,9 @@ def fit_score(x: np.ndarray, same: np.ndarray, dataset: np.ndarray, fmr: float) 
             w[m] = 1.0 / max(m.sum(), 1)
     w *= len(w) / w.sum()
     model = LogisticRegression(C=100.0, max_iter=5000).fit(x, same, sample_weight=w)
-    weights, bias = model.coef_[0], float(model.intercept_[0])
-    z_impostor = x[~same] @ weights + bias
-    z80, z90 = np.quantile(z_impostor, 1 - fmr), np.quantile(z_impostor, 1 - fmr / 10)
+    weights, bias = model.coef_[0].copy(), float(model.intercept_[0])
+    z = x[~same] @ weights + bias
+    z80, z90 = np.quantile(z, 1 - fmr), np.quantile(z, 1 - fmr / 10)
     logit = [math.log(s / (100 - s)) for s in (80.0, 90.0)]
     scale = (logit[1] - logit[0]) / (z90 - z80)
     return weights, bias, scale, logit[0] - scale * z80

@@ -43,15 +43,14 @@ PersonId = Hashable
 SimilarityFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``(n, d), (m, d) -> (n, m)`` similarity 0-100 (the contract of ``photosift.faces.similarity``)."""
 
-LINK_THRESHOLD: float = 99.9
+LINK_THRESHOLD: float = 95.0
 """Default average-linkage threshold on the 0-100 similarity scale (linkage averages log-odds, see :func:`log_odds`).
 
-The calibrated similarity is ``100 * sigmoid(llr + logit(0.8))``: ``llr`` is the fitted log-likelihood ratio of
-"same person", and the match threshold 80 is ``llr = 0`` (even odds). Grouping decides "is this face one of the
-album's people" where a random pair of faces is the same person with prior odds of roughly ``1 : k`` for ``k``
-people in the album, so the average likelihood ratio must beat ``k``; ``99.9`` is ``llr = 5.52``, a likelihood
-ratio of ~250: enough for albums of a few hundred people. On ``eval/people.py`` (sweep over all albums) 99.8 gives
-pairwise precision 0.966 with 4 of 48 one-off distractors grouped, 99.9 gives 0.997 with none, at recall 0.94.
+The calibrated similarity is an affine function of the fitted log-likelihood ratio of "same person" on the log-odds
+scale (``photosift.faces.calibration``), so averaging log-odds averages evidence. Grouping decides "is this face one
+of the album's people" where a random pair of faces is the same person with prior odds of roughly ``1 : k`` for
+``k`` people in the album, so the average evidence must be strong: 95 is a false-match rate of about 4e-5 per
+comparison (README), where the match threshold 80 is about 1e-2. (It is where the earlier calibration's 99.9 sits.)
 """
 
 DEFAULT_MIN_FACES: int = 2
@@ -114,9 +113,9 @@ class Grouping:
     unknown: frozenset[FaceId]
 
 
-MAX_LOG_ODDS: float = 12.0
-"""Log-odds are capped at +-12 (similarity 99.9994 / 0.0006): a float32 similarity cannot tell larger values apart,
-and one extreme pair must not outvote the others."""
+MAX_LOG_ODDS: float = 4.6
+"""Log-odds are capped at +-4.6 (similarity 99.0 / 1.0, far beyond any decision): one extreme pair must not outvote
+the others."""
 
 
 def log_odds(similarity: np.ndarray) -> np.ndarray:

@@ -221,10 +221,10 @@ def test_cover_face_is_the_most_typical_face() -> None:
 
 
 def test_linkage_averages_log_odds_not_similarities() -> None:
-    """Two near-certain matches outweigh one weak mismatch (mean log-odds 4.3 >= logit(0.95) = 2.9, although the
-    mean similarity is only 76.6); one strong mismatch outweighs them (mean log-odds < 2.9)."""
-    table = {("x", "p0"): 99.9, ("x", "p1"): 99.9, ("x", "p2"): 30.0,
-             ("y", "p0"): 99.9, ("y", "p1"): 99.9, ("y", "p2"): 0.01}
+    """Two near-certain matches outweigh one weak mismatch (mean log-odds 3.2 >= logit(0.95) = 2.9, although the
+    mean similarity is only 86.0); one strong mismatch outweighs them (mean log-odds < 2.9)."""
+    table = {("x", "p0"): 99.0, ("x", "p1"): 99.0, ("x", "p2"): 60.0,
+             ("y", "p0"): 99.0, ("y", "p1"): 99.0, ("y", "p2"): 0.01}
     names = ["x", "y", "p0", "p1", "p2"]
 
     def lookup(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -179,6 +179,7 @@ def move_face(svc: Services, album_id: str, face_id: str, *, person_id: str | No
             _check_member_photos(session, member, [face])
             changes = {face.id: None} if face.person_id else {}
             _pin_to_member(session, album_id, [face], member)  # records photo.matched
+            enqueue_match(session, album_id)  # a withdrawn rejection may free look-alikes of this face
         elif new:
             _new_person_with(session, album_id, [face])  # records its own events
         else:
@@ -196,7 +197,7 @@ def move_face(svc: Services, album_id: str, face_id: str, *, person_id: str | No
             record_event(session, album_id, PEOPLE_CHANGED, {"faces": changes, "removed": removed})
         result = {"face_id": face.id, "photo_id": face.photo_id, "person_id": face.person_id,
                   "member_id": face.member_id, "previous": previous}
-    _after_change(svc, album_id)
+    _after_change(svc, album_id, jobs=member_id is not None)
     return result
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 CONDITIONS = ("p", "m", "mm")
-"""Pair conditions the model knows: pose (side view), mask on either face, masks on both."""
+"""Pair conditions the model knows: a side view on either face, a mask on either face, masks on both."""
 
 
 def feature_names(parts: int) -> list[str]:
