@@ -146,10 +146,10 @@ def lfw_scenario(rng: random.Random, n_members: int) -> Scenario:
     member_photos = [(p, k) for k in chosen for p in people[k][3:]]
     strangers = [(p, k) for k, paths in people.items() if k not in chosen for p in paths]
     photos = _groups("lfw", member_photos, strangers, rng)
-    for extra in rng.sample(strangers, len(strangers) // 4):  # strangers alone or in pairs, too
+    for extra in rng.sample(strangers, len(strangers) // 8):  # strangers alone, too
         photos.append(compose(f"lfw-single-{len(photos):03d}.jpg", [(extra[0], STRANGER)], rng))
-    for folder in ("wider", "facemask"):
-        for path, _ in detection_set(folder)[::3]:
+    for folder, step in (("wider", 6), ("facemask", 3)):
+        for path, _ in detection_set(folder)[::step]:
             photos.append(real_photo(path))
     return Scenario("LFW", members, photos, more)
 

@@ -25,7 +25,7 @@ def require_album(session: Session, album_id: str, *, lock: bool = False) -> Alb
 
 
 def create_album(svc: Services, *, name: str, threshold: float | None = None) -> dict[str, Any]:
-    """A new empty album. ``threshold``: similarity 0-100 for member matches (default: the engine's)."""
+    """A new empty album. ``threshold``: similarity 0-100 for member matches (default: ``matching.ALBUM_THRESHOLD``)."""
     from photosift.application.views import album_view
 
     name = name.strip()

@@ -2,14 +2,16 @@
 
 In an album almost every face is NOT the member being looked for, so a face is given to a member only when
 
-1. its similarity to the member's template reaches the album's threshold (default 80: a false-match rate per
-   comparison documented in the README),
+1. its similarity to the member's template reaches the album's threshold (default :data:`ALBUM_THRESHOLD`, 90: a
+   false-match rate of about 1e-3 per comparison, where the pair threshold 80 of ``compare`` and Rekognition is
+   about 1e-2; an album compares every face with every member, so it needs the stricter bar),
 2. it is clearly closer to that member than to any other member above the threshold (a margin of
    :data:`MARGIN_LOG_ODDS` on the score's log-odds; otherwise it is ambiguous and stays unknown), and
 3. it looks more like the member than like every face the user said is NOT that member ("not <member>"
    corrections, :class:`photosift.catalog.models.Rejection`): a rejected face, and faces very like it, stop matching.
 
-Then faces and members are paired greedily from the highest similarity down, each at most once per photo.
+A member's template is the mean of its reference faces and of the faces the user confirmed as theirs. Then faces
+and members are paired greedily from the highest similarity down, each at most once per photo.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.catalog.models import Album, Member, Rejection, bytes_to_vector
+from photosift.catalog.models import Album, Face, Reference, Rejection, bytes_to_vector
 from photosift.index import assign_unique
 
-MARGIN_LOG_ODDS = 2.0
+ALBUM_THRESHOLD = 90.0
+"""The default similarity at which an album gives a face to a member (an album's own ``threshold`` overrides it)."""
+
+MARGIN_LOG_ODDS = 1.0
 """A face above the threshold for two members goes to the better one only if its score's log-odds lead by this much
-(e.g. 95 against 80 or less); a face that fits two members about equally is unknown."""
+(e.g. 96 against 90); a face that fits two members about equally is unknown."""
 
 
 @dataclass(frozen=True)
@@ -41,22 +46,34 @@ class Templates:
 
 
 def load_templates(session: Session, album: Album) -> Templates:
-    rows = session.execute(
-        select(Member.id, Member.template).where(Member.album_id == album.id, Member.template.is_not(None))
-        .order_by(Member.id)
-    ).all()
-    threshold = album.threshold if album.threshold is not None else face_engine.DEFAULT_THRESHOLD
-    if not rows:
+    """Each member's template: the mean of its reference faces and of the faces the user confirmed as theirs
+    ("this is <member>": pinned), so corrections become evidence for later photos."""
+    evidence: dict[str, list[np.ndarray]] = defaultdict(list)
+    for member_id, blob in session.execute(select(Reference.member_id, Reference.embedding)
+                                           .where(Reference.album_id == album.id).order_by(Reference.id)):
+        evidence[member_id].append(bytes_to_vector(blob))
+    threshold = album_threshold(album)
+    if not evidence:
         return Templates([], None, threshold)
-    member_ids = [r[0] for r in rows]
+    for member_id, blob in session.execute(select(Face.member_id, Face.embedding).where(
+            Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(True),
+            Face.too_small.is_(False)).order_by(Face.id)):
+        if member_id in evidence:
+            evidence[member_id].append(bytes_to_vector(blob))
+    member_ids = sorted(evidence)
     column = {m: i for i, m in enumerate(member_ids)}
     rejected: dict[int, list[np.ndarray]] = defaultdict(list)
     for member_id, blob in session.execute(select(Rejection.member_id, Rejection.embedding)
                                            .where(Rejection.album_id == album.id)):
         if member_id in column:
             rejected[column[member_id]].append(bytes_to_vector(blob))
-    return Templates(member_ids, np.stack([bytes_to_vector(r[1]) for r in rows]), threshold,
-                     {c: np.stack(v) for c, v in rejected.items()})
+    vectors = np.stack([face_engine.make_template(evidence[m]) for m in member_ids])
+    return Templates(member_ids, vectors, threshold, {c: np.stack(v) for c, v in rejected.items()})
+
+
+def album_threshold(album: Album) -> float:
+    """The similarity at which ``album`` gives a face to a member."""
+    return album.threshold if album.threshold is not None else ALBUM_THRESHOLD
 
 
 def open_set_scores(scores: np.ndarray, embeddings: np.ndarray, templates: Templates) -> np.ndarray:

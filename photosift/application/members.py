@@ -99,14 +99,14 @@ def _check_not_another_member(session: Session, album_id: str, member_id: str | 
                               faces: list[dict[str, Any]]) -> None:
     """Refuse reference faces that already match another member of the album (one person, one member)."""
     from photosift import faces as face_engine
+    from photosift.application.matching import album_threshold
     from photosift.catalog.models import Album
 
     others = session.execute(select(Member.name, Member.template).where(
         Member.album_id == album_id, Member.template.is_not(None), Member.id != (member_id or ""))).all()
     if not others:
         return
-    album = session.get(Album, album_id)
-    threshold = album.threshold if album and album.threshold is not None else face_engine.DEFAULT_THRESHOLD
+    threshold = album_threshold(session.get(Album, album_id))
     scores = face_engine.similarity(np.stack([bytes_to_vector(f["embedding"]) for f in faces]),
                                     np.stack([bytes_to_vector(t) for _, t in others]))
     face, other = np.unravel_index(int(np.argmax(scores)), scores.shape)

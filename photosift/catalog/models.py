@@ -87,7 +87,7 @@ class Album(Base):
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
-    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)  # None = faces.DEFAULT_THRESHOLD
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)  # None = application.matching.ALBUM_THRESHOLD
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     members: Mapped[list[Member]] = relationship(back_populates="album", cascade="all, delete-orphan",
