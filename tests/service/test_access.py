@@ -291,3 +291,27 @@ def test_rekognition_on_a_keyed_server_takes_signed_requests_only(server: Server
     for headers in (REKOGNITION, {**REKOGNITION, "Authorization": f"Bearer {KEY}"}):
         refused = httpx.post(f"{server.url}/", content=b"{}", headers=headers)
         assert refused.status_code == 403 and refused.json()["__type"] == "AccessDeniedException", refused.text
+
+
+def test_shares_and_sessions_on_postgresql(make_server, postgres_url: str) -> None:  # noqa: ANN001 - fixture
+    server = make_server("pg", env=keyed_env(PHOTOSIFT_DATABASE_URL=postgres_url), api_key=KEY)
+    with server.client() as owner:
+        mine, other = (owner.post("/v1/albums", json={"name": n}).json()["id"] for n in ("mine", "other"))
+    link = share(server, mine, can_upload=True, expires_in=86400, label="pg")
+    with bearer(server, link["token"]) as visitor:
+        assert visitor.get(f"/v1/albums/{mine}").status_code == 200
+        assert status_of(visitor, "GET", f"/v1/albums/{other}") == (404, "NotFound")
+        assert status_of(visitor, "GET", "/v1/albums") == (403, "Forbidden")
+    browser = httpx.Client(base_url=server.url, timeout=30)
+    assert browser.post("/v1/session", json={"share_token": link["token"]}).json()["album_id"] == mine
+    assert browser.get(f"/v1/albums/{mine}/members").status_code == 200
+    second = share(server, mine)
+    with server.client() as owner:
+        listed = owner.get(f"/v1/albums/{mine}/shares").json()
+        assert [(s["label"], s["sessions"], s["expired"]) for s in listed] == [("pg", 1, False), (None, 0, False)]
+        assert owner.delete(f"/v1/albums/{mine}/shares/{link['id']}").status_code == 204
+        assert status_of(browser, "GET", f"/v1/albums/{mine}/members") == (401, "AccessDenied")
+        assert bearer(server, link["token"]).get("/v1/session").json()["signed_in"] is False
+        assert bearer(server, second["token"]).get(f"/v1/albums/{mine}").status_code == 200
+        assert owner.delete(f"/v1/albums/{mine}").status_code == 204  # its shares and sessions go with it
+    assert status_of(bearer(server, second["token"]), "GET", f"/v1/albums/{mine}") == (401, "AccessDenied")
