@@ -3,9 +3,10 @@
 A real server (``create_app`` under uvicorn, on loopback, one analysis worker) receives ``--requests`` requests of
 ``--parts`` distinct photos of ``--mb`` MB each (noise PNGs: incompressible, so the bytes are as large as a camera's
 RAW-sized export). Measured from ``/proc/<pid>/status``: the server's resident memory (RSS) before, its peak while a
-request is received and acknowledged, and after each acknowledgement (once analysis took over). Baseline in the same
-run, on a second server: the previous in-memory way, each part read whole into ``bytes`` before it is hashed and
-stored (photosift's ``read_uploads`` as it was, reproduced below and patched into the route).
+request is received and acknowledged, and after each acknowledgement (once analysis took over), and the time to the
+acknowledgement. Baseline in the same run, on a second server running at the same time and taking the same requests
+in turn: the previous in-memory way, each part read whole into ``bytes`` before it is hashed and stored (photosift's
+``read_uploads`` as it was, reproduced below and patched into the route).
 
     .venv/bin/python benchmarks/upload_memory.py [--parts 10] [--mb 45] [--requests 2] [--workdir DIR] [--json]
 """
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,40 +121,58 @@ def upload(url: str, album_id: str, paths: list[Path]) -> httpx.Response:
         return httpx.post(f"{url}/v1/albums/{album_id}/photos", files=files, timeout=600)
 
 
-def measure(way: str, batches: list[list[Path]], warm: Path, workdir: Path) -> dict:
-    """RSS (MiB) of a fresh server of ``way``: before, peak while receiving, after each acknowledged request."""
+def sampled_upload(pid: int, url: str, album_id: str, paths: list[Path]) -> tuple[float, float]:
+    """Upload ``paths`` in one request: (seconds to the acknowledgement, peak RSS of ``pid`` meanwhile)."""
+    sampling, samples = threading.Event(), [rss_mib(pid)]
+
+    def sample() -> None:
+        while not sampling.is_set():
+            samples.append(rss_mib(pid))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    t0 = time.perf_counter()
+    try:
+        reply = upload(url, album_id, paths)
+    finally:
+        seconds = time.perf_counter() - t0
+        sampling.set()
+        sampler.join()
+    if reply.status_code != 202 or any("error" in p for p in reply.json()["photos"]):
+        raise RuntimeError(f"upload failed: {reply.status_code} {reply.text[:300]}")
+    return seconds, max(samples)
+
+
+def measure(batches: list[list[Path]], warm: Path, workdir: Path) -> dict[str, dict]:
+    """Per way, RSS (MiB) of its server: before, peak while receiving, after each acknowledged request. Both servers
+    run at once and take the same requests in turn (alternating which goes first), so they share the machine's load."""
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        process, url = start(way, Path(tmp) / "data")
+        servers: dict[str, tuple[subprocess.Popen, str]] = {}
         try:
-            album_id = httpx.post(f"{url}/v1/albums", json={"name": way}).json()["id"]
-            assert upload(url, album_id, [warm]).status_code == 202  # code paths and thread pools warmed up
+            for way in WAYS:
+                servers[way] = start(way, Path(tmp) / way)
+            albums, results = {}, {}
+            for way, (_, url) in servers.items():
+                albums[way] = httpx.post(f"{url}/v1/albums", json={"name": way}).json()["id"]
+                assert upload(url, albums[way], [warm]).status_code == 202  # code paths and thread pools warmed up
             time.sleep(2)
-            before = rss_mib(process.pid)
-            peak, after, ack = before, [], []
-            for paths in batches:
-                sampling, samples = threading.Event(), []
-
-                def sample(event: threading.Event = sampling, out: list = samples) -> None:
-                    while not event.is_set():
-                        out.append(rss_mib(process.pid))
-                        time.sleep(0.01)
-
-                sampler = threading.Thread(target=sample)
-                sampler.start()
-                t0 = time.perf_counter()
-                reply = upload(url, album_id, paths)
-                ack.append(time.perf_counter() - t0)
-                sampling.set()
-                sampler.join()
-                if reply.status_code != 202 or any("error" in p for p in reply.json()["photos"]):
-                    raise RuntimeError(f"{way}: upload failed: {reply.status_code} {reply.text[:300]}")
-                time.sleep(1)
-                peak = max([peak, *samples])
-                after.append(rss_mib(process.pid))
+            for way, (process, _) in servers.items():
+                results[way] = {"before": rss_mib(process.pid), "peak": 0.0, "after": [], "ack_seconds": []}
+            for n, paths in enumerate(batches):
+                for way in (WAYS if n % 2 == 0 else WAYS[::-1]):
+                    process, url = servers[way]
+                    seconds, peak = sampled_upload(process.pid, url, albums[way], paths)
+                    time.sleep(1)
+                    result = results[way]
+                    result["ack_seconds"].append(seconds)
+                    result["peak"] = max(result["peak"], peak)
+                    result["after"].append(rss_mib(process.pid))
         finally:
-            process.terminate()
-            process.wait(30)
-    return {"before": before, "peak": peak, "after": after, "ack_seconds": ack}
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait(30)
+    return results
 
 
 def main() -> int:
@@ -172,7 +192,7 @@ def main() -> int:
     paths = generate(args.parts * args.requests + 1, args.mb, args.workdir / "upload-memory")
     mean_mb = sum(p.stat().st_size for p in paths) / len(paths) / 1e6
     batches = [paths[1 + r * args.parts:1 + (r + 1) * args.parts] for r in range(args.requests)]
-    results = {way: measure(way, batches, paths[0], args.workdir) for way in WAYS}
+    results = measure(batches, paths[0], args.workdir)
     peak = {way: r["peak"] - r["before"] for way, r in results.items()}
     after = {way: r["after"][-1] - r["before"] for way, r in results.items()}
     ratio = peak["in-memory"] / max(peak["streamed"], 1.0)
@@ -188,7 +208,9 @@ def main() -> int:
     print(f"{args.requests} requests of {args.parts} x {mean_mb:.1f} MB photos; server RSS in MiB")
     print(markdown_table(["way", "before", "peak while receiving", "after each request", "acknowledged in (s)"],
                          rows))
-    print(f"peak growth, in-memory vs streamed: {peak['in-memory']:.0f} vs {peak['streamed']:.0f} MiB (x{ratio:.0f})")
+    print(f"peak growth, in-memory vs streamed: {peak['in-memory']:.0f} vs {peak['streamed']:.0f} MiB (x{ratio:.0f}); "
+          "median acknowledgement: " + ", ".join(f"{way} {statistics.median(r['ack_seconds']):.2f} s"
+                                                 for way, r in results.items()))
     return 0
 
 
