@@ -1,0 +1,59 @@
+"""Open-set decisions of album matching (photosift.application.matching) on synthetic embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from photosift import faces
+from photosift.application.matching import ALBUM_THRESHOLD, Templates, match_faces, open_set_scores
+
+
+def person(rng: np.random.Generator) -> np.ndarray:
+    e = rng.normal(size=faces.EMBEDDING_DIM).astype(np.float32)
+    e[-1] = 0.0  # frontal
+    return e
+
+
+def sighting(rng: np.random.Generator, who: np.ndarray, noise: float = 0.3) -> np.ndarray:
+    e = who + noise * rng.normal(size=who.shape).astype(np.float32)
+    e[-1] = 0.0
+    return e
+
+
+def test_a_face_goes_to_its_member_and_a_stranger_to_nobody() -> None:
+    rng = np.random.default_rng(0)
+    alice, bob, stranger = person(rng), person(rng), person(rng)
+    templates = Templates(["alice", "bob"], np.stack([alice, bob]), ALBUM_THRESHOLD)
+    result = match_faces([sighting(rng, bob), stranger, sighting(rng, alice)], [False, False, False], templates)
+    assert result[0] is not None and result[0][0] == "bob" and result[0][1] >= ALBUM_THRESHOLD
+    assert result[1] is None
+    assert result[2] is not None and result[2][0] == "alice"
+    # too small faces are never matched
+    assert match_faces([sighting(rng, alice)], [True], templates) == [None]
+
+
+def test_a_face_that_fits_two_members_equally_is_unknown() -> None:
+    rng = np.random.default_rng(1)
+    alice = person(rng)
+    twin = sighting(rng, alice, noise=0.05)
+    templates = Templates(["alice", "twin"], np.stack([alice, twin]), ALBUM_THRESHOLD)
+    face = sighting(rng, alice, noise=0.05)
+    scores = faces.similarity(face, templates.vectors)
+    assert (scores >= ALBUM_THRESHOLD).all()  # both members would take it on the threshold alone
+    assert match_faces([face], [False], templates) == [None]
+
+
+def test_a_rejected_face_and_its_look_alikes_stop_matching_that_member() -> None:
+    rng = np.random.default_rng(2)
+    alice, lookalike = person(rng), person(rng)
+    lookalike = 0.45 * lookalike + alice  # resembles Alice: above the album's threshold for her
+    lookalike[-1] = 0.0
+    seen = sighting(rng, lookalike, noise=0.05)
+    plain = Templates(["alice"], np.stack([alice]), ALBUM_THRESHOLD)
+    assert match_faces([seen], [False], plain)[0][0] == "alice"
+    corrected = Templates(["alice"], np.stack([alice]), ALBUM_THRESHOLD, {0: np.stack([lookalike])})
+    assert match_faces([seen], [False], corrected) == [None]
+    # Alice herself still matches: she is closer to her template than to the rejected face
+    assert match_faces([sighting(rng, alice, noise=0.05)], [False], corrected)[0][0] == "alice"
+    raw = faces.similarity(np.stack([seen]), corrected.vectors)
+    assert open_set_scores(raw, np.stack([seen]), corrected)[0, 0] == 0.0
