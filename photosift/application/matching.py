@@ -83,11 +83,9 @@ def open_set_scores(scores: np.ndarray, embeddings: np.ndarray, templates: Templ
         closest = face_engine.similarity(embeddings, rejected).max(axis=1)
         out[closest >= out[:, col], col] = 0.0
     if out.shape[1] > 1:
-        log_odds = _log_odds(out)
-        top2 = np.sort(log_odds, axis=1)[:, -2:]
-        ambiguous = (out.max(axis=1) >= templates.threshold) & (np.sort(out, axis=1)[:, -2] >= templates.threshold) \
-            & (top2[:, 1] - top2[:, 0] < MARGIN_LOG_ODDS)
-        out[ambiguous] = 0.0
+        top2 = np.sort(out, axis=1)[:, -2:]  # (second best, best) of each face
+        lead = np.diff(_log_odds(top2), axis=1)[:, 0]
+        out[(top2[:, 0] >= templates.threshold) & (lead < MARGIN_LOG_ODDS)] = 0.0
     return out
 
 
