@@ -120,6 +120,8 @@ def test_error_table():
     assert to_aws(errors.Busy("x")).code == "ProvisionedThroughputExceededException"
     assert to_aws(errors.AlreadyExists("x"), "CreateCollection").code == "ResourceAlreadyExistsException"
     assert to_aws(errors.AlreadyExists("x"), "CreateUser").code == "ConflictException"
+    full = to_aws(errors.InsufficientStorage("disk full"))
+    assert (full.code, full.status) == ("ServiceUnavailableException", 503)
     assert to_aws(errors.NotFound("x")).code == "ResourceNotFoundException"
 
 

@@ -47,6 +47,8 @@ def to_aws(exc: errors.PhotosiftError, operation: str = "") -> AwsError:
     for cls, code in ERROR_TABLE:
         if isinstance(exc, cls):
             return AwsError(code, str(exc))
+    if isinstance(exc, errors.StorageError):  # a full disk or an unreachable store: the SDKs retry a 503
+        return AwsError("ServiceUnavailableException", str(exc), 503)
     return AwsError("InternalServerError", "Internal server error", 500)
 
 
