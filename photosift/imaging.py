@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -149,6 +151,71 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
+@dataclass(frozen=True)
+class CaptureTime:
+    """When a photo was taken, from its EXIF: ``local`` is the camera's clock (naive), ``offset`` its UTC offset when
+    the photo records one (``OffsetTimeOriginal``), else ``None`` (the time zone is unknown)."""
+
+    local: datetime
+    offset: timedelta | None
+
+    @property
+    def utc(self) -> datetime:
+        """The moment in UTC; without a recorded offset, the camera's clock read as if it were UTC."""
+        return (self.local - (self.offset or timedelta())).replace(tzinfo=UTC)
+
+
+_EXIF_IFD = 0x8769
+# (date, UTC offset, sub-seconds) tags: DateTimeOriginal first, then DateTimeDigitized.
+_CAPTURE_TAGS = ((0x9003, 0x9011, 0x9291), (0x9004, 0x9012, 0x9292))
+_EXIF_DATE = re.compile(r"(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_EXIF_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+
+
+def capture_time(image: Image.Image) -> CaptureTime | None:
+    """The capture time recorded in an opened image's EXIF (``DateTimeOriginal`` with ``OffsetTimeOriginal`` and
+    ``SubSecTimeOriginal``, else ``DateTimeDigitized``), or ``None`` when absent or unreadable. Reads the header
+    only (no pixel decoding)."""
+    try:
+        exif = image.getexif().get_ifd(_EXIF_IFD)
+    except Exception:  # a broken EXIF block is no capture time, not an unreadable photo
+        return None
+    for date_tag, offset_tag, subsec_tag in _CAPTURE_TAGS:
+        local = _exif_datetime(exif.get(date_tag), exif.get(subsec_tag))
+        if local is not None:
+            return CaptureTime(local, _exif_offset(exif.get(offset_tag)))
+    return None
+
+
+def _exif_text(value: object) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value).strip("\x00 ") if value is not None else ""
+
+
+def _exif_datetime(value: object, subsec: object) -> datetime | None:
+    found = _EXIF_DATE.match(_exif_text(value))
+    if found is None:
+        return None
+    try:
+        moment = datetime(*(int(part) for part in found.groups()))  # "0000:00:00 00:00:00" (unset) fails here
+    except ValueError:
+        return None
+    digits = _exif_text(subsec)
+    if digits.isdigit():
+        moment = moment.replace(microsecond=int(digits[:6].ljust(6, "0")))
+    return moment
+
+
+def _exif_offset(value: object) -> timedelta | None:
+    found = _EXIF_OFFSET.fullmatch(_exif_text(value))
+    if found is None:
+        return None
+    sign, hours, minutes = found.groups()
+    offset = timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if sign == "-" else 1)
+    return offset if abs(offset) <= timedelta(hours=14) and int(minutes) < 60 else None
+
+
 def _request_dct_scale(image: Image.Image, max_pixels: int, mode: str) -> None:
     """Ask libjpeg for the coarsest DCT scale whose output still has >= ``max_pixels`` pixels.
 
@@ -197,4 +264,5 @@ def _apply_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb).transpose(method))
 
 
-__all__ = ["DecodeLimits", "DecodedImage", "ImageSource", "decode", "fit_pixels", "read_bytes"]
+__all__ = ["CaptureTime", "DecodeLimits", "DecodedImage", "ImageSource", "capture_time", "decode", "fit_pixels",
+           "read_bytes"]

@@ -18,9 +18,10 @@ from fastapi.staticfiles import StaticFiles
 
 import photosift
 from photosift.api.deps import OWNER_ONLY, check_path_ids, check_scope, require_access
+from photosift.api.docs import install_docs
 from photosift.api.errors import install_error_handlers
 from photosift.api.middleware import RequestGuard
-from photosift.api.routes import albums, events, members, people, photos, session, shares
+from photosift.api.routes import albums, deletion, downloads, events, members, people, photos, session, shares
 from photosift.api.schemas import ERROR_RESPONSES
 from photosift.application.access import OwnerCredentials
 from photosift.application.context import build_services
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             services.catalog.dispose()
 
     app = FastAPI(
-        title="photosift", version=photosift.__version__, lifespan=lifespan,
+        title="photosift", version=photosift.__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
         description="Self-hosted photo analysis: albums, members, blur and face results, events (SSE), and a "
                     "Rekognition-compatible endpoint at POST /. Errors: {\"error\": {\"type\", \"message\"}}.",
     )
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runner = runner
     app.state.owner_credentials = owner
     install_error_handlers(app)
+    install_docs(app)  # /docs and /redoc from installed assets (no CDN)
     app.add_middleware(RequestGuard, settings=settings)  # outermost: Host and Origin rules for every route
 
     @app.get("/healthz", tags=["service"])
@@ -74,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Who may do what is decided here, once for every route (photosift.api.deps: credentials, ids, share scope).
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_access), Depends(check_path_ids),
                                                Depends(check_scope)], responses=ERROR_RESPONSES)
-    for module in (albums, members, photos, people, events, shares):
+    for module in (albums, members, photos, deletion, downloads, people, events, shares):
         v1.include_router(module.router)
 
     @v1.get("/status", tags=["service"], openapi_extra=OWNER_ONLY)

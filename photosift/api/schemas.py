@@ -127,6 +127,9 @@ class Photo(BaseModel):
     face_count: int | None
     created_at: str
     analysed_at: str | None
+    taken_at: str | None = Field(default=None, description="when it was taken, ISO 8601: from EXIF with the camera's "
+                                 "UTC offset (no offset when the camera recorded none), else the upload time (UTC)")
+    taken_at_source: str | None = Field(default=None, description="exif | upload: where taken_at comes from")
     faces: list[Face] | None = None
 
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from photosift.application import blobs, views
 from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.events import record_event
-from photosift.catalog.models import Face, Job, Photo, PhotoStatus
+from photosift.application.validation import check_id
+from photosift.catalog.models import Face, Job, Member, Photo, PhotoStatus, utcnow
 from photosift.errors import InvalidInput, NotFound, PhotosiftError
 
 MAX_PAGE = 500
+SORTS = ("uploaded", "taken_at", "-taken_at")  # list orders: upload order (ids), capture time up or down
+_NULL_WORDS = frozenset({"null", "none", "undefined", "nil"})  # what a client sends for "no value" by mistake
 
 # Hashing, fsync and S3 round trips release the GIL: a few threads overlap them across the files of one upload.
 _upload_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="photosift-upload")
@@ -90,8 +94,12 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
                 results.append({"filename": upload.filename, "id": existing.id, "status": existing.status,
                                 "duplicate": True})
                 continue
+            now = utcnow()
             photo = Photo(album_id=album_id, blob_key=blob.key, sha256=blob.sha256, filename=upload.filename,
-                          content_type=blob.content_type, size_bytes=blob.size, status=PhotoStatus.PENDING)
+                          content_type=blob.content_type, size_bytes=blob.size, status=PhotoStatus.PENDING,
+                          created_at=now, taken_at=blob.taken.utc if blob.taken else now,
+                          taken_at_offset=_minutes(blob.taken.offset) if blob.taken else None,
+                          taken_at_source="exif" if blob.taken else "upload")
             session.add(photo)
             session.flush()
             session.add(Job(kind="analyze", album_id=album_id, photo_id=photo.id))
@@ -102,6 +110,22 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
         svc.notify_jobs(queued)
         svc.hub.publish(album_id)
     return results
+
+
+def _minutes(offset: Any) -> int | None:
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def require_member_filter(session: Session, album_id: str, member_id: str) -> str:
+    """``member_id`` as a filter of the album's photos or faces: ``InvalidInput`` for a word such as ``null`` (a
+    client's "no value": leave the parameter out instead), ``NotFound`` when the album has no such member."""
+    if member_id.strip().lower() in _NULL_WORDS or not member_id.strip():
+        raise InvalidInput(f"member {member_id!r} is not a member id: leave the parameter out for every photo")
+    check_id(member_id, "member")
+    found = session.scalar(select(Member.id).where(Member.id == member_id, Member.album_id == album_id))
+    if found is None:
+        raise NotFound(f"no member {member_id!r} in album {album_id!r}")
+    return member_id
 
 
 def _require_photo(session: Session, photo_id: str) -> Photo:
@@ -132,37 +156,80 @@ def photo_content(svc: Services, photo_id: str) -> tuple[bytes, str]:
     return svc.store.get(key), content_type
 
 
-def photo_thumbnail(svc: Services, photo_id: str, size: int) -> bytes:
-    """A JPEG thumbnail, ``size`` (one of ``blobs.THUMBNAIL_SIZES``) px on the longer side (made now if need be)."""
-    return blobs.make_thumbnail(svc, _thumbnail_source(svc, photo_id, size), size)
+@dataclass(frozen=True)
+class Thumbnail:
+    """A thumbnail's JPEG bytes; ``final`` is False for a square made before the photo's faces are known (it is
+    neither cached in the store nor worth caching in a browser)."""
+
+    data: bytes
+    final: bool = True
 
 
-def cached_thumbnail(svc: Services, photo_id: str, size: int) -> bytes | None:
+@dataclass(frozen=True)
+class _ThumbnailSource:
+    blob_key: str
+    faces: list[list[int]]
+    final: bool
+
+
+def photo_thumbnail(svc: Services, photo_id: str, size: int, square: bool = False) -> Thumbnail:
+    """An upright JPEG of any photo, ``size`` (one of ``blobs.THUMBNAIL_SIZES``) px on the longer side, or a
+    ``square`` that keeps the photo's faces in frame (``blobs.make_thumbnail``); made now if need be (decodes)."""
+    source = _thumbnail_source(svc, photo_id, size, square)
+    data = blobs.make_thumbnail(svc, source.blob_key, size, square=square, faces=source.faces, cache=source.final)
+    return Thumbnail(data, source.final)
+
+
+def cached_thumbnail(svc: Services, photo_id: str, size: int, square: bool = False) -> Thumbnail | None:
     """The photo's thumbnail if it was made before (a catalog and a store read, no decoding), else ``None``."""
-    return blobs.cached_thumbnail(svc, _thumbnail_source(svc, photo_id, size), size)
+    source = _thumbnail_source(svc, photo_id, size, square)
+    if not source.final:
+        return None
+    data = blobs.cached_thumbnail(svc, source.blob_key, size, square)
+    return None if data is None else Thumbnail(data)
 
 
-def _thumbnail_source(svc: Services, photo_id: str, size: int) -> str:
+def _thumbnail_source(svc: Services, photo_id: str, size: int, square: bool) -> _ThumbnailSource:
     if size not in blobs.THUMBNAIL_SIZES:
         raise InvalidInput(f"thumbnail size must be one of {', '.join(map(str, blobs.THUMBNAIL_SIZES))}")
-    return photo_blob(svc, photo_id)[0]
+    with svc.catalog.read() as session:
+        photo = _require_photo(session, photo_id)
+        if not square:
+            return _ThumbnailSource(photo.blob_key, [], True)
+        boxes = [list(box) for box in session.execute(
+            select(Face.left, Face.top, Face.width, Face.height).where(Face.photo_id == photo_id)).tuples()]
+        # Analysis is final for the blob's bytes (the same bytes give the same faces), so is its square crop.
+        return _ThumbnailSource(photo.blob_key, boxes, photo.status in (PhotoStatus.DONE, PhotoStatus.FAILED))
 
 
 def list_photos(
     svc: Services, album_id: str, *, member_id: str | None = None, blurry: bool | None = None,
     has_faces: bool | None = None, status: str | None = None, limit: int = 50, cursor: str | None = None,
+    sort: str = "uploaded", taken_after: datetime | None = None, taken_before: datetime | None = None,
 ) -> dict[str, Any]:
-    """A page of an album's photos, oldest first, with faces; filters combine with AND.
+    """A page of an album's photos with faces; filters combine with AND.
 
-    ``member_id``: photos where that member was matched; ``blurry``: the blur verdict; ``has_faces``: False for
-    analysed photos without faces; ``status``: pending|done|failed. ``cursor``: the ``next_cursor`` of the
-    previous page. Returns ``{"items", "next_cursor"}`` (``next_cursor`` None on the last page).
+    ``member_id``: photos where that member was matched (``NotFound`` for another album's or no member);
+    ``blurry``: the blur verdict; ``has_faces``: False for analysed photos without faces; ``status``:
+    pending|done|failed; ``taken_after`` (inclusive) / ``taken_before`` (exclusive): the capture time (a time
+    without a UTC offset is read as UTC, like a camera time without one). ``sort``: ``uploaded`` (upload order,
+    oldest first), ``taken_at`` (capture time, oldest first) or ``-taken_at`` (newest first). ``cursor``: the
+    ``next_cursor`` of the previous page (of the same sort). Returns ``{"items", "next_cursor"}`` (``next_cursor``
+    None on the last page).
     """
     limit = _page_size(limit)
+    if sort not in SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
     with svc.catalog.read() as session:
         require_album(session, album_id)
         query = select(Photo).where(Photo.album_id == album_id)
+        taken = func.coalesce(Photo.taken_at, Photo.created_at)
+        if taken_after is not None:
+            query = query.where(taken >= _utc(taken_after))
+        if taken_before is not None:
+            query = query.where(taken < _utc(taken_before))
         if member_id is not None:
+            require_member_filter(session, album_id, member_id)
             query = query.where(exists().where(Face.photo_id == Photo.id, Face.member_id == member_id))
         if blurry is not None:
             query = query.where(Photo.blurry.is_(blurry))
@@ -170,15 +237,48 @@ def list_photos(
             query = query.where(Photo.face_count > 0 if has_faces else Photo.face_count == 0)
         if status is not None:
             query = query.where(Photo.status == status)
-        if cursor:
-            query = query.where(Photo.id > cursor)
-        photos = list(session.scalars(query.order_by(Photo.id).limit(limit + 1)))
+        if sort == "uploaded":
+            if cursor:
+                query = query.where(Photo.id > cursor)
+            query = query.order_by(Photo.id)
+        else:
+            newest_first = sort.startswith("-")
+            if cursor:
+                moment, last_id = _parse_taken_cursor(cursor)
+                later = taken < moment if newest_first else taken > moment
+                query = query.where(or_(later, and_(taken == moment, Photo.id > last_id)))
+            query = query.order_by(taken.desc() if newest_first else taken, Photo.id)
+        photos = list(session.scalars(query.limit(limit + 1)))
         more = len(photos) > limit
         photos = photos[:limit]
         faces = views.faces_by_photo(session, [p.id for p in photos])
         names = views.member_names(session, album_id)
         items = [views.photo_view(p, faces[p.id], names) for p in photos]
-    return {"items": items, "next_cursor": items[-1]["id"] if more else None}
+    if not more:
+        return {"items": items, "next_cursor": None}
+    last = photos[-1]
+    next_cursor = last.id if sort == "uploaded" else f"{_micros(last.taken_at or last.created_at)}.{last.id}"
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aware UTC datetime (a naive one is read as UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _micros(moment: datetime) -> int:
+    delta = _utc(moment) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _parse_taken_cursor(cursor: str) -> tuple[datetime, str]:
+    """``(capture time, photo id)`` of a ``next_cursor`` of a list sorted by capture time."""
+    micros, _, photo_id = cursor.partition(".")
+    try:
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
+        return moment, check_id(photo_id, "cursor")
+    except (ValueError, OverflowError, InvalidInput) as exc:
+        raise InvalidInput("cursor is not a next_cursor of a list sorted by taken_at") from exc
 
 
 def list_faces(svc: Services, album_id: str, *, unknown: bool | None = None, member_id: str | None = None,
@@ -191,6 +291,7 @@ def list_faces(svc: Services, album_id: str, *, unknown: bool | None = None, mem
         if unknown is not None:
             query = query.where(Face.member_id.is_(None) if unknown else Face.member_id.is_not(None))
         if member_id is not None:
+            require_member_filter(session, album_id, member_id)
             query = query.where(Face.member_id == member_id)
         if cursor:
             query = query.where(Face.id > cursor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -66,10 +66,25 @@ def photo_view(photo: Photo, faces: list[Face] | None, member_names: dict[str, s
         "face_count": photo.face_count,
         "created_at": iso(photo.created_at),
         "analysed_at": iso(photo.analysed_at),
+        "taken_at": taken_at(photo), "taken_at_source": photo.taken_at_source or "upload",
     }
     if faces is not None:
         view["faces"] = [face_view(f, member_names) for f in faces]
     return view
+
+
+def taken_at(photo: Photo) -> str | None:
+    """When the photo was taken, ISO 8601: from EXIF in the camera's UTC offset when it recorded one, else the
+    camera's clock without an offset (its time zone is unknown); from the upload in UTC."""
+    moment = photo.taken_at or photo.created_at
+    if moment is None:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if photo.taken_at_source != "exif":
+        return moment.isoformat()
+    if photo.taken_at_offset is None:
+        return moment.replace(tzinfo=None).isoformat()
+    return moment.astimezone(timezone(timedelta(minutes=photo.taken_at_offset))).isoformat()
 
 
 def member_names(session: Session, album_id: str) -> dict[str, str]:

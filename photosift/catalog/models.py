@@ -153,6 +153,11 @@ class Photo(Base):
     face_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     analysed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # When it was taken (UTC; a camera time without a recorded UTC offset is kept as if it were UTC), from EXIF
+    # (taken_at_source "exif", taken_at_offset its UTC offset in minutes when recorded) or the upload ("upload").
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    taken_at_offset: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    taken_at_source: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
     faces: Mapped[list[Face]] = relationship(
         back_populates="photo", cascade="all, delete-orphan", passive_deletes=True, order_by="Face.position"

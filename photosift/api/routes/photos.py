@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
@@ -50,10 +51,16 @@ def list_photos(
     blurry: Annotated[bool | None, Query(description="filter by the blur verdict")] = None,
     has_faces: Annotated[bool | None, Query(description="false: analysed photos without faces")] = None,
     status: Annotated[Literal["pending", "done", "failed"] | None, Query()] = None,
+    sort: Annotated[Literal["uploaded", "taken_at", "-taken_at"], Query(
+        description="uploaded: upload order; taken_at / -taken_at: capture time, oldest / newest first")] = "uploaded",
+    taken_after: Annotated[datetime | None, Query(description="taken at or after (ISO 8601; no offset = UTC)")] = None,
+    taken_before: Annotated[datetime | None, Query(description="taken before (ISO 8601; no offset = UTC)")] = None,
 ) -> dict[str, Any]:
-    """A page of the album's photos (oldest first) with their faces and matches; filters combine with AND."""
+    """A page of the album's photos (upload order unless ``sort``) with their faces and matches; filters combine
+    with AND. An unknown ``member`` is 404; ``member=null`` is 400 (leave it out for every photo)."""
     return photos.list_photos(svc, album_id, member_id=member, blurry=blurry, has_faces=has_faces, status=status,
-                              limit=limit, cursor=cursor)
+                              limit=limit, cursor=cursor, sort=sort, taken_after=taken_after,
+                              taken_before=taken_before)
 
 
 @router.get("/albums/{album_id}/faces", response_model=schemas.FacePage)
@@ -87,10 +94,14 @@ def photo_content(photo_id: str, svc: ServicesDep) -> Response:
 async def photo_thumbnail(
     photo_id: str, svc: ServicesDep,
     size: Annotated[int, Query(description=f"longer side in pixels, one of {THUMBNAIL_SIZES}")] = 256,
+    square: Annotated[bool, Query(description="a square across the shorter side that keeps the faces in frame")]
+    = False,
 ) -> Response:
-    """An upright JPEG thumbnail (made once, then cached in the store; a cached one is served even when the server
-    is busy analysing)."""
-    data = await run_in_threadpool(photos.cached_thumbnail, svc, photo_id, size)  # not limited by the engine pool
-    if data is None:  # only making one decodes the photo: that waits in the engine pool (503 Busy when saturated)
-        data = await svc.engine.run(photos.photo_thumbnail, svc, photo_id, size)
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+    """An upright JPEG of the photo, whatever its format (HEIC included): ``size=2048`` is its display version.
+    Made once, then cached in the store (a cached one is served even when the server is busy analysing).
+    ``square=true``: a square crop placed to keep every face whole when they fit (centred before analysis)."""
+    thumb = await run_in_threadpool(photos.cached_thumbnail, svc, photo_id, size, square)  # outside the engine pool
+    if thumb is None:  # only making one decodes the photo: that waits in the engine pool (503 Busy when saturated)
+        thumb = await svc.engine.run(photos.photo_thumbnail, svc, photo_id, size, square)
+    cache = "private, max-age=86400" if thumb.final else "no-store"
+    return Response(thumb.data, media_type="image/jpeg", headers={"Cache-Control": cache})
