@@ -65,11 +65,8 @@ class Calibration:
         """``(cosine parts scaled to at most unit length, pose values)`` of embeddings ``rows`` (n, dim).
 
         Parts longer than 1 are scaled to unit length and shorter ones kept, so a template from
-        :func:`make_template` (a mean of unit vectors) scores the mean cosine to its references. Embeddings stored
-        without a pose value (``dim - 1`` long, before it existed) count as frontal."""
+        :func:`make_template` (a mean of unit vectors) scores the mean cosine to its references."""
         rows = np.atleast_2d(np.asarray(rows, dtype=np.float32))
-        if rows.shape[1] == self.dim - 1:
-            rows = np.hstack([rows, np.zeros((rows.shape[0], 1), np.float32)])
         if rows.shape[1] != self.dim:
             raise ValueError(f"embeddings must have {self.dim} values, got {rows.shape[1]}")
         parts = np.split(rows[:, :-1], np.cumsum(self.part_dims)[:-1], axis=1)
@@ -137,8 +134,6 @@ def make_template(embeddings: Sequence[np.ndarray], part_dims: Sequence[int]) ->
         raise ValueError("make_template needs at least one embedding")
     stack = np.atleast_2d(np.asarray(list(embeddings), dtype=np.float32))
     cosine_dim = sum(part_dims)
-    if stack.shape[1] == cosine_dim:  # stored before embeddings carried their pose: frontal
-        stack = np.hstack([stack, np.zeros((stack.shape[0], 1), np.float32)])
     parts = np.split(stack[:, :cosine_dim], np.cumsum(part_dims)[:-1], axis=1)
     means = [(p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)).mean(axis=0) for p in parts]
     return np.concatenate(means + [stack[:, cosine_dim:].mean(axis=0)]).astype(np.float32)

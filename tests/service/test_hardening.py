@@ -185,6 +185,16 @@ def test_bad_input_is_a_typed_400_on_every_catalog(catalog_server: Server, image
                                   headers={"Content-Type": "multipart/form-data; boundary=B"})
             assert "file name" in assert_error(created, 400, "InvalidInput")["message"]
         assert client.get(f"/v1/albums/{aid}/members").json() == []
+        # Photo uploads: a bad file name refuses that file only; the good file of the batch is stored.
+        body = b"".join(b'--B\r\nContent-Disposition: form-data; name="files"; filename="' + name
+                        + b'"\r\nContent-Type: image/jpeg\r\n\r\n' + images["face"] + b"\r\n"
+                        for name in (b"r" * 600 + b".jpg", b"nul\x00.jpg", b"good.jpg")) + b"--B--\r\n"
+        reply = client.post(f"/v1/albums/{aid}/photos", content=body,
+                            headers={"Content-Type": "multipart/form-data; boundary=B"})
+        assert reply.status_code == 202, reply.text
+        results = reply.json()["photos"]
+        assert [r.get("error", {}).get("type") for r in results] == ["InvalidInput", "InvalidInput", None]
+        assert results[2]["filename"] == "good.jpg" and results[2]["status"] == "pending"
         # Ids: malformed ones are refused before any query; lists are capped.
         for path in (f"/v1/albums/{aid}%00", "/v1/albums/" + "a" * 65, f"/v1/albums/{aid}/people/x%20y",
                      "/v1/photos/a%00b", f"/v1/albums/{aid}/members/" + "m" * 5000,
