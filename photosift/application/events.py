@@ -4,6 +4,7 @@ Event types (``data`` is JSON):
 - ``photo.added``    ``{"photo_id", "filename"}`` — stored and queued for analysis;
 - ``photo.analyzed`` ``{"photo": <photo view with faces and matches>}``;
 - ``photo.failed``   ``{"photo_id", "error"}``;
+- ``photo.deleted``  ``{"photo_ids": [...]}`` — photos deleted with their faces (``photosift.application.deletion``);
 - ``photo.matched``  ``{"photo_id", "matches": [{"face_id", "member_id", "member_name", "similarity"}]}`` — the
   members matched in a photo changed (references added or removed, a member created or deleted);
 - ``member.updated`` ``{"member_id", "name", "references"}`` / ``member.deleted`` ``{"member_id"}``.

@@ -36,6 +36,7 @@ async def album_events(
                                                          "after)")] = None,
 ) -> StreamingResponse:
     """Server-Sent Events of the album: ``photo.added``, ``photo.analyzed`` (full results), ``photo.failed``,
+    ``photo.deleted`` (``{"photo_ids"}``),
     ``photo.matched`` (a photo's member matches changed), ``member.updated``, ``member.deleted``, ``people.changed``
     (people grouped or corrected), and
     ``album.deleted`` (the stream then ends). Each event's ``id`` can resume the stream (``Last-Event-ID``).
