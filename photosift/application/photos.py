@@ -112,13 +112,14 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
     return results
 
 
-def _minutes(offset: Any) -> int | None:
+def _minutes(offset: timedelta | None) -> int | None:
     return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def require_member_filter(session: Session, album_id: str, member_id: str) -> str:
     """``member_id`` as a filter of the album's photos or faces: ``InvalidInput`` for a word such as ``null`` (a
-    client's "no value": leave the parameter out instead), ``NotFound`` when the album has no such member."""
+    client's "no value": leave the parameter out instead) or a malformed id, ``NotFound`` when the album has no
+    such member."""
     if member_id.strip().lower() in _NULL_WORDS or not member_id.strip():
         raise InvalidInput(f"member {member_id!r} is not a member id: leave the parameter out for every photo")
     check_id(member_id, "member")

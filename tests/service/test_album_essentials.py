@@ -39,6 +39,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         running.stop()
 
 
+@pytest.fixture(scope="module")
+def pg_server(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[Server]:
+    running = Server(tmp_path_factory.mktemp("essentials-pg") / "data", {"PHOTOSIFT_DATABASE_URL": postgres_url})
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_catalog(request: pytest.FixtureRequest) -> Server:
+    """The module's server on SQLite, then one on PostgreSQL (for the tests whose queries differ most)."""
+    return request.getfixturevalue("server" if request.param == "sqlite" else "pg_server")
+
+
 def encode(image: Image.Image, fmt: str = "JPEG", **options: object) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **options)
@@ -129,8 +145,8 @@ def test_files_cut_short_or_undecodable_get_their_error_in_the_202(server: Serve
 # --- capture dates ------------------------------------------------------------------------------------------------
 
 
-def test_capture_dates_are_shown_sorted_and_filtered(server: Server) -> None:
-    client = server.client()
+def test_capture_dates_are_shown_sorted_and_filtered(any_catalog: Server) -> None:
+    client = any_catalog.client()
     album = new_album(client, "dates")
     ids = accepted(upload(client, album, [
         ("late.jpg", with_exif(noise(320, 240, 1), original="2024:07:03 10:00:00", offset="+09:00")),
@@ -247,7 +263,9 @@ def blob_path(server: Server, client: httpx.Client, photo_id: str) -> Path:
     return server.data_dir / "blobs" / "photos" / sha[:2] / sha
 
 
-def test_deleting_photos_removes_them_their_faces_people_and_unused_blobs(server: Server, images: dict) -> None:
+def test_deleting_photos_removes_them_their_faces_people_and_unused_blobs(any_catalog: Server, images: dict
+                                                                          ) -> None:
+    server = any_catalog
     client = server.client()
     album, other = new_album(client, "delete"), new_album(client, "keeps a copy")
     scene = np.asarray(Image.open(io.BytesIO(images["scene"]))).copy()
