@@ -278,7 +278,7 @@ def main() -> int:
     if args.sweep:
         print()
         sweep = []
-        for t in (90.0, 95.0, 98.0, 99.0, 99.5, 99.7, 99.75, 99.8, 99.9, 99.95):
+        for t in (85.0, 88.0, 90.0, 91.0, 92.0, 93.0, 94.0, 95.0, 97.0):
             r = total([row for _, row in evaluate(GroupingParams(link_threshold=t, min_faces=params.min_faces))])
             sweep.append([f"{t:g}", f"{ratio(r['correct_pairs'], r['found_pairs']):.3f}",
                           f"{ratio(r['correct_pairs'], r['true_pairs']):.3f}",
