@@ -1,4 +1,4 @@
-"""Albums: create, list, get, delete (with their photos, faces, members and no-longer-referenced blobs)."""
+"""Albums: create, list, get, rename, delete (with their photos, faces, members and no-longer-referenced blobs)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from photosift.application.blobs import delete_unreferenced
 from photosift.application.context import Services
+from photosift.application.events import record_event
 from photosift.catalog.models import Album, Member, Photo, Reference
 from photosift.errors import InvalidInput, NotFound
 
@@ -64,6 +65,19 @@ def get_album(svc: Services, album_id: str) -> dict[str, Any]:
         view = album_view(album, photos=sum(by_status.values()), members=members or 0)
         view["status"] = by_status
         return view
+
+
+def rename_album(svc: Services, album_id: str, name: str) -> dict[str, Any]:
+    """Give the album a new name; its open clients get ``album.updated`` ``{"name"}``."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("album name must not be empty")
+    with svc.catalog.session() as session:
+        album = require_album(session, album_id, lock=True)
+        album.name = name
+        record_event(session, album_id, "album.updated", {"name": name})
+    svc.hub.publish(album_id)
+    return get_album(svc, album_id)
 
 
 def delete_album(svc: Services, album_id: str) -> None:

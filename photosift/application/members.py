@@ -221,6 +221,24 @@ def remove_reference(svc: Services, album_id: str, member_id: str, reference_id:
     return view
 
 
+def rename_member(svc: Services, album_id: str, member_id: str, name: str) -> dict[str, Any]:
+    """Give a member a new name (``AlreadyExists`` when another member of the album has it); open clients get
+    ``member.updated``."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("member name must not be empty")
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        member = _require_member(session, member_id, album_id)
+        if member.name != name:
+            _check_new_member_in(session, album_id, name)
+            member.name = name
+            record_event(session, album_id, "member.updated",
+                         {"member_id": member.id, "name": name, "references": len(member.references)})
+    _after_change(svc, album_id)
+    return get_member(svc, album_id, member_id)
+
+
 def delete_member(svc: Services, album_id: str, member_id: str) -> None:
     """Delete a member and its references; its matches become unknown faces (then the album is re-matched)."""
     with svc.catalog.session() as session:

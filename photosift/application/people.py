@@ -33,13 +33,15 @@ from photosift.catalog.models import (
     bytes_to_vector,
     vector_to_bytes,
 )
-from photosift.clustering import cover_face, most_typical_first
+from photosift.clustering import cover_face, most_typical_first, suggest_merges
 from photosift.errors import InvalidInput, NotFound
 
 UNKNOWN = "unknown"
 """The person id that names the album's unknown faces in ``get_person``."""
 MAX_REFERENCES = 5
 """A person named into a new member gives it at most this many reference faces (its most typical ones)."""
+MAX_SUGGESTIONS = 20
+"""``merge_suggestions`` lists at most this many pairs."""
 
 
 # --- queries ------------------------------------------------------------------------------------------------------
@@ -72,6 +74,21 @@ def get_person(svc: Services, album_id: str, person_id: str) -> dict[str, Any]:
         person = _require_person(session, album_id, person_id)
         faces = _faces_of_people(session, [person.id]).get(person.id, [])
     return {**_person_view(person, faces), "items": [_face_item(f) for f in faces]}
+
+
+def merge_suggestions(svc: Services, album_id: str) -> dict[str, Any]:
+    """Pairs of the album's shown people who may be one person (``photosift.clustering.suggest_merges``: mean
+    similarity at or above the match threshold, no shared photo), most similar first: ``{"items": [{"people":
+    [a, b], "similarity"}]}``. Only a prompt: merging stays the user's decision."""
+    with svc.catalog.read() as session:
+        require_album(session, album_id)
+        people = list(session.scalars(select(Person).where(Person.album_id == album_id, Person.hidden.is_(False))))
+        faces = _faces_of_people(session, [p.id for p in people])
+    groups = {p.id: [f.id for f in faces[p.id]] for p in people if faces.get(p.id)}
+    records = [face_record(f) for person_id in groups for f in faces[person_id]]
+    pairs = suggest_merges(records, groups)[:MAX_SUGGESTIONS]
+    shown = {p.id: _person_view(p, faces[p.id]) for p in people if p.id in groups}
+    return {"items": [{"people": [shown[a], shown[b]], "similarity": round(score, 1)} for a, b, score in pairs]}
 
 
 # --- corrections --------------------------------------------------------------------------------------------------
@@ -395,5 +412,6 @@ def _after_change(svc: Services, album_id: str, *, jobs: bool = False) -> None:
     svc.hub.publish(album_id)
 
 
-__all__ = ["MAX_REFERENCES", "UNKNOWN", "create_person", "get_person", "list_people", "merge_people",
-           "move_face", "reject_face", "rename_person", "set_hidden", "split_person"]
+__all__ = ["MAX_REFERENCES", "MAX_SUGGESTIONS", "UNKNOWN", "create_person", "get_person", "list_people",
+           "merge_people", "merge_suggestions", "move_face", "reject_face", "rename_person", "set_hidden",
+           "split_person"]

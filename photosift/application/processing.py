@@ -108,7 +108,8 @@ class AnalyzeJob:
 
 
 class MatchJob:
-    """Re-match every analysed face of an album to its members' current templates; one event per changed photo."""
+    """Re-match every analysed face of an album to its members' current templates; one ``photo.matched`` event per
+    changed photo, then ``album.matched`` ``{"photos_changed"}``."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -141,6 +142,8 @@ class MatchJob:
             for data in changed:
                 record_event(session, album.id, "photo.matched", data)
             regroup_after_analysis(session, album.id)  # also after faces were freed outside this job (member deleted)
+            # the end of this re-match (clients waiting for "their photos are being found" know it is over)
+            record_event(session, album.id, "album.matched", {"photos_changed": len(changed)})
             mark_done(session, job.id)
         self.svc.hub.publish(job.album_id)
 

@@ -1,16 +1,21 @@
-"""``/v1/albums``: create, list, get, delete."""
+"""``/v1/albums``: create, list, get, rename, delete."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel
 
 from photosift.api import schemas
 from photosift.api.deps import AlbumId, ServicesDep
 from photosift.application import albums
 
 router = APIRouter(tags=["albums"])
+
+
+class AlbumUpdate(BaseModel):
+    name: schemas.Name
 
 
 @router.post("/albums", status_code=201, response_model=schemas.Album, response_model_exclude_none=True)
@@ -29,6 +34,12 @@ def list_albums(svc: ServicesDep) -> list[dict[str, Any]]:
 def get_album(album_id: AlbumId, svc: ServicesDep) -> dict[str, Any]:
     """One album with photo counts per status (pending, done, failed)."""
     return albums.get_album(svc, album_id)
+
+
+@router.patch("/albums/{album_id}", response_model=schemas.Album, response_model_exclude_none=True)
+def rename_album(album_id: AlbumId, body: AlbumUpdate, svc: ServicesDep) -> dict[str, Any]:
+    """Rename the album (``{"name"}``); open clients get an ``album.updated`` event. Owner only."""
+    return albums.rename_album(svc, album_id, body.name)
 
 
 @router.delete("/albums/{album_id}", status_code=204)

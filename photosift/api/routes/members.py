@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from photosift.api import schemas
@@ -25,6 +26,10 @@ REFERENCE_ERRORS = {422: {"model": schemas.ErrorBody, "description": "a referenc
                                                                      "faces (choose one with 'face'), or a face too "
                                                                      "small or blurred to compare"},
                     409: {"model": schemas.ErrorBody, "description": "the face already matches another member"}}
+
+
+class MemberUpdate(BaseModel):
+    name: schemas.Name
 
 
 @router.post("/albums/{album_id}/members", status_code=201, response_model=schemas.Member,
@@ -47,6 +52,13 @@ def list_members(album_id: AlbumId, svc: ServicesDep) -> list[dict[str, Any]]:
 def get_member(album_id: AlbumId, member_id: MemberId, svc: ServicesDep) -> dict[str, Any]:
     """One member with its references."""
     return members.get_member(svc, album_id, member_id)
+
+
+@router.patch("/albums/{album_id}/members/{member_id}", response_model=schemas.Member,
+              responses={409: {"model": schemas.ErrorBody, "description": "another member has that name"}})
+def rename_member(album_id: AlbumId, member_id: MemberId, body: MemberUpdate, svc: ServicesDep) -> dict[str, Any]:
+    """Rename a member (``{"name"}``, unique in the album); open clients get ``member.updated``. Owner only."""
+    return members.rename_member(svc, album_id, member_id, body.name)
 
 
 @router.delete("/albums/{album_id}/members/{member_id}", status_code=204)

@@ -5,12 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from photosift.api import schemas
 from photosift.api.deps import SHARE_CONTRIBUTE, AlbumId, FaceId, PersonId, ServicesDep
 from photosift.application import people
 
 router = APIRouter(tags=["people"])
+
+
+class MergeSuggestion(BaseModel):
+    people: list[schemas.Person] = Field(description="two people who may be one")
+    similarity: float = Field(description="mean similarity (0-100) between their faces")
+
+
+class MergeSuggestions(BaseModel):
+    items: list[MergeSuggestion]
 
 
 @router.get("/albums/{album_id}/people", response_model=schemas.PeopleList)
@@ -31,6 +41,13 @@ def create_person(album_id: AlbumId, body: schemas.FaceIds, svc: ServicesDep) ->
 def merge_people(album_id: AlbumId, body: schemas.PeopleMerge, svc: ServicesDep) -> dict[str, Any]:
     """Merge ``source`` into ``target``; refused when both appear in one photo. ``moved`` lists the faces moved."""
     return people.merge_people(svc, album_id, body.source, body.target)
+
+
+@router.get("/albums/{album_id}/people/suggestions", response_model=MergeSuggestions)
+def merge_suggestions(album_id: AlbumId, svc: ServicesDep) -> dict[str, Any]:
+    """Pairs of people who may be one person, most similar first (never merged automatically: a prompt for
+    ``POST /people/merge``)."""
+    return people.merge_suggestions(svc, album_id)
 
 
 @router.get("/albums/{album_id}/people/{person_id}", response_model=schemas.PersonDetail)

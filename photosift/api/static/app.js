@@ -3,20 +3,29 @@
 
 const $ = (id) => document.getElementById(id);
 const UPLOAD_CONCURRENCY = 3;
+const MAX_DOWNLOAD = 500;   // photos in one ZIP link of a selection (the ids travel in the URL)
+const MAX_IDS = 1000;       // ids in one request (the API's limit)
+const WIDE = window.matchMedia("(min-width: 900px)");
 
 const state = {
   albumId: null,
+  albumName: "",
   photos: new Map(),        // id -> photo view (with faces)
   members: [],
   people: [],               // people views (hidden ones included, flagged)
   unknown: 0,
   filter: { kind: "all", id: null },
+  sort: "uploaded",         // uploaded | taken | -taken
+  dates: { from: "", to: "" },  // the date filter (YYYY-MM-DD, inclusive), on the day each photo was taken
+  selecting: false,         // the grid's multi-select mode
+  selected: new Set(),      // photo ids
+  awaiting: [],             // reference messages waiting for the album's re-match to finish
   tab: "photos",
   events: null,             // EventSource
   undo: null,               // { label, run }
   memberFile: null,
   uploads: new Map(),       // photo id -> upload list item
-  viewer: null,             // { photoId, faceId }: the photo in the viewer and the face chosen to correct
+  viewer: null,             // { photoId, faceId, zoom }: the photo in the viewer, the face chosen to correct
   picker: null,             // finish(index | null) of the open face picker
 };
 
@@ -49,6 +58,8 @@ async function api(method, path, body) {
 
 const albumPath = (rest = "") => `/v1/albums/${state.albumId}${rest}`;
 const thumbUrl = (id, size = 256) => `/v1/photos/${id}/thumbnail?size=${size}`;
+const downloadUrl = (query) => albumPath(`/download?${new URLSearchParams(query)}`);
+const plural = (n, word, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -96,27 +107,77 @@ function albumFromHash() {
 
 async function openAlbum(albumId) {
   if (state.events) state.events.close();
-  Object.assign(state, { albumId, photos: new Map(), members: [], people: [], unknown: 0,
-    filter: { kind: "all", id: null }, events: null, undo: null });
+  Object.assign(state, { albumId, albumName: "", photos: new Map(), members: [], people: [], unknown: 0,
+    filter: { kind: "all", id: null }, dates: { from: "", to: "" }, selecting: false, awaiting: [],
+    events: null, undo: null });
+  state.selected.clear();
   state.uploads.clear();
   $("upload-list").replaceChildren();
+  $("date-from").value = $("date-to").value = "";
   cardCache.clear();
   memberCards.clear();
+  unknownUi.selected.clear();
+  unknownUi.open = false;
   closeViewer();
   state.picker?.(null);
+  dialogDone?.(null);
   hideToast();
   await loadAlbums(albumId).catch(() => {});
   $("welcome").hidden = !!albumId;
   $("album").hidden = !albumId;
+  $("album-menu").hidden = !albumId;
+  $("album-menu").open = false;
+  if (albumId) document.body.dataset.album = albumId; else delete document.body.dataset.album;
   if (!albumId) return;
   try {
-    await Promise.all([loadPhotos(), loadMembers(), loadPeople()]);
+    const [album] = await Promise.all([api("GET", albumPath()), loadPhotos(), loadMembers(), loadPeople()]);
+    state.albumName = album.name;
   } catch (err) {
     toast(err.message, { error: true });
     return;
   }
+  // On a phone the panels start folded once they have done their job, so the photos come first.
+  $("members-panel").open = WIDE.matches || !state.members.length || !state.photos.size;
+  $("upload-panel").open = WIDE.matches || !state.photos.size;
   renderAll();
   listen();
+}
+
+async function renameAlbum() {
+  $("album-menu").open = false;
+  const name = await ask({ title: "Rename the album", input: state.albumName, ok: "Rename" });
+  if (!name || name === state.albumName) return;
+  try {
+    const album = await api("PATCH", albumPath(), { name });
+    albumRenamed(album.name);
+    toast(`The album is now “${album.name}”.`);
+  } catch (err) { toast(err.message, { error: true }); }
+}
+
+function albumRenamed(name) {
+  state.albumName = name;
+  const option = [...$("album-select").options].find((o) => o.value === state.albumId);
+  if (option) option.textContent = `${name} (${plural(state.photos.size, "photo")})`;
+  if (access.session?.role === "share") $("access-text").textContent = `${name} · ${access.shareText}`;
+}
+
+async function deleteAlbum() {
+  $("album-menu").open = false;
+  const ok = await ask({ title: `Delete the album “${state.albumName}”?`, ok: "Delete the album", danger: true,
+    text: `Its ${plural(state.photos.size, "photo")}, members, people and share links are deleted, for everyone. ` +
+      "This cannot be undone." });
+  if (!ok) return;
+  try {
+    await api("DELETE", albumPath());
+    leaveAlbum(`The album “${state.albumName}” was deleted.`);
+  } catch (err) { toast(err.message, { error: true }); }
+}
+
+// Back to the start page, then a message (opening no album clears the previous album's toast first).
+function leaveAlbum(message) {
+  if (state.events) { state.events.close(); state.events = null; }
+  window.addEventListener("hashchange", () => setTimeout(() => toast(message)), { once: true });
+  location.hash = "";
 }
 
 async function loadPhotos() {
@@ -130,8 +191,12 @@ async function loadPhotos() {
 
 async function loadMembers() { state.members = await api("GET", albumPath("/members")); }
 
+const answers = { people: 0, suggestions: 0 };  // the latest request of each kind: an older answer is dropped
+
 async function loadPeople() {
+  const seq = ++answers.people;
   const list = await api("GET", albumPath("/people?hidden=true"));
+  if (seq !== answers.people) return;
   state.people = list.items;
   state.unknown = list.unknown;
 }
@@ -164,8 +229,14 @@ function listen() {
     upsertPhoto({ ...photo, faces });
     refreshMembersSoon();
   });
-  on("member.updated", refreshMembersSoon);
-  on("member.deleted", refreshMembersSoon);
+  on("member.updated", (d) => { matchState.set(d.member_id, "updated"); refreshMembersSoon(); });
+  on("member.deleted", (d) => {
+    if (state.filter.kind === "member" && state.filter.id === d.member_id) setFilter("all");
+    refreshMembersSoon();
+  });
+  on("album.matched", matchingFinished);
+  on("album.updated", (d) => albumRenamed(d.name));
+  on("photo.deleted", (d) => removePhotos(d.photo_ids || []));
   on("people.changed", (d) => {
     const changed = d.faces || {};
     for (const photo of state.photos.values()) {
@@ -175,31 +246,87 @@ function listen() {
     }
     refreshPeopleSoon();
   });
-  on("album.deleted", () => { source.close(); location.hash = ""; });
+  on("album.deleted", () => leaveAlbum(`The album “${state.albumName}” was deleted.`));
 }
 
 const refreshMembersSoon = later(async () => {
   await loadMembers().catch(() => {});
-  renderMembers(); renderFilters(); renderMemberCards(); renderViewer();
+  renderMembers(); renderFilters(); renderMemberCards(); renderPhotos(); renderViewer();
 }, 250);
 const refreshPeopleSoon = later(async () => {
   await loadPeople().catch(() => {});
   renderPeople(); renderPhotos(); renderViewer();
 }, 300);
 
+// The album's re-match is over (after a member or reference photo was added): the messages that said their photos
+// are being found now say how many there are. A member's change (member.updated) comes before the album.matched of
+// the re-match it queued, so the first album.matched after it ends the wait (even when it came before the answer to
+// the request that made the change).
+const matchState = new Map();  // member id -> "updated" | "matched"
+
+function matchingFinished() {
+  for (const [id, value] of matchState) if (value === "updated") matchState.set(id, "matched");
+  reportMatches();
+}
+
+async function reportMatches() {
+  const waiting = state.awaiting.filter((w) => matchState.get(w.memberId) === "matched");
+  if (!waiting.length) return;
+  state.awaiting = state.awaiting.filter((w) => !waiting.includes(w));
+  await loadMembers().catch(() => {});
+  renderMembers(); renderFilters(); renderMemberCards(); renderPhotos();
+  for (const { node, memberId, added, kind, detail } of waiting) {
+    const member = state.members.find((m) => m.id === memberId);
+    if (!member || !node.isConnected) continue;
+    const found = `found in ${plural(member.photos ?? 0, "photo")}${analysing() ? " so far" : ""}`;
+    referenceMessage(node, added ? `${member.name} added: ${found}.` : `Reference photo added: ${member.name} is ${found}.`,
+      kind, "", detail);
+    node.dataset.matched = "true";
+  }
+}
+
 async function refreshPhoto(id) {
   try { upsertPhoto(await api("GET", `/v1/photos/${id}`)); } catch { /* deleted meanwhile */ }
 }
 
 function upsertPhoto(photo) {
+  if (deletedIds.has(photo.id)) return;  // a late answer about a photo deleted meanwhile
   const isNew = !state.photos.has(photo.id);
   state.photos.set(photo.id, photo);
   const item = state.uploads.get(photo.id);
   if (item) markUpload(item, photo);
   updateCard(photo);
   const shown = !!cardCache.get(photo.id)?.isConnected;
-  if (isNew || shown !== matchesFilter(photo)) renderPhotos();  // it enters or leaves the current filter
+  if (isNew || shown !== isShown(photo)) renderPhotos();  // it enters or leaves the current filter
   renderStats();
+}
+
+// Photos deleted here or by another client (photo.deleted): gone from the grid, the selection and the viewer.
+const deletedIds = new Set();
+
+function removePhotos(ids) {
+  const gone = ids.filter((id) => state.photos.has(id));
+  for (const id of ids) deletedIds.add(id);
+  if (!gone.length) return;
+  const viewing = state.viewer?.photoId;
+  let next = null;
+  if (viewing && gone.includes(viewing)) {  // the viewer moves on to the next photo still there (or the one before)
+    const list = shownPhotos().map((p) => p.id);
+    const at = list.indexOf(viewing);
+    const rest = (part) => part.filter((id) => !gone.includes(id));
+    next = at < 0 ? null : rest(list.slice(at + 1))[0] || rest(list.slice(0, at)).pop() || null;
+  }
+  for (const id of gone) {
+    state.photos.delete(id);
+    cardCache.delete(id);
+    state.selected.delete(id);
+    state.uploads.delete(id);
+  }
+  if (viewing && gone.includes(viewing)) {
+    if (next) showInViewer(next); else closeViewer();
+  }
+  renderPhotos(); renderStats(); renderSelection();
+  refreshMembersSoon(); refreshPeopleSoon();
 }
 
 // ---------------------------------------------------------------- rendering: photos
@@ -207,15 +334,45 @@ function upsertPhoto(photo) {
 const cardCache = new Map();
 
 function renderAll() {
+  syncMemberNames();
   renderMembers(); renderFilters(); renderPhotos(); renderPeople(); renderMemberCards(); renderStats(); renderViewer();
 }
 
+// Faces carry their member's name: after a rename the photos say the new one.
+function syncMemberNames() {
+  const names = new Map(state.members.map((m) => [m.id, m.name]));
+  for (const photo of state.photos.values()) {
+    if (!photo.faces?.some((f) => f.member && names.has(f.member.id) && f.member.name !== names.get(f.member.id))) {
+      continue;
+    }
+    photo.faces = photo.faces.map((f) => (f.member && names.has(f.member.id)
+      ? { ...f, member: { ...f.member, name: names.get(f.member.id) } } : f));
+    updateCard(photo);
+  }
+}
+
+const isPending = (photo) => photo.status === "pending" || photo.status === "processing";
+const analysing = () => [...state.photos.values()].some(isPending);
+
+// The album's analysis at a glance: a progress bar while photos are analysed, then "done: 34 analysed, 1 failed".
 function renderStats() {
   const photos = [...state.photos.values()];
-  const pending = photos.filter((p) => p.status === "pending").length;
-  $("album-stats").textContent = `${photos.length} photos` + (pending ? ` · ${pending} analysing` : "");
+  const count = (status) => photos.filter((p) => p.status === status).length;
+  const done = count("done");
+  const failed = count("failed");
+  const pending = photos.length - done - failed;
+  const node = $("album-stats");
+  const failedText = failed ? `, ${failed} failed` : "";
+  if (!photos.length) node.replaceChildren("no photos yet");
+  else if (pending) {
+    node.replaceChildren(el("progress", { max: String(photos.length), value: String(done + failed),
+      "aria-label": "analysis progress" }), `analysing: ${done + failed} of ${photos.length}${failedText}`);
+  } else node.replaceChildren(`${plural(photos.length, "photo")} · done: ${done} analysed${failedText}`);
+  Object.assign(node.dataset, { pending: String(pending), done: String(done), failed: String(failed) });
+  $("members-summary").textContent = state.members.length ? `(${state.members.length})` : "";
+  renderUploadSummary();
   const option = $("album-select").selectedOptions[0];
-  if (option?.value === state.albumId) option.textContent = option.textContent.replace(/\(\d+ photos\)$/, `(${photos.length} photos)`);
+  if (option?.value === state.albumId) option.textContent = `${state.albumName} (${plural(photos.length, "photo")})`;
 }
 
 function memberName(id) { return state.members.find((m) => m.id === id)?.name; }
@@ -233,19 +390,86 @@ function matchesFilter(photo) {
   }
 }
 
+// ---- capture dates: taken_at is ISO 8601 with the camera's offset, without one when the camera recorded none
+// (its local time), or the upload time (UTC) when the file has no date.
+
+const HAS_OFFSET = /(?:[zZ]|[+-]\d\d:?\d\d)$/;
+
+function takenInstant(photo) {  // ms since the epoch, for ordering (a time without an offset is read as UTC)
+  const iso = photo.taken_at || photo.created_at || "";
+  const ms = Date.parse(HAS_OFFSET.test(iso) ? iso : `${iso}Z`);
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+function takenWallClock(photo) {  // a Date whose UTC fields are the wall-clock time the photo was taken
+  const iso = photo.taken_at || photo.created_at;
+  if (!iso) return null;
+  if (photo.taken_at_source === "exif") {  // the camera's own clock, as it showed it
+    const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?/.exec(iso);
+    return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0))) : null;
+  }
+  const local = new Date(takenInstant(photo));  // an upload time: the viewer's own time zone
+  return new Date(Date.UTC(local.getFullYear(), local.getMonth(), local.getDate(), local.getHours(),
+    local.getMinutes(), local.getSeconds()));
+}
+
+function takenDay(photo) {  // YYYY-MM-DD of the wall clock, for the date filter
+  return takenWallClock(photo)?.toISOString().slice(0, 10) || "";
+}
+
+function takenText(photo) {
+  const wall = takenWallClock(photo);
+  if (!wall) return "";
+  const text = wall.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+  return photo.taken_at_source === "exif" ? `taken ${text}` : `uploaded ${text} (no date in the file)`;
+}
+
+function inDateRange(photo) {
+  const { from, to } = state.dates;
+  if (!from && !to) return true;
+  const day = takenDay(photo);
+  return (!from || day >= from) && (!to || day <= to);
+}
+
+const isShown = (photo) => matchesFilter(photo) && inDateRange(photo);
+
+// The grid's photos in order: the filters, then upload order or capture time.
+function shownPhotos() {
+  const byId = (a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const photos = [...state.photos.values()].filter(isShown);
+  if (state.sort === "uploaded") return photos.sort(byId);
+  const sign = state.sort === "-taken" ? -1 : 1;
+  return photos.sort((a, b) => sign * (takenInstant(a) - takenInstant(b)) || byId(a, b));
+}
+
 function renderPhotos() {
-  const photos = [...state.photos.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).filter(matchesFilter);
+  const photos = shownPhotos();
   $("photo-grid").replaceChildren(...photos.map(cardFor));
   $("photos-empty").hidden = photos.length > 0;
+  $("photos-empty").textContent = state.photos.size ? "No photos match these filters." : "No photos here yet.";
+  renderFilterActions(photos);
+  if (state.selecting) renderSelection();
+}
+
+// A square thumbnail that keeps the faces in frame (made again once the faces are known), sharp on phones too.
+function setThumb(img, photo) {
+  const base = `/v1/photos/${photo.id}/thumbnail?square=true`;
+  const version = isPending(photo) ? "&pending=1" : "";
+  const src = `${base}&size=256${version}`;
+  if (img.getAttribute("src") === src) return;
+  img.srcset = `${src} 256w, ${base}&size=512${version} 512w`;
+  img.sizes = "(max-width: 480px) 50vw, 11rem";
+  img.src = src;
 }
 
 function cardFor(photo) {
   let card = cardCache.get(photo.id);
   if (!card) {
-    const img = el("img", { class: "thumb", loading: "lazy", alt: photo.filename || "photo", src: thumbUrl(photo.id) });
-    img.addEventListener("error", () => { img.removeAttribute("src"); img.alt = "no preview"; });
+    const img = el("img", { class: "thumb", loading: "lazy", alt: photo.filename || "photo" });
+    img.addEventListener("error", () => { img.removeAttribute("srcset"); img.alt = "no preview"; });
     card = el("button", { type: "button", class: "photo", dataset: { testid: "photo", photoId: photo.id },
-      onclick: () => openViewer(photo.id) }, img, el("div", { class: "meta" }));
+      onclick: () => (state.selecting ? toggleSelected(photo.id) : openViewer(photo.id)) },
+    img, el("span", { class: "check", "aria-hidden": "true", text: "✓" }), el("div", { class: "meta" }));
     cardCache.set(photo.id, card);
   }
   fillCard(card, photo);
@@ -260,9 +484,14 @@ function updateCard(photo) {
 
 function fillCard(card, photo) {
   Object.assign(card.dataset, { filename: photo.filename || "", status: photo.status,
-    blurry: String(photo.blur?.blurry === true), faces: String(photo.face_count ?? "") });
+    blurry: String(photo.blur?.blurry === true), faces: String(photo.face_count ?? ""),
+    taken: photo.taken_at || "" });
+  setThumb(card.querySelector(".thumb"), photo);
+  const selected = state.selected.has(photo.id);
+  card.classList.toggle("selected", selected);
+  if (state.selecting) card.setAttribute("aria-pressed", String(selected)); else card.removeAttribute("aria-pressed");
   const badges = [];
-  if (photo.status === "pending" || photo.status === "processing") badges.push(badge("analysing…", "pending"));
+  if (isPending(photo)) badges.push(badge("analysing…", "pending"));
   if (photo.status === "failed") badges.push(badge(`failed: ${photo.error || "unreadable"}`, "failed"));
   if (photo.blur?.blurry) badges.push(badge("blurry", "blurry"));
   if (photo.status === "done") badges.push(badge(photo.face_count === 1 ? "1 face" : `${photo.face_count} faces`));
@@ -296,6 +525,101 @@ function setFilter(kind, id = null) {
   renderFilters();
   renderMembers();
   renderPhotos();
+}
+
+// What can be done with the current filter: download a member's or a person's photos (a ZIP), delete every blurry
+// photo in one go.
+function renderFilterActions(photos) {
+  const { kind, id } = state.filter;
+  const actions = [];
+  if ((kind === "member" || kind === "person") && photos.length) {
+    const who = kind === "member" ? memberName(id) : personOf(id)?.name;
+    actions.push(el("a", { class: "button", href: downloadUrl({ [kind]: id }), download: "",
+      dataset: { testid: "download-filter" }, text: `Download ${who ? `${who}'s` : "these"} photos (ZIP)` }));
+  }
+  if (kind === "blurry" && photos.length) {
+    actions.push(el("button", { type: "button", class: "danger", "data-owner": true,
+      dataset: { testid: "delete-blurry" }, text: `Delete ${blurryText(photos.length)}…`,
+      onclick: () => deletePhotos({ blurry: true, count: photos.length }) }));
+  }
+  $("filter-actions").replaceChildren(...actions);
+  $("filter-actions").hidden = !actions.length;
+}
+
+// ---------------------------------------------------------------- selecting photos: download or delete them
+
+function setSelecting(on) {
+  state.selecting = on;
+  state.selected.clear();
+  renderSelection();
+  renderPhotos();
+}
+
+function toggleSelected(id) {
+  if (state.selected.has(id)) state.selected.delete(id); else state.selected.add(id);
+  const photo = state.photos.get(id);
+  if (photo && cardCache.has(id)) fillCard(cardCache.get(id), photo);
+  renderSelection();
+}
+
+function renderSelection() {
+  const on = state.selecting;
+  document.body.classList.toggle("selecting", on);
+  $("select-toggle").setAttribute("aria-pressed", String(on));
+  $("select-toggle").textContent = on ? "Done selecting" : "Select";
+  $("selection-bar").hidden = !on;
+  const ids = [...state.selected];
+  $("selection-count").textContent = ids.length ? `${plural(ids.length, "photo")} selected` : "Tap photos to select";
+  const link = $("selection-download");
+  if (ids.length && ids.length <= MAX_DOWNLOAD) {
+    link.href = downloadUrl({ photo_ids: ids.join(",") });
+    link.setAttribute("download", "");
+    link.removeAttribute("aria-disabled");
+  } else {
+    link.removeAttribute("href");
+    link.removeAttribute("download");
+    link.setAttribute("aria-disabled", "true");
+  }
+  link.title = ids.length > MAX_DOWNLOAD ? `At most ${MAX_DOWNLOAD} photos in one download` : "";
+  $("selection-delete").disabled = !ids.length;
+}
+
+function selectAllShown() {
+  for (const photo of shownPhotos()) state.selected.add(photo.id);
+  renderPhotos();
+  renderSelection();
+}
+
+const blurryText = (n) => (n === 1 ? "the 1 blurry photo" : `all ${n} blurry photos`);
+
+// Deletes photos after asking: { ids } (one or a selection) or { blurry: true, count } (every blurry photo).
+async function deletePhotos({ ids = [], blurry = false, count = ids.length }) {
+  const one = !blurry && ids.length === 1 ? state.photos.get(ids[0]) : null;
+  const what = one ? `“${one.filename || "this photo"}”` : blurry ? blurryText(count) : plural(count, "photo");
+  const ok = await ask({ title: `Delete ${what}?`, ok: "Delete", danger: true,
+    text: `${one ? "It is" : "They are"} removed from the album for everyone, with ${one ? "its" : "their"} faces. ` +
+      "This cannot be undone." });
+  if (!ok) return false;
+  try {
+    let deleted = [];
+    if (one) {
+      await api("DELETE", `/v1/photos/${ids[0]}`);
+      deleted = ids;
+    } else if (blurry) {
+      deleted = (await api("POST", albumPath("/photos/delete"), { blurry: true })).deleted;
+    } else {
+      for (let i = 0; i < ids.length; i += MAX_IDS) {
+        const part = ids.slice(i, i + MAX_IDS);
+        deleted.push(...(await api("POST", albumPath("/photos/delete"), { photo_ids: part })).deleted);
+      }
+    }
+    removePhotos(deleted);
+    toast(deleted.length === 1 ? "1 photo deleted." : `${deleted.length} photos deleted.`);
+    return true;
+  } catch (err) {
+    toast(err.message, { error: true });
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------- rendering: members
@@ -370,6 +694,7 @@ async function sendReference(ref, face = null) {
   form.append("files", file, file.name);
   if (face !== null) form.append("face", String(face));
   referenceMessage(message, `Finding ${who}'s face…`, "");
+  if (member) matchState.set(member.id, "requested");  // a re-match from before this change does not count
   let result;
   try {
     result = await api("POST", albumPath(member ? `/members/${member.id}/references` : "/members"), form);
@@ -390,8 +715,11 @@ async function sendReference(ref, face = null) {
   const text = member ? `Reference photo added to ${who}; the album is being matched again…`
     : `${who} added. Their photos are being found…`;
   const warnings = result.warnings || [];
-  if (warnings.length) referenceMessage(message, text, "warn", "", `Note: ${warnings.join("; ")}`);
-  else referenceMessage(message, text, "ok");
+  const [kind, detail] = warnings.length ? ["warn", `Note: ${warnings.join("; ")}`] : ["ok", ""];
+  referenceMessage(message, text, kind, "", detail);
+  message.dataset.matched = "false";
+  state.awaiting.push({ node: message, memberId: result.id, added: !member, kind, detail });
+  reportMatches();  // the re-match may be over already
   await loadMembers().catch(() => {});
   renderMembers(); renderFilters(); renderMemberCards();
   return true;
@@ -449,6 +777,7 @@ function queueUploads(files) {
     $("upload-list").prepend(item);
     uploadQueue.push({ file, item, progress, albumId: state.albumId });
   }
+  renderUploadSummary();
   pumpUploads();
 }
 
@@ -503,8 +832,19 @@ function uploadOne({ file, item, progress, albumId }) {
 
 function setUploadState(item, text, cls = "") {
   item.querySelector(".state").textContent = text;
+  const was = item.className;
   item.classList.remove("done", "error");
   if (cls) item.classList.add(cls);
+  if (item.className !== was) renderUploadSummary();
+}
+
+// The folded upload panel still says what is going on.
+function renderUploadSummary() {
+  const items = [...$("upload-list").children];
+  const busy = items.filter((i) => !i.classList.contains("done") && !i.classList.contains("error")).length;
+  const refused = items.filter((i) => i.classList.contains("error")).length;
+  $("upload-summary").textContent = [busy ? `${busy} in progress` : "", refused ? `${refused} refused` : ""]
+    .filter(Boolean).join(" · ");
 }
 
 function uploadFailed(item, message) {
@@ -562,15 +902,16 @@ function renderPeople() {
         onclick: () => act(() => api("PATCH", albumPath(`/people/${p.id}`), { hidden: false }), `${p.name} shown`) }))));
   }
   $("people-grid").replaceChildren(...cards);
+  if (state.tab === "people") loadSuggestions();
+}
+
+function coverCrop(person, size) {
+  const cover = el("div", { class: "crop", role: "img", "aria-label": person.name });
+  if (person.cover) cropInto(cover, person.cover.photo_id, person.cover.box, size);
+  return cover;
 }
 
 function personCard(person) {
-  const cover = el("div", { class: "crop", role: "img", "aria-label": person.name });
-  if (person.cover) cropInto(cover, person.cover.photo_id, person.cover.box, 64);
-  const others = state.people.filter((p) => p.id !== person.id && !p.hidden);
-  const merge = el("select", { "aria-label": `Merge ${person.name} into…`, dataset: { testid: "merge-select" } },
-    el("option", { value: "", text: "Merge into…" }), ...others.map((p) => el("option", { value: p.id, text: p.name })));
-  merge.addEventListener("change", () => { if (merge.value) mergePeople(person, merge.value); });
   const nameInput = el("input", { placeholder: "Name this person", maxlength: "200",
     "aria-label": `Name for ${person.name}`, dataset: { testid: "rename-input" },
     list: "member-names" });
@@ -579,25 +920,172 @@ function personCard(person) {
   const facesBox = el("div", { class: "faces", hidden: true });
   const toggle = el("button", { type: "button", text: "Faces", onclick: () => toggleFaces(person.id, facesBox) });
   return el("article", { class: "person", dataset: { testid: "person", personId: person.id, name: person.name, photos: String(person.photos) } },
-    el("header", {}, cover, el("div", {}, el("h3", { text: person.name }),
-      el("span", { class: "count", text: `${person.photos} photo${person.photos === 1 ? "" : "s"}` }))),
+    el("header", {}, coverCrop(person, 64), el("div", {}, el("h3", { text: person.name }),
+      el("span", { class: "count", text: plural(person.photos, "photo") }))),
     rename,
     el("div", { class: "actions" },
       el("button", { type: "button", text: "Photos", onclick: () => setFilter("person", person.id) }),
       toggle,
       el("button", { type: "button", text: "Hide", dataset: { testid: "hide" }, onclick: () => hidePerson(person) })),
-    el("div", { class: "actions" }, merge),
+    el("div", { class: "actions" },
+      el("button", { type: "button", text: "Merge into…", "data-write": true, dataset: { testid: "merge-open" },
+        onclick: () => pickMergeTarget(person) }),
+      el("a", { class: "button", href: downloadUrl({ person: person.id }), download: "",
+        dataset: { testid: "person-download" }, text: "Download" })),
     facesBox);
 }
 
-function unknownCard() {
-  const facesBox = el("div", { class: "faces", hidden: true });
-  return el("article", { class: "person", dataset: { testid: "unknown" } },
-    el("header", {}, el("div", { class: "crop" }), el("div", {}, el("h3", { text: "Unknown" }),
-      el("span", { class: "count", text: `${state.unknown} face${state.unknown === 1 ? "" : "s"} that fit nobody` }))),
+// The merge picker: the other people as faces (their covers), not just names.
+async function pickMergeTarget(person) {
+  const others = state.people.filter((p) => p.id !== person.id && !p.hidden);
+  if (!others.length) { toast("There is nobody else to merge with."); return; }
+  const grid = el("div", { class: "pick-grid" }, ...others.map((p) => el("button", { type: "button",
+    class: "pick-person", dataset: { testid: "merge-target", personId: p.id, name: p.name },
+    onclick: () => dialogDone?.(p.id) }, coverCrop(p, 72), el("span", { text: p.name }),
+  el("span", { class: "hint", text: plural(p.photos, "photo") }))));
+  const content = el("div", {}, el("div", { class: "pick-source" }, coverCrop(person, 56),
+    el("span", { text: `${person.name} (${plural(person.photos, "photo")}) is…` })), grid);
+  const target = await ask({ title: `Merge ${person.name} into…`, content, ok: null });
+  if (target) mergePeople(person, target);
+}
+
+// ---- suggested merges: people who look alike and are never in one photo together
+
+const dismissedKey = () => `photosift.not-same.${state.albumId}`;
+const pairKey = (a, b) => [a, b].sort().join("|");
+
+function dismissedPairs() {
+  try { return new Set(JSON.parse(localStorage.getItem(dismissedKey()) || "[]")); } catch { return new Set(); }
+}
+
+const loadSuggestions = later(async () => {
+  if (!state.albumId) return;
+  const seq = ++answers.suggestions;
+  let items = [];
+  try { items = (await api("GET", albumPath("/people/suggestions"))).items; } catch { /* keep the page as it is */ }
+  if (seq !== answers.suggestions) return;
+  const dismissed = dismissedPairs();
+  const shown = items.filter(({ people: [a, b] }) => !dismissed.has(pairKey(a.id, b.id))
+    && personOf(a.id) && personOf(b.id));
+  $("suggestion-list").replaceChildren(...shown.map(suggestionCard));
+  $("suggestions").hidden = !shown.length;
+}, 200);
+
+function suggestionCard({ people: [a, b], similarity }) {
+  const [source, target] = a.faces <= b.faces ? [a, b] : [b, a];  // the smaller one joins the larger
+  const notSame = () => {
+    const dismissed = dismissedPairs();
+    dismissed.add(pairKey(a.id, b.id));
+    localStorage.setItem(dismissedKey(), JSON.stringify([...dismissed]));
+    loadSuggestions();
+  };
+  return el("article", { class: "suggestion", dataset: { testid: "suggestion", people: pairKey(a.id, b.id) } },
+    el("div", { class: "pair" }, coverCrop(a, 56), coverCrop(b, 56)),
+    el("p", { text: `${a.name} and ${b.name}`, title: `similarity ${similarity.toFixed(0)}`,
+      dataset: { testid: "suggestion-names" } }),
     el("div", { class: "actions" },
-      el("button", { type: "button", text: "Faces", onclick: () => toggleFaces("unknown", facesBox) })),
-    facesBox);
+      el("button", { type: "button", class: "primary", text: "Merge", "data-write": true,
+        dataset: { testid: "suggestion-merge" }, onclick: () => mergePeople(source, target.id) }),
+      el("button", { type: "button", text: "Not the same", dataset: { testid: "suggestion-dismiss" },
+        onclick: notSame })));
+}
+
+// ---- the Unknown faces: a grid to select from, one action for the selection, each face's photo a tap away
+
+const unknownUi = { open: false, selected: new Set(), items: [], card: null, count: null, faces: null, bar: null };
+
+function unknownCard() {
+  if (!unknownUi.card) {
+    unknownUi.count = el("span", { class: "count" });
+    unknownUi.faces = el("div", { class: "faces unknown-faces", dataset: { testid: "unknown-faces" } });
+    unknownUi.bar = el("div", { class: "bulk-bar", dataset: { testid: "unknown-bar" } });
+    unknownUi.card = el("article", { class: "person unknown-card", dataset: { testid: "unknown" } },
+      el("header", {}, el("div", { class: "crop" }), el("div", {}, el("h3", { text: "Unknown" }), unknownUi.count)),
+      el("div", { class: "actions" }, el("button", { type: "button", text: "Faces", dataset: { testid: "unknown-toggle" },
+        onclick: () => { unknownUi.open = !unknownUi.open; unknownUi.selected.clear(); loadUnknown(); } })),
+      unknownUi.bar, unknownUi.faces);
+  }
+  unknownUi.count.textContent = `${plural(state.unknown, "face")} that fit nobody`;
+  if (unknownUi.open) loadUnknown();
+  return unknownUi.card;
+}
+
+async function loadUnknown() {
+  const { card, faces, bar } = unknownUi;
+  card.classList.toggle("wide", unknownUi.open);
+  faces.hidden = bar.hidden = !unknownUi.open;
+  if (!unknownUi.open) return;
+  let detail;
+  try { detail = await api("GET", albumPath("/people/unknown")); } catch (err) {
+    faces.replaceChildren(el("span", { class: "hint", text: err.message }));
+    return;
+  }
+  const ids = new Set(detail.items.map((f) => f.id));
+  for (const id of [...unknownUi.selected]) if (!ids.has(id)) unknownUi.selected.delete(id);
+  unknownUi.items = detail.items;
+  drawUnknown();
+}
+
+function drawUnknown() {
+  const { items, faces } = unknownUi;
+  faces.replaceChildren(...items.map(unknownTile));
+  if (!items.length) faces.replaceChildren(el("span", { class: "hint", text: "no unknown faces" }));
+  renderUnknownBar();
+}
+
+function unknownTile(face) {
+  const selected = unknownUi.selected.has(face.id);
+  const tile = el("div", { class: `face${selected ? " selected" : ""}`, dataset: { testid: "unknown-face", faceId: face.id } });
+  const crop = el("button", { type: "button", class: "crop", "aria-pressed": String(selected),
+    "aria-label": "Select this face", dataset: { testid: "unknown-face-select" }, onclick: () => {
+      if (unknownUi.selected.has(face.id)) unknownUi.selected.delete(face.id); else unknownUi.selected.add(face.id);
+      const on = unknownUi.selected.has(face.id);
+      tile.classList.toggle("selected", on);
+      crop.setAttribute("aria-pressed", String(on));
+      renderUnknownBar();
+    } });
+  cropInto(crop, face.photo_id, face.box, 72);
+  tile.append(crop, el("button", { type: "button", class: "link", text: "Photo", dataset: { testid: "face-photo" },
+    onclick: () => openViewer(face.photo_id) }));
+  return tile;
+}
+
+function renderUnknownBar() {
+  const ids = [...unknownUi.selected];
+  const move = el("select", { "aria-label": "Move the selected faces to…", disabled: !ids.length, "data-write": true,
+    dataset: { testid: "unknown-move" } },
+  el("option", { value: "", text: "Move them to…" }),
+  el("option", { value: "new", text: "a new person (all of them)" }),
+  ...state.people.filter((p) => !p.hidden).map((p) => el("option", { value: `person:${p.id}`, text: p.name })),
+  ...state.members.map((m) => el("option", { value: `member:${m.id}`, text: m.name })));
+  move.addEventListener("change", () => { if (move.value) moveFaces(ids, move.value); });
+  const all = unknownUi.items;
+  unknownUi.bar.replaceChildren(
+    el("span", { text: ids.length ? `${plural(ids.length, "face")} selected` : "Tap faces to select them",
+      dataset: { testid: "unknown-count" } }),
+    el("button", { type: "button", text: "All", disabled: !all.length, onclick: () => {
+      for (const f of all) unknownUi.selected.add(f.id);
+      drawUnknown();
+    } }),
+    el("button", { type: "button", text: "None", disabled: !ids.length, onclick: () => {
+      unknownUi.selected.clear();
+      drawUnknown();
+    } }),
+    move);
+}
+
+// One action for several faces: into a new person (one request), or each into a person or a member.
+function moveFaces(ids, value) {
+  const n = plural(ids.length, "face");
+  unknownUi.selected.clear();
+  const back = async () => { for (const id of ids) await api("POST", albumPath(`/faces/${id}/move`), {}); };
+  if (value === "new") {
+    act(() => api("POST", albumPath("/people"), { face_ids: ids }), `${n} made a new person`, back);
+    return;
+  }
+  const body = value.startsWith("member:") ? { member_id: value.slice(7) } : { person_id: value.slice(7) };
+  act(async () => { for (const id of ids) await api("POST", albumPath(`/faces/${id}/move`), body); },
+    `${n} moved to ${targetLabel(body)}`, back);
 }
 
 async function toggleFaces(personId, box) {
@@ -612,7 +1100,8 @@ async function toggleFaces(personId, box) {
 }
 
 function faceTile(face, personId) {
-  const crop = el("div", { class: "crop" });
+  const crop = el("button", { type: "button", class: "crop", "aria-label": "Open the photo",
+    dataset: { testid: "face-photo" }, onclick: () => openViewer(face.photo_id) });
   cropInto(crop, face.photo_id, face.box, 72);
   const select = el("select", { "aria-label": "Move this face to…", dataset: { testid: "move-select" } },
     el("option", { value: "", text: "Move to…" }),
@@ -720,7 +1209,15 @@ function memberCard(member) {
         el("button", { type: "button", text: "Photos", onclick: () => setFilter("member", member.id) }),
         el("button", { type: "button", text: "Faces", dataset: { testid: "member-faces-toggle" },
           onclick: () => toggleMemberFaces(member.id) }),
-        el("label", { class: "file-button", text: "Add a reference photo" }, file)),
+        el("a", { class: "button", href: downloadUrl({ member: member.id }), download: "",
+          dataset: { testid: "member-download" }, text: "Download" })),
+      el("div", { class: "actions" },
+        el("label", { class: "file-button", text: "Add a reference photo", "data-write": true }, file)),
+      el("div", { class: "actions" },
+        el("button", { type: "button", text: "Rename", "data-owner": true, dataset: { testid: "member-rename" },
+          onclick: () => renameMember(member.id) }),
+        el("button", { type: "button", text: "Delete…", class: "danger", "data-owner": true,
+          dataset: { testid: "member-delete" }, onclick: () => deleteMember(member.id) })),
       ui.message, ui.faces);
     file.addEventListener("change", () => {
       if (file.files[0]) addReference(member.id, file.files[0]);
@@ -731,10 +1228,30 @@ function memberCard(member) {
   }
   const refs = member.references?.length ?? 0;
   ui.title.textContent = member.name;
-  ui.count.textContent = `${member.photos ?? 0} photo${member.photos === 1 ? "" : "s"} · ` +
-    `${refs} reference photo${refs === 1 ? "" : "s"}`;
+  ui.count.textContent = `${plural(member.photos ?? 0, "photo")} · ${plural(refs, "reference photo")}`;
   ui.card.dataset.name = member.name;
   return ui.card;
+}
+
+async function renameMember(memberId) {
+  const member = state.members.find((m) => m.id === memberId);
+  if (!member) return;
+  const old = member.name;
+  const name = await ask({ title: `Rename ${old}`, input: old, ok: "Rename" });
+  if (!name || name === old) return;
+  act(() => api("PATCH", albumPath(`/members/${memberId}`), { name }), `${old} is now ${name}`,
+    () => api("PATCH", albumPath(`/members/${memberId}`), { name: old }));
+}
+
+async function deleteMember(memberId) {
+  const member = state.members.find((m) => m.id === memberId);
+  if (!member) return;
+  const ok = await ask({ title: `Delete the member ${member.name}?`, ok: "Delete", danger: true,
+    text: "Their reference photos are removed. The photos they are in stay in the album; their faces become " +
+      "unknown (or join people)." });
+  if (!ok) return;
+  if (state.filter.kind === "member" && state.filter.id === memberId) state.filter = { kind: "all", id: null };
+  act(() => api("DELETE", albumPath(`/members/${memberId}`)), `${member.name} deleted`);
 }
 
 function addReference(memberId, file) {
@@ -809,16 +1326,29 @@ function rejectFace(face, memberId) {
     () => api("POST", albumPath(`/faces/${face.id}/move`), { member_id: memberId }));
 }
 
-// ---------------------------------------------------------------- toast with undo
+// ---------------------------------------------------------------- toast with undo; questions (a modal dialog)
 
+const toastTimer = { id: null, ms: 0 };
+
+// A short message at the bottom; it goes away by itself (later when it offers Undo, or while the pointer is on it).
 function toast(text, { error = false, undo = false } = {}) {
   $("toast-text").textContent = text;
   $("toast").classList.toggle("error", error);
   $("toast-undo").hidden = !undo;
   $("toast").hidden = false;
+  toastTimer.ms = undo ? 12000 : error ? 9000 : 5000;
+  armToast();
 }
 
-function hideToast() { $("toast").hidden = true; }
+function armToast() {
+  clearTimeout(toastTimer.id);
+  toastTimer.id = setTimeout(hideToast, toastTimer.ms);
+}
+
+function hideToast() {
+  clearTimeout(toastTimer.id);
+  $("toast").hidden = true;
+}
 
 async function runUndo() {
   const undo = state.undo;
@@ -827,16 +1357,102 @@ async function runUndo() {
   await act(undo.run, `Undone: ${undo.label}`);
 }
 
-// ---------------------------------------------------------------- viewer (face boxes with names)
+let dialogDone = null;  // finish(value) of the open question
+
+// Asks in a modal dialog; resolves with the text typed (input), true (OK) or a value chosen in content (which calls
+// dialogDone(value)); null when cancelled.
+function ask({ title, text = "", input = null, ok = "OK", danger = false, content = null }) {
+  dialogDone?.(null);
+  const dialog = $("dialog");
+  $("dialog-title").textContent = title;
+  $("dialog-text").textContent = text;
+  $("dialog-text").hidden = !text;
+  const field = $("dialog-input");
+  field.hidden = input === null;
+  field.required = input !== null;
+  field.value = input ?? "";
+  $("dialog-content").replaceChildren(...(content ? [content] : []));
+  $("dialog-content").hidden = !content;
+  $("dialog-ok").hidden = !ok;
+  $("dialog-ok").textContent = ok || "";
+  $("dialog-ok").classList.toggle("danger", danger);
+  return new Promise((resolve) => {
+    dialogDone = (value) => {
+      dialogDone = null;
+      if (dialog.open) dialog.close();
+      resolve(value);
+    };
+    dialog.showModal();
+    if (input !== null) { field.focus(); field.select(); } else if (ok) $("dialog-ok").focus();
+  });
+}
+
+function answerDialog(event) {
+  event.preventDefault();
+  const field = $("dialog-input");
+  if (field.hidden) { dialogDone?.(true); return; }
+  const value = field.value.trim();
+  if (value) dialogDone?.(value);
+}
+
+// ---------------------------------------------------------------- viewer: the display version, face boxes, browsing
+
+const ZOOMS = [1, 2, 4];
 
 function openViewer(photoId) {
-  const photo = state.photos.get(photoId);
-  if (!photo) return;
-  state.viewer = { photoId, faceId: null };
-  $("viewer-img").src = `/v1/photos/${photoId}/content`;
-  $("viewer-img").alt = photo.filename || "photo";
-  renderViewer();
+  if (!state.photos.has(photoId)) return;
+  showInViewer(photoId);
   $("viewer").hidden = false;
+}
+
+// Shows a photo in the viewer: its display version (an upright JPEG of any format, HEIC included), not the original.
+function showInViewer(photoId) {
+  const photo = state.photos.get(photoId);
+  state.viewer = { photoId, faceId: null, zoom: 1 };
+  const img = $("viewer-img");
+  img.src = thumbUrl(photoId, 2048);
+  img.alt = photo.filename || "photo";
+  const download = $("viewer-download");
+  download.href = `/v1/photos/${photoId}/content`;
+  download.setAttribute("download", photo.filename || "");
+  download.title = `The original file${photo.filename ? `, ${photo.filename}` : ""}`;
+  applyZoom();
+  renderViewer();
+}
+
+function stepViewer(delta) {
+  if (!state.viewer) return;
+  const list = shownPhotos();
+  const at = list.findIndex((p) => p.id === state.viewer.photoId);
+  const next = at < 0 ? null : list[at + delta];
+  if (next) showInViewer(next.id);
+}
+
+function zoomViewer(level = null) {
+  if (!state.viewer) return;
+  const at = ZOOMS.indexOf(state.viewer.zoom);
+  state.viewer.zoom = level ?? ZOOMS[(at + 1) % ZOOMS.length];
+  applyZoom();
+}
+
+// Zoom: the image (and its face boxes, placed in % of it) grows inside a scrolling frame, kept centred.
+function applyZoom() {
+  const img = $("viewer-img");
+  const scroll = $("viewer-scroll");
+  const zoom = state.viewer?.zoom || 1;
+  const button = $("viewer-zoom");
+  button.textContent = zoom === 1 ? "Zoom" : `Zoom ${zoom}×`;
+  button.setAttribute("aria-pressed", String(zoom > 1));
+  $("viewer").classList.toggle("zoomed", zoom > 1);
+  if (zoom === 1) { img.style.width = ""; return; }
+  const fit = () => {
+    const box = scroll.getBoundingClientRect();
+    const scale = Math.min(box.width / img.naturalWidth, box.height / img.naturalHeight, 1);
+    img.style.width = `${Math.round(img.naturalWidth * scale * zoom)}px`;
+    scroll.scrollLeft = (scroll.scrollWidth - scroll.clientWidth) / 2;
+    scroll.scrollTop = (scroll.scrollHeight - scroll.clientHeight) / 2;
+  };
+  if (img.complete && img.naturalWidth) fit(); else img.addEventListener("load", fit, { once: true });
 }
 
 function faceName(face) {
@@ -862,9 +1478,16 @@ function renderViewer() {
     placeBox(box, face.box, photo.width, photo.height);
     frame.append(box);
   }
-  const blur = photo.blur ? ` · sharpness ${photo.blur.sharpness.toFixed(0)}${photo.blur.blurry ? " (blurry)" : ""}` : "";
-  $("viewer-caption").textContent = `${photo.filename || photo.id}${blur}` +
-    (photo.status === "failed" ? ` · could not be analysed: ${photo.error}` : "");
+  const list = shownPhotos();
+  const at = list.findIndex((p) => p.id === photo.id);
+  $("viewer-position").textContent = at < 0 ? "" : `${at + 1} / ${list.length}`;
+  $("viewer-prev").disabled = at <= 0;
+  $("viewer-next").disabled = at < 0 || at >= list.length - 1;
+  const blur = photo.blur ? `sharpness ${photo.blur.sharpness.toFixed(0)}${photo.blur.blurry ? " (blurry)" : ""}` : "";
+  $("viewer-caption").replaceChildren(el("strong", { text: photo.filename || photo.id }),
+    ...[takenText(photo), blur, photo.status === "failed" ? `could not be analysed: ${photo.error}` : ""]
+      .filter(Boolean).map((part) => ` · ${part}`));
+  $("viewer-caption").dataset.taken = photo.taken_at || "";
   $("viewer-actions").replaceChildren(...viewerActions(faces.find((f) => f.id === state.viewer.faceId), faces)
     .filter(Boolean));
 }
@@ -884,14 +1507,31 @@ function viewerActions(face, faces) {
 function closeViewer() {
   state.viewer = null;
   $("viewer").hidden = true;
+  $("viewer").classList.remove("zoomed");
   $("viewer-img").removeAttribute("src");
+  $("viewer-img").style.width = "";
+}
+
+// A swipe left or right on the photo (not zoomed in, where a swipe pans) shows the next or previous one.
+function swipeable(node) {
+  let start = null;
+  node.addEventListener("touchstart", (e) => {
+    start = e.touches.length === 1 ? { x: e.touches[0].clientX, y: e.touches[0].clientY } : null;
+  }, { passive: true });
+  node.addEventListener("touchend", (e) => {
+    if (!start || state.viewer?.zoom !== 1) return;
+    const dx = e.changedTouches[0].clientX - start.x;
+    const dy = e.changedTouches[0].clientY - start.y;
+    start = null;
+    if (Math.abs(dx) > 50 && Math.abs(dx) > 1.5 * Math.abs(dy)) stepViewer(dx < 0 ? 1 : -1);
+  });
 }
 
 // ---------------------------------------------------------------- access: sign-in, share links
 
 // Who this browser is, from GET /v1/session: { signed_in, role: "owner" | "share", via, album_id, can_upload,
 // keyless }. The session itself is an HttpOnly cookie that fetch, EventSource and <img> send by themselves.
-const access = { session: null, signingIn: false };
+const access = { session: null, signingIn: false, shareText: "" };
 
 async function startAccess() {
   $("signin-form").addEventListener("submit", signIn);
@@ -926,6 +1566,7 @@ function enterAs(session) {
     ? (session.can_upload ? "Shared album · you can add photos and yourself" : "Shared album · view only")
     : session.via === "session" ? "Signed in as the owner" : "";
   $("access-text").textContent = text;
+  access.shareText = text;
   $("sign-out").hidden = session.via !== "session";
   $("access-bar").hidden = !text;
   if (session.role === "share") {  // no album list for a visitor: name the album they are in
@@ -1073,6 +1714,21 @@ function showTab(tab) {
   $("people-view").hidden = tab !== "people";
 }
 
+// Escape closes the face picker or the viewer; the arrow keys browse the viewer (not while a question is open or a
+// field has the focus).
+function onKey(e) {
+  if ($("dialog").open) return;
+  if (e.key === "Escape") {
+    if (state.picker) state.picker(null); else closeViewer();
+    return;
+  }
+  if (!state.viewer || e.target.closest?.("input, select, textarea")) return;
+  if (e.key === "ArrowLeft") stepViewer(-1);
+  else if (e.key === "ArrowRight") stepViewer(1);
+  else return;
+  e.preventDefault();
+}
+
 function init() {
   $("album-form").addEventListener("submit", createAlbum);
   $("album-select").addEventListener("change", (e) => { location.hash = e.target.value ? `album=${e.target.value}` : ""; });
@@ -1088,14 +1744,50 @@ function init() {
   $("tab-people").addEventListener("click", () => { showTab("people"); refreshPeopleSoon(); });
   $("toast-undo").addEventListener("click", runUndo);
   $("toast-close").addEventListener("click", hideToast);
+  $("toast").addEventListener("pointerenter", () => clearTimeout(toastTimer.id));
+  $("toast").addEventListener("pointerleave", () => { if (!$("toast").hidden) armToast(); });
+  $("new-album-toggle").addEventListener("click", () => {
+    const open = $("album-form").classList.toggle("adding");
+    $("new-album-toggle").setAttribute("aria-expanded", String(open));
+    if (open) $("album-name").focus();
+  });
+  $("rename-album").addEventListener("click", renameAlbum);
+  $("delete-album").addEventListener("click", deleteAlbum);
+  $("sort-select").addEventListener("change", (e) => { state.sort = e.target.value; renderPhotos(); });
+  for (const id of ["date-from", "date-to"]) {
+    $(id).addEventListener("change", () => {
+      state.dates = { from: $("date-from").value, to: $("date-to").value };
+      renderPhotos();
+    });
+  }
+  $("select-toggle").addEventListener("click", () => setSelecting(!state.selecting));
+  $("selection-cancel").addEventListener("click", () => setSelecting(false));
+  $("select-all").addEventListener("click", selectAllShown);
+  $("selection-delete").addEventListener("click", async () => {
+    if (await deletePhotos({ ids: [...state.selected] })) setSelecting(false);
+  });
+  $("selection-download").addEventListener("click", (e) => {
+    if (state.selected.size > MAX_DOWNLOAD) toast(`Select at most ${MAX_DOWNLOAD} photos to download at once.`);
+    else if (!state.selected.size) toast("Tap photos to select them first.");
+    else return;
+    e.preventDefault();
+  });
+  $("dialog-form").addEventListener("submit", answerDialog);
+  $("dialog-cancel").addEventListener("click", () => dialogDone?.(null));
+  $("dialog").addEventListener("close", () => dialogDone?.(null));  // Escape
   $("viewer-close").addEventListener("click", closeViewer);
   $("viewer").addEventListener("click", (e) => { if (e.target === $("viewer")) closeViewer(); });
+  $("viewer-prev").addEventListener("click", () => stepViewer(-1));
+  $("viewer-next").addEventListener("click", () => stepViewer(1));
+  $("viewer-zoom").addEventListener("click", () => zoomViewer());
+  $("viewer-img").addEventListener("dblclick", () => zoomViewer(state.viewer?.zoom === 1 ? 2 : 1));
+  $("viewer-delete").addEventListener("click", () => {
+    if (state.viewer) deletePhotos({ ids: [state.viewer.photoId] });
+  });
+  swipeable($("viewer-scroll"));
   $("picker-cancel").addEventListener("click", () => state.picker?.(null));
   $("picker").addEventListener("click", (e) => { if (e.target === $("picker")) state.picker?.(null); });
-  document.addEventListener("keydown", (e) => {
-    if (e.key !== "Escape") return;
-    if (state.picker) state.picker(null); else closeViewer();
-  });
+  document.addEventListener("keydown", onKey);
   startAccess();
 }
 
