@@ -35,8 +35,6 @@ class LabelledFace:
     kind: str  # "frontal" | "profile" (CFP), "mask" | "no-mask" (MFR2), "photo" (LFW)
     embedding: np.ndarray | None  # with the pose value, as the product stores it
     yaw: float
-    size: float  # the face box's shorter side, in original pixels
-    sharpness: float
 
 
 def _labels(name: str) -> list[tuple[str, str, str]]:
@@ -65,7 +63,7 @@ def _features(path: str) -> tuple | None:
     if face is None:
         return None
     embedded = engine.embed(image, [face])[0]
-    return embedded.embedding, face.pose.yaw, float(min(face.box[2:])), face.quality.sharpness
+    return embedded.embedding, face.pose.yaw
 
 
 def load(name: str) -> list[LabelledFace]:
@@ -84,10 +82,9 @@ def load(name: str) -> list[LabelledFace]:
     for path, identity, kind in labels:
         f = stored[path]
         if f is None:
-            out.append(LabelledFace(path, identity, kind, None, 0.0, 0.0, 0.0))
+            out.append(LabelledFace(path, identity, kind, None, 0.0))
         else:
-            out.append(LabelledFace(path, identity, kind, _with_pose(f[0], f[1]), float(f[1]), float(f[2]),
-                                    float(f[3])))
+            out.append(LabelledFace(path, identity, kind, _with_pose(f[0], f[1]), float(f[1])))
     return out
 
 
