@@ -8,6 +8,8 @@ Event types (``data`` is JSON):
 - ``photo.matched``  ``{"photo_id", "matches": [{"face_id", "member_id", "member_name", "similarity"}]}`` — the
   members matched in a photo changed (references added or removed, a member created or deleted);
 - ``member.updated`` ``{"member_id", "name", "references"}`` / ``member.deleted`` ``{"member_id"}``.
+- ``album.matched``  ``{"photos_changed"}`` — a re-match of the album (after a member change) is over;
+- ``album.updated``  ``{"name"}`` — the album was renamed.
 - ``people.changed`` ``{"faces": {face_id: person_id | null}, "removed": [person ids]}`` — people were grouped,
   merged, split, renamed into members, hidden (then also ``"hidden": {person_id: bool}``) or faces moved.
 """
