@@ -66,18 +66,23 @@ def _features(path: str) -> tuple | None:
     return embedded.embedding, face.pose.yaw
 
 
+def _cached(cache: Path, paths: list[str], compute) -> dict:  # noqa: ANN001 - a module-level function of a path
+    """``{path: compute(path)}`` for ``paths``, computed in two engine processes where ``cache`` lacks them."""
+    stored: dict = np.load(cache, allow_pickle=True)["f"].item() if cache.exists() else {}
+    missing = [p for p in paths if p not in stored]
+    if missing:
+        print(f"embedding {len(missing)} images (cached in {cache}) ...", file=sys.stderr)
+        with spawn_pool(2) as pool:
+            stored.update(zip(missing, pool.map(compute, missing, chunksize=4), strict=True))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, f=np.array(stored, dtype=object))
+    return stored
+
+
 def load(name: str) -> list[LabelledFace]:
     """Every labelled image of ``name`` ("lfw", "mfr2" or "cfp") with its product-path face."""
     labels = _labels(name)
-    cache = CACHE / f"faces-v1-{name}.npz"
-    stored: dict = np.load(cache, allow_pickle=True)["f"].item() if cache.exists() else {}
-    missing = [p for p, _, _ in labels if p not in stored]
-    if missing:
-        print(f"embedding {len(missing)} images of {name} (cached in {cache}) ...", file=sys.stderr)
-        with spawn_pool(2) as pool:
-            stored.update(zip(missing, pool.map(_features, missing, chunksize=4), strict=True))
-        CACHE.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, f=np.array(stored, dtype=object))
+    stored = _cached(CACHE / f"faces-v1-{name}.npz", [p for p, _, _ in labels], _features)
     out = []
     for path, identity, kind in labels:
         f = stored[path]
@@ -140,15 +145,7 @@ def _masked_features(path: str) -> np.ndarray | None:
 def load_masked() -> dict[str, np.ndarray]:
     """Path -> embedding of the largest face with a synthetic mask, for every image of LFW and CFP."""
     faces = {f.path: f for name in ("lfw", "cfp") for f in load(name)}
-    cache = CACHE / "masked-v1.npz"
-    stored: dict = np.load(cache, allow_pickle=True)["f"].item() if cache.exists() else {}
-    missing = [p for p in faces if p not in stored]
-    if missing:
-        print(f"embedding {len(missing)} masked faces (cached in {cache}) ...", file=sys.stderr)
-        with spawn_pool(2) as pool:
-            stored.update(zip(missing, pool.map(_masked_features, missing, chunksize=4), strict=True))
-        CACHE.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, f=np.array(stored, dtype=object))
+    stored = _cached(CACHE / "masked-v1.npz", list(faces), _masked_features)
     return {p: _with_pose(v, faces[p].yaw) for p, v in stored.items() if v is not None and p in faces}
 
 

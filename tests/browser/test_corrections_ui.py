@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 from people_images import group, shot
 from PIL import Image, ImageFilter
-from service_support import Server, jpeg, upload, wait_analysed
+from service_support import Server, jpeg, upload, wait_analysed, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -24,17 +23,6 @@ STEP = 30_000  # ms: any other UI step (generous: CI machines may be busy)
 
 def blurred(photo: bytes, radius: float) -> bytes:
     return jpeg(np.asarray(Image.open(io.BytesIO(photo)).convert("RGB").filter(ImageFilter.GaussianBlur(radius))))
-
-
-def wait_idle(client: httpx.Client) -> None:
-    """Until the server has no queued or running job (matching included)."""
-    deadline = time.monotonic() + LIVE / 1000
-    while time.monotonic() < deadline:
-        jobs = client.get("/v1/status").json()["jobs"]
-        if not jobs.get("queued") and not jobs.get("running"):
-            return
-        time.sleep(0.2)
-    raise AssertionError("jobs did not finish")
 
 
 def member_faces(client: httpx.Client, album_id: str, member_id: str) -> set[str]:

@@ -164,6 +164,17 @@ def wait_analysed(client: httpx.Client, photo_ids: list[str], timeout: float = A
     raise AssertionError(f"not analysed within {timeout} s: {sorted(set(photo_ids) - set(results))}")
 
 
+def wait_idle(client: httpx.Client, timeout: float = ANALYSIS_TIMEOUT) -> None:
+    """Poll until the server has no queued or running job (analysis and re-matching)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = client.get("/v1/status").json()["jobs"]
+        if not jobs.get("queued") and not jobs.get("running"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"jobs did not finish within {timeout} s")
+
+
 def upload(client: httpx.Client, album_id: str, named: list[tuple[str, bytes]]) -> httpx.Response:
     files = [("files", (name, data, "application/octet-stream")) for name, data in named]
     return client.post(f"/v1/albums/{album_id}/photos", files=files)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from people_images import group, shot
 from PIL import Image, ImageFilter
-from service_support import Server, jpeg, upload, wait_analysed
+from service_support import Server, jpeg, upload, wait_analysed, wait_idle
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +26,6 @@ def analysed(client: httpx.Client, album_id: str, named: list[tuple[str, bytes]]
     ids = {e["filename"]: e["id"] for e in reply.json()["photos"]}
     done = wait_analysed(client, list(ids.values()))
     return {name: done[pid] for name, pid in ids.items()}
-
-
-def wait_idle(client: httpx.Client) -> None:
-    import time
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        jobs = client.get("/v1/status").json()["jobs"]
-        if not jobs.get("queued") and not jobs.get("running"):
-            return
-        time.sleep(0.2)
-    raise AssertionError("jobs did not finish")
 
 
 def blurred(photo: bytes, radius: float) -> bytes:
