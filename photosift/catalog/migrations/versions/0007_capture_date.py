@@ -17,15 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("photos", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("taken_at_offset", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("taken_at_source", sa.String(length=10), nullable=True))
+    op.add_column("photos", sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("photos", sa.Column("taken_at_offset", sa.Integer(), nullable=True))
+    op.add_column("photos", sa.Column("taken_at_source", sa.String(length=10), nullable=True))
     op.execute("UPDATE photos SET taken_at = created_at, taken_at_source = 'upload' WHERE taken_at IS NULL")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("photos", schema=None) as batch_op:
-        batch_op.drop_column("taken_at_source")
-        batch_op.drop_column("taken_at_offset")
-        batch_op.drop_column("taken_at")
+    # Not batch mode: on SQLite it would copy the table, and dropping the old one cascades to every face and job.
+    for column in ("taken_at_source", "taken_at_offset", "taken_at"):
+        op.execute(f"ALTER TABLE photos DROP COLUMN {column}")  # SQLite >= 3.35 and PostgreSQL
