@@ -6,7 +6,8 @@ reference embeddings) and queues a re-match of the album's existing photos.
 A reference photo is checked before it is used: it must show a face (``NoFaceFound``) big and sharp enough to
 compare (``FaceTooSmall`` / ``FaceTooBlurred``); when it shows several faces of similar size the caller must choose
 one (``SeveralFaces``, listing them; ``face`` picks one, largest first), a much smaller second face only adds a
-warning; and the face must not already match another member of the album (``FaceOfAnotherMember``).
+warning; and the face must not be another member of the album (``FaceOfAnotherMember`` at ``SAME_PERSON``; a weaker
+resemblance above the album's threshold is only a warning: look-alikes exist).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from photosift.errors import (
     SeveralFaces,
 )
 
+SAME_PERSON = 95.0
+"""A reference face at least this similar to another member (a false-match rate of about 4e-5) is that member."""
 SIMILAR_SIZE = 0.4
 """A second face with at least this share of the largest face's area makes a reference photo ambiguous."""
 
@@ -97,7 +100,8 @@ async def _reference_faces(svc: Services, uploads: list[Upload], choice: int | N
 
 def _check_not_another_member(session: Session, album_id: str, member_id: str | None,
                               faces: list[dict[str, Any]]) -> None:
-    """Refuse reference faces that already match another member of the album (one person, one member)."""
+    """Refuse reference faces that surely are another member of the album (one person, one member): similarity
+    >= ``SAME_PERSON``; one that only reaches the album's threshold is taken with a warning (look-alikes exist)."""
     from photosift import faces as face_engine
     from photosift.application.matching import album_threshold
     from photosift.catalog.models import Album
@@ -109,11 +113,17 @@ def _check_not_another_member(session: Session, album_id: str, member_id: str | 
     threshold = album_threshold(session.get(Album, album_id))
     scores = face_engine.similarity(np.stack([bytes_to_vector(f["embedding"]) for f in faces]),
                                     np.stack([bytes_to_vector(t) for _, t in others]))
-    face, other = np.unravel_index(int(np.argmax(scores)), scores.shape)
-    if scores[face, other] >= threshold:
-        raise FaceOfAnotherMember(
-            f"the face in {faces[face]['filename'] or 'the reference photo'} matches member {others[other][0]!r} "
-            f"(similarity {float(scores[face, other]):.1f}): one person can be only one member")
+    for row, face in enumerate(faces):
+        col = int(np.argmax(scores[row]))
+        score, name = float(scores[row, col]), others[col][0]
+        where = f"the face in {face['filename'] or 'the reference photo'}"
+        if score >= max(SAME_PERSON, threshold):
+            raise FaceOfAnotherMember(f"{where} is member {name!r} (similarity {score:.1f}): one person can be only "
+                                      "one member")
+        if score >= threshold:
+            warning = (f"{where} looks like member {name!r} (similarity {score:.1f}); if they are different people, "
+                       f"correct wrong matches with 'Not {name}'")
+            face["warning"] = "; ".join(w for w in (face["warning"], warning) if w)
 
 
 def _require_member(session: Session, member_id: str, album_id: str | None = None) -> Member:
