@@ -397,6 +397,8 @@ def test_people_members_and_album_edits(browser, server: Server, screenshots: Pa
     expect(cards).to_have_count(2)
 
     # "Not the same": the suggestion goes, and stays gone after a reload.
+    pair = "|".join(sorted(cards.evaluate_all("cs => cs.map(c => c.dataset.personId)")))
+    expect(suggestion).to_have_attribute("data-people", pair)  # the pair of the people shown now
     suggestion.get_by_test_id("suggestion-dismiss").click()
     expect(suggestion).to_have_count(0)
     expect(page.get_by_test_id("suggestions")).to_be_hidden()

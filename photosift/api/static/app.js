@@ -278,8 +278,11 @@ async function reportMatches() {
   for (const { node, memberId, added, kind, detail } of waiting) {
     const member = state.members.find((m) => m.id === memberId);
     if (!member || !node.isConnected) continue;
-    const found = `found in ${plural(member.photos ?? 0, "photo")}${analysing() ? " so far" : ""}`;
-    referenceMessage(node, added ? `${member.name} added: ${found}.` : `Reference photo added: ${member.name} is ${found}.`,
+    const count = member.photos ?? 0;
+    const found = !state.photos.size ? "the photos you add will be matched to them"
+      : count ? `found in ${plural(count, "photo")}${analysing() ? " so far" : ""}`
+        : `not found in any photo${analysing() ? " yet" : ""}`;
+    referenceMessage(node, `${added ? `${member.name} added` : `Reference photo added to ${member.name}`}: ${found}.`,
       kind, "", detail);
     node.dataset.matched = "true";
   }
@@ -902,6 +905,10 @@ function renderPeople() {
         onclick: () => act(() => api("PATCH", albumPath(`/people/${p.id}`), { hidden: false }), `${p.name} shown`) }))));
   }
   $("people-grid").replaceChildren(...cards);
+  for (const node of [...$("suggestion-list").children]) {  // a pair with someone gone (merged): at once
+    if (node.dataset.people.split("|").some((id) => !personOf(id))) node.remove();
+  }
+  $("suggestions").hidden = !$("suggestion-list").children.length;
   if (state.tab === "people") loadSuggestions();
 }
 
@@ -1752,6 +1759,9 @@ function init() {
     if (open) $("album-name").focus();
   });
   $("rename-album").addEventListener("click", renameAlbum);
+  document.addEventListener("click", (e) => {  // the album menu closes when something else is tapped
+    if ($("album-menu").open && !$("album-menu").contains(e.target)) $("album-menu").open = false;
+  });
   $("delete-album").addEventListener("click", deleteAlbum);
   $("sort-select").addEventListener("change", (e) => { state.sort = e.target.value; renderPhotos(); });
   for (const id of ["date-from", "date-to"]) {
