@@ -3,8 +3,8 @@
 
 const $ = (id) => document.getElementById(id);
 const UPLOAD_CONCURRENCY = 3;
-const MAX_DOWNLOAD = 500;   // photos in one ZIP link of a selection (the ids travel in the URL)
 const MAX_IDS = 1000;       // ids in one request (the API's limit)
+const MAX_DOWNLOAD = MAX_IDS;  // photos in one ZIP link of a selection (the ids travel in its URL)
 const WIDE = window.matchMedia("(min-width: 900px)");
 
 const state = {
