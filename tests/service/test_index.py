@@ -33,7 +33,7 @@ def test_vector_index_search_orders_by_similarity() -> None:
             part = v[start:start + dim]
             parts.append(part / np.linalg.norm(part))
             start += dim
-        return np.concatenate(parts).astype(np.float32)
+        return np.concatenate(parts + [np.zeros(EMBEDDING_DIM - start)]).astype(np.float32)  # and a frontal pose
 
     vectors = [unit_parts(rng.normal(size=EMBEDDING_DIM)) for _ in range(5)]
     index = VectorIndex(["a", "b", "c", "d", "e"], np.stack(vectors))
