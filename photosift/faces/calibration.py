@@ -14,7 +14,8 @@ products with each ``c_i``: a logistic model of "same person" fitted on all genu
 evaluation sets (``eval/calibrate_similarity.py``). The reported similarity is ``100 * sigmoid(scale * z +
 offset)``, with ``scale`` and ``offset`` set so that the default threshold (80) sits at a false-match rate of 1e-2
 per comparison on the fitted pairs and 90 at 1e-3 (1.3e-2 and 1.2e-3 on pairs of people not used to fit: the table
-in the README). It is monotone in every cosine under every condition. The fitted parameters live in ``calibration.json`` next to this module, keyed by embedder name.
+in the README). It is monotone in every cosine under every condition. The fitted parameters live in
+``calibration.json`` next to this module, keyed by embedder name.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from people_images import group, shot
 from PIL import Image, ImageFilter
-from service_support import Server, jpeg, upload, wait_analysed
+from service_support import Server, jpeg, upload, wait_analysed, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -56,17 +55,6 @@ def heic(photo: bytes) -> bytes:
 
     pillow_heif.register_heif_opener()
     return encode(Image.open(io.BytesIO(photo)).convert("RGB"), "HEIF", quality=85)
-
-
-def wait_idle(client: httpx.Client) -> None:
-    """Until the server has no queued or running job (matching included)."""
-    deadline = time.monotonic() + LIVE / 1000
-    while time.monotonic() < deadline:
-        jobs = client.get("/v1/status").json()["jobs"]
-        if not jobs.get("queued") and not jobs.get("running"):
-            return
-        time.sleep(0.2)
-    raise AssertionError("jobs did not finish")
 
 
 def album_with(client: httpx.Client, name: str, photos: list[tuple[str, bytes]]) -> tuple[str, dict[str, str]]:

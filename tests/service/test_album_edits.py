@@ -4,13 +4,12 @@ HTTP against real servers; on a keyed server the renames are the owner's and sha
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from people_images import shot
-from service_support import Server, upload, wait_analysed
+from service_support import Server, upload, wait_analysed, wait_idle
 
 pytestmark = pytest.mark.integration
 
@@ -43,17 +42,6 @@ def events_until(server: Server, album_id: str, done: Callable[[list[dict]], boo
                 if done(events):
                     return events
     raise AssertionError(f"the stream ended before the events came: {[e.get('event') for e in events]}")
-
-
-def wait_idle(client: httpx.Client, timeout: float = 120) -> None:
-    """Until the server has no queued or running job (people grouping and matching included)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        jobs = client.get("/v1/status").json()["jobs"]
-        if not jobs.get("queued") and not jobs.get("running"):
-            return
-        time.sleep(0.2)
-    raise AssertionError("jobs did not finish")
 
 
 def error_of(reply: httpx.Response) -> tuple[int, str]:
