@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _faces  # noqa: E402
 from _data import DATA, PAIR_SETS, available, pairs  # noqa: E402
+from people import print_table  # noqa: E402
 
 from photosift.faces import DEFAULT_THRESHOLD, EMBEDDER, PART_DIMS  # noqa: E402
 from photosift.faces.calibration import CALIBRATION_FILE, Calibration, feature_names  # noqa: E402
@@ -167,7 +168,7 @@ def report(result: dict, markdown: bool) -> None:
         imp, gen = s[m & ~same], s[m & same]
         cells = [f"{_rate(imp, t)} / {100 * np.mean(gen >= t):.1f} %" for t in SCORE_POINTS]
         rows.append([name, str(int(m.sum())), str(len(imp))] + cells)
-    _table(["set", *head], rows, markdown)
+    print_table(["set", *head], rows, markdown)
     gen = s[same]
     print("\nScores of same-person pairs (held-out): percentiles 5 / 10 / 25 / 50 / 75: "
           + " / ".join(f"{v:.1f}" for v in np.percentile(gen, [5, 10, 25, 50, 75])))
@@ -182,24 +183,12 @@ def report(result: dict, markdown: bool) -> None:
         rows.append([name, str(len(y)), f"{100 * np.mean(match == y):.1f} %",
                      f"{100 * np.mean(match[~y]):.1f} % ({int(match[~y].sum())} of {int((~y).sum())})",
                      f"{100 * np.mean(match[y]):.1f} %"])
-    _table(["set", "pairs", "accuracy", "different people called a match", "true-match rate"], rows, markdown)
+    print_table(["set", "pairs", "accuracy", "different people called a match", "true-match rate"], rows, markdown)
 
 
 def _rate(impostor: np.ndarray, threshold: float) -> str:
     hits = int((impostor >= threshold).sum())
     return f"{hits / len(impostor):.1e}" if hits else f"0 (< {1 / len(impostor):.0e})"
-
-
-def _table(head: list[str], rows: list[list[str]], markdown: bool) -> None:
-    if markdown:
-        print("| " + " | ".join(head) + " |")
-        print("|" + "---|" * len(head))
-        for r in rows:
-            print("| " + " | ".join(r) + " |")
-        return
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
-    for r in [head, *rows]:
-        print("  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)))
 
 
 def write(fmr: float) -> Path:

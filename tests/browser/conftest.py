@@ -50,3 +50,16 @@ def screenshots(request: pytest.FixtureRequest) -> Path:
     folder = OUTPUT / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def open_album(browser, server: Server, album_id: str, errors: list[str], step_ms: int = 30_000, **options):  # noqa: ANN001, ANN201
+    """A new page on the album (desktop size unless ``options`` say otherwise) whose page errors go to ``errors``."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=step_ms)
+    page = browser.new_page(**({"viewport": {"width": 1280, "height": 900}} | options))
+    page.set_default_timeout(step_ms)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server.url}/#album={album_id}")
+    expect(page.locator("#album")).to_be_visible()
+    return page

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from conftest import open_album
 from people_images import group, shot
 from PIL import Image, ImageFilter
 from service_support import Server, jpeg, upload, wait_analysed, wait_idle
@@ -18,7 +19,6 @@ from service_support import Server, jpeg, upload, wait_analysed, wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 LIVE = 120_000  # ms: analysis and re-matching, face models loading included
-STEP = 30_000  # ms: any other UI step (generous: CI machines may be busy)
 
 
 def blurred(photo: bytes, radius: float) -> bytes:
@@ -30,18 +30,6 @@ def member_faces(client: httpx.Client, album_id: str, member_id: str) -> set[str
     reply = client.get(f"/v1/albums/{album_id}/faces", params={"member": member_id, "limit": 500})
     assert reply.status_code == 200, reply.text
     return {f["id"] for f in reply.json()["items"]}
-
-
-def new_page(browser, server: Server, album_id: str, errors: list[str], **options):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=STEP)
-    page = browser.new_page(**({"viewport": {"width": 1280, "height": 900}} | options))
-    page.set_default_timeout(STEP)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.url}/#album={album_id}")
-    expect(page.locator("#album")).to_be_visible()
-    return page
 
 
 def add_member(page, name: str, filename: str, photo: bytes) -> None:
@@ -57,7 +45,7 @@ def test_reference_checks_and_face_picker(browser, server: Server, screenshots: 
     client = server.client()
     album_id = client.post("/v1/albums", json={"name": "Checks"}).json()["id"]
     errors: list[str] = []
-    page = new_page(browser, server, album_id, errors)
+    page = open_album(browser, server, album_id, errors)
     message = page.get_by_test_id("member-message")
 
     # Each refusal says why, in words.
@@ -114,7 +102,7 @@ def test_reference_checks_and_face_picker(browser, server: Server, screenshots: 
     page.close()
 
     # On a phone: the picker fits the screen, and cancelling it adds nobody.
-    phone = new_page(browser, server, album_id, errors, viewport={"width": 390, "height": 844},
+    phone = open_album(browser, server, album_id, errors, viewport={"width": 390, "height": 844},
                      device_scale_factor=2, is_mobile=True, has_touch=True)
     add_member(phone, "Someone", "both.jpg", group())
     picker = phone.get_by_test_id("face-picker")
@@ -146,7 +134,7 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
     wait_analysed(client, [p["id"] for p in reply.json()["photos"]])
     wait_idle(client)
     errors: list[str] = []
-    page = new_page(browser, server, album_id, errors)
+    page = open_album(browser, server, album_id, errors)
     eileen_photos = page.locator(f"#member-list [data-member-id='{eileen}']")
     expect(eileen_photos).to_contain_text("2 photos")
 

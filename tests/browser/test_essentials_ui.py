@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from conftest import open_album
 from people_images import group, shot
 from PIL import Image, ImageFilter
 from service_support import Server, jpeg, upload, wait_analysed, wait_idle
@@ -22,7 +23,6 @@ from service_support import Server, jpeg, upload, wait_analysed, wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 LIVE = 120_000  # ms: analysis and re-matching, face models loading included
-STEP = 30_000  # ms: any other UI step (generous: CI machines may be busy)
 EXIF_IFD = 0x8769
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
@@ -76,18 +76,6 @@ def add_member(client: httpx.Client, album_id: str, name: str, photo: bytes) -> 
     return reply.json()["id"]
 
 
-def open_page(browser, server: Server, album_id: str, errors: list[str], **options):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=STEP)
-    page = browser.new_page(**({"viewport": {"width": 1280, "height": 900}} | options))
-    page.set_default_timeout(STEP)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.url}/#album={album_id}")
-    expect(page.locator("#album")).to_be_visible()
-    return page
-
-
 def grid_files(page) -> list[str]:
     return page.locator("#photo-grid [data-testid=photo]").evaluate_all("cs => cs.map(c => c.dataset.filename)")
 
@@ -126,8 +114,8 @@ def test_delete_download_and_dates(browser, server: Server, screenshots: Path) -
               "new.jpg": dated(scene().transpose(Image.Transpose.FLIP_LEFT_RIGHT), "2024:05:03 14:22:10")}
     album_id, ids = album_with(client, "Houston", list(photos.items()))
     errors: list[str] = []
-    page = open_page(browser, server, album_id, errors)
-    other = open_page(browser, server, album_id, errors)  # another client: sees deletions live
+    page = open_album(browser, server, album_id, errors)
+    other = open_album(browser, server, album_id, errors)  # another client: sees deletions live
     expect(page.get_by_test_id("album-stats")).to_contain_text(f"done: {len(photos)} analysed")
 
     # A member added in the UI: "their photos are being found" gives way to how many were found.
@@ -237,7 +225,7 @@ def test_phone_layout_and_viewer_on_heic(browser, server: Server, screenshots: P
     album_id, ids = album_with(client, "Phone trip", photos)
     add_member(client, album_id, "Eileen", shot("astronaut", 0))
     errors: list[str] = []
-    phone = open_page(browser, server, album_id, errors, **PHONE)
+    phone = open_album(browser, server, album_id, errors, **PHONE)
 
     # One header row; the Members and Upload panels folded; the first row of photos on the first screen.
     cards = phone.locator("#photo-grid [data-testid=photo]")
@@ -351,7 +339,7 @@ def test_people_members_and_album_edits(browser, server: Server, screenshots: Pa
     suggestions = client.get(f"/v1/albums/{album_id}/people/suggestions").json()["items"]
     assert len(suggestions) == 1 and suggestions[0]["similarity"] >= 80, suggestions
     errors: list[str] = []
-    page = open_page(browser, server, album_id, errors)
+    page = open_album(browser, server, album_id, errors)
     page.get_by_test_id("tab-people").click()
     cards = page.get_by_test_id("person")
     expect(cards).to_have_count(2)

@@ -5,6 +5,7 @@ files)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -162,6 +163,24 @@ def wait_analysed(client: httpx.Client, photo_ids: list[str], timeout: float = A
             return results
         time.sleep(0.25)
     raise AssertionError(f"not analysed within {timeout} s: {sorted(set(photo_ids) - set(results))}")
+
+
+def events_until(server: Server, album_id: str, done: Callable[[list[dict]], bool], timeout: float = 120) -> list[dict]:
+    """The album's events from the start until ``done(events)``."""
+    events: list[dict] = []
+    with server.client() as client, client.stream("GET", f"/v1/albums/{album_id}/events",
+                                                  timeout=httpx.Timeout(10, read=timeout)) as stream:
+        event: dict = {}
+        for line in stream.iter_lines():
+            if line.startswith(("event:", "data:")):
+                field, _, value = line.partition(":")
+                event[field] = json.loads(value) if field == "data" else value.strip()
+            elif not line and event:
+                events.append(event)
+                event = {}
+                if done(events):
+                    return events
+    raise AssertionError(f"the stream ended before the events came: {[e.get('event') for e in events]}")
 
 
 def wait_idle(client: httpx.Client, timeout: float = ANALYSIS_TIMEOUT) -> None:

@@ -3,13 +3,12 @@ HTTP against real servers; on a keyed server the renames are the owner's and sha
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from people_images import shot
-from service_support import Server, upload, wait_analysed, wait_idle
+from service_support import Server, events_until, upload, wait_analysed, wait_idle
 
 pytestmark = pytest.mark.integration
 
@@ -24,24 +23,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
     finally:
         running.stop()
-
-
-def events_until(server: Server, album_id: str, done: Callable[[list[dict]], bool], timeout: float = 120) -> list[dict]:
-    """The album's events from the start until ``done(events)``."""
-    events: list[dict] = []
-    with server.client() as client, client.stream("GET", f"/v1/albums/{album_id}/events",
-                                                  timeout=httpx.Timeout(10, read=timeout)) as stream:
-        event: dict = {}
-        for line in stream.iter_lines():
-            if line.startswith(("event:", "data:")):
-                field, _, value = line.partition(":")
-                event[field] = json.loads(value) if field == "data" else value.strip()
-            elif not line and event:
-                events.append(event)
-                event = {}
-                if done(events):
-                    return events
-    raise AssertionError(f"the stream ended before the events came: {[e.get('event') for e in events]}")
 
 
 def error_of(reply: httpx.Response) -> tuple[int, str]:

@@ -6,10 +6,9 @@ selected photos (share links may download, not delete), and /docs and /redoc wit
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 from people_images import shot
 from PIL import Image
-from service_support import Server, jpeg, upload, wait_analysed
+from service_support import Server, events_until, jpeg, upload, wait_analysed
 
 from photosift.application.blobs import square_window
 from photosift.application.downloads import entry_names, safe_name
@@ -93,24 +92,6 @@ def accepted(reply: httpx.Response) -> dict[str, str]:
 
 def error_of(reply: httpx.Response) -> tuple[int, str]:
     return reply.status_code, reply.json()["error"]["type"]
-
-
-def events_until(server: Server, album_id: str, done: Callable[[list[dict]], bool], timeout: float = 60) -> list[dict]:
-    """The album's events from the start, read from its SSE stream until ``done(events)``."""
-    events: list[dict] = []
-    with server.client() as client, client.stream("GET", f"/v1/albums/{album_id}/events",
-                                                  timeout=httpx.Timeout(10, read=timeout)) as stream:
-        event: dict = {}
-        for line in stream.iter_lines():
-            if line.startswith(("event:", "data:")):
-                field, _, value = line.partition(":")
-                event[field] = json.loads(value) if field == "data" else value.strip()
-            elif not line and event:
-                events.append(event)
-                event = {}
-                if done(events):
-                    return events
-    raise AssertionError(f"the stream ended before the events came: {[e.get('event') for e in events]}")
 
 
 # --- uploads are checked whole --------------------------------------------------------------------------------------
