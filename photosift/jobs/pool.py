@@ -56,8 +56,11 @@ class EnginePool:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+BACKGROUND_NICE = 10  # scheduling priority of background analysis: requests of the server's own process go first
+
+
 class AnalysisProcesses:
-    """``workers`` processes for background analysis (one per core, each single-threaded).
+    """``workers`` processes for background analysis (one per core, each single-threaded, at ``BACKGROUND_NICE``).
 
     Batch analysis is mostly engine work; in threads of the server it would compete with request handling for the
     GIL (uploads were acknowledged at p95 407 ms per photo that way, when the detector still held the GIL); in
@@ -75,7 +78,7 @@ class AnalysisProcesses:
         """``fn(*args, **kwargs)`` in a worker process (``fn`` and its arguments must pickle); blocks until done."""
         with self._lock:
             if self._executor is None:
-                self._executor = spawn_pool(self.workers)
+                self._executor = spawn_pool(self.workers, nice=BACKGROUND_NICE)
             executor = self._executor
         try:
             return executor.submit(fn, *args, **kwargs).result()
@@ -94,11 +97,12 @@ class AnalysisProcesses:
 
 
 def spawn_pool(
-    workers: int, initializer: Callable[..., object] | None = None, initargs: tuple = ()
+    workers: int, initializer: Callable[..., object] | None = None, initargs: tuple = (), *, nice: int = 0
 ) -> ProcessPoolExecutor:
     """``workers`` engine processes, one per core: started with "spawn" (a forked child of a process that already
     ran OpenCV or the detector can deadlock in their thread pools), single-threaded, exiting when their parent dies,
-    then ``initializer(*initargs)`` (a module-level function, e.g. to load models).
+    ``nice`` steps below this process's scheduling priority, then ``initializer(*initargs)`` (a module-level
+    function, e.g. to load models).
 
     Exiting with the parent, however early it dies (even SIGKILL while a worker is still starting): each worker
     inherits the reading end of a pipe ("lifeline") whose only writing end the parent holds and never writes to; a
@@ -109,13 +113,16 @@ def spawn_pool(
     context = multiprocessing.get_context("spawn")
     lifeline, keep = context.Pipe(duplex=False)  # (read end for the workers, write end kept by this process)
     executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_process,
-                                   initargs=(lifeline, initializer, initargs))
+                                   initargs=(lifeline, nice, initializer, initargs))
     executor._photosift_lifeline = keep  # type: ignore[attr-defined] - lives (open) as long as the executor
     return executor
 
 
-def _init_process(lifeline: Connection, initializer: Callable[..., object] | None, initargs: tuple) -> None:
+def _init_process(lifeline: Connection, nice: int, initializer: Callable[..., object] | None,
+                  initargs: tuple) -> None:
     threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True, name="exit-with-parent").start()
+    if nice:
+        os.nice(nice)  # lowering one's own priority needs no privilege
     os.environ["OMP_NUM_THREADS"] = "1"  # before the detector's OpenMP runtime loads
     import cv2
 

@@ -33,6 +33,7 @@ from photosift.application.processing import job_handlers
 from photosift.catalog.models import Album, Job, JobStatus, Photo, PhotoStatus
 from photosift.config import Settings
 from photosift.errors import InsufficientStorage, NotFound, StoreUnavailable
+from photosift.jobs.pool import BACKGROUND_NICE, AnalysisProcesses
 from photosift.jobs.queue import JobQueue
 from photosift.jobs.runner import JobRunner
 from photosift.store import content_key
@@ -371,6 +372,16 @@ def test_analysis_workers_die_with_a_server_killed_as_they_start(make_server) ->
     for child in survivors:  # leave no orphans behind, even when failing
         os.kill(child, signal.SIGKILL)
     assert not survivors, f"{len(survivors)} of the server's processes outlived it"
+
+
+def test_analysis_processes_run_below_the_server_s_priority() -> None:
+    """Background analysis yields the cores to request handling: its processes are ``BACKGROUND_NICE`` steps nicer
+    than the process that started them."""
+    pool = AnalysisProcesses(1)
+    try:
+        assert pool.run(os.nice, 0) == min(os.nice(0) + BACKGROUND_NICE, 19)
+    finally:
+        pool.shutdown()
 
 
 @pytest.mark.integration
