@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from photosift import faces
-from photosift.application.matching import ALBUM_THRESHOLD, Templates, match_faces, open_set_scores
+from photosift.application.matching import (
+    ALBUM_THRESHOLD,
+    CONFIDENT,
+    Templates,
+    match_faces,
+    open_set_scores,
+    with_album_evidence,
+)
 
 
 def person(rng: np.random.Generator) -> np.ndarray:
@@ -57,3 +66,26 @@ def test_a_rejected_face_and_its_look_alikes_stop_matching_that_member() -> None
     assert match_faces([sighting(rng, alice, noise=0.05)], [False], corrected)[0][0] == "alice"
     raw = faces.similarity(np.stack([seen]), corrected.vectors)
     assert open_set_scores(raw, np.stack([seen]), corrected)[0, 0] == 0.0
+
+
+def test_a_look_alike_of_the_selfie_needs_the_album_s_confident_faces_to_agree() -> None:
+    rng = np.random.default_rng(5)
+    alice, stranger = person(rng), person(rng)
+    selfie = sighting(rng, alice, noise=0.5)
+    look_alike = selfie + stranger  # shares the selfie's look, not Alice's
+    look_alike[-1] = 0.0
+    doubtful_alice = sighting(rng, alice, noise=0.55)
+    in_album = [sighting(rng, alice) for _ in range(3)]  # Alice in three other photos of the album
+    alone = Templates(["alice"], np.stack([selfie]), ALBUM_THRESHOLD, evidence={0: np.stack([selfie])})
+    for face in (look_alike, doubtful_alice):  # both between the threshold and CONFIDENT against the selfie
+        assert ALBUM_THRESHOLD <= faces.similarity(face, alone.vectors)[0, 0] < CONFIDENT
+        assert match_faces([face], [False], alone)[0][0] == "alice"  # no album evidence yet: the selfie decides
+    ids = ["p1", "p2", "p3"]
+    album = with_album_evidence(alone, ids, in_album, [True, True, True])
+    assert [owner for owner, _ in album.confident[0]] == ids  # each of them is confident evidence
+    assert match_faces([look_alike], [False], album, "p9") == [None]
+    assert match_faces([doubtful_alice], [False], album, "p9")[0][0] == "alice"
+    # a photo's own faces are not evidence for themselves; faces the engine cannot compare are never evidence
+    assert match_faces([look_alike], [False], replace(album, confident={0: album.confident[0][:1]}), "p1")[0][0] \
+        == "alice"
+    assert with_album_evidence(alone, ids, in_album, [False, False, False]).confident == {}

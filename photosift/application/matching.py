@@ -8,16 +8,26 @@ In an album almost every face is NOT the member being looked for, so a face is g
 2. it is clearly closer to that member than to any other member above the threshold (a margin of
    :data:`MARGIN_LOG_ODDS` on the score's log-odds; otherwise it is ambiguous and stays unknown), and
 3. it looks more like the member than like every face the user said is NOT that member ("not <member>"
-   corrections, :class:`photosift.catalog.models.Rejection`): a rejected face, and faces very like it, stop matching.
+   corrections, :class:`photosift.catalog.models.Rejection`): a rejected face, and faces very like it, stop matching,
+4. and, when it is below :data:`CONFIDENT`, the album's own photos of the member agree: the faces of other photos
+   matched to the member at :data:`CONFIDENT` or more (about 4e-5 false matches per comparison: they are the member)
+   show how the member looks in this album, and the face must also reach the threshold against the template of the
+   references together with those faces. A stranger who happens to resemble a selfie rarely resembles the member's
+   other photos as well. A member with no confident face in other photos yet is decided on the references alone.
 
 A member's template is the mean of its reference faces and of the faces the user confirmed as theirs. Then faces
-and members are paired greedily from the highest similarity down, each at most once per photo.
+and members are paired greedily from the highest similarity down, each at most once per photo. The similarity
+reported is the one against that template.
+
+Confident faces arrive as photos are analysed, so a photo's decision may change when later photos bring evidence:
+the analysis of a photo that adds a confident face queues a re-match of the album (``MatchJob``: jobs run in order,
+so it runs after the photos already queued, once per batch), which recomputes the evidence from every face.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlalchemy import select
@@ -30,6 +40,9 @@ from photosift.index import assign_unique
 ALBUM_THRESHOLD = 90.0
 """The default similarity at which an album gives a face to a member (an album's own ``threshold`` overrides it)."""
 
+CONFIDENT = 95.0
+"""A face matched to a member at this similarity or more is evidence of how the member looks in the album (rule 4)."""
+
 MARGIN_LOG_ODDS = 1.0
 """A face above the threshold for two members goes to the better one only if its score's log-odds lead by this much
 (e.g. 96 against 90); a face that fits two members about equally is unknown."""
@@ -37,12 +50,15 @@ MARGIN_LOG_ODDS = 1.0
 
 @dataclass(frozen=True)
 class Templates:
-    """The members of an album that have a template, the album's threshold (0-100) and the users' rejections."""
+    """The members of an album that have a template, the album's threshold (0-100), the users' rejections, and the
+    album's evidence (rule 4 of the module docstring)."""
 
     member_ids: list[str]
     vectors: np.ndarray | None  # (members, d) or None when no member has references
     threshold: float
     rejected: dict[int, np.ndarray] = field(default_factory=dict)  # member column -> (k, d) rejected faces
+    evidence: dict[int, np.ndarray] = field(default_factory=dict)  # member column -> (k, d) references + confirmed
+    confident: dict[int, list[tuple[str, np.ndarray]]] = field(default_factory=dict)  # column -> (photo id, face)
 
 
 def load_templates(session: Session, album: Album) -> Templates:
@@ -68,7 +84,29 @@ def load_templates(session: Session, album: Album) -> Templates:
         if member_id in column:
             rejected[column[member_id]].append(bytes_to_vector(blob))
     vectors = np.stack([face_engine.make_template(evidence[m]) for m in member_ids])
-    return Templates(member_ids, vectors, threshold, {c: np.stack(v) for c, v in rejected.items()})
+    confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
+    for member_id, photo_id, blob in session.execute(select(Face.member_id, Face.photo_id, Face.embedding).where(
+            Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(False),
+            Face.similarity >= CONFIDENT).order_by(Face.id)):
+        if member_id in column:
+            confident[column[member_id]].append((photo_id, bytes_to_vector(blob)))
+    return Templates(member_ids, vectors, threshold, {c: np.stack(v) for c, v in rejected.items()},
+                     {column[m]: np.stack(evidence[m]) for m in member_ids}, dict(confident))
+
+
+def with_album_evidence(templates: Templates, photo_ids: list[str], embeddings: list[np.ndarray],
+                        usable: list[bool]) -> Templates:
+    """``templates`` with its confident faces recomputed from the album's faces (``photo_ids[i]`` holds face ``i``),
+    as the current templates score them: for a re-match of the whole album."""
+    rows = [i for i, ok in enumerate(usable) if ok]
+    if templates.vectors is None or not rows:
+        return replace(templates, confident={})
+    vectors = np.stack([embeddings[i] for i in rows])
+    scores = open_set_scores(face_engine.similarity(vectors, templates.vectors), vectors, templates)
+    confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
+    for row, col in zip(*np.nonzero(scores >= CONFIDENT), strict=True):
+        confident[int(col)].append((photo_ids[rows[row]], vectors[row]))
+    return replace(templates, confident=dict(confident))
 
 
 def album_threshold(album: Album) -> float:
@@ -89,9 +127,27 @@ def open_set_scores(scores: np.ndarray, embeddings: np.ndarray, templates: Templ
     return out
 
 
-def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: Templates
-                ) -> list[tuple[str, float] | None]:
-    """For each face of ONE photo, ``(member id, similarity)`` or None (unknown).
+def corroborate(scores: np.ndarray, embeddings: np.ndarray, templates: Templates, photo_id: str | None
+                ) -> np.ndarray:
+    """``scores`` (faces of photo ``photo_id``, members) with every pair that rule 4 of the module docstring excludes
+    set to 0: between the threshold and ``CONFIDENT``, the face must also reach the threshold against the member's
+    references together with the member's confident faces of other photos."""
+    out = np.array(scores, dtype=np.float64)
+    for col, faces in templates.confident.items():
+        others = [vector for owner, vector in faces if owner != photo_id]
+        doubtful = (out[:, col] >= templates.threshold) & (out[:, col] < CONFIDENT)
+        if not others or not doubtful.any():
+            continue
+        album_template = face_engine.make_template([*templates.evidence[col], *others])
+        agree = face_engine.similarity(embeddings[doubtful], album_template[None, :])[:, 0]
+        out[np.flatnonzero(doubtful)[agree < templates.threshold], col] = 0.0
+    return out
+
+
+def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: Templates,
+                photo_id: str | None = None) -> list[tuple[str, float] | None]:
+    """For each face of ONE photo (``photo_id``: its confident faces are not evidence for themselves),
+    ``(member id, similarity)`` or None (unknown).
 
     Faces the engine flags ``too_small`` are never matched (their embeddings are unreliable).
     """
@@ -101,6 +157,7 @@ def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: 
         return result
     vectors = np.stack([embeddings[i] for i in usable])
     scores = open_set_scores(face_engine.similarity(vectors, templates.vectors), vectors, templates)
+    scores = corroborate(scores, vectors, templates, photo_id)
     for row, (col, sim) in assign_unique(scores, templates.threshold).items():
         result[usable[row]] = (templates.member_ids[col], round(float(sim), 2))
     return result

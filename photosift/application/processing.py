@@ -16,7 +16,7 @@ from photosift.application import views
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.grouping import regroup_after_analysis
-from photosift.application.matching import load_templates, match_faces
+from photosift.application.matching import CONFIDENT, load_templates, match_faces, with_album_evidence
 from photosift.catalog.models import Album, Face, Job, Photo, PhotoStatus, bytes_to_vector, utcnow, vector_to_bytes
 from photosift.imaging import DecodeLimits
 from photosift.jobs.queue import mark_done
@@ -69,7 +69,8 @@ class AnalyzeJob:
                 return
             session.execute(delete(Face).where(Face.photo_id == photo.id))
             embeddings = [f.embedding for f in result.faces]
-            matches = match_faces(embeddings, [f.face.too_small for f in result.faces], load_templates(session, album))
+            matches = match_faces(embeddings, [f.face.too_small for f in result.faces], load_templates(session, album),
+                                  photo.id)
             faces = []
             for position, (found, match) in enumerate(zip(result.faces, matches, strict=True)):
                 face = found.face
@@ -92,6 +93,8 @@ class AnalyzeJob:
             session.flush()
             if any(face.member_id is None for face in faces):  # only unmatched faces can change the people
                 regroup_after_analysis(session, album.id)
+            if any(match and match[1] >= CONFIDENT for match in matches):
+                enqueue_match(session, album.id)  # new evidence of a member: earlier decisions are checked again
             view = views.photo_view(photo, faces, views.member_names(session, album.id))
             record_event(session, album.id, "photo.analyzed", {"photo": view})
             mark_done(session, job.id)
@@ -120,15 +123,18 @@ class MatchJob:
             if album is None:
                 mark_done(session, job.id)
                 return
-            templates = load_templates(session, album)
             by_photo: dict[str, list[Face]] = defaultdict(list)
             for face in session.scalars(select(Face).where(Face.album_id == album.id).order_by(Face.position)):
                 by_photo[face.photo_id].append(face)
+            every = [face for faces in by_photo.values() for face in faces if not face.person_pinned]
+            templates = with_album_evidence(load_templates(session, album), [f.photo_id for f in every],
+                                            [bytes_to_vector(f.embedding) for f in every],
+                                            [not f.too_small for f in every])
             names = views.member_names(session, album.id)
             changed: list[dict[str, Any]] = []
             for photo_id, faces in by_photo.items():
                 matches = match_faces([bytes_to_vector(f.embedding) for f in faces], [f.too_small for f in faces],
-                                      templates)
+                                      templates, photo_id)
                 dirty = False
                 for face, match in zip(faces, matches, strict=True):
                     if face.person_pinned:
