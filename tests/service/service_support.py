@@ -166,12 +166,16 @@ def wait_analysed(client: httpx.Client, photo_ids: list[str], timeout: float = A
 
 
 def events_until(server: Server, album_id: str, done: Callable[[list[dict]], bool], timeout: float = 120) -> list[dict]:
-    """The album's events from the start until ``done(events)``."""
+    """The album's events from the start until ``done(events)``; fails after ``timeout`` seconds (keep-alive
+    comments do not extend it)."""
     events: list[dict] = []
+    deadline = time.monotonic() + timeout
     with server.client() as client, client.stream("GET", f"/v1/albums/{album_id}/events",
                                                   timeout=httpx.Timeout(10, read=timeout)) as stream:
         event: dict = {}
         for line in stream.iter_lines():
+            if time.monotonic() > deadline:
+                break
             if line.startswith(("event:", "data:")):
                 field, _, value = line.partition(":")
                 event[field] = json.loads(value) if field == "data" else value.strip()
@@ -180,7 +184,7 @@ def events_until(server: Server, album_id: str, done: Callable[[list[dict]], boo
                 event = {}
                 if done(events):
                     return events
-    raise AssertionError(f"the stream ended before the events came: {[e.get('event') for e in events]}")
+    raise AssertionError(f"the events did not come within {timeout} s: {[e.get('event') for e in events]}")
 
 
 def wait_idle(client: httpx.Client, timeout: float = ANALYSIS_TIMEOUT) -> None:

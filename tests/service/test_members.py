@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from people_images import group, shot
 from PIL import Image, ImageFilter
-from service_support import Server, jpeg, upload, wait_analysed, wait_idle
+from service_support import Server, events_until, jpeg, upload, wait_analysed, wait_idle
+
+from photosift.application.matching import CONFIDENT
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +122,25 @@ def test_not_member_and_this_is_member_stick(make_server) -> None:
     assert reply.status_code in (400, 404), reply.text
     reply = client.post(f"/v1/albums/{album_id}/faces/nope/reject", json={"member_id": eileen})
     assert reply.status_code in (400, 404), reply.text
+
+
+def test_a_photo_with_a_confident_match_has_the_album_checked_again(make_server) -> None:
+    """A face matched at CONFIDENT or more is evidence for the member's other photos (``matching`` rule 4): its
+    photo's analysis queues one re-match of the album, which runs after the photos uploaded with it."""
+    server: Server = make_server("evidence")
+    client = server.client()
+    album_id = client.post("/v1/albums", json={"name": "Evidence"}).json()["id"]
+    eileen = add_member(client, album_id, "Eileen", shot("astronaut", 0)).json()["id"]
+    wait_idle(client)  # the re-match that adding a member queues
+    photos = analysed(client, album_id, [("a1.jpg", shot("astronaut", 1)), ("a2.jpg", shot("astronaut", 2)),
+                                         ("c1.jpg", shot("cameraman", 1))])
+    confident = [p for p in photos.values() if p["faces"] and (p["faces"][0]["member"] or {}).get("similarity", 0)
+                 >= CONFIDENT]
+    assert confident, [p["faces"] for p in photos.values()]
+    wait_idle(client)
+    kinds = [e["event"] for e in events_until(server, album_id, lambda events: sum(
+        e["event"] == "album.matched" for e in events) >= 2)]
+    last_analysed = max(i for i, kind in enumerate(kinds) if kind == "photo.analyzed")
+    assert "album.matched" in kinds[last_analysed:], kinds
+    listed = client.get(f"/v1/albums/{album_id}/photos", params={"member": eileen}).json()["items"]
+    assert {p["id"] for p in listed} == {photos["a1.jpg"]["id"], photos["a2.jpg"]["id"]}
