@@ -1,6 +1,6 @@
 """Member matching on simulated group albums, through the product's HTTP API: the promise "strangers stay strangers".
 
-    nice -n 10 .venv/bin/python eval/members.py [--seed S] [--members N] [--markdown]
+    nice -n 10 .venv/bin/python eval/members.py [--seeds 11,12,13] [--members N] [--markdown]
 
 A real ``photosift serve`` (temporary data folder, default settings) gets one album per row group:
 
@@ -18,6 +18,9 @@ Scores, per row: per-member-photo precision (of the photos listed under a member
 recall (of the group photos that show a member, the share listed under them), and false matches per 100 stranger
 faces (a face of someone who is not a member, matched to any member). Faces are attributed to the tile their box
 centre falls in; a face outside a tile's central area (a bystander in an LFW photo) is a stranger.
+
+Each seed draws other members, strangers and group photos (its own albums on the same server); the table gives the
+rows of all seeds pooled (counts added up), then each seed's rows.
 """
 
 from __future__ import annotations
@@ -303,17 +306,38 @@ def score(http: httpx.Client, album: str, photo_of: dict[str, GroupPhoto], membe
             listed += 1
             correct += member_ids.get(member) in present
             listings.append((similarity, member_ids.get(member) in present))
-    return {"row": label, "members": len(member_ids), "photos": len(photo_of), "faces": faces,
-            "stranger_faces": strangers, "member_photos": truth, "listed": listed,
-            "precision": correct / listed if listed else float("nan"),
-            "recall": correct / truth if truth else float("nan"),
-            "false_per_100": 100.0 * false_matches / strangers if strangers else float("nan"),
-            "listings": listings}
+    return with_rates({"row": label, "members": len(member_ids), "photos": len(photo_of), "faces": faces,
+                       "stranger_faces": strangers, "member_photos": truth, "listed": listed, "correct": correct,
+                       "false_matches": false_matches, "listings": listings})
+
+
+def with_rates(row: dict) -> dict:
+    """``row`` with its precision, recall and false matches per 100 stranger faces computed from its counts."""
+    listed, truth, strangers = row["listed"], row["member_photos"], row["stranger_faces"]
+    return {**row, "precision": row["correct"] / listed if listed else float("nan"),
+            "recall": row["correct"] / truth if truth else float("nan"),
+            "false_per_100": 100.0 * row["false_matches"] / strangers if strangers else float("nan")}
+
+
+COUNTS = ("members", "photos", "faces", "stranger_faces", "member_photos", "listed", "correct", "false_matches")
+
+
+def pooled(rows: list[dict]) -> list[dict]:
+    """One row per row label with the counts of every seed added up (the rates recomputed from them)."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        label = r["row"].split(" (seed ")[0]
+        if label not in out:
+            out[label] = {"row": f"{label} (all seeds)", "listings": [], **dict.fromkeys(COUNTS, 0)}
+        out[label]["listings"] += r["listings"]
+        for key in COUNTS:
+            out[label][key] += r[key]
+    return [with_rates(r) for r in out.values()]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--seeds", default="11,12,13", help="comma-separated seeds (each its own albums)")
     parser.add_argument("--members", type=int, default=16, help="LFW members (people with >= 4 photos)")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
@@ -321,17 +345,21 @@ def main() -> int:
     if not available():
         print(f"skipped: no evaluation data at {DATA}")
         return 0
-    rng = random.Random(args.seed)
-    scenarios = [lfw_scenario(rng, args.members), mfr2_scenario(rng), cfp_scenario(rng)]
     server = Server()
     rows = []
     try:
-        for scenario in scenarios:
-            started = time.monotonic()
-            rows += run_scenario(server, scenario)
-            print(f"  {scenario.name}: {time.monotonic() - started:.0f} s; {rows[-1]}", file=sys.stderr)
+        for seed in (int(v) for v in args.seeds.split(",")):
+            rng = random.Random(seed)
+            for scenario in (lfw_scenario(rng, args.members), mfr2_scenario(rng), cfp_scenario(rng)):
+                started = time.monotonic()
+                scenario_rows = run_scenario(server, scenario)
+                rows += [{**r, "row": f"{r['row']} (seed {seed})"} for r in scenario_rows]
+                print(f"  seed {seed}, {scenario.name}: {time.monotonic() - started:.0f} s; "
+                      + "; ".join(f"{r['row']}: {r['correct']} of {r['listed']} listed right, "
+                                  f"{r['member_photos']} to find" for r in scenario_rows), file=sys.stderr)
     finally:
         server.close()
+    rows = pooled(rows) + rows
     head = ("row", "members", "photos", "stranger faces", "member photos", "listed", "precision", "recall",
             "false matches / 100 strangers")
     lines = []
@@ -344,18 +372,18 @@ def main() -> int:
         for line in lines:
             print("| " + " | ".join(str(v) for v in line) + " |")
     else:
-        print(("{:34s}" + "{:>10s}" * (len(head) - 1)).format(*[h[:10] for h in head]))
+        print(("{:50s}" + "{:>10s}" * (len(head) - 1)).format(*[h[:10] for h in head]))
         for line in lines:
-            print(("{:34s}" + "{:>10}" * (len(head) - 1)).format(*line))
+            print(("{:50s}" + "{:>10}" * (len(head) - 1)).format(*line))
     print("\nIf the album threshold were higher (listings below it dropped): precision / recall")
-    print(f"{'row':34s}" + "".join(f"{t:>16g}" for t in SWEEP))
+    print(f"{'row':50s}" + "".join(f"{t:>16g}" for t in SWEEP))
     for r in rows:
         cells = []
         for t in SWEEP:
             kept = [ok for sim, ok in r["listings"] if sim >= t]
             precision = sum(kept) / len(kept) if kept else float("nan")
             cells.append(f"{precision:.3f} / {sum(kept) / max(r['member_photos'], 1):.3f}")
-        print(f"{r['row']:34s}" + "".join(f"{c:>16s}" for c in cells))
+        print(f"{r['row']:50s}" + "".join(f"{c:>16s}" for c in cells))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     if any(np.isnan(r["precision"]) for r in rows):

@@ -126,15 +126,14 @@ class MatchJob:
             by_photo: dict[str, list[Face]] = defaultdict(list)
             for face in session.scalars(select(Face).where(Face.album_id == album.id).order_by(Face.position)):
                 by_photo[face.photo_id].append(face)
+            vectors = {face.id: bytes_to_vector(face.embedding) for faces in by_photo.values() for face in faces}
             every = [face for faces in by_photo.values() for face in faces if not face.person_pinned]
             templates = with_album_evidence(load_templates(session, album), [f.photo_id for f in every],
-                                            [bytes_to_vector(f.embedding) for f in every],
-                                            [not f.too_small for f in every])
+                                            [vectors[f.id] for f in every], [not f.too_small for f in every])
             names = views.member_names(session, album.id)
             changed: list[dict[str, Any]] = []
             for photo_id, faces in by_photo.items():
-                matches = match_faces([bytes_to_vector(f.embedding) for f in faces], [f.too_small for f in faces],
-                                      templates, photo_id)
+                matches = match_faces([vectors[f.id] for f in faces], [f.too_small for f in faces], templates, photo_id)
                 dirty = False
                 for face, match in zip(faces, matches, strict=True):
                     if face.person_pinned:
