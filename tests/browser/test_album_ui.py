@@ -160,7 +160,11 @@ def test_album_in_the_browser(browser, server: Server, screenshots: Path) -> Non
 
     # Naming the person makes him a member; his photos then have a filter of their own.
     people.first.get_by_test_id("rename-input").fill("Cameraman")
+    page.evaluate("renderPeople()")  # a live update re-draws the cards while someone types: the text stays
+    expect(people.first.get_by_test_id("rename-input")).to_have_value("Cameraman")
+    expect(people.first.get_by_test_id("rename-input")).to_be_focused()
     people.first.get_by_test_id("rename-save").click()
+    expect(page.get_by_test_id("toast")).to_contain_text("is now Cameraman")  # not an error
     expect(people).to_have_count(0)
     expect(page.get_by_test_id("member")).to_have_count(2)
     page.get_by_test_id("member").filter(has_text="Cameraman").click()

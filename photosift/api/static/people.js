@@ -168,7 +168,13 @@ function renderPeople() {
       ...state.people.filter((p) => p.hidden).map((p) => el("button", { type: "button", text: `Show ${p.name}`,
         onclick: () => act(() => api("PATCH", albumPath(`/people/${p.id}`), { hidden: false }), `${p.name} shown`) }))));
   }
+  const active = document.activeElement;  // someone typing a name keeps the field, its text and the caret
+  const typing = active?.dataset?.testid === "rename-input" ? active.closest("[data-person-id]")?.dataset.personId : null;
+  const caret = typing ? active.selectionStart : null;
   $("people-grid").replaceChildren(...cards);
+  const input = typing && $("people-grid").querySelector(`[data-person-id="${typing}"] [data-testid=rename-input]`);
+  if (input) { input.focus(); input.setSelectionRange(caret, caret); }
+  for (const id of nameDrafts.keys()) if (!personOf(id)) nameDrafts.delete(id);
   for (const node of [...$("suggestion-list").children]) {  // a pair with someone gone (merged): at once
     if (node.dataset.people.split("|").some((id) => !personOf(id))) node.remove();
   }
@@ -182,10 +188,14 @@ function coverCrop(person, size) {
   return cover;
 }
 
+// What someone is typing as a person's name survives the live updates that re-draw the cards (person id -> text).
+const nameDrafts = new Map();
+
 function personCard(person) {
   const nameInput = el("input", { placeholder: "Name this person", maxlength: "200",
     "aria-label": `Name for ${person.name}`, dataset: { testid: "rename-input" },
-    list: "member-names" });
+    list: "member-names", value: nameDrafts.get(person.id) || "",
+    oninput: () => nameDrafts.set(person.id, nameInput.value) });
   const rename = el("form", { onsubmit: (e) => { e.preventDefault(); renamePerson(person, nameInput.value); } },
     nameInput, el("button", { type: "submit", text: "Name", dataset: { testid: "rename-save" } }));
   const facesBox = el("div", { class: "faces", hidden: true });
