@@ -326,12 +326,11 @@ def pooled(rows: list[dict]) -> list[dict]:
     """One row per row label with the counts of every seed added up (the rates recomputed from them)."""
     out: dict[str, dict] = {}
     for r in rows:
-        label = r["row"].split(" (seed ")[0]
-        if label not in out:
-            out[label] = {"row": f"{label} (all seeds)", "listings": [], **dict.fromkeys(COUNTS, 0)}
-        out[label]["listings"] += r["listings"]
+        total = out.setdefault(r["row"], {"row": r["row"], "seed": "all seeds", "listings": [],
+                                          **dict.fromkeys(COUNTS, 0)})
+        total["listings"] += r["listings"]
         for key in COUNTS:
-            out[label][key] += r[key]
+            total[key] += r[key]
     return [with_rates(r) for r in out.values()]
 
 
@@ -353,13 +352,13 @@ def main() -> int:
             for scenario in (lfw_scenario(rng, args.members), mfr2_scenario(rng), cfp_scenario(rng)):
                 started = time.monotonic()
                 scenario_rows = run_scenario(server, scenario)
-                rows += [{**r, "row": f"{r['row']} (seed {seed})"} for r in scenario_rows]
+                rows += [{**r, "seed": f"seed {seed}"} for r in scenario_rows]
                 print(f"  seed {seed}, {scenario.name}: {time.monotonic() - started:.0f} s; "
                       + "; ".join(f"{r['row']}: {r['correct']} of {r['listed']} listed right, "
                                   f"{r['member_photos']} to find" for r in scenario_rows), file=sys.stderr)
     finally:
         server.close()
-    rows = pooled(rows) + rows
+    rows = [{**r, "row": f"{r['row']} ({r['seed']})"} for r in pooled(rows) + rows]
     head = ("row", "members", "photos", "stranger faces", "member photos", "listed", "precision", "recall",
             "false matches / 100 strangers")
     lines = []

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from photosift.application.blobs import delete_unreferenced
 from photosift.application.context import Services
 from photosift.application.events import record_event
+from photosift.application.validation import check_name, check_threshold
 from photosift.catalog.models import Album, Member, Photo, Reference
-from photosift.errors import InvalidInput, NotFound
+from photosift.errors import NotFound
 
 
 def require_album(session: Session, album_id: str, *, lock: bool = False) -> Album:
@@ -29,11 +30,8 @@ def create_album(svc: Services, *, name: str, threshold: float | None = None) ->
     """A new empty album. ``threshold``: similarity 0-100 for member matches (default: ``matching.ALBUM_THRESHOLD``)."""
     from photosift.application.views import album_view
 
-    name = name.strip()
-    if not name:
-        raise InvalidInput("album name must not be empty")
-    if threshold is not None and not 0 <= threshold <= 100:
-        raise InvalidInput("threshold must be between 0 and 100")
+    name = check_name(name, "album name")
+    threshold = check_threshold(threshold)
     with svc.catalog.session() as session:
         album = Album(name=name, threshold=threshold)
         session.add(album)
@@ -69,9 +67,7 @@ def get_album(svc: Services, album_id: str) -> dict[str, Any]:
 
 def rename_album(svc: Services, album_id: str, name: str) -> dict[str, Any]:
     """Give the album a new name; its open clients get ``album.updated`` ``{"name"}``."""
-    name = name.strip()
-    if not name:
-        raise InvalidInput("album name must not be empty")
+    name = check_name(name, "album name")
     with svc.catalog.session() as session:
         album = require_album(session, album_id, lock=True)
         album.name = name

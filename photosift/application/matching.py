@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import select
@@ -60,10 +61,19 @@ class Templates:
     evidence: dict[int, np.ndarray] = field(default_factory=dict)  # member column -> (k, d) references + confirmed
     confident: dict[int, list[tuple[str, np.ndarray]]] = field(default_factory=dict)  # column -> (photo id, face)
 
+    @cached_property
+    def album_templates(self) -> dict[int, np.ndarray]:
+        """Per member column with confident faces: the template of its evidence and all of them (rule 4), made once
+        for every photo that holds none of them."""
+        return {col: face_engine.make_template([*self.evidence[col], *(vector for _, vector in faces)])
+                for col, faces in self.confident.items()}
 
-def load_templates(session: Session, album: Album) -> Templates:
+
+def load_templates(session: Session, album: Album, *, stored_evidence: bool = True) -> Templates:
     """Each member's template: the mean of its reference faces and of the faces the user confirmed as theirs
-    ("this is <member>": pinned), so corrections become evidence for later photos."""
+    ("this is <member>": pinned), so corrections become evidence for later photos. With ``stored_evidence``, the
+    confident faces (rule 4) are those stored with a similarity of ``CONFIDENT`` or more; a re-match of the whole
+    album leaves them out and recomputes them (``with_album_evidence``)."""
     evidence: dict[str, list[np.ndarray]] = defaultdict(list)
     for member_id, blob in session.execute(select(Reference.member_id, Reference.embedding)
                                            .where(Reference.album_id == album.id).order_by(Reference.id)):
@@ -85,9 +95,10 @@ def load_templates(session: Session, album: Album) -> Templates:
             rejected[column[member_id]].append(bytes_to_vector(blob))
     vectors = np.stack([face_engine.make_template(evidence[m]) for m in member_ids])
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
-    for member_id, photo_id, blob in session.execute(select(Face.member_id, Face.photo_id, Face.embedding).where(
-            Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(False),
-            Face.similarity >= CONFIDENT).order_by(Face.id)):
+    stored = session.execute(select(Face.member_id, Face.photo_id, Face.embedding).where(
+        Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(False),
+        Face.similarity >= CONFIDENT).order_by(Face.id)) if stored_evidence else ()
+    for member_id, photo_id, blob in stored:
         if member_id in column:
             confident[column[member_id]].append((photo_id, bytes_to_vector(blob)))
     return Templates(member_ids, vectors, threshold, {c: np.stack(v) for c, v in rejected.items()},
@@ -138,7 +149,8 @@ def corroborate(scores: np.ndarray, embeddings: np.ndarray, templates: Templates
         doubtful = (out[:, col] >= templates.threshold) & (out[:, col] < CONFIDENT)
         if not others or not doubtful.any():
             continue
-        album_template = face_engine.make_template([*templates.evidence[col], *others])
+        album_template = (templates.album_templates[col] if len(others) == len(faces)
+                          else face_engine.make_template([*templates.evidence[col], *others]))
         agree = face_engine.similarity(embeddings[doubtful], album_template[None, :])[:, 0]
         out[np.flatnonzero(doubtful)[agree < templates.threshold], col] = 0.0
     return out

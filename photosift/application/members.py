@@ -26,6 +26,7 @@ from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.photos import Upload
 from photosift.application.processing import enqueue_match
+from photosift.application.validation import check_name
 from photosift.catalog.models import Face, Member, Reference, bytes_to_vector, vector_to_bytes
 from photosift.errors import (
     AlreadyExists,
@@ -162,9 +163,7 @@ async def create_member(svc: Services, album_id: str, name: str, uploads: list[U
                         face: int | None = None) -> dict[str, Any]:
     """A new member from one or more checked reference photos (see the module docstring); ``face`` chooses the face
     of a single photo (0 = the largest)."""
-    name = name.strip()
-    if not name:
-        raise InvalidInput("member name must not be empty")
+    name = check_name(name, "member name")
     await run_in_threadpool(_check_new_member, svc, album_id, name)
     faces = await _reference_faces(svc, uploads, face)
 
@@ -234,9 +233,7 @@ def remove_reference(svc: Services, album_id: str, member_id: str, reference_id:
 def rename_member(svc: Services, album_id: str, member_id: str, name: str) -> dict[str, Any]:
     """Give a member a new name (``AlreadyExists`` when another member of the album has it); open clients get
     ``member.updated``."""
-    name = name.strip()
-    if not name:
-        raise InvalidInput("member name must not be empty")
+    name = check_name(name, "member name")
     with svc.catalog.session() as session:
         require_album(session, album_id, lock=True)
         member = _require_member(session, member_id, album_id)

@@ -23,6 +23,7 @@ from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.grouping import PEOPLE_CHANGED, face_record, new_person, remove_empty_people
 from photosift.application.processing import enqueue_match
+from photosift.application.validation import check_name
 from photosift.catalog.models import (
     Face,
     Member,
@@ -99,9 +100,7 @@ def rename_person(svc: Services, album_id: str, person_id: str, name: str) -> di
 
     Returns ``{"member": <member view>, "created": bool, "faces": [face ids]}``; the person is gone afterwards.
     """
-    name = name.strip()
-    if not name:
-        raise InvalidInput("a person's name must not be empty")
+    name = check_name(name, "a person's name")
     with svc.catalog.session() as session:
         require_album(session, album_id, lock=True)
         person = _require_person(session, album_id, person_id)

@@ -128,8 +128,9 @@ class MatchJob:
                 by_photo[face.photo_id].append(face)
             vectors = {face.id: bytes_to_vector(face.embedding) for faces in by_photo.values() for face in faces}
             every = [face for faces in by_photo.values() for face in faces if not face.person_pinned]
-            templates = with_album_evidence(load_templates(session, album), [f.photo_id for f in every],
-                                            [vectors[f.id] for f in every], [not f.too_small for f in every])
+            templates = with_album_evidence(load_templates(session, album, stored_evidence=False),
+                                            [f.photo_id for f in every], [vectors[f.id] for f in every],
+                                            [not f.too_small for f in every])
             names = views.member_names(session, album.id)
             changed: list[dict[str, Any]] = []
             for photo_id, faces in by_photo.items():

@@ -36,12 +36,8 @@ def browser() -> Iterator:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """A real server on a free loopback port with its own data folder."""
-    server = Server(tmp_path / "data")
-    server.start()
-    try:
+    with Server(tmp_path / "data").running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -63,3 +59,11 @@ def open_album(browser, server: Server, album_id: str, errors: list[str], step_m
     page.goto(f"{server.url}/#album={album_id}")
     expect(page.locator("#album")).to_be_visible()
     return page
+
+
+def add_member_in_ui(page, name: str, filename: str, photo: bytes) -> None:  # noqa: ANN001 - a Playwright page
+    """Add a member in the UI: a name and one selfie through the file picker."""
+    page.get_by_test_id("member-name").fill(name)
+    page.get_by_test_id("member-file").set_input_files(
+        files=[{"name": filename, "mimeType": "image/jpeg", "buffer": photo}])
+    page.get_by_test_id("add-member").click()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import add_member_in_ui
 from people_images import group, shot
 from PIL import Image, ImageFilter
 from service_support import Server, jpeg
@@ -83,10 +84,7 @@ def test_album_in_the_browser(browser, server: Server, screenshots: Path) -> Non
     page.evaluate("window.__sameDocument = true")  # gone if the page ever reloads
 
     # A member with a selfie (file picker).
-    page.get_by_test_id("member-name").fill("Eileen")
-    page.get_by_test_id("member-file").set_input_files(
-        files=[{"name": "eileen-selfie.jpg", "mimeType": "image/jpeg", "buffer": shot("astronaut", 0)}])
-    page.get_by_test_id("add-member").click()
+    add_member_in_ui(page, "Eileen", "eileen-selfie.jpg", shot("astronaut", 0))
     expect(page.get_by_test_id("member-message")).to_contain_text("Eileen added", timeout=LIVE)
     expect(page.get_by_test_id("member")).to_have_count(1)
     page.screenshot(path=screenshots / "1-member.png")

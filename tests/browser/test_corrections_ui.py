@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import open_album
+from conftest import add_member_in_ui, open_album
 from people_images import group, shot
 from PIL import Image, ImageFilter
 from service_support import Server, jpeg, upload, wait_analysed, wait_idle
@@ -32,13 +32,6 @@ def member_faces(client: httpx.Client, album_id: str, member_id: str) -> set[str
     return {f["id"] for f in reply.json()["items"]}
 
 
-def add_member(page, name: str, filename: str, photo: bytes) -> None:
-    page.get_by_test_id("member-name").fill(name)
-    page.get_by_test_id("member-file").set_input_files(
-        files=[{"name": filename, "mimeType": "image/jpeg", "buffer": photo}])
-    page.get_by_test_id("add-member").click()
-
-
 def test_reference_checks_and_face_picker(browser, server: Server, screenshots: Path) -> None:
     from playwright.sync_api import expect
 
@@ -49,17 +42,17 @@ def test_reference_checks_and_face_picker(browser, server: Server, screenshots: 
     message = page.get_by_test_id("member-message")
 
     # Each refusal says why, in words.
-    add_member(page, "Nobody", "wall.jpg", jpeg(np.full((300, 400, 3), 128, np.uint8)))
+    add_member_in_ui(page, "Nobody", "wall.jpg", jpeg(np.full((300, 400, 3), 128, np.uint8)))
     expect(message).to_have_attribute("data-error-type", "NoFaceFound", timeout=LIVE)
     expect(message).to_contain_text("No face was found")
-    add_member(page, "Soft", "soft.jpg", blurred(shot("astronaut", 0), 6))
+    add_member_in_ui(page, "Soft", "soft.jpg", blurred(shot("astronaut", 0), 6))
     expect(message).to_have_attribute("data-error-type", "FaceTooBlurred")
     expect(message).to_contain_text("too blurred")
     expect(page.get_by_test_id("member")).to_have_count(0)
 
     # Two faces of similar size: the photo is shown with both boxes; picking the left one (the astronaut) sends it
     # again with that choice.
-    add_member(page, "Eileen", "both.jpg", group())
+    add_member_in_ui(page, "Eileen", "both.jpg", group())
     picker = page.get_by_test_id("face-picker")
     expect(picker).to_be_visible()
     expect(picker).to_contain_text("Which face is Eileen?")
@@ -79,7 +72,7 @@ def test_reference_checks_and_face_picker(browser, server: Server, screenshots: 
     assert left + width / 2 < 520, member  # the astronaut's face, on the left half of the 1040 px photo
 
     # Her face again, as a new member: refused, it already matches Eileen.
-    add_member(page, "Twin", "eileen-again.jpg", shot("astronaut", 1))
+    add_member_in_ui(page, "Twin", "eileen-again.jpg", shot("astronaut", 1))
     expect(message).to_have_attribute("data-error-type", "FaceOfAnotherMember", timeout=LIVE)
     expect(message).to_contain_text("already matches another member")
     expect(message).to_contain_text("Eileen")
@@ -104,7 +97,7 @@ def test_reference_checks_and_face_picker(browser, server: Server, screenshots: 
     # On a phone: the picker fits the screen, and cancelling it adds nobody.
     phone = open_album(browser, server, album_id, errors, viewport={"width": 390, "height": 844},
                      device_scale_factor=2, is_mobile=True, has_touch=True)
-    add_member(phone, "Someone", "both.jpg", group())
+    add_member_in_ui(phone, "Someone", "both.jpg", group())
     picker = phone.get_by_test_id("face-picker")
     expect(picker.get_by_test_id("pick-face")).to_have_count(2, timeout=LIVE)
     for box in picker.get_by_test_id("pick-face").all():

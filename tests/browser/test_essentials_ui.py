@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import open_album
+from conftest import add_member_in_ui, open_album
 from people_images import group, shot
 from PIL import Image, ImageFilter
 from service_support import Server, jpeg, upload, wait_analysed, wait_idle
@@ -120,10 +120,7 @@ def test_delete_download_and_dates(browser, server: Server, screenshots: Path) -
 
     # A member added in the UI: "their photos are being found" gives way to how many were found.
     message = page.get_by_test_id("member-message")
-    page.get_by_test_id("member-name").fill("Eileen")
-    page.get_by_test_id("member-file").set_input_files(
-        files=[{"name": "selfie.jpg", "mimeType": "image/jpeg", "buffer": shot("astronaut", 0)}])
-    page.get_by_test_id("add-member").click()
+    add_member_in_ui(page, "Eileen", "selfie.jpg", shot("astronaut", 0))
     # ("Eileen added. Their photos are being found…" until the album's re-match ends: often too short to see here)
     expect(message).to_have_text("Eileen added: found in 3 photos.", timeout=LIVE)
     expect(message).to_have_attribute("data-matched", "true")

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from conftest import add_member_in_ui
 from people_images import shot
 from service_support import Server
 
@@ -102,10 +103,7 @@ def test_owner_signs_in_and_shares_an_album(browser, keyed_server: Server, scree
     assert fetch_status(visitor, "GET", f"/v1/albums/{album}/shares") == 403
 
     # ... adds themselves as a member with a selfie, and uploads a photo.
-    visitor.get_by_test_id("member-name").fill("Eileen")
-    visitor.get_by_test_id("member-file").set_input_files(
-        files=[{"name": "selfie.jpg", "mimeType": "image/jpeg", "buffer": shot("astronaut", 0)}])
-    visitor.get_by_test_id("add-member").click()
+    add_member_in_ui(visitor, "Eileen", "selfie.jpg", shot("astronaut", 0))
     expect(visitor.get_by_test_id("member-message")).to_contain_text("Eileen added", timeout=LIVE)
     expect(visitor.get_by_test_id("member")).to_have_count(1)
     visitor.get_by_test_id("upload-input").set_input_files(

@@ -29,12 +29,8 @@ def keyed_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("access") / "data", keyed_env(), api_key=KEY)
-    running.start()
-    try:
+    with Server(tmp_path_factory.mktemp("access") / "data", keyed_env(), api_key=KEY).running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,9 @@ KEY = "album-edits-owner-key-0123456789"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("edits") / "data", {"PHOTOSIFT_API_KEYS": KEY}, api_key=KEY)
-    running.start()
-    try:
+    with Server(tmp_path_factory.mktemp("edits") / "data", {"PHOTOSIFT_API_KEYS": KEY},
+                api_key=KEY).running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 def error_of(reply: httpx.Response) -> tuple[int, str]:

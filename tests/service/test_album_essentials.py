@@ -30,22 +30,15 @@ KEY = "essentials-owner-key-0123456789"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("essentials") / "data")
-    running.start()
-    try:
+    with Server(tmp_path_factory.mktemp("essentials") / "data").running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
 def pg_server(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("essentials-pg") / "data", {"PHOTOSIFT_DATABASE_URL": postgres_url})
-    running.start()
-    try:
+    with Server(tmp_path_factory.mktemp("essentials-pg") / "data",
+                {"PHOTOSIFT_DATABASE_URL": postgres_url}).running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -332,12 +325,9 @@ def test_a_photo_deleted_while_queued_is_never_analysed(server: Server, images: 
 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("downloads") / "data", {"PHOTOSIFT_API_KEYS": KEY}, api_key=KEY)
-    running.start()
-    try:
+    with Server(tmp_path_factory.mktemp("downloads") / "data", {"PHOTOSIFT_API_KEYS": KEY},
+                api_key=KEY).running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 def unzip(reply: httpx.Response) -> dict[str, bytes]:

@@ -38,12 +38,8 @@ KEEP_RANDOM = {("DELETE", "member_id"), ("DELETE", "reference_id"), ("DELETE", "
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A keyless server on each catalog (PostgreSQL is stricter about what it stores and compares)."""
     env = {"PHOTOSIFT_DATABASE_URL": request.getfixturevalue("postgres_url")} if request.param == "postgresql" else {}
-    running = Server(tmp_path_factory.mktemp("fuzz") / "data", env=env)
-    running.start()
-    try:
+    with Server(tmp_path_factory.mktemp("fuzz") / "data", env=env).running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -22,12 +22,8 @@ EVIL = "https://evil.example"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A keyless server (loopback only)."""
-    running = Server(tmp_path_factory.mktemp("hardening") / "data")
-    running.start()
-    try:
+    with Server(tmp_path_factory.mktemp("hardening") / "data").running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 def assert_error(response: httpx.Response, status: int, type_: str | None = None) -> dict:
