@@ -1,15 +1,17 @@
-"""Throughput of decode + blur + detect + embed on generated 12 MP JPEGs, against a face_recognition-style baseline.
+"""Throughput of decode + blur + detect + embed on generated 12 MP JPEGs, against face_recognition-style baselines.
 
-    nice -n 10 .venv/bin/python benchmarks/faces.py [--photos 4] [--baseline-upsample 1]
+    nice -n 10 .venv/bin/python benchmarks/faces.py [--photos 4] [--baseline-upsample 1] [--baseline-side 1000]
 
 Photos: 4000x3000 JPEGs (quality 90) of a generated scene with 0, 1 or 4 pasted copies of the real face in
 scikit-image's astronaut photo (scaled, odd copies mirrored). Both pipelines run in a pool of 2 worker processes
 (one per core, OpenCV single-threaded in each), models loaded before timing:
   * photosift: ``photosift.analysis.analyze(path)`` (reduced-scale decode, blur judged on faces, yuface + tiles,
-    FaceNet + dlib embeddings with flip augmentation);
+    FaceNet + dlib embeddings);
   * baseline (what ``face_recognition`` does): full-resolution decode with Pillow, the same blur call on the full
     image, dlib HOG detection (``number_of_times_to_upsample``, face_recognition's default 1), dlib 5-point landmarks
-    and the dlib ResNet embedding.
+    and the dlib ResNet embedding;
+  * the same baseline on a copy at most ``--baseline-side`` px on its longer side (Pillow's reduced-scale JPEG
+    decode, then a resize): what a user of face_recognition does to make it fast, at the cost of small faces.
 Peak memory: the largest resident set size (ru_maxrss) of a worker process of each pipeline.
 """
 
@@ -70,7 +72,7 @@ def make_photos(folder: Path, per_set: int) -> dict[int, list[str]]:
     return photos
 
 
-def _init(pipeline: str, upsample: int) -> None:
+def _init(pipeline: str, upsample: int, side: int = 0) -> None:
     global _baseline
     if pipeline == "photosift":
         from photosift.faces.engine import get_engine
@@ -85,6 +87,7 @@ def _init(pipeline: str, upsample: int) -> None:
             dlib.shape_predictor(models.pose_predictor_five_point_model_location()),
             dlib.face_recognition_model_v1(models.face_recognition_model_location()),
             upsample,
+            side,
         )
 
 
@@ -98,8 +101,13 @@ def run_photosift(path: str) -> tuple[int, int]:
 def run_baseline(path: str) -> tuple[int, int]:
     from photosift import blur
 
-    detector, shape, net, upsample = _baseline
-    rgb = np.asarray(Image.open(path).convert("RGB"))  # face_recognition.load_image_file: full decode
+    detector, shape, net, upsample, side = _baseline
+    image = Image.open(path)
+    if side:  # a downscaled copy: decoded at a reduced JPEG scale, then resized
+        image.draft("RGB", (side, side))
+        image = image.convert("RGB")
+        image.thumbnail((side, side))
+    rgb = np.asarray(image.convert("RGB"))  # face_recognition.load_image_file: full decode
     boxes = detector(rgb, upsample)
     blur.assess(rgb, [(b.left(), b.top(), b.width(), b.height()) for b in boxes])
     for box in boxes:
@@ -107,11 +115,12 @@ def run_baseline(path: str) -> tuple[int, int]:
     return len(boxes), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def measure(pipeline: str, photos: dict[int, list[str]], upsample: int) -> dict[int, tuple[float, float, int]]:
-    """{faces: (photos/s, mean faces found, peak RSS MiB)} with 2 worker processes."""
+def measure(pipeline: str, photos: dict[int, list[str]], upsample: int, side: int = 0
+            ) -> dict[int, tuple[float, float, int]]:
+    """{faces: (photos/s, mean faces found, peak RSS MiB)} with 2 worker processes (``side``: the baseline's copy)."""
     func = run_photosift if pipeline == "photosift" else run_baseline
     out = {}
-    with spawn_pool(2, _init, (pipeline, upsample)) as pool:  # photosift's worker pool, for both pipelines
+    with spawn_pool(2, _init, (pipeline, upsample, side)) as pool:  # photosift's worker pool, for both pipelines
         list(pool.map(func, photos[1][:2]))  # warm-up: models loaded, caches filled in both workers
         for n, paths in photos.items():
             start = time.perf_counter()
@@ -162,20 +171,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="photosift face pipeline vs a face_recognition-style baseline")
     parser.add_argument("--photos", type=int, default=4, help="photos per face count (default 4)")
     parser.add_argument("--baseline-upsample", type=int, default=1, help="dlib HOG upsampling (face_recognition: 1)")
+    parser.add_argument("--baseline-side", type=int, default=1000, help="longer side of the baseline's copy, px")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         photos = make_photos(Path(tmp), args.photos)
         ours = measure("photosift", photos, args.baseline_upsample)
         base = measure("baseline", photos, args.baseline_upsample)
+        small = measure("baseline", photos, args.baseline_upsample, args.baseline_side)
         pairs = list(zip(photos[1], photos[1][1:] + photos[1][:1], strict=True))
         compare = {p: compare_seconds(p, pairs, args.baseline_upsample) for p in ("photosift", "baseline")}
     print(f"12 MP JPEGs, {args.photos} per row, 2 worker processes; baseline HOG upsample={args.baseline_upsample}")
-    print("| faces / photo | photosift photos/s | faces found | baseline photos/s | faces found | speed-up "
-          "| peak RSS photosift | peak RSS baseline |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| faces / photo | photosift photos/s | faces found | baseline photos/s | faces found | speed-up "
+          f"| baseline on a {args.baseline_side} px copy | faces found | speed-up "
+          "| peak RSS photosift | peak RSS baseline | peak RSS baseline on the copy |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in FACE_SETS:
-        (a, fa, ma), (b, fb, mb) = ours[n], base[n]
-        print(f"| {n} | {a:.2f} | {fa:.1f} | {b:.2f} | {fb:.1f} | {a / b:.1f}x | {ma} MiB | {mb} MiB |")
+        (a, fa, ma), (b, fb, mb), (c, fc, mc) = ours[n], base[n], small[n]
+        print(f"| {n} | {a:.2f} | {fa:.1f} | {b:.2f} | {fb:.1f} | {a / b:.1f}x | {c:.2f} | {fc:.1f} | {a / c:.1f}x "
+              f"| {ma} MiB | {mb} MiB | {mc} MiB |")
     print()
     print("| two-photo compare (12 MP, one face each, one process) | seconds |")
     print("|---|---|")
