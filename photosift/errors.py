@@ -12,7 +12,8 @@
     ├── AlreadyExists           a resource with that name/id exists already
     │   └── FaceOfAnotherMember a reference face already matches another member of the album
     ├── AccessDenied            missing or wrong credentials
-    │   └── Forbidden           valid credentials that do not reach this (a share link outside its album)
+    │   ├── Forbidden           valid credentials that do not reach this (a share link outside its album)
+    │   └── TooManyAttempts     too many failed sign-ins from this client: wait ``retry_after`` seconds
     ├── Busy                    the server is saturated; try again later
     └── StorageError            the blob store or catalog failed (not the caller's fault)
         ├── InsufficientStorage no space left (disk full, quota, a full S3 server)
@@ -79,6 +80,14 @@ class AccessDenied(PhotosiftError):
 
 class Forbidden(AccessDenied):
     """The credentials are valid but do not reach this resource or action (e.g. a view-only share link writing)."""
+
+
+class TooManyAttempts(AccessDenied):
+    """Too many failed sign-ins from one client; the next attempt is heard after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Busy(PhotosiftError):

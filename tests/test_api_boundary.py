@@ -62,3 +62,32 @@ def test_openapi_lists_error_responses(openapi: dict) -> None:
 def test_album_threshold_is_optional_in_responses(openapi: dict) -> None:
     album = openapi["components"]["schemas"]["Album"]
     assert "threshold" in album["properties"] and "threshold" not in album["required"]
+
+
+def test_an_upload_body_is_capped(tmp_path: Path) -> None:
+    """A multipart body may hold ``max_files_per_request`` files of ``max_upload_bytes`` (plus part headers) and no
+    more: a larger declared length is refused at once, a larger chunked body once it passes the cap (413)."""
+    from fastapi.testclient import TestClient
+
+    from photosift.api.app import create_app
+    from photosift.api.middleware import PART_OVERHEAD
+    from photosift.config import Settings
+
+    settings = Settings(data_dir=tmp_path, max_upload_bytes=1000, max_files_per_request=2)
+    client = TestClient(create_app(settings), base_url="http://localhost")
+    cap = 2 * (1000 + PART_OVERHEAD)
+    album = client.post("/v1/albums", json={"name": "capped"}).json()["id"]
+    url = f"/v1/albums/{album}/photos"
+    declared = client.post(url, files=[("files", ("big.jpg", b"x" * (cap + 1), "image/jpeg"))])
+    assert declared.status_code == 413 and declared.json()["error"]["type"] == "RequestTooLarge"
+    assert "several requests" in declared.json()["error"]["message"]
+
+    def chunks():  # no Content-Length: the body is counted as it arrives
+        yield b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.jpg\"\r\n\r\n"
+        for _ in range(cap // 65536 + 2):
+            yield b"x" * 65536
+
+    chunked = client.post(url, content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert chunked.status_code == 413 and chunked.json()["error"]["type"] == "RequestTooLarge"
+    small = client.post(url, files=[("files", ("small.jpg", b"x" * 100, "image/jpeg"))])
+    assert small.status_code == 400 and small.json()["photos"][0]["error"]["type"] == "InvalidImage"

@@ -20,9 +20,10 @@ import photosift
 from photosift.api.deps import OWNER_ONLY, check_path_ids, check_scope, require_access
 from photosift.api.docs import install_docs
 from photosift.api.errors import install_error_handlers
-from photosift.api.middleware import RequestGuard
+from photosift.api.middleware import RequestGuard, UploadGate
 from photosift.api.routes import albums, deletion, downloads, events, members, people, photos, session, shares
 from photosift.api.schemas import ERROR_RESPONSES
+from photosift.api.throttle import SignInThrottle
 from photosift.application.access import OwnerCredentials
 from photosift.application.context import build_services
 from photosift.application.processing import job_handlers
@@ -64,8 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = services.engine
     app.state.runner = runner
     app.state.owner_credentials = owner
+    app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)
     install_docs(app)  # /docs and /redoc from installed assets (no CDN)
+    app.add_middleware(UploadGate, settings=settings)  # credentials before an upload's body is read
     app.add_middleware(RequestGuard, settings=settings)  # outermost: Host and Origin rules for every route
 
     @app.get("/healthz", tags=["service"])

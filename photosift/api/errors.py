@@ -32,6 +32,7 @@ STATUS = {
     errors.AlreadyExists: 409,
     errors.Forbidden: 403,
     errors.AccessDenied: 401,
+    errors.TooManyAttempts: 429,
     errors.Busy: 503,
     errors.InsufficientStorage: 507,
     errors.StoreUnavailable: 503,
@@ -92,12 +93,19 @@ def _foreign(request: Request, exc: Exception) -> Response | None:
 
 async def _photosift_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.PhotosiftError)
+    return typed_error_response(request, exc)
+
+
+def typed_error_response(request: Request, exc: errors.PhotosiftError) -> Response:
+    """The response of a typed error (its status, the native shape, ``WWW-Authenticate`` on 401)."""
     if (foreign := _foreign(request, exc)) is not None:
         return foreign
     status = status_of(exc)
     if status >= 500:
         log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     headers = {"Retry-After": "2"} if status == 503 else None
+    if isinstance(exc, errors.TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
     return error_response(status, type(exc).__name__, str(exc) or type(exc).__name__, headers,

@@ -6,6 +6,9 @@
   or ``Sec-Fetch-Site: cross-site``) is refused (403) unless that origin is in ``PHOTOSIFT_ALLOWED_ORIGINS``.
   Requests without ``Origin`` (curl, SDKs) pass. A NUL byte in the path or query is refused (400), and so is a body
   over ``MAX_BODY_BYTES`` sent to ``/v1`` other than a multipart upload (413).
+- ``UploadGate``: a multipart upload to ``/v1`` is authenticated before its body is read (FastAPI reads a body before
+  the routes' dependencies run), so a client without valid credentials cannot make the server spool files; and its
+  body is capped at ``max_files_per_request`` files of ``max_upload_bytes`` (413 beyond).
 - With API keys, the Rekognition endpoint serves SigV4-signed requests only: without ``PHOTOSIFT_AWS_CREDENTIALS``
   it refuses every call (a keyed server is meant to be reached from elsewhere, often through a reverse proxy on the
   same machine, where every client would look local), and a ``Bearer`` credential (an API key or a share link's
@@ -19,16 +22,21 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import unquote_to_bytes, urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from photosift.api.errors import error_reply, is_rekognition
+from photosift.api.deps import require_access
+from photosift.api.errors import error_reply, is_rekognition, typed_error_response
 from photosift.config import Settings
+from photosift.errors import PhotosiftError
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_BODY_BYTES = 1 << 20  # JSON bodies of the native API (the largest, 1000 face ids, is about 30 KB)
+PART_OVERHEAD = 1 << 20  # per file of an upload: its part headers, and room for the form's other fields
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -115,7 +123,7 @@ class RequestGuard:
             await response(scope, receive, send)
             return
         if _limited_body(scope):
-            receive = _counting(receive)
+            receive = _counting(receive, MAX_BODY_BYTES, _TOO_LARGE)
         await self.app(scope, receive, send)
 
     def check(self, scope: Scope) -> Response | None:
@@ -166,15 +174,43 @@ class RequestGuard:
         return headers.get("sec-fetch-site", "").strip().lower() == "cross-site"
 
 
+class UploadGate:
+    """Multipart uploads to ``/v1``: credentials checked before the body is read, and the body's size capped."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.max_bytes = settings.max_files_per_request * (settings.max_upload_bytes + PART_OVERHEAD)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_upload(scope):
+            await self.app(scope, receive, send)
+            return
+        too_large = f"an upload's body is limited to {self.max_bytes} bytes (send the files in several requests)"
+        if _declared_length(Headers(scope=scope)) > self.max_bytes:
+            await error_reply(scope, 413, "RequestTooLarge", too_large, "InvalidParameterException")(
+                scope, receive, send)
+            return
+        request = Request(scope)  # shares scope["state"]: the routes reuse the principal resolved here
+        try:
+            await run_in_threadpool(require_access, request)
+        except PhotosiftError as exc:
+            await typed_error_response(request, exc)(scope, receive, send)
+            return
+        await self.app(scope, _counting(receive, self.max_bytes, too_large), send)
+
+
 _TOO_LARGE = f"the request body is over {MAX_BODY_BYTES} bytes"
 
 
-def _limited_body(scope: Scope) -> bool:
-    """A request to ``/v1`` whose body is not a multipart upload (those have their own, per-file limits)."""
-    if not scope.get("path", "").startswith("/v1/"):
-        return False
+def _is_upload(scope: Scope) -> bool:
+    """A request to ``/v1`` with a multipart body."""
     content_type = Headers(scope=scope).get("content-type", "")
-    return not content_type.lower().startswith("multipart/form-data")
+    return scope.get("path", "").startswith("/v1/") and content_type.lower().startswith("multipart/form-data")
+
+
+def _limited_body(scope: Scope) -> bool:
+    """A request to ``/v1`` whose body is not a multipart upload (those are capped by ``UploadGate``)."""
+    return scope.get("path", "").startswith("/v1/") and not _is_upload(scope)
 
 
 def _declared_length(headers: Headers) -> int:
@@ -182,17 +218,17 @@ def _declared_length(headers: Headers) -> int:
     return int(value) if value.isascii() and value.isdigit() else 0
 
 
-def _counting(receive: Receive) -> Receive:
-    """``receive`` that raises an HTTP 413 once the body passes ``MAX_BODY_BYTES`` (chunked bodies)."""
+def _counting(receive: Receive, limit: int, message: str) -> Receive:
+    """``receive`` that raises an HTTP 413 (``message``) once the body passes ``limit`` bytes (chunked bodies)."""
     total = 0
 
     async def counted() -> Message:
         nonlocal total
-        message = await receive()
-        if message["type"] == "http.request":
-            total += len(message.get("body", b""))
-            if total > MAX_BODY_BYTES:
-                raise HTTPException(413, _TOO_LARGE)
-        return message
+        received = await receive()
+        if received["type"] == "http.request":
+            total += len(received.get("body", b""))
+            if total > limit:
+                raise HTTPException(413, message)
+        return received
 
     return counted

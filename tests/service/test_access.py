@@ -5,6 +5,9 @@ secrets stored hashed and never logged."""
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -256,6 +259,25 @@ def test_secrets_are_stored_hashed_and_never_logged(server: Server, albums: dict
         assert all(secret.encode() not in p.read_bytes() for p in files), secret
 
 
+def test_owner_sign_ins_are_limited_per_address(make_server) -> None:  # noqa: ANN001 - fixture
+    """Ten owner sign-ins a minute from one address; the next is 429 with Retry-After, even with the right secret,
+    and the password is not checked. API keys and share links keep working meanwhile."""
+    server = make_server("throttled", env=keyed_env(), api_key=KEY)
+    with httpx.Client(base_url=server.url, timeout=60) as guesser:
+        for attempt in range(10):
+            assert status_of(guesser, "POST", "/v1/session", json={"secret": f"guess-{attempt}"}) == (401,
+                                                                                                      "AccessDenied")
+        refused = guesser.post("/v1/session", json={"secret": PASSWORD})
+        assert refused.status_code == 429 and refused.json()["error"]["type"] == "TooManyAttempts"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "signed_in" not in refused.text and guesser.get("/v1/session").json()["signed_in"] is False
+    with server.client() as owner:
+        album = owner.post("/v1/albums", json={"name": "still mine"}).json()["id"]
+        token = owner.post(f"/v1/albums/{album}/shares", json={}).json()["token"]
+    with httpx.Client(base_url=server.url, timeout=60) as guest:
+        assert guest.post("/v1/session", json={"share_token": token}).json()["album_id"] == album
+
+
 def test_removing_a_key_ends_its_sessions_and_keys_may_be_given_hashed(tmp_path: Path) -> None:
     server = Server(tmp_path / "data", {"PHOTOSIFT_API_KEYS": f"{KEY},second-key",
                                          "PHOTOSIFT_AWS_CREDENTIALS": "AKIDPHOTOSIFT01:a-long-secret"})
@@ -281,6 +303,20 @@ def test_removing_a_key_ends_its_sessions_and_keys_may_be_given_hashed(tmp_path:
         assert httpx.get(f"{server.url}/v1/albums", headers={"Authorization": f"Bearer {digest}"}).status_code == 401
     finally:
         server.stop()
+
+
+def test_an_upload_without_credentials_is_refused_before_its_body_is_read(server: Server, albums: dict) -> None:
+    """The server answers 401 to an upload's headers alone: a client without a valid key cannot make it spool files
+    (it would otherwise read the whole declared body, here 40 MB that never come, before checking the key)."""
+    album = albums["A"]["album"]
+    for authorization in ("", "Authorization: Bearer not-a-key\r\n"):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall((f"POST /v1/albums/{album}/photos HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                          f"{authorization}Content-Type: multipart/form-data; boundary=b\r\n"
+                          f"Content-Length: {40 << 20}\r\n\r\n--b\r\n").encode())
+            reply = http.client.HTTPResponse(sock)
+            reply.begin()
+            assert reply.status == 401 and json.loads(reply.read())["error"]["type"] == "AccessDenied"
 
 
 def test_rekognition_on_a_keyed_server_takes_signed_requests_only(server: Server) -> None:

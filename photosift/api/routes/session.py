@@ -44,7 +44,8 @@ class SessionView(BaseModel):
 
 
 SIGN_IN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": schemas.ErrorBody, "description": "wrong key or password, or a revoked or expired share link"}}
+    401: {"model": schemas.ErrorBody, "description": "wrong key or password, or a revoked or expired share link"},
+    429: {"model": schemas.ErrorBody, "description": "too many owner sign-ins from this address (Retry-After)"}}
 
 
 @router.get("/session", response_model=SessionView)
@@ -76,6 +77,7 @@ def sign_in(body: SignIn, request: Request, response: Response, svc: ServicesDep
             view["album_id"] = share.album_id
         return view
     if body.secret is not None:
+        request.app.state.sign_in_throttle.attempt(request.client.host if request.client else "unknown")
         fingerprint = owner.key_fingerprint(body.secret) or owner.password_fingerprint(body.secret)
         if fingerprint is None:
             raise AccessDenied("wrong key or password")
