@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import httpx
@@ -56,17 +57,34 @@ SWEEP = (90.0, 92.0, 94.0, 96.0)
 
 @dataclass
 class Tile:
-    """One face photo placed on a group photo: its identity (or STRANGER) and the square it covers."""
+    """One face photo placed on a group photo: its identity (or STRANGER), file, and the square it covers."""
 
     identity: str
+    path: str
     box: tuple[int, int, int, int]  # left, top, width, height
 
 
 @dataclass
 class GroupPhoto:
+    """A composite of face photos (``tiles``), or a real multi-face photo (``real``: every face a stranger)."""
+
     name: str
-    jpeg: bytes
     tiles: list[Tile] = field(default_factory=list)
+    real: Path | None = None
+
+    @cached_property
+    def jpeg(self) -> bytes:
+        """The photo's bytes (a composite is drawn when first asked for)."""
+        if self.real is not None:
+            return self.real.read_bytes()
+        width = TILE * len(self.tiles) + 40 * (len(self.tiles) + 1)
+        canvas = Image.new("RGB", (width, TILE + 200), (118, 121, 125))
+        for tile in self.tiles:
+            with Image.open(tile.path) as img:
+                canvas.paste(img.convert("RGB").resize((TILE, TILE), Image.Resampling.BICUBIC), tile.box[:2])
+        buf = io.BytesIO()
+        canvas.save(buf, "JPEG", quality=90)
+        return buf.getvalue()
 
     def identity_at(self, box: list[int]) -> str:
         """The identity of the tile whose central area holds the face box's centre (else a bystander)."""
@@ -80,24 +98,14 @@ class GroupPhoto:
 
 def compose(name: str, photos: list[tuple[str, str]], rng: random.Random) -> GroupPhoto:
     """A group photo: ``(path, identity)`` face photos side by side, each at a random height, on a grey canvas."""
-    width = TILE * len(photos) + 40 * (len(photos) + 1)
-    canvas = Image.new("RGB", (width, TILE + 200), (118, 121, 125))
-    group = GroupPhoto(name, b"")
-    for i, (path, identity) in enumerate(photos):
-        with Image.open(path) as img:
-            face = img.convert("RGB").resize((TILE, TILE), Image.Resampling.BICUBIC)
-        left, top = 40 + i * (TILE + 40), rng.randint(20, 180)
-        canvas.paste(face, (left, top))
-        group.tiles.append(Tile(identity, (left, top, TILE, TILE)))
-    buf = io.BytesIO()
-    canvas.save(buf, "JPEG", quality=90)
-    group.jpeg = buf.getvalue()
-    return group
+    tiles = [Tile(identity, path, (40 + i * (TILE + 40), rng.randint(20, 180), TILE, TILE))
+             for i, (path, identity) in enumerate(photos)]
+    return GroupPhoto(name, tiles)
 
 
 def real_photo(path: Path) -> GroupPhoto:
     """A real multi-face photo: every face in it is a stranger."""
-    return GroupPhoto(f"real-{path.parent.name}-{path.name}", path.read_bytes())
+    return GroupPhoto(f"real-{path.parent.name}-{path.name}", real=path)
 
 
 @dataclass

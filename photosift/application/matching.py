@@ -78,31 +78,41 @@ def load_templates(session: Session, album: Album, *, stored_evidence: bool = Tr
     for member_id, blob in session.execute(select(Reference.member_id, Reference.embedding)
                                            .where(Reference.album_id == album.id).order_by(Reference.id)):
         evidence[member_id].append(bytes_to_vector(blob))
-    threshold = album_threshold(album)
-    if not evidence:
-        return Templates([], None, threshold)
-    for member_id, blob in session.execute(select(Face.member_id, Face.embedding).where(
-            Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(True),
-            Face.too_small.is_(False)).order_by(Face.id)):
-        if member_id in evidence:
-            evidence[member_id].append(bytes_to_vector(blob))
-    member_ids = sorted(evidence)
-    column = {m: i for i, m in enumerate(member_ids)}
-    rejected: dict[int, list[np.ndarray]] = defaultdict(list)
-    for member_id, blob in session.execute(select(Rejection.member_id, Rejection.embedding)
-                                           .where(Rejection.album_id == album.id)):
-        if member_id in column:
-            rejected[column[member_id]].append(bytes_to_vector(blob))
-    vectors = np.stack([face_engine.make_template(evidence[m]) for m in member_ids])
+    rejected: dict[str, list[np.ndarray]] = defaultdict(list)
+    if evidence:
+        for member_id, blob in session.execute(select(Face.member_id, Face.embedding).where(
+                Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(True),
+                Face.too_small.is_(False)).order_by(Face.id)):
+            if member_id in evidence:
+                evidence[member_id].append(bytes_to_vector(blob))
+        for member_id, blob in session.execute(select(Rejection.member_id, Rejection.embedding)
+                                               .where(Rejection.album_id == album.id)):
+            rejected[member_id].append(bytes_to_vector(blob))
+    templates = templates_from(evidence, album_threshold(album), rejected)
+    if not stored_evidence or templates.vectors is None:
+        return templates
+    column = {m: i for i, m in enumerate(templates.member_ids)}
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
-    stored = session.execute(select(Face.member_id, Face.photo_id, Face.embedding).where(
-        Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(False),
-        Face.similarity >= CONFIDENT).order_by(Face.id)) if stored_evidence else ()
-    for member_id, photo_id, blob in stored:
+    for member_id, photo_id, blob in session.execute(select(Face.member_id, Face.photo_id, Face.embedding).where(
+            Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(False),
+            Face.similarity >= CONFIDENT).order_by(Face.id)):
         if member_id in column:
             confident[column[member_id]].append((photo_id, bytes_to_vector(blob)))
-    return Templates(member_ids, vectors, threshold, {c: np.stack(v) for c, v in rejected.items()},
-                     {column[m]: np.stack(evidence[m]) for m in member_ids}, dict(confident))
+    return replace(templates, confident=dict(confident))
+
+
+def templates_from(evidence: dict[str, list[np.ndarray]], threshold: float,
+                   rejected: dict[str, list[np.ndarray]] | None = None) -> Templates:
+    """Templates of the members in ``evidence`` (member id -> reference and confirmed faces), with the faces users
+    rejected for them (member id -> faces), and no album evidence yet."""
+    member_ids = sorted(m for m, faces in evidence.items() if faces)
+    if not member_ids:
+        return Templates([], None, threshold)
+    column = {m: i for i, m in enumerate(member_ids)}
+    vectors = np.stack([face_engine.make_template(evidence[m]) for m in member_ids])
+    return Templates(member_ids, vectors, threshold,
+                     {column[m]: np.stack(v) for m, v in (rejected or {}).items() if m in column and v},
+                     {column[m]: np.stack(evidence[m]) for m in member_ids})
 
 
 def with_album_evidence(templates: Templates, photo_ids: list[str], embeddings: list[np.ndarray],
