@@ -10,6 +10,7 @@ from photosift import faces
 from photosift.application.matching import (
     ALBUM_THRESHOLD,
     CONFIDENT,
+    RECURRING,
     Templates,
     match_faces,
     open_set_scores,
@@ -89,3 +90,37 @@ def test_a_look_alike_of_the_selfie_needs_the_album_s_confident_faces_to_agree()
     assert match_faces([look_alike], [False], replace(album, confident={0: album.confident[0][:1]}), "p1")[0][0] \
         == "alice"
     assert with_album_evidence(alone, ids, in_album, [False, False, False]).confident == {}
+
+
+def test_a_recurring_stranger_is_recognised_by_his_other_photos() -> None:
+    """Rule 5: a doubtful match whose near-certain look-alikes in other photos all stay below the threshold for the
+    member is dropped at the album's re-match; one look-alike is not enough, and a member's own doubtful face, whose
+    look-alikes reach the threshold, still matches."""
+    rng = np.random.default_rng(5)
+    alice, stranger = person(rng), person(rng)
+    selfie = sighting(rng, alice, noise=0.5)
+    resembling = selfie + stranger  # the stranger in one photo, looking like the selfie
+    resembling[-1] = 0.0
+    elsewhere = []  # the same stranger in other photos, looking less like it
+    for _ in range(RECURRING):
+        seen = stranger + 0.7 * selfie + 0.05 * rng.normal(size=selfie.shape).astype(np.float32)
+        seen[-1] = 0.0
+        elsewhere.append(seen)
+    alone = Templates(["alice"], np.stack([selfie]), ALBUM_THRESHOLD, evidence={0: np.stack([selfie])})
+    assert ALBUM_THRESHOLD <= faces.similarity(resembling, selfie)[0, 0] < CONFIDENT
+    assert (faces.similarity(np.stack(elsewhere), resembling)[:, 0] >= CONFIDENT).all()
+    assert (faces.similarity(np.stack(elsewhere), selfie)[:, 0] < ALBUM_THRESHOLD).all()
+    photos = [f"p{i}" for i in range(len(elsewhere))]
+    album = with_album_evidence(alone, ["p9", *photos], [resembling, *elsewhere], [True] * (len(elsewhere) + 1))
+    assert album.confident == {}  # rule 4 has no evidence here: rule 5 alone decides
+    assert match_faces([resembling], [False], album, "p9") == [None]
+    assert match_faces([resembling], [False], replace(album, album=None), "p9")[0][0] == "alice"  # one photo alone
+    fewer = with_album_evidence(alone, ["p9", *photos[:-1]], [resembling, *elsewhere[:-1]], [True] * len(elsewhere))
+    assert match_faces([resembling], [False], fewer, "p9")[0][0] == "alice"  # seen again fewer than RECURRING times
+    # Alice's own doubtful face keeps its match: her other photos reach the threshold
+    doubtful_alice = sighting(rng, alice, noise=0.55)
+    hers = [doubtful_alice + 0.05 * rng.normal(size=selfie.shape).astype(np.float32) for _ in range(RECURRING)]
+    assert ALBUM_THRESHOLD <= faces.similarity(doubtful_alice, selfie)[0, 0] < CONFIDENT
+    assert (faces.similarity(np.stack(hers), doubtful_alice)[:, 0] >= CONFIDENT).all()  # look-alikes: rule 5 applies
+    with_hers = with_album_evidence(alone, ["p9", *photos], [doubtful_alice, *hers], [True] * (RECURRING + 1))
+    assert match_faces([doubtful_alice], [False], with_hers, "p9")[0][0] == "alice"

@@ -13,15 +13,22 @@ In an album almost every face is NOT the member being looked for, so a face is g
    matched to the member at :data:`CONFIDENT` or more (about 4e-5 false matches per comparison: they are the member)
    show how the member looks in this album, and the face must also reach the threshold against the template of the
    references together with those faces. A stranger who happens to resemble a selfie rarely resembles the member's
-   other photos as well. A member with no confident face in other photos yet is decided on the references alone.
+   other photos as well. A member with no confident face in other photos yet is decided on the references alone;
+5. and, when it is below :data:`CONFIDENT`, the face's own person agrees: when the album's other photos hold at
+   least :data:`RECURRING` faces at :data:`CONFIDENT` or more to this face (the same person, seen again), one of them
+   must reach the threshold for the member too. A stranger who recurs through an album (a friend of a friend in many
+   photos) and resembles a member in one of them is recognised by the other photos. A masked face is exempt: its
+   look-alikes are masked too, and masked faces score low against an unmasked selfie. This needs every face of the
+   album, so it is applied by the album's re-match (``with_album_evidence``), not while one photo is analysed.
 
 A member's template is the mean of its reference faces and of the faces the user confirmed as theirs. Then faces
 and members are paired greedily from the highest similarity down, each at most once per photo. The similarity
 reported is the one against that template.
 
 Confident faces arrive as photos are analysed, so a photo's decision may change when later photos bring evidence:
-the analysis of a photo that adds a confident face queues a re-match of the album (``MatchJob``: jobs run in order,
-so it runs after the photos already queued, once per batch), which recomputes the evidence from every face.
+the analysis of a photo that matches a member queues a re-match of the album (``MatchJob``: jobs run in order, so it
+runs after the photos already queued, once per batch), which recomputes the evidence from every face and applies
+rule 5.
 """
 
 from __future__ import annotations
@@ -44,9 +51,21 @@ ALBUM_THRESHOLD = 90.0
 CONFIDENT = 95.0
 """A face matched to a member at this similarity or more is evidence of how the member looks in the album (rule 4)."""
 
+RECURRING = 2
+"""Rule 5 applies to a face with at least this many near-certain look-alikes (>= ``CONFIDENT``) in other photos."""
+
 MARGIN_LOG_ODDS = 1.0
 """A face above the threshold for two members goes to the better one only if its score's log-odds lead by this much
 (e.g. 96 against 90); a face that fits two members about equally is unknown."""
+
+
+@dataclass(frozen=True)
+class AlbumFaces:
+    """Every usable face of an album, for rule 5: embeddings, their photos, and their similarity to each member."""
+
+    vectors: np.ndarray  # (faces, d)
+    photo_ids: np.ndarray  # (faces,)
+    scores: np.ndarray  # (faces, members): similarity to each member's template
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,7 @@ class Templates:
     rejected: dict[int, np.ndarray] = field(default_factory=dict)  # member column -> (k, d) rejected faces
     evidence: dict[int, np.ndarray] = field(default_factory=dict)  # member column -> (k, d) references + confirmed
     confident: dict[int, list[tuple[str, np.ndarray]]] = field(default_factory=dict)  # column -> (photo id, face)
+    album: AlbumFaces | None = None  # the album's faces (rule 5), known to a re-match of the whole album
 
     @cached_property
     def album_templates(self) -> dict[int, np.ndarray]:
@@ -123,11 +143,13 @@ def with_album_evidence(templates: Templates, photo_ids: list[str], embeddings: 
     if templates.vectors is None or not rows:
         return replace(templates, confident={})
     vectors = np.stack([embeddings[i] for i in rows])
-    scores = open_set_scores(face_engine.similarity(vectors, templates.vectors), vectors, templates)
+    similarity = face_engine.similarity(vectors, templates.vectors)
+    scores = open_set_scores(similarity, vectors, templates)
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
     for row, col in zip(*np.nonzero(scores >= CONFIDENT), strict=True):
         confident[int(col)].append((photo_ids[rows[row]], vectors[row]))
-    return replace(templates, confident=dict(confident))
+    album = AlbumFaces(vectors, np.array([photo_ids[i] for i in rows]), similarity)
+    return replace(templates, confident=dict(confident), album=album)
 
 
 def album_threshold(album: Album) -> float:
@@ -166,6 +188,28 @@ def corroborate(scores: np.ndarray, embeddings: np.ndarray, templates: Templates
     return out
 
 
+def recurring_disagree(scores: np.ndarray, embeddings: np.ndarray, templates: Templates, photo_id: str | None
+                       ) -> np.ndarray:
+    """``scores`` (faces of photo ``photo_id``, members) with every pair that rule 5 of the module docstring excludes
+    set to 0: a doubtful face whose look-alikes in other photos (at least ``RECURRING``) all stay below the
+    threshold for the member. Unchanged without the album's faces (``Templates.album``)."""
+    album = templates.album
+    out = np.array(scores, dtype=np.float64)
+    doubtful = (out >= templates.threshold) & (out < CONFIDENT)
+    if album is None or not doubtful.any():
+        return out
+    doubtful[face_engine.mask_probability(embeddings) >= 0.5] = False  # masked look-alikes score low: no evidence
+    rows = np.flatnonzero(doubtful.any(axis=1))
+    alike = face_engine.similarity(embeddings[rows], album.vectors) >= CONFIDENT  # (doubtful faces, album faces)
+    alike[:, album.photo_ids == photo_id] = False  # a photo's own faces are not its look-alikes
+    for row, twins in zip(rows, alike, strict=True):
+        if twins.sum() < RECURRING:
+            continue
+        twin_best = album.scores[twins].max(axis=0)  # each member's best score among the look-alikes
+        out[row, doubtful[row] & (twin_best < templates.threshold)] = 0.0
+    return out
+
+
 def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: Templates,
                 photo_id: str | None = None) -> list[tuple[str, float] | None]:
     """For each face of ONE photo (``photo_id``: its confident faces are not evidence for themselves),
@@ -180,6 +224,7 @@ def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: 
     vectors = np.stack([embeddings[i] for i in usable])
     scores = open_set_scores(face_engine.similarity(vectors, templates.vectors), vectors, templates)
     scores = corroborate(scores, vectors, templates, photo_id)
+    scores = recurring_disagree(scores, vectors, templates, photo_id)
     for row, (col, sim) in assign_unique(scores, templates.threshold).items():
         result[usable[row]] = (templates.member_ids[col], round(float(sim), 2))
     return result

@@ -16,7 +16,7 @@ from photosift.application import views
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.grouping import regroup_after_analysis
-from photosift.application.matching import CONFIDENT, load_templates, match_faces, with_album_evidence
+from photosift.application.matching import load_templates, match_faces, with_album_evidence
 from photosift.catalog.models import Album, Face, Job, Photo, PhotoStatus, bytes_to_vector, utcnow, vector_to_bytes
 from photosift.imaging import DecodeLimits
 from photosift.jobs.queue import mark_done
@@ -93,8 +93,8 @@ class AnalyzeJob:
             session.flush()
             if any(face.member_id is None for face in faces):  # only unmatched faces can change the people
                 regroup_after_analysis(session, album.id)
-            if any(match and match[1] >= CONFIDENT for match in matches):
-                enqueue_match(session, album.id)  # new evidence of a member: earlier decisions are checked again
+            if any(matches):  # new evidence of a member, or a match that the album's other photos check (rule 5)
+                enqueue_match(session, album.id)
             view = views.photo_view(photo, faces, views.member_names(session, album.id))
             record_event(session, album.id, "photo.analyzed", {"photo": view})
             mark_done(session, job.id)

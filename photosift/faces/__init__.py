@@ -94,6 +94,12 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return calibration.load(EMBEDDER).similarity(a2, b2)
 
 
+def mask_probability(embeddings: np.ndarray) -> np.ndarray:
+    """``(n,)`` probability that each face of ``embeddings`` (n, d) wears a mask (the calibration's probe)."""
+    calib = calibration.load(EMBEDDER)
+    return calib.mask_probability(calib.split(embeddings)[0])
+
+
 def make_template(embeddings: Sequence[np.ndarray]) -> np.ndarray:
     """One ``EMBEDDING_DIM`` vector for several reference embeddings of the same person (per-part mean)."""
     return calibration.make_template(embeddings, PART_DIMS)
@@ -114,6 +120,7 @@ __all__ = [
     "embed_faces",
     "find_faces",
     "make_template",
+    "mask_probability",
     "reference_and_targets",
     "reference_face",
     "similarity",
