@@ -166,7 +166,7 @@ def list_shares(svc: Services, album_id: str) -> list[dict[str, Any]]:
         counts = dict(session.execute(
             select(AccessSession.share_id, func.count()).where(
                 AccessSession.share_id.in_([s.id for s in shares]), AccessSession.expires_at > now)
-            .group_by(AccessSession.share_id)).tuples().all()) if shares else {}
+            .group_by(AccessSession.share_id)).all()) if shares else {}
         return [_share_view(s, sessions=counts.get(s.id, 0), now=now) for s in shares]
 
 

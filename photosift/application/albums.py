@@ -44,8 +44,8 @@ def list_albums(svc: Services) -> list[dict[str, Any]]:
     from photosift.application.views import album_view
 
     with svc.catalog.read() as session:
-        photos = dict(session.execute(select(Photo.album_id, func.count()).group_by(Photo.album_id)).tuples().all())
-        members = dict(session.execute(select(Member.album_id, func.count()).group_by(Member.album_id)).tuples().all())
+        photos = dict(session.execute(select(Photo.album_id, func.count()).group_by(Photo.album_id)).all())
+        members = dict(session.execute(select(Member.album_id, func.count()).group_by(Member.album_id)).all())
         albums = session.scalars(select(Album).order_by(Album.id)).all()
         return [album_view(a, photos=photos.get(a.id, 0), members=members.get(a.id, 0)) for a in albums]
 
@@ -58,7 +58,7 @@ def get_album(svc: Services, album_id: str) -> dict[str, Any]:
         album = require_album(session, album_id)
         by_status = dict(session.execute(
             select(Photo.status, func.count()).where(Photo.album_id == album_id).group_by(Photo.status)
-        ).tuples().all())
+        ).all())
         members = session.scalar(select(func.count()).select_from(Member).where(Member.album_id == album_id))
         view = album_view(album, photos=sum(by_status.values()), members=members or 0)
         view["status"] = by_status

@@ -54,11 +54,11 @@ def delete_photos(svc: Services, album_id: str, *, photo_ids: Sequence[str] | No
         require_album(session, album_id, lock=True)
         query = select(Photo.id, Photo.blob_key).where(Photo.album_id == album_id)
         query = query.where(Photo.id.in_(wanted)) if photo_ids is not None else query.where(Photo.blurry.is_(True))
-        found = dict(session.execute(query.order_by(Photo.id)).tuples().all())
+        found = dict(session.execute(query.order_by(Photo.id)).all())
         deleted = list(found)
         if deleted:
             faces = session.execute(select(Face.person_id, Face.member_id, Face.person_pinned)
-                                    .where(Face.photo_id.in_(deleted))).tuples().all()
+                                    .where(Face.photo_id.in_(deleted))).all()
             session.execute(delete(Photo).where(Photo.id.in_(deleted)))  # cascades to faces and jobs
             session.flush()
             removed = remove_empty_people(session, album_id)

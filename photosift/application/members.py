@@ -283,7 +283,7 @@ def list_members(svc: Services, album_id: str) -> list[dict[str, Any]]:
     with svc.catalog.read() as session:
         require_album(session, album_id)
         counts = dict(session.execute(select(Face.member_id, func.count()).where(Face.album_id == album_id)
-                                      .group_by(Face.member_id)).tuples().all())
+                                      .group_by(Face.member_id)).all())
         members = session.scalars(select(Member).where(Member.album_id == album_id).order_by(Member.id)).all()
         return [{**views.member_view(m, m.references), "photos": counts.get(m.id, 0)} for m in members]
 

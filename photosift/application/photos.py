@@ -198,7 +198,7 @@ def _thumbnail_source(svc: Services, photo_id: str, size: int, square: bool) -> 
         if not square:
             return _ThumbnailSource(photo.blob_key, [], True)
         boxes = [list(box) for box in session.execute(
-            select(Face.left, Face.top, Face.width, Face.height).where(Face.photo_id == photo_id)).tuples()]
+            select(Face.left, Face.top, Face.width, Face.height).where(Face.photo_id == photo_id))]
         # Analysis is final for the blob's bytes (the same bytes give the same faces), so is its square crop.
         return _ThumbnailSource(photo.blob_key, boxes, photo.status in (PhotoStatus.DONE, PhotoStatus.FAILED))
 

@@ -89,7 +89,7 @@ def taken_at(photo: Photo) -> str | None:
 
 def member_names(session: Session, album_id: str) -> dict[str, str]:
     """``{member id: name}`` of an album."""
-    return dict(session.execute(select(Member.id, Member.name).where(Member.album_id == album_id)).tuples().all())
+    return dict(session.execute(select(Member.id, Member.name).where(Member.album_id == album_id)).all())
 
 
 def faces_by_photo(session: Session, photo_ids: list[str]) -> dict[str, list[Face]]:
