@@ -342,9 +342,17 @@ def pooled(rows: list[dict]) -> list[dict]:
     return [with_rates(r) for r in out.values()]
 
 
+def seeds(value: str) -> list[int]:
+    """``"11-110"`` or ``"11,12,13"``."""
+    if "-" in value:
+        first, last = (int(v) for v in value.split("-"))
+        return list(range(first, last + 1))
+    return [int(v) for v in value.split(",")]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="11,12,13", help="comma-separated seeds (each its own albums)")
+    parser.add_argument("--seeds", default="11,12,13", help="seeds, each its own albums: 11,12,13 or a range 11-20")
     parser.add_argument("--members", type=int, default=16, help="LFW members (people with >= 4 photos)")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
@@ -355,7 +363,7 @@ def main() -> int:
     server = Server()
     rows = []
     try:
-        for seed in (int(v) for v in args.seeds.split(",")):
+        for seed in seeds(args.seeds):
             rng = random.Random(seed)
             for scenario in (lfw_scenario(rng, args.members), mfr2_scenario(rng), cfp_scenario(rng)):
                 started = time.monotonic()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _faces  # noqa: E402
 from _data import DATA, available  # noqa: E402
-from members import STRANGER, Scenario, cfp_scenario, lfw_scenario, mfr2_scenario  # noqa: E402
+from members import STRANGER, Scenario, cfp_scenario, lfw_scenario, mfr2_scenario, seeds, with_rates  # noqa: E402
 from people import print_table  # noqa: E402
 
 from photosift.application.matching import ALBUM_THRESHOLD, match_faces, templates_from, with_album_evidence  # noqa: E402
@@ -56,14 +56,6 @@ def decide(scenario: Scenario, embedding: dict[str, np.ndarray]) -> dict[str, in
     return counts
 
 
-def seeds(value: str) -> list[int]:
-    """``"11-40"`` or ``"11,12,13"``."""
-    if "-" in value:
-        first, last = (int(v) for v in value.split("-"))
-        return list(range(first, last + 1))
-    return [int(v) for v in value.split(",")]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="11-110", help="a range (11-110) or a comma-separated list")
@@ -83,14 +75,11 @@ def main() -> int:
             results.setdefault(label, []).append(decide(scenario, embedding))
     rows = []
     for label, per_seed in results.items():
-        total = {k: sum(c[k] for c in per_seed) for k in per_seed[0]}
-        precision = [c["correct"] / max(c["listed"], 1) for c in per_seed]
-        recall = [c["correct"] / max(c["member_photos"], 1) for c in per_seed]
+        total = with_rates({k: sum(c[k] for c in per_seed) for k in per_seed[0]})
+        worst = [with_rates(c) for c in per_seed]
         rows.append([label, str(len(per_seed)), str(total["stranger_faces"]), str(total["member_photos"]),
-                     f"{total['correct'] / max(total['listed'], 1):.3f}",
-                     f"{total['correct'] / max(total['member_photos'], 1):.3f}",
-                     f"{100 * total['false_matches'] / max(total['stranger_faces'], 1):.2f}",
-                     f"{min(precision):.3f} / {min(recall):.3f}"])
+                     f"{total['precision']:.3f}", f"{total['recall']:.3f}", f"{total['false_per_100']:.2f}",
+                     f"{min(r['precision'] for r in worst):.3f} / {min(r['recall'] for r in worst):.3f}"])
     print_table(["album", "seeds", "stranger faces", "member photos", "precision", "recall",
                  "false matches / 100 strangers", "worst seed: precision / recall"], rows, args.markdown)
     return 0

@@ -13,7 +13,7 @@
     │   └── FaceOfAnotherMember a reference face already matches another member of the album
     ├── AccessDenied            missing or wrong credentials
     │   ├── Forbidden           valid credentials that do not reach this (a share link outside its album)
-    │   └── TooManyAttempts     too many failed sign-ins from this client: wait ``retry_after`` seconds
+    │   └── TooManyAttempts     too many sign-ins from this client: wait ``retry_after`` seconds
     ├── Busy                    the server is saturated; try again later
     └── StorageError            the blob store or catalog failed (not the caller's fault)
         ├── InsufficientStorage no space left (disk full, quota, a full S3 server)
@@ -83,7 +83,7 @@ class Forbidden(AccessDenied):
 
 
 class TooManyAttempts(AccessDenied):
-    """Too many failed sign-ins from one client; the next attempt is heard after ``retry_after`` seconds."""
+    """Too many sign-ins from one client; the next attempt is heard after ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)

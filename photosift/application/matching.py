@@ -67,6 +67,11 @@ class AlbumFaces:
     photo_ids: np.ndarray  # (faces,)
     scores: np.ndarray  # (faces, members): similarity to each member's template
 
+    @cached_property
+    def prepared(self) -> face_engine.calibration.Prepared:
+        """The faces made ready to score once, for the many photos a re-match compares with them."""
+        return face_engine.prepare(self.vectors)
+
 
 @dataclass(frozen=True)
 class Templates:
@@ -200,7 +205,7 @@ def recurring_disagree(scores: np.ndarray, embeddings: np.ndarray, templates: Te
         return out
     doubtful[face_engine.mask_probability(embeddings) >= 0.5] = False  # masked look-alikes score low: no evidence
     rows = np.flatnonzero(doubtful.any(axis=1))
-    alike = face_engine.similarity(embeddings[rows], album.vectors) >= CONFIDENT  # (doubtful faces, album faces)
+    alike = face_engine.similarity(embeddings[rows], album.prepared) >= CONFIDENT  # (doubtful faces, album faces)
     alike[:, album.photo_ids == photo_id] = False  # a photo's own faces are not its look-alikes
     for row, twins in zip(rows, alike, strict=True):
         if twins.sum() < RECURRING:

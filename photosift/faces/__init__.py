@@ -82,22 +82,27 @@ def reference_and_targets(source: DecodedImage, target: DecodedImage) -> tuple[E
         return reference.result(), targets
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def similarity(a: np.ndarray, b: np.ndarray | calibration.Prepared) -> np.ndarray:
     """Calibrated similarity 0-100 of embeddings ``a`` (n, d) against ``b`` (m, d) -> ``(n, m) float32``.
 
     1-D inputs are treated as one row. A template from :func:`make_template` scores the mean cosine to its
-    references (per part), on the same calibrated scale.
+    references (per part), on the same calibrated scale. ``b`` may come from :func:`prepare` when compared often.
     """
-    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
-    if a2.shape[0] == 0 or b2.shape[0] == 0:
-        return np.zeros((a2.shape[0], b2.shape[0]), np.float32)
+    a2 = np.atleast_2d(a)
+    b2 = b if isinstance(b, calibration.Prepared) else np.atleast_2d(b)
+    if a2.shape[0] == 0 or len(b2) == 0:
+        return np.zeros((a2.shape[0], len(b2)), np.float32)
     return calibration.load(EMBEDDER).similarity(a2, b2)
+
+
+def prepare(embeddings: np.ndarray) -> calibration.Prepared:
+    """``embeddings`` (n, d) ready to be compared many times with :func:`similarity` (an album's faces)."""
+    return calibration.load(EMBEDDER).prepare(np.atleast_2d(embeddings))
 
 
 def mask_probability(embeddings: np.ndarray) -> np.ndarray:
     """``(n,)`` probability that each face of ``embeddings`` (n, d) wears a mask (the calibration's probe)."""
-    calib = calibration.load(EMBEDDER)
-    return calib.mask_probability(calib.split(embeddings)[0])
+    return prepare(embeddings).mask
 
 
 def make_template(embeddings: Sequence[np.ndarray]) -> np.ndarray:
@@ -121,6 +126,7 @@ __all__ = [
     "find_faces",
     "make_template",
     "mask_probability",
+    "prepare",
     "reference_and_targets",
     "reference_face",
     "similarity",

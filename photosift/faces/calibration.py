@@ -45,6 +45,19 @@ def pose_value(yaw: float) -> float:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """Embeddings made ready to score: cosine parts, pose values and mask probabilities. Prepare a set that is
+    compared again and again (an album's faces) once, instead of on every comparison."""
+
+    parts: list[np.ndarray]
+    pose: np.ndarray
+    mask: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pose)
+
+
+@dataclass(frozen=True)
 class Calibration:
     """Parameters of the score for one embedder (see the module docstring)."""
 
@@ -79,13 +92,19 @@ class Calibration:
         z = np.concatenate(parts, axis=1) @ np.asarray(self.mask_weights, np.float32) + self.mask_bias
         return 1.0 / (1.0 + np.exp(-z))
 
-    def features(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def prepare(self, rows: np.ndarray | Prepared) -> Prepared:
+        """``rows`` (n, dim) ready to score (unchanged when already prepared)."""
+        if isinstance(rows, Prepared):
+            return rows
+        parts, pose = self.split(rows)
+        return Prepared(parts, pose, self.mask_probability(parts))
+
+    def features(self, a: np.ndarray | Prepared, b: np.ndarray | Prepared) -> np.ndarray:
         """``(features, n, m)``: the model's features for every pair of ``a`` (n, dim) and ``b`` (m, dim)."""
-        parts_a, pose_a = self.split(a)
-        parts_b, pose_b = self.split(b)
-        cosines = [pa @ pb.T for pa, pb in zip(parts_a, parts_b, strict=True)]
-        mask_a, mask_b = self.mask_probability(parts_a), self.mask_probability(parts_b)
-        conditions = (np.maximum.outer(pose_a, pose_b), np.maximum.outer(mask_a, mask_b), np.outer(mask_a, mask_b))
+        pa, pb = self.prepare(a), self.prepare(b)
+        cosines = [x @ y.T for x, y in zip(pa.parts, pb.parts, strict=True)]
+        conditions = (np.maximum.outer(pa.pose, pb.pose), np.maximum.outer(pa.mask, pb.mask),
+                      np.outer(pa.mask, pb.mask))
         out = list(cosines)
         for cond in conditions:
             out += [cond, *(cond * c for c in cosines)]
@@ -101,8 +120,8 @@ class Calibration:
         z = self.scale * np.asarray(logit, dtype=np.float64) + self.offset
         return (100.0 / (1.0 + np.exp(-z))).astype(np.float32)
 
-    def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``(n, m)`` similarity 0-100 of embeddings ``a`` (n, dim) and ``b`` (m, dim)."""
+    def similarity(self, a: np.ndarray | Prepared, b: np.ndarray | Prepared) -> np.ndarray:
+        """``(n, m)`` similarity 0-100 of embeddings ``a`` (n, dim) and ``b`` (m, dim), either prepared or not."""
         return self.to_similarity(self.logit(self.features(a, b)))
 
 
