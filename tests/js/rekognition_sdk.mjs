@@ -24,6 +24,21 @@ function client(secretAccessKey) {
 
 const strip = ({ $metadata, ...rest }) => rest;
 
+// A client whose requests leave x-amz-target out of the signature and carry it all the same (added once signed).
+function unsignedTarget(rek) {
+  let target;
+  rek.middlewareStack.addRelativeTo((next) => async (args) => {
+    target = args.request.headers["x-amz-target"];
+    delete args.request.headers["x-amz-target"];
+    return next(args);
+  }, { relation: "before", toMiddleware: "httpSigningMiddleware", name: "dropTargetBeforeSigning" });
+  rek.middlewareStack.addRelativeTo((next) => async (args) => {
+    args.request.headers["x-amz-target"] = target;
+    return next(args);
+  }, { relation: "after", toMiddleware: "httpSigningMiddleware", name: "addTargetAfterSigning" });
+  return rek;
+}
+
 async function attempt(fn) {
   try {
     return { ok: true, output: strip(await fn()) };
@@ -53,5 +68,7 @@ results.SearchFacesByImage_Bytes = await attempt(() =>
 results.SearchFacesByImage_S3Object = await attempt(() =>
   rek.send(new SearchFacesByImageCommand({ CollectionId: config.collectionId, Image: s3, MaxFaces: 1 })));
 results.WrongSecret = await attempt(() => client(config.secretAccessKey + "x").send(new DetectFacesCommand({ Image: bytes })));
+results.UnsignedTarget = await attempt(() =>
+  unsignedTarget(client(config.secretAccessKey)).send(new DetectFacesCommand({ Image: bytes })));
 
 process.stdout.write(JSON.stringify(results));

@@ -182,10 +182,10 @@ def test_the_signature_must_cover_the_operation_it_runs(server, rek):
     assert error_of(response) == (400, "InvalidSignatureException")
     assert "x-amz-target" in response.json()["message"]
 
-    unsigned_type = _signed_headers(server.url, body, {"X-Amz-Target": "RekognitionService.DescribeCollection"})
-    unsigned_type["Content-Type"] = "application/x-amz-json-1.1"
-    assert error_of(httpx.post(server.url + "/", content=body, headers=unsigned_type)) == (
-        400, "InvalidSignatureException")
+    unsigned_type = _signed_headers(server.url, body, {"X-Amz-Target": "RekognitionService.DeleteCollection"})
+    unsigned_type["Content-Type"] = "text/plain"  # Content-Type need not be signed, but it must be the protocol's
+    response = httpx.post(server.url + "/", content=body, headers=unsigned_type)
+    assert error_of(response) == (415, "UnsupportedMediaTypeException")
 
     repeated = _signed_headers(server.url, body, describe)  # a second target header breaks the signed value
     second = ("X-Amz-Target", "RekognitionService.DeleteCollection")
@@ -195,6 +195,24 @@ def test_the_signature_must_cover_the_operation_it_runs(server, rek):
     assert rek.describe_collection(CollectionId="bypass-target")["FaceCount"] == 0  # still there
     ok = httpx.post(server.url + "/", content=body, headers=_signed_headers(server.url, body, describe))
     assert ok.status_code == 200 and ok.json()["FaceCount"] == 0
+
+
+def test_content_type_is_checked_not_required_in_the_signature(server):
+    """What AWS accepts from its SDKs: an unsigned Content-Type (JavaScript SDK v2), with or without parameters."""
+    body = b"{}"
+    target = {"X-Amz-Target": "RekognitionService.ListCollections"}
+    for content_type in ("application/x-amz-json-1.1", "application/x-amz-json-1.1; charset=UTF-8"):
+        for signed in ({**target, "Content-Type": content_type}, target):
+            headers = {**_signed_headers(server.url, body, signed), "Content-Type": content_type}
+            response = httpx.post(server.url + "/", content=body, headers=headers)
+            assert response.status_code == 200 and "CollectionIds" in response.json(), (content_type, signed)
+    for content_type in ("application/json", "text/plain", "application/x-www-form-urlencoded", None):
+        for signed in ({**target, "Content-Type": content_type} if content_type else target, target):
+            headers = {k: v for k, v in _signed_headers(server.url, body, signed).items() if k != "Content-Type"}
+            response = httpx.post(server.url + "/", content=body,
+                                  headers={**headers, "Content-Type": content_type} if content_type else headers)
+            assert error_of(response) == (415, "UnsupportedMediaTypeException"), (content_type, signed)
+            assert "application/x-amz-json-1.1" in response.json()["message"]
 
 
 def test_deeply_nested_json_is_a_serialization_error(server):

@@ -132,19 +132,53 @@ def _signed_without(late: dict[str, str]) -> tuple[list, dict]:
     return headers + list(late.items()), kw
 
 
-def test_sigv4_requires_the_target_content_type_and_host_to_be_signed():
-    for late in ({"X-Amz-Target": "RekognitionService.DeleteCollection"},
-                 {"Content-Type": "text/plain"},
-                 {"X-Amz-Meta-Extra": "1"}):
+def test_sigv4_requires_the_target_every_x_amz_header_and_host_to_be_signed():
+    for late in ({"X-Amz-Target": "RekognitionService.DeleteCollection"}, {"X-Amz-Meta-Extra": "1"}):
         headers, kw = _signed_without(late)
         with pytest.raises(AwsError) as err:
             sigv4.verify(headers=headers, **kw)
         assert err.value.code == "InvalidSignatureException"
         assert f"'{next(iter(late)).lower()}'" in err.value.message and "SignedHeaders" in err.value.message
-    assert sigv4.unsigned_headers(["host"], ["host", "x-amz-target", "content-type", "user-agent"]) == [
-        "content-type", "x-amz-target"]
+    headers, kw = _signed(b"{}")
+    assert "SignedHeaders=content-type;host;" in dict(headers)["Authorization"]
+    no_host = [(k, v.replace(";host;", ";") if k == "Authorization" else v) for k, v in headers]
+    with pytest.raises(AwsError) as err:
+        sigv4.verify(headers=no_host, **kw)
+    assert err.value.code == "InvalidSignatureException" and "'host'" in err.value.message
+    assert sigv4.unsigned_headers(["host"], ["host", "x-amz-target", "content-type", "user-agent"]) == ["x-amz-target"]
     assert sigv4.unsigned_headers(["content-type", "x-amz-date"], ["content-type", "x-amz-date"]) == ["host"]
-    assert sigv4.unsigned_headers(["host", "x-amz-date"], ["host", "x-amz-date", "user-agent"]) == []
+    assert sigv4.unsigned_headers(["host", "x-amz-date"], ["host", "x-amz-date", "user-agent", "content-type",
+                                                          "content-length", "x-amzn-trace-id"]) == []
+
+
+def test_sigv4_accepts_an_unsigned_content_type_of_the_protocol_as_the_javascript_sdk_v2_sends_it():
+    """SDK v2 signs neither Content-Type nor Content-Length nor User-Agent; AWS serves it, and so must photosift."""
+    for content_type in ("application/x-amz-json-1.1", "application/x-amz-json-1.1; charset=utf-8",
+                         "Application/X-Amz-JSON-1.1;charset=UTF-8", "application/x-amz-json-1.1 ; foo=bar"):
+        headers, kw = _signed_without({"Content-Type": content_type, "Content-Length": "2",
+                                       "User-Agent": "aws-sdk-js/2.1693.0"})
+        assert sigv4.verify(headers=headers, **kw) == sigv4.Caller("AKID", "sa-east-1"), content_type
+        signed, kw = _signed(b"{}", signed={**SDK_HEADERS, "Content-Type": content_type})  # signed: as boto3 sends it
+        assert sigv4.verify(headers=signed, **kw) == sigv4.Caller("AKID", "sa-east-1"), content_type
+
+
+def test_sigv4_refuses_another_content_type_signed_or_not_as_a_415():
+    for content_type in ("text/plain", "application/json", "application/x-amz-json-1.0", "application/x-amz-json-1.11",
+                         "application/x-amz-json-1.1x", "multipart/form-data; boundary=x", "", "\xe9"):
+        for headers, kw in (_signed_without({"Content-Type": content_type}),
+                            _signed(b"{}", signed={**SDK_HEADERS, "Content-Type": content_type})):
+            with pytest.raises(AwsError) as err:
+                sigv4.verify(headers=headers, **kw)
+            assert (err.value.code, err.value.status) == ("UnsupportedMediaTypeException", 415), content_type
+            assert sigv4.MEDIA_TYPE in err.value.message
+    headers, kw = _signed_without({"Content-Type": "dropped"})
+    with pytest.raises(AwsError) as err:  # none at all
+        sigv4.verify(headers=[(k, v) for k, v in headers if k != "Content-Type"], **kw)
+    assert err.value.code == "UnsupportedMediaTypeException" and "none" in err.value.message
+    headers, kw = _signed_without({"Content-Type": "text/plain"})
+    with pytest.raises(AwsError) as err:  # a wrong secret is a signature error first, whatever the content type
+        sigv4.verify(headers=headers, **{**kw, "secrets": {"AKID": "other"}})
+    assert err.value.code == "InvalidSignatureException"
 
 
 def test_sigv4_refuses_odd_regions_and_signatures_without_a_500():

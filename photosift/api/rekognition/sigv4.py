@@ -1,12 +1,24 @@
 """AWS Signature Version 4 verification for the Rekognition endpoint.
 
-The signature must cover what is executed: ``Host``, ``Content-Type`` and every ``X-Amz-*`` header sent (among them
-``X-Amz-Target``, the operation) must be among the ``SignedHeaders``; a request that signs less is refused before its
-signature is checked. The signature is recomputed with botocore's own signer (``botocore.auth.SigV4Auth``) from the
-request exactly as received: the headers the client lists in ``SignedHeaders``, the raw body (its SHA-256 is always
-computed here, never taken from the client), and the client's ``X-Amz-Date``. Any region is accepted; the service
-must be ``rekognition``. Requests dated more than ``MAX_SKEW`` from the server clock are refused, as AWS does.
-Error types and messages follow what AWS's JSON services send.
+The rule is what AWS accepts from its own SDKs, and it still covers everything that decides what runs:
+
+- ``Host`` and every ``X-Amz-*`` header sent (``X-Amz-Target`` names the operation; ``X-Amz-Date``,
+  ``X-Amz-Content-Sha256``, ...) must be among the ``SignedHeaders``, as AWS requires; a request that signs less is
+  refused (``InvalidSignatureException``) before its signature is checked.
+- The body is always covered: its SHA-256 is computed here from the bytes received, never taken from the client
+  (a claimed ``X-Amz-Content-Sha256`` must equal it).
+- ``Content-Type`` need not be signed: the AWS SDK for JavaScript v2 never signs it (nor ``Content-Length``,
+  ``User-Agent``, ``X-Amzn-Trace-Id``), and AWS serves it. Its value selects nothing here: the endpoint speaks one
+  protocol and parses every body as UTF-8 JSON whatever its label, so changing it cannot change what runs. It is
+  checked instead, once the signature holds: its media type must be the protocol's, ``application/x-amz-json-1.1``
+  (case-insensitive; parameters such as ``; charset=utf-8``, which browsers and some HTTP stacks add, are ignored,
+  as Smithy's awsJson1_1 protocol tests require of servers). Any other value, or none, is
+  ``UnsupportedMediaTypeException`` (HTTP 415), never a 500.
+
+The signature is recomputed with botocore's own signer (``botocore.auth.SigV4Auth``) from the request exactly as
+received: the headers the client lists in ``SignedHeaders``, the raw body's hash, and the client's ``X-Amz-Date``.
+Any region is accepted; the service must be ``rekognition``. Requests dated more than ``MAX_SKEW`` from the server
+clock are refused, as AWS does. Error types and messages follow what AWS's JSON services send.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from photosift.api.rekognition.errors import AwsError
 SERVICE = "rekognition"
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=5)
+MEDIA_TYPE = "application/x-amz-json-1.1"  # AWS JSON 1.1, the protocol of Rekognition
 _AUTH_FIELDS = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]+)")
 _REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # e.g. eu-west-1; it goes into ARNs the catalog stores
 
@@ -116,13 +129,22 @@ def verify(
         raise AwsError("InvalidSignatureException", "The request signature we calculated does not match the "
                        "signature you provided. Check your AWS Secret Access Key and signing method. Consult the "
                        "service documentation for details.")
+    check_content_type(_single(lowered, "content-type"))
     return Caller(access_key=access_key, region=region)
 
 
+def check_content_type(value: str | None) -> None:
+    """Refuse a ``Content-Type`` whose media type is not ``MEDIA_TYPE`` (parameters ignored; none is refused)."""
+    if value is None or value.split(";", 1)[0].strip().lower() != MEDIA_TYPE:
+        shown = "none" if value is None else repr(value[:100])
+        raise AwsError("UnsupportedMediaTypeException", f"Unsupported Content-Type {shown}: send the request body as "
+                       f"'{MEDIA_TYPE}'.", 415)
+
+
 def unsigned_headers(signed: Sequence[str], present: Sequence[str]) -> list[str]:
-    """The headers a signature must cover but does not: ``Host`` always; ``Content-Type`` and every ``X-Amz-*``
-    header (``X-Amz-Target`` names the operation) whenever the request carries them. Names are lower-case."""
-    required = ["host", *sorted({name for name in present if name == "content-type" or name.startswith("x-amz-")})]
+    """The headers a signature must cover but does not: ``Host`` always, and every ``X-Amz-*`` header the request
+    carries (``X-Amz-Target`` names the operation). Names are lower-case."""
+    required = ["host", *sorted({name for name in present if name.startswith("x-amz-")})]
     return [name for name in required if name not in signed]
 
 
