@@ -1,8 +1,8 @@
 """Product-path face features of every labelled image of LFW, MFR2 and CFP (cached).
 
 Each image goes through what the product does with a reference photo: ``imaging.decode``, the engine's largest
-face, the shipped embedding. Cached in ``~/.cache/photosift-eval/faces-v1-<set>.npz``; ``load_masked``: the same
-faces of LFW and CFP with a synthetic surgical mask drawn over them (``masked-v1.npz``).
+face, the shipped embedding. Cached in ``~/.cache/photosift-eval/faces-<recogniser>-<set>.npz``; ``load_masked``: the
+same faces of LFW and CFP with a synthetic surgical mask drawn over them (``masked-<recogniser>.npz``).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _cached(cache: Path, paths: list[str], compute) -> dict:  # noqa: ANN001 - a
 def load(name: str) -> list[LabelledFace]:
     """Every labelled image of ``name`` ("lfw", "mfr2" or "cfp") with its product-path face."""
     labels = _labels(name)
-    stored = _cached(CACHE / f"faces-v1-{name}.npz", [p for p, _, _ in labels], _features)
+    stored = _cached(CACHE / f"faces-{_recognizer()}-{name}.npz", [p for p, _, _ in labels], _features)
     out = []
     for path, identity, kind in labels:
         f = stored[path]
@@ -91,6 +91,12 @@ def load(name: str) -> list[LabelledFace]:
         else:
             out.append(LabelledFace(path, identity, kind, _with_pose(f[0], f[1]), float(f[1])))
     return out
+
+
+def _recognizer() -> str:
+    from photosift.faces import EMBEDDER
+
+    return EMBEDDER
 
 
 def _with_pose(embedding: np.ndarray, yaw: float) -> np.ndarray:
@@ -145,7 +151,7 @@ def _masked_features(path: str) -> np.ndarray | None:
 def load_masked() -> dict[str, np.ndarray]:
     """Path -> embedding of the largest face with a synthetic mask, for every image of LFW and CFP."""
     faces = {f.path: f for name in ("lfw", "cfp") for f in load(name)}
-    stored = _cached(CACHE / "masked-v1.npz", list(faces), _masked_features)
+    stored = _cached(CACHE / f"masked-{_recognizer()}.npz", list(faces), _masked_features)
     return {p: _with_pose(v, faces[p].yaw) for p, v in stored.items() if v is not None and p in faces}
 
 

@@ -71,7 +71,7 @@ def _init_detector() -> None:
     from photosift.faces.engine import FaceEngine
 
     global _detector
-    _detector = FaceEngine(YuFaceDetector(), None, None)  # detection only
+    _detector = FaceEngine(YuFaceDetector(), None)  # detection only
 
 
 def _detect(path: str) -> list[list[float]]:

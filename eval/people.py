@@ -42,7 +42,7 @@ SEED = 20240601
 TRIPS = 4
 DISTRACTORS_PER_TRIP = 12
 GROUP_PHOTOS_PER_TRIP = 8
-ENGINE_SOURCES = ("detectors.py", "embedders.py", "engine.py", "geometry.py")
+ENGINE_SOURCES = ("detectors.py", "recognizers.py", "landmarks.py", "alignment.py", "engine.py", "geometry.py")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ import pytest
 from photosift import faces, imaging
 from photosift.errors import FaceTooSmall, ImageTooLarge, InvalidImage, NoFaceFound
 from photosift.faces import calibration
+from photosift.faces.alignment import ARCFACE_112, align, similarity_transform
 from photosift.faces.detectors import MIN_RELIABLE_FACE, RawDetection, YuFaceDetector, non_max_suppression
-from photosift.faces.geometry import estimate_pose, iou, upright_crop
+from photosift.faces.geometry import estimate_pose, iou
 
 
 def decoded(rgb: np.ndarray) -> imaging.DecodedImage:
@@ -156,8 +157,8 @@ def test_same_face_scores_high_and_embeddings_are_unit_parts(astronaut):
     mirrored = np.ascontiguousarray(astronaut[:, ::-1])
     b = faces.find_faces(decoded(mirrored))[0].embedding
     assert a.dtype == np.float32 and a.shape == (faces.EMBEDDING_DIM,)
-    assert math.isclose(np.linalg.norm(a[:512]), 1, rel_tol=1e-4)
-    assert math.isclose(np.linalg.norm(a[512:]), 1, rel_tol=1e-4)
+    assert math.isclose(np.linalg.norm(a[:-1]), 1, rel_tol=1e-4)  # the recogniser's unit vector
+    assert 0 <= a[-1] <= 1  # and the pose value
     score = faces.similarity(a, b)
     assert score.shape == (1, 1) and score[0, 0] >= 95
 
@@ -193,7 +194,7 @@ def test_similarity_shapes_range_and_symmetry():
 
 def test_score_is_monotone_in_every_cosine_under_every_condition():
     calib = calibration.load(faces.EMBEDDER)
-    names = calibration.feature_names(len(calib.part_dims))
+    names = calibration.feature_names(len(calib.part_dims), calib.conditions)
     assert len(calib.weights) == len(names)
     cos = np.linspace(-0.2, 1.0, 25)
     for pose in (0.0, 0.5, 1.0):
@@ -204,6 +205,8 @@ def test_score_is_monotone_in_every_cosine_under_every_condition():
                 for c in cos:
                     f = dict(feats, **{f"c{part + 1}": c})
                     for cond, v in (("p", pose), ("m", mask), ("mm", both)):
+                        if cond not in calib.conditions:
+                            continue
                         f[cond] = v
                         for k in range(len(calib.part_dims)):
                             f[f"{cond}*c{k + 1}"] = v * f[f"c{k + 1}"]
@@ -230,7 +233,7 @@ def test_template_of_one_person():
     rng = np.random.default_rng(1)
     e = rng.normal(size=faces.EMBEDDING_DIM).astype(np.float32)
     single = faces.make_template([e])
-    np.testing.assert_allclose(single[:512], e[:512] / np.linalg.norm(e[:512]), atol=1e-6)
+    np.testing.assert_allclose(single[:-1], e[:-1] / np.linalg.norm(e[:-1]), atol=1e-6)
     several = faces.make_template([e, -e + 0.01, e])
     assert several.shape == (faces.EMBEDDING_DIM,) and several.dtype == np.float32
     with pytest.raises(ValueError):
@@ -269,12 +272,54 @@ def test_pose_from_landmarks():
     assert estimate_pose(turned).yaw > 20
 
 
-def test_upright_crop_levels_the_eyes():
-    image = np.zeros((200, 200, 3), np.uint8)
-    image[:, :100] = 255
-    crop = upright_crop(image, (50, 50, 100, 100), None, 160, 0.2)
-    assert crop.shape == (160, 160, 3)
-    assert crop[80, 20].mean() == 255 and crop[80, 140].mean() == 0
+def test_alignment_puts_the_landmarks_on_the_template():
+    rng = np.random.default_rng(3)
+    angle, scale, shift = np.radians(25), 4.0, np.array([300.0, 200.0])
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    points = ARCFACE_112 @ (scale * rotation).T + shift  # a large, tilted face
+    matrix = similarity_transform(points + rng.normal(0, 0.01, points.shape), ARCFACE_112)
+    mapped = points @ matrix[:, :2].T + matrix[:, 2]
+    np.testing.assert_allclose(mapped, ARCFACE_112, atol=0.05)
+    image = np.zeros((800, 800, 3), np.uint8)
+    cv2.circle(image, tuple(int(v) for v in points[2]), 12, (255, 255, 255), -1)  # a white nose tip
+    aligned = align(image, points)
+    assert aligned.shape == (112, 112, 3)
+    nose = ARCFACE_112[2].round().astype(int)
+    assert aligned[nose[1], nose[0]].mean() > 200 and aligned[10, 10].mean() == 0
+
+
+def test_a_model_file_that_differs_from_its_pinned_hash_is_refused(monkeypatch, tmp_path):
+    from photosift.errors import ModelUnavailable
+    from photosift.faces import models
+
+    package = tmp_path / "fakepkg"
+    (package / "model").mkdir(parents=True)
+    (package / "__init__.py").write_text("raise RuntimeError('a model package is never imported')\n")
+    (package / "model" / "net.onnx").write_bytes(b"tampered")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(models.MODELS, "fake", models.ModelFile("fakepkg", "fakepkg==1", "model/net.onnx", "0" * 64,
+                                                                "test"))
+    with pytest.raises(ModelUnavailable, match="SHA-256"):
+        models.model_path("fake")
+    monkeypatch.setitem(models.MODELS, "gone", models.ModelFile("nopkg_here", "nopkg==1", "x.onnx", "0" * 64, "t"))
+    with pytest.raises(ModelUnavailable, match="not installed"):
+        models.model_path("gone")
+
+
+def test_every_shipped_model_matches_its_pinned_hash():
+    from photosift.faces import models
+
+    for name in models.MODELS:
+        assert models.model_path(name).is_file()
+
+
+def test_an_unknown_recognizer_is_refused_with_one_line(monkeypatch):
+    from photosift.errors import ModelUnavailable
+    from photosift.faces.recognizers import active_recognizer
+
+    monkeypatch.setenv("PHOTOSIFT_RECOGNIZER", "facenet")
+    with pytest.raises(ModelUnavailable, match="w600k_mbf"):
+        active_recognizer()
 
 
 def test_non_max_suppression_keeps_the_most_confident():

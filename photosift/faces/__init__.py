@@ -5,11 +5,12 @@ Boxes are ``(left, top, width, height)`` and landmarks ``(x, y)``, both in pixel
 
 Engines (loaded lazily, once per process, shared by threads; no network):
 - detector: ``yuface`` (libfacedetection CNN) with a 2x-finer pass for small faces and a pass on a copy squeezed to
-  half its height for narrow faces; dlib HOG where yuface is not installed.
-- embedder: FaceNet 20180408 (512-d; two roll-aligned crops, a tight and a loose one, averaged) fused with dlib
-  ResNet (128-d): an embedding is the concatenation of the two L2-normalised parts and the face's pose value
-  (``|yaw| / 90``), ``EMBEDDING_DIM`` = 641 values.
-- similarity: 0-100 from a logistic model of the two cosines, the pose and a mask estimate, scaled so that
+  half its height for narrow faces; SCRFD-500M where yuface is not installed.
+- recogniser (``PHOTOSIFT_RECOGNIZER``, :mod:`photosift.faces.recognizers`): InsightFace's ``w600k_mbf`` (default,
+  512-d) or OpenCV zoo's SFace (128-d), on the face aligned by SCRFD's five landmarks. An embedding is the
+  L2-normalised vector followed by the face's pose value (``|yaw| / 90``): ``EMBEDDING_DIM`` values. Vectors of two
+  recognisers are never compared: the catalog records each vector's recogniser (``EMBEDDER``).
+- similarity: 0-100 from a logistic model of the cosine, the pose and a mask estimate, scaled so that
   ``DEFAULT_THRESHOLD`` (80) means a documented false-match rate per comparison (see
   ``photosift.faces.calibration`` and ``eval/calibrate_similarity.py``).
 """
@@ -24,14 +25,23 @@ import numpy as np
 from photosift.errors import FaceTooSmall, NoFaceFound
 from photosift.faces import calibration
 from photosift.faces.engine import get_engine
+from photosift.faces.recognizers import RECOGNIZERS, active_recognizer, face_model_version
 from photosift.faces.types import Box, Detector, EmbeddedFace, Embedder, Face, FaceQuality, Pose
 from photosift.imaging import DecodedImage
 
 DEFAULT_THRESHOLD: float = 80.0
 """Similarity (0-100) at or above which two faces are reported as the same person."""
 
-EMBEDDING_DIM: int = 641
-"""Length of an embedding vector: FaceNet (512) + dlib (128), each part L2-normalised, and the pose value."""
+EMBEDDER: str = active_recognizer()
+"""The recogniser of this process (``PHOTOSIFT_RECOGNIZER``); stored vectors record it."""
+
+FACE_MODEL_VERSION: str = face_model_version(EMBEDDER)
+"""What the Rekognition endpoint reports as ``FaceModelVersion`` for this recogniser's vectors."""
+
+PART_DIMS: tuple[int, ...] = (RECOGNIZERS[EMBEDDER].dim,)
+
+EMBEDDING_DIM: int = sum(PART_DIMS) + 1
+"""Length of an embedding vector: the recogniser's unit vector and the pose value."""
 
 REFERENCE_MIN_SHARPNESS: float = 10.0
 """The least face sharpness (``quality.sharpness``, 0-100) of a reference face (a member's selfie, ``compare``'s
@@ -39,8 +49,6 @@ SOURCE, ``find``'s REFERENCE). Measured on 25 LFW photos blurred step by step: t
 98.8 (91 % matches at the old 80) with the reference's face sharpness in 10-12, but 76.5 (50 %) in 8-10 and 14 (18 %)
 in 5-8; unblurred LFW faces score 28 or more."""
 
-PART_DIMS: tuple[int, ...] = (512, 128)
-EMBEDDER = "facenet+dlib"
 
 
 def detect_faces(image: DecodedImage) -> list[Face]:
@@ -112,7 +120,9 @@ def make_template(embeddings: Sequence[np.ndarray]) -> np.ndarray:
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "EMBEDDER",
     "EMBEDDING_DIM",
+    "FACE_MODEL_VERSION",
     "REFERENCE_MIN_SHARPNESS",
     "Box",
     "Detector",

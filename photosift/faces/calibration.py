@@ -33,10 +33,11 @@ CONDITIONS = ("p", "m", "mm")
 """Pair conditions the model knows: a side view on either face, a mask on either face, masks on both."""
 
 
-def feature_names(parts: int) -> list[str]:
-    """Names of the model's features for ``parts`` cosine parts, in the order of :meth:`Calibration.features`."""
+def feature_names(parts: int, conditions: Sequence[str] = CONDITIONS) -> list[str]:
+    """Names of the model's features for ``parts`` cosine parts and ``conditions``, in the order of
+    :meth:`Calibration.features`."""
     cosines = [f"c{i + 1}" for i in range(parts)]
-    return cosines + [name for cond in CONDITIONS for name in (cond, *(f"{cond}*{c}" for c in cosines))]
+    return cosines + [name for cond in conditions for name in (cond, *(f"{cond}*{c}" for c in cosines))]
 
 
 def pose_value(yaw: float) -> float:
@@ -69,6 +70,7 @@ class Calibration:
     offset: float
     mask_weights: tuple[float, ...]  # linear probe on the concatenated unit cosine parts
     mask_bias: float
+    conditions: tuple[str, ...] = CONDITIONS  # the pair conditions this model uses (a subset of CONDITIONS)
 
     @property
     def dim(self) -> int:
@@ -103,10 +105,11 @@ class Calibration:
         """``(features, n, m)``: the model's features for every pair of ``a`` (n, dim) and ``b`` (m, dim)."""
         pa, pb = self.prepare(a), self.prepare(b)
         cosines = [x @ y.T for x, y in zip(pa.parts, pb.parts, strict=True)]
-        conditions = (np.maximum.outer(pa.pose, pb.pose), np.maximum.outer(pa.mask, pb.mask),
-                      np.outer(pa.mask, pb.mask))
+        makers = {"p": lambda: np.maximum.outer(pa.pose, pb.pose), "m": lambda: np.maximum.outer(pa.mask, pb.mask),
+                  "mm": lambda: np.outer(pa.mask, pb.mask)}
         out = list(cosines)
-        for cond in conditions:
+        for name in self.conditions:
+            cond = makers[name]()
             out += [cond, *(cond * c for c in cosines)]
         return np.stack(out).astype(np.float64)
 
@@ -140,6 +143,7 @@ def from_dict(embedder: str, entry: dict) -> Calibration:
         embedder=embedder, part_dims=tuple(entry["part_dims"]), weights=tuple(entry["weights"]),
         bias=float(entry["bias"]), scale=float(entry["scale"]), offset=float(entry["offset"]),
         mask_weights=tuple(entry["mask_weights"]), mask_bias=float(entry["mask_bias"]),
+        conditions=tuple(entry.get("conditions", CONDITIONS)),
     )
 
 

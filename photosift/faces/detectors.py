@@ -1,4 +1,4 @@
-"""Face detectors: ``yuface`` (libfacedetection CNN, default) and dlib HOG (fallback where yuface cannot install).
+"""Face detectors: ``yuface`` (libfacedetection CNN, default) and SCRFD-500M (fallback where yuface cannot install).
 
 Both return :class:`~photosift.faces.types.Face` objects in pixels of the RGB array they are given. yuface runs a
 coarse pass at ~960 px. A thorough detection adds two passes, merged with non-maximum suppression: small faces are
@@ -9,7 +9,6 @@ to half its height.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import cv2
@@ -164,40 +163,24 @@ class YuFaceDetector:
         return found
 
 
-class DlibHogDetector:
-    """dlib's HOG detector with its 68-point shape model reduced to five landmarks (the portable fallback).
+class ScrfdDetector:
+    """SCRFD-500M over the whole image (canvas ``canvas`` px): the fallback where the yuface wheel cannot install.
 
-    Finds frontal faces of >= ~80 px (40 px with one upsampling); slower and weaker than yuface.
-    """
+    One pass; ``thorough`` is accepted for the common interface."""
 
-    name = "dlib-hog"
+    name = "scrfd"
 
-    def __init__(self, upsample: int = 1, max_side: int = 1280) -> None:
-        import dlib
-        import face_recognition_models
+    def __init__(self, min_confidence: float = 50.0, canvas: int = 640) -> None:
+        from photosift.faces.scrfd import Scrfd
 
-        self._detector = dlib.get_frontal_face_detector()
-        self._shape = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
-        self._lock = threading.Lock()  # dlib objects are not documented as thread-safe
-        self.upsample = upsample
-        self.max_side = max_side
+        self._scrfd = Scrfd(min_score=min_confidence / 100.0)
+        self.canvas = canvas
 
     def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
         return [to_face(rgb, d) for d in self.detect_raw(rgb)]
 
     def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list[RawDetection]:
-        """Detections in pixels of ``rgb`` (one pass; ``thorough`` is accepted for the common interface)."""
-        h, w = rgb.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
-        small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), cv2.INTER_AREA)
-        with self._lock:
-            rects, scores, _ = self._detector.run(np.ascontiguousarray(small), self.upsample, 0.0)
-            shapes = [self._shape(small, r) for r in rects]
-        found = []
-        for rect, score, shape in zip(rects, scores, shapes, strict=True):
-            pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-            five = np.stack([pts[36:42].mean(0), pts[42:48].mean(0), pts[30], pts[48], pts[54]])
-            box = np.array([rect.left(), rect.top(), rect.width(), rect.height()], dtype=np.float64)
-            confidence = float(np.clip(50.0 + 25.0 * score, 0.0, 100.0))  # HOG margin 0 -> 50, 2 -> 100
-            found.append(RawDetection(box=box / scale, confidence=confidence, landmarks=five / scale))
-        return non_max_suppression(found)
+        """Detections in pixels of ``rgb``."""
+        boxes, scores, points = self._scrfd.detect(rgb, self.canvas)
+        return [RawDetection(box=b.astype(np.float64), confidence=float(100.0 * s), landmarks=p.astype(np.float64))
+                for b, s, p in zip(boxes, scores, points, strict=True)]

@@ -1,4 +1,4 @@
-"""The face engine of a process: one detector, one embedder and its calibration, loaded once and shared.
+"""The face engine of a process: one detector and one recogniser, loaded once and shared.
 
 Boxes and landmarks go in and out in pixels of the upright ORIGINAL image; the engine converts to and from the
 (possibly reduced) decoded pixels it works on.
@@ -14,19 +14,21 @@ import cv2
 import numpy as np
 
 from photosift.faces import calibration
-from photosift.faces.detectors import DlibHogDetector, YuFaceDetector, to_face
-from photosift.faces.embedders import DlibEmbedder, FaceNetEmbedder, FusionEmbedder
-from photosift.faces.types import Detector, EmbeddedFace, Embedder, Face
+from photosift.faces.detectors import ScrfdDetector, YuFaceDetector, to_face
+from photosift.faces.landmarks import LandmarkRefiner
+from photosift.faces.recognizers import Recognizer
+from photosift.faces.types import Detector, EmbeddedFace, Face
 from photosift.imaging import DecodedImage
 
 _TIGHT_CROP_PAD = 0.3  # retry with this much border (fraction of each side) when a face fills the whole frame
 
 
 class FaceEngine:
-    """Detect, embed and compare faces with a fixed detector/embedder pair (thread-safe)."""
+    """Detect, embed and compare faces with a fixed detector and recogniser (thread-safe)."""
 
-    def __init__(self, detector: Detector, embedder: Embedder, calib: calibration.Calibration) -> None:
-        self.detector, self.embedder, self.calibration = detector, embedder, calib
+    def __init__(self, detector: Detector, recognizer: Recognizer) -> None:
+        self.detector, self.recognizer = detector, recognizer
+        self.landmarks = LandmarkRefiner()
 
     def detect(self, image: DecodedImage) -> list[Face]:
         """Faces of ``image``, largest first, in original pixels."""
@@ -52,7 +54,7 @@ class FaceEngine:
         if not faces:
             return []
         local = [_rescale(f, image.scale) for f in faces]
-        vectors = self.embedder.embed(image.pixels, local)
+        vectors = self.recognizer.embed(image.pixels, [self.landmarks.points(image.pixels, f) for f in local])
         poses = np.array([[calibration.pose_value(f.pose.yaw)] for f in faces], np.float32)
         return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, np.hstack([vectors, poses]), strict=True)]
 
@@ -84,17 +86,16 @@ def _rescale(face: Face, factor: float) -> Face:
 
 
 def default_detector() -> Detector:
-    """yuface, or dlib HOG where the yuface wheel is not installed (it exists for CPython 3.11 x86_64 only)."""
+    """yuface, or SCRFD where the yuface wheel is not installed (it exists for CPython 3.11 x86_64 only)."""
     try:
         return YuFaceDetector()
     except ImportError:
-        return DlibHogDetector()
+        return ScrfdDetector()
 
 
-def build_default_engine() -> FaceEngine:
-    """The default detector + FaceNet/dlib fusion with its shipped calibration."""
-    embedder = FusionEmbedder([FaceNetEmbedder(), DlibEmbedder()])
-    return FaceEngine(default_detector(), embedder, calibration.load(embedder.name))
+def build_engine(recognizer: str) -> FaceEngine:
+    """The default detector with ``recognizer`` (model files verified first)."""
+    return FaceEngine(default_detector(), Recognizer(recognizer))
 
 
 _engine: FaceEngine | None = None
@@ -107,5 +108,7 @@ def get_engine() -> FaceEngine:
     if _engine is None:
         with _engine_lock:
             if _engine is None:
-                _engine = build_default_engine()
+                from photosift.faces.recognizers import active_recognizer
+
+                _engine = build_engine(active_recognizer())
     return _engine

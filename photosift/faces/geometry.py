@@ -1,4 +1,4 @@
-"""Face geometry from five landmarks: head pose, an upright square crop, box helpers.
+"""Face geometry from five landmarks: head pose, box helpers.
 
 Landmark order everywhere: subject's right eye, left eye, nose tip, right mouth corner, left mouth corner (for a
 frontal face: image-left eye first). Points are ``(x, y)`` pixels.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
 from photosift.faces.types import Box, Pose
@@ -43,38 +42,6 @@ def estimate_pose(landmarks: np.ndarray) -> Pose:
     yaw = math.degrees(math.atan2(nose_r[0] / eye_dist, _NOSE_DEPTH))
     pitch = math.degrees(math.atan2(_NOSE_LEVEL - nose_r[1] / face_height, _NOSE_DEPTH))
     return Pose(yaw=round(yaw, 1), pitch=round(pitch, 1), roll=round(roll, 1))
-
-
-def upright_crop(
-    rgb: np.ndarray,
-    box: tuple[float, float, float, float],
-    landmarks: np.ndarray | None,
-    size: int,
-    margin: float,
-    square: bool = False,
-) -> np.ndarray:
-    """A ``size`` x ``size`` RGB crop of ``box`` grown by ``margin`` (fraction of each side), about its centre.
-
-    ``square=False`` stretches the box's own aspect ratio to the square output (how FaceNet's training crops were
-    made from detector boxes); ``square=True`` crops a square of the longer side. With ``landmarks``, the crop is
-    rotated about the box centre so the eyes are level (alignment by roll). Outside pixels replicate the edge.
-    """
-    left, top, width, height = box
-    if square:
-        width = height = max(width, height)
-    cx, cy = left + box[2] / 2, top + box[3] / 2
-    angle = 0.0
-    if landmarks is not None:
-        pts = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
-        dx, dy = pts[1] - pts[0]
-        angle = math.degrees(math.atan2(dy, dx))
-    rotation = np.vstack([cv2.getRotationMatrix2D((cx, cy), angle, 1.0), [0.0, 0.0, 1.0]])
-    sx = size / max(width * (1.0 + margin), 1e-6)
-    sy = size / max(height * (1.0 + margin), 1e-6)
-    to_output = np.array([[sx, 0.0, size / 2 - sx * cx], [0.0, sy, size / 2 - sy * cy]])
-    matrix = to_output @ rotation
-    interpolation = cv2.INTER_AREA if max(sx, sy) < 1 else cv2.INTER_LINEAR
-    return cv2.warpAffine(rgb, matrix, (size, size), flags=interpolation, borderMode=cv2.BORDER_REPLICATE)
 
 
 def clip_box(box: tuple[float, float, float, float], width: int, height: int) -> Box:

@@ -1,0 +1,95 @@
+"""Face recognisers: an aligned 112x112 face in, an L2-normalised vector out, through onnxruntime.
+
+- ``w600k_mbf`` (default): InsightFace's MobileFaceNet trained on WebFace600K (the recogniser of its ``buffalo_s``
+  pack), 512-d, RGB ``(x - 127.5) / 127.5``. Non-commercial research use only.
+- ``sface``: OpenCV model zoo's SFace (2021dec, int8 block-quantised), 128-d, RGB 0-255. Apache-2.0.
+
+Both were trained on faces aligned by five landmarks onto the ArcFace template (:mod:`photosift.faces.alignment`).
+A face's vector is the normalised sum of the vectors of the aligned face and its mirror image ("flip" test-time
+augmentation): on the shared evaluation data it raised CFP frontal-profile pairs from 94.5 % to 95.3 % at one
+threshold and called none of their different-person pairs a match (1.1 % before), for 13 ms more per face.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from photosift.errors import ModelUnavailable
+from photosift.faces.alignment import align
+from photosift.faces.onnx import session
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` scaled to unit length (zero rows stay zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+@dataclass(frozen=True)
+class RecognizerSpec:
+    """What a recogniser is: its model file, vector length, input scaling and batch limit, and the
+    ``FaceModelVersion`` the Rekognition endpoint reports for vectors it made."""
+
+    name: str
+    face_model_version: str
+    model: str
+    dim: int
+    mean: float
+    scale: float
+    batch: int | None  # None: any batch size
+    strip_unused_inputs: bool = False
+
+
+RECOGNIZERS: dict[str, RecognizerSpec] = {
+    "w600k_mbf": RecognizerSpec("w600k_mbf", "2.0", "w600k_mbf", 512, 127.5, 1 / 127.5, None),
+    "sface": RecognizerSpec("sface", "2.1", "sface_int8", 128, 0.0, 1.0, 1, strip_unused_inputs=True),
+}
+DEFAULT_RECOGNIZER = "w600k_mbf"
+RETIRED_FACE_MODEL_VERSIONS = {"facenet+dlib": "1.0"}
+"""Recognisers of earlier releases, whose stored vectors can no longer be computed or compared with new ones."""
+RECOGNIZER_ENV = "PHOTOSIFT_RECOGNIZER"
+
+
+def active_recognizer() -> str:
+    """The recogniser this process runs: ``PHOTOSIFT_RECOGNIZER``, default ``w600k_mbf``."""
+    name = os.environ.get(RECOGNIZER_ENV, "").strip() or DEFAULT_RECOGNIZER
+    if name not in RECOGNIZERS:
+        raise ModelUnavailable(f"{RECOGNIZER_ENV}={name!r} is not a recogniser; choose one of {', '.join(RECOGNIZERS)}")
+    return name
+
+
+def face_model_version(recognizer: str) -> str:
+    """The ``FaceModelVersion`` of vectors made by ``recognizer`` (current or retired)."""
+    if recognizer in RECOGNIZERS:
+        return RECOGNIZERS[recognizer].face_model_version
+    return RETIRED_FACE_MODEL_VERSIONS.get(recognizer, "0.0")
+
+
+class Recognizer:
+    """One recogniser's session; ``embed`` is thread-safe (onnxruntime sessions are)."""
+
+    def __init__(self, name: str = DEFAULT_RECOGNIZER) -> None:
+        self.spec = RECOGNIZERS[name]
+        self.name, self.dim = name, self.spec.dim
+        self._session = session(self.spec.model, self.spec.strip_unused_inputs)
+        self._input = self._session.get_inputs()[0].name
+
+    def embed(self, rgb: np.ndarray, landmarks: Sequence[np.ndarray]) -> np.ndarray:
+        """``(n, dim)`` unit vectors of the faces of ``rgb`` with these five-point ``landmarks`` (pixels of ``rgb``)."""
+        if len(landmarks) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return self.embed_aligned([align(rgb, points) for points in landmarks])
+
+    def embed_aligned(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        """``(n, dim)`` unit vectors of aligned 112x112 RGB faces (each with its mirror image, in one batch)."""
+        stack = np.stack(faces)
+        batch = np.concatenate([stack, stack[:, :, ::-1]]).astype(np.float32).transpose(0, 3, 1, 2)
+        blob = np.ascontiguousarray((batch - self.spec.mean) * self.spec.scale)
+        step = self.spec.batch or len(blob)
+        rows = l2_normalize(np.vstack([self._session.run(None, {self._input: blob[i : i + step]})[0]
+                                       for i in range(0, len(blob), step)]))
+        return l2_normalize(rows[: len(stack)] + rows[len(stack) :])

@@ -1,0 +1,71 @@
+"""SCRFD-500M (InsightFace, with five landmarks) through onnxruntime: faces and landmarks of an RGB image.
+
+The network sees the image letterboxed into a canvas whose sides are multiples of 32, normalised as
+``(x - 127.5) / 128``. Each of its three strides (8, 16, 32) predicts, for two anchors per grid cell, a score, the
+box as distances from the cell centre, and the five landmarks as offsets from it (all in units of the stride).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from photosift.faces.onnx import session
+
+STRIDES = (8, 16, 32)
+ANCHORS_PER_CELL = 2
+NMS_IOU = 0.4
+
+
+class Scrfd:
+    """SCRFD-500M: ``detect(rgb)`` -> boxes ``(n, 4)`` as ``(l, t, w, h)``, scores ``(n,)`` 0-1, landmarks
+    ``(n, 5, 2)``."""
+
+    def __init__(self, min_score: float = 0.5) -> None:
+        self._session = session("scrfd_500m")
+        self._input = self._session.get_inputs()[0].name
+        self._outputs = [o.name for o in self._session.get_outputs()]
+        self.min_score = min_score
+        self._centres: dict[tuple[int, int, int], np.ndarray] = {}
+
+    def detect(self, rgb: np.ndarray, canvas: int = 640) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Faces of ``rgb`` (pixels of ``rgb``), the image fitted into a ``canvas`` x ``canvas`` square."""
+        h, w = rgb.shape[:2]
+        scale = canvas / max(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        resized = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        height, width = _up32(size[1]), _up32(size[0])
+        blob = np.zeros((1, 3, height, width), np.float32)
+        blob[0, :, : size[1], : size[0]] = (resized.astype(np.float32).transpose(2, 0, 1) - 127.5) / 128.0
+        outputs = dict(zip(self._outputs, self._session.run(self._outputs, {self._input: blob}), strict=True))
+        boxes, scores, points = [], [], []
+        for stride in STRIDES:
+            score = outputs[f"score_{stride}"].reshape(-1)
+            keep = np.flatnonzero(score >= self.min_score)
+            if len(keep) == 0:
+                continue
+            centres = self._grid(height // stride, width // stride, stride)[keep]
+            dist = outputs[f"bbox_{stride}"].reshape(-1, 4)[keep] * stride
+            kps = outputs[f"kps_{stride}"].reshape(-1, 5, 2)[keep] * stride
+            boxes.append(np.hstack([centres - dist[:, :2], dist[:, :2] + dist[:, 2:]]))
+            scores.append(score[keep])
+            points.append(centres[:, None, :] + kps)
+        if not boxes:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
+        box, score, point = np.vstack(boxes), np.concatenate(scores), np.vstack(points)
+        keep = cv2.dnn.NMSBoxes(box.tolist(), score.tolist(), self.min_score, NMS_IOU)
+        keep = np.asarray(keep, int).reshape(-1)
+        return box[keep] / scale, score[keep], point[keep] / scale
+
+    def _grid(self, rows: int, cols: int, stride: int) -> np.ndarray:
+        """Cell centres (anchor points) of one stride, ``ANCHORS_PER_CELL`` times each, row by row."""
+        key = (rows, cols, stride)
+        if key not in self._centres:
+            ys, xs = np.mgrid[:rows, :cols]
+            centres = np.stack([xs, ys], axis=-1).reshape(-1, 2).astype(np.float32) * stride
+            self._centres[key] = np.repeat(centres, ANCHORS_PER_CELL, axis=0)
+        return self._centres[key]
+
+
+def _up32(n: int) -> int:
+    return max(32, -(-n // 32) * 32)
