@@ -1,6 +1,6 @@
 """Calibrated similarity: two face embeddings -> one 0-100 score whose thresholds mean false-match rates.
 
-An embedding is made of *cosine parts* (FaceNet 512-d and dlib 128-d, each compared by cosine) followed by one
+An embedding is made of *cosine parts* (the recogniser's unit vector; the model allows several) followed by one
 *pose* value (``|yaw| / 90``, see :func:`pose_value`). For a pair of faces the score model sees:
 
 - ``c_i``: the cosine of each part;
@@ -9,12 +9,12 @@ An embedding is made of *cosine parts* (FaceNet 512-d and dlib 128-d, each compa
   a synthetic mask): a masked face lowers genuine cosines towards unmasked ones and raises them towards other
   masked faces; ``mm`` is the product of both mask probabilities (both masked).
 
-``z = bias + sum_k weight_k * feature_k`` over the features ``c_i``, and ``p``, ``m`` and ``mm`` with their
-products with each ``c_i``: a logistic model of "same person" fitted on all genuine/impostor pairs of the
-evaluation sets (``eval/calibrate_similarity.py``). The reported similarity is ``100 * sigmoid(scale * z +
-offset)``, with ``scale`` and ``offset`` set so that the default threshold (80) sits at a false-match rate of 1e-2
-per comparison on the fitted pairs and 90 at 1e-3 (1.3e-2 and 1.2e-3 on pairs of people not used to fit: the table
-in the README). It is monotone in every cosine under every condition. The fitted parameters live in
+``z = bias + sum_k weight_k * feature_k`` over the features ``c_i``, and the conditions the fit uses (``p``, ``m``
+and ``mm`` by default) with their products with each ``c_i``: a logistic model of "same person" fitted on all
+genuine/impostor pairs of the evaluation sets (``eval/calibrate_similarity.py``). The reported similarity is
+``100 * sigmoid(scale * z + offset)``, with ``scale`` and ``offset`` set so that the default threshold (80) sits at a
+false-match rate of 5e-4 per comparison on the fitted pairs and 90 at 5e-5 (about 1e-3 and 1e-4 on pairs of people
+not used to fit: the table in the README). It is monotone in every cosine under every condition. The fitted parameters live in
 ``calibration.json`` next to this module, keyed by embedder name.
 """
 
@@ -130,7 +130,7 @@ class Calibration:
 
 @cache
 def load(embedder: str) -> Calibration:
-    """The shipped calibration of ``embedder`` (e.g. ``"facenet+dlib"``)."""
+    """The shipped calibration of ``embedder`` (e.g. ``"w600k_mbf"``)."""
     table = json.loads(CALIBRATION_FILE.read_text())
     if embedder not in table:
         raise KeyError(f"no calibration for embedder {embedder!r}; run eval/calibrate_similarity.py --write")
