@@ -3,7 +3,8 @@
     PhotosiftError
     ├── InvalidInput            bad request data (parameters, CSV rows, ...)
     │   ├── InvalidImage        not a decodable image (empty, truncated, wrong format)
-    │   └── ImageTooLarge       over the byte or pixel limit (decompression bombs included)
+    │   ├── ImageTooLarge       over the byte or pixel limit (decompression bombs included)
+    │   └── FaceModelRetired    a collection's faces were made by a recogniser this server does not run
     ├── NoFaceFound             an operation needs a face and the image has none
     ├── SeveralFaces            a reference photo shows several faces of similar size: the caller must choose
     ├── FaceTooSmall            a face was found but is too small to compare reliably
@@ -44,6 +45,11 @@ class InvalidImage(InvalidInput):
 
 class ImageTooLarge(InvalidInput):
     """The image exceeds the configured byte or pixel limit."""
+
+
+class FaceModelRetired(InvalidInput):
+    """A Rekognition collection holds vectors of another face model version than the running recogniser's: they
+    cannot be compared with new ones (the collection must be indexed again)."""
 
 
 class NoFaceFound(PhotosiftError):

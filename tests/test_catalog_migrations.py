@@ -1,12 +1,22 @@
-"""Catalog migrations on real data: embeddings stored before they carried a pose value get one (frontal)."""
+"""Catalog migrations on real data: embeddings stored before they carried a pose value get one (frontal); every
+vector of a catalog the previous release wrote is marked as that release's recogniser (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
 import sqlalchemy as sa
 
-from photosift import faces
 from photosift.catalog.db import Catalog
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "service"))
+from release_catalog import OLD_RECOGNIZER, write_release_catalog  # noqa: E402
+from service_support import postgres_url  # noqa: E402, F401 - the service tests' PostgreSQL fixture
+
+OLD_DIM = 641  # the facenet+dlib release's vectors once 0008 gave them a pose value (FaceNet 512, dlib 128, pose)
 
 
 def test_old_embeddings_get_a_frontal_pose_value(tmp_path) -> None:
@@ -19,12 +29,80 @@ def test_old_embeddings_get_a_frontal_pose_value(tmp_path) -> None:
                            "('m1', 'a1', 'Minji', :t, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"t": old.tobytes()})
         db.execute(sa.text("INSERT INTO members (id, album_id, name, template, created_at, updated_at) VALUES "
                            "('m2', 'a1', 'New', :t, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
-                   {"t": np.ones(faces.EMBEDDING_DIM, np.float32).tobytes()})
+                   {"t": np.ones(OLD_DIM, np.float32).tobytes()})
     catalog.migrate()
     with catalog.engine.connect() as db:
         rows = dict(db.execute(sa.text("SELECT id, template FROM members")).all())
     upgraded = np.frombuffer(rows["m1"], np.float32)
-    assert upgraded.shape == (faces.EMBEDDING_DIM,) and upgraded[-1] == 0.0
+    assert upgraded.shape == (OLD_DIM,) and upgraded[-1] == 0.0
     np.testing.assert_array_equal(upgraded[:640], old)
-    np.testing.assert_array_equal(np.frombuffer(rows["m2"], np.float32), np.ones(faces.EMBEDDING_DIM))  # untouched
+    np.testing.assert_array_equal(np.frombuffer(rows["m2"], np.float32), np.ones(OLD_DIM))  # untouched
     catalog.dispose()
+
+
+# --- 0009: every stored vector records its recogniser ---------------------------------------------------------------
+
+VECTOR_TABLES = {"faces": "embedding", "member_references": "embedding", "rejections": "embedding",
+                 "members": "template"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def release_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty catalog database: a SQLite file, or the PostgreSQL test server's database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'release.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def _alembic(catalog: Catalog, command_name: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from photosift.catalog.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with catalog.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, command_name)(config, revision)
+        connection.commit()
+
+
+def test_a_release_catalog_upgrades_with_every_vector_marked_as_its_recogniser(release_url) -> None:
+    album = write_release_catalog(release_url)  # revision 0008, as the previous release wrote it
+    catalog = Catalog(release_url)
+    try:
+        catalog.migrate()
+        inspector = sa.inspect(catalog.engine)
+        for table in VECTOR_TABLES:
+            column = next(c for c in inspector.get_columns(table) if c["name"] == "recognizer")
+            assert column["nullable"] is False and column["type"].length == 40, (table, column)
+        assert "ix_faces_recognizer_album" in {i["name"] for i in inspector.get_indexes("faces")}
+        with catalog.engine.connect() as db:
+            for table, vector in VECTOR_TABLES.items():
+                rows = db.execute(sa.text(f"SELECT id, recognizer, {vector} FROM {table}")).all()
+                assert rows and {r[1] for r in rows} == {OLD_RECOGNIZER}, table  # every row: the old recogniser
+                for row_id, _, blob in rows:  # and its vector untouched
+                    assert blob is None or bytes(blob) == album.vectors[row_id], (table, row_id)
+            placed = dict(db.execute(sa.text("SELECT id, member_id FROM faces WHERE person_pinned")).all())
+            assert placed == {album.faces["a1.jpg"]: album.member_id, album.faces["c0.jpg"]: None}
+            assert db.execute(sa.text("SELECT face_model_version FROM rekognition_collections")).scalar_one() == "1.0"
+
+        # a write that does not say which recogniser made its vector is refused (never marked as some recogniser)
+        from photosift.catalog.models import Member
+
+        with pytest.raises(sa.exc.StatementError, match="needs its recognizer"), catalog.session() as session:
+            session.add(Member(album_id=album.album_id, name="Someone"))
+
+        _alembic(catalog, "downgrade", "0008_embedding_pose")  # and back: the columns go, the rows stay
+        inspector = sa.inspect(catalog.engine)
+        assert all("recognizer" not in {c["name"] for c in inspector.get_columns(t)} for t in VECTOR_TABLES)
+        with catalog.engine.connect() as db:
+            assert db.execute(sa.text("SELECT count(*) FROM faces")).scalar_one() == len(album.faces)
+        catalog.migrate()
+    finally:
+        with catalog.engine.begin() as db:  # the PostgreSQL database is shared by the module's tests
+            if catalog.engine.dialect.name == "postgresql":
+                db.execute(sa.text("DROP SCHEMA public CASCADE"))
+                db.execute(sa.text("CREATE SCHEMA public"))
+        catalog.dispose()

@@ -3,7 +3,7 @@
 ``app.state`` carries ``settings``, ``store`` (BlobStore), ``catalog`` (Catalog), ``engine`` (EnginePool: ``await
 engine.run(fn, *args)`` runs blocking engine work in the pool, raising ``Busy`` when saturated) and ``services``.
 Background job workers (threads that hand photos to analysis processes) start with the application's lifespan and
-stop with it.
+stop with it; before they start, albums with vectors of another recogniser are queued for re-embedding.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from photosift.api.throttle import SignInThrottle
 from photosift.application.access import OwnerCredentials
 from photosift.application.context import build_services
 from photosift.application.processing import job_handlers
+from photosift.application.reembedding import queue_reembedding, reembedding_status
 from photosift.config import Settings, get_settings
 from photosift.jobs.runner import JobRunner
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.wake_workers = runner.wake
+        queue_reembedding(services)  # vectors of another recogniser: re-embedded by background jobs
         runner.start()
         try:
             yield
@@ -84,8 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @v1.get("/status", tags=["service"], openapi_extra=OWNER_ONLY)
     def status() -> dict[str, object]:
-        """Job counts per status (queued, running, done, failed) and the worker count."""
-        return {"jobs": services.queue.counts(), "workers": settings.workers}
+        """Job counts per status (queued, running, done, failed), the worker count, and the re-embedding after a
+        change of recogniser: ``reembedding`` ``{"albums", "faces"}`` still to do (both 0 when none is)."""
+        return {"jobs": services.queue.counts(), "workers": settings.workers,
+                "reembedding": reembedding_status(services)}
 
     app.include_router(v1)
     app.include_router(session.router, prefix="/v1", responses=ERROR_RESPONSES)  # sign-in: no access rule

@@ -12,6 +12,10 @@ Event types (``data`` is JSON):
 - ``album.updated``  ``{"name"}`` — the album was renamed.
 - ``people.changed`` ``{"faces": {face_id: person_id | null}, "removed": [person ids]}`` — people were grouped,
   merged, split, renamed into members, hidden (then also ``"hidden": {person_id: bool}``) or faces moved.
+- ``album.reembedding`` ``{"done", "total"}`` — the album's faces and reference photos are being embedded again by
+  a new recogniser (``photosift.application.reembedding``): how many so far;
+- ``album.reembedded`` ``{"recognizer", "faces", "references", "rejections", "failed_photos", "failed_references"}``
+  — that is over (a re-match of the album follows).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The faces no member matched are grouped by ``photosift.clustering.group_faces``: existing people keep their faces
 (and their ids), new faces join them or form new people once ``min_faces`` of them agree, the rest stay unknown.
 Faces the user placed (``Face.person_pinned``) never move: pinned to a person they stay in it, pinned to unknown
-they are kept out of every person, pinned to a member they are not grouped at all.
+they are kept out of every person, pinned to a member they are not grouped at all. Faces whose vectors another
+recogniser made are never compared: they stay in the person they are in, or unknown, until re-embedded.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from photosift import faces as face_engine
 from photosift.application.events import record_event
 from photosift.catalog.models import Face, Person, bytes_to_vector
 from photosift.clustering import Corrections, FaceRecord, GroupingParams, group_faces
@@ -37,9 +39,16 @@ def new_person(session: Session, album_id: str) -> Person:
     return person
 
 
+def comparable(face: Face) -> bool:
+    """Whether ``face``'s vector is of the running recogniser (only those are compared)."""
+    return face.recognizer == face_engine.EMBEDDER
+
+
 def face_record(face: Face) -> FaceRecord:
-    """What ``photosift.clustering`` knows of a stored face."""
-    return FaceRecord(face.id, face.photo_id, bytes_to_vector(face.embedding), usable=not face.too_small)
+    """What ``photosift.clustering`` knows of a stored face; a face of another recogniser is not ``usable`` (it
+    keeps its person and is never compared)."""
+    return FaceRecord(face.id, face.photo_id, bytes_to_vector(face.embedding),
+                      usable=not face.too_small and comparable(face))
 
 
 def regroup(session: Session, album_id: str, params: GroupingParams | None = None) -> dict[str, Any]:
@@ -106,6 +115,6 @@ def remove_empty_people(session: Session, album_id: str) -> list[str]:
 
 
 __all__ = [
-    "PEOPLE_CHANGED", "face_record", "new_person", "next_number", "regroup", "regroup_after_analysis",
+    "PEOPLE_CHANGED", "comparable", "face_record", "new_person", "next_number", "regroup", "regroup_after_analysis",
     "remove_empty_people",
 ]

@@ -25,6 +25,10 @@ A member's template is the mean of its reference faces and of the faces the user
 and members are paired greedily from the highest similarity down, each at most once per photo. The similarity
 reported is the one against that template.
 
+Only vectors of the running recogniser (``photosift.faces.EMBEDDER``) are compared: references, confirmed faces,
+rejections and album evidence of another recogniser are left out until the album is re-embedded
+(``photosift.application.reembedding``), and faces of another recogniser keep the member they had.
+
 Confident faces arrive as photos are analysed, so a photo's decision may change when later photos bring evidence:
 the analysis of a photo that matches a member queues a re-match of the album (``MatchJob``: jobs run in order, so it
 runs after the photos already queued, once per batch), which recomputes the evidence from every face and applies
@@ -42,7 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.catalog.models import Album, Face, Reference, Rejection, bytes_to_vector
+from photosift.catalog.models import Album, Face, Member, Reference, Rejection, bytes_to_vector, vector_to_bytes
 from photosift.index import assign_unique
 
 ALBUM_THRESHOLD = 90.0
@@ -98,20 +102,22 @@ def load_templates(session: Session, album: Album, *, stored_evidence: bool = Tr
     """Each member's template: the mean of its reference faces and of the faces the user confirmed as theirs
     ("this is <member>": pinned), so corrections become evidence for later photos. With ``stored_evidence``, the
     confident faces (rule 4) are those stored with a similarity of ``CONFIDENT`` or more; a re-match of the whole
-    album leaves them out and recomputes them (``with_album_evidence``)."""
+    album leaves them out and recomputes them (``with_album_evidence``). Vectors of another recogniser than the
+    running one are left out (see the module docstring)."""
+    current = face_engine.EMBEDDER
     evidence: dict[str, list[np.ndarray]] = defaultdict(list)
-    for member_id, blob in session.execute(select(Reference.member_id, Reference.embedding)
-                                           .where(Reference.album_id == album.id).order_by(Reference.id)):
+    for member_id, blob in session.execute(select(Reference.member_id, Reference.embedding).where(
+            Reference.album_id == album.id, Reference.recognizer == current).order_by(Reference.id)):
         evidence[member_id].append(bytes_to_vector(blob))
     rejected: dict[str, list[np.ndarray]] = defaultdict(list)
     if evidence:
         for member_id, blob in session.execute(select(Face.member_id, Face.embedding).where(
                 Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(True),
-                Face.too_small.is_(False)).order_by(Face.id)):
+                Face.too_small.is_(False), Face.recognizer == current).order_by(Face.id)):
             if member_id in evidence:
                 evidence[member_id].append(bytes_to_vector(blob))
-        for member_id, blob in session.execute(select(Rejection.member_id, Rejection.embedding)
-                                               .where(Rejection.album_id == album.id)):
+        for member_id, blob in session.execute(select(Rejection.member_id, Rejection.embedding).where(
+                Rejection.album_id == album.id, Rejection.recognizer == current)):
             rejected[member_id].append(bytes_to_vector(blob))
     templates = templates_from(evidence, album_threshold(album), rejected)
     if not stored_evidence or templates.vectors is None:
@@ -120,10 +126,24 @@ def load_templates(session: Session, album: Album, *, stored_evidence: bool = Tr
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
     for member_id, photo_id, blob in session.execute(select(Face.member_id, Face.photo_id, Face.embedding).where(
             Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(False),
-            Face.similarity >= CONFIDENT).order_by(Face.id)):
+            Face.similarity >= CONFIDENT, Face.recognizer == current).order_by(Face.id)):
         if member_id in column:
             confident[column[member_id]].append((photo_id, bytes_to_vector(blob)))
     return replace(templates, confident=dict(confident))
+
+
+def rebuild_template(session: Session, member: Member) -> list[Reference]:
+    """Set ``member.template`` to the template of its references of the running recogniser, and return all its
+    references (oldest first). A member whose references are all of another recogniser keeps its template until
+    they are re-embedded; a member without references has none."""
+    references = list(session.scalars(select(Reference).where(Reference.member_id == member.id)
+                                      .order_by(Reference.id)))
+    current = [r for r in references if r.recognizer == face_engine.EMBEDDER]
+    if current or not references:
+        member.template = (vector_to_bytes(face_engine.make_template([bytes_to_vector(r.embedding) for r in current]))
+                           if current else None)
+        member.recognizer = face_engine.EMBEDDER
+    return references
 
 
 def templates_from(evidence: dict[str, list[np.ndarray]], threshold: float,

@@ -7,7 +7,9 @@ A reference photo is checked before it is used: it must show a face (``NoFaceFou
 compare (``FaceTooSmall`` / ``FaceTooBlurred``); when it shows several faces of similar size the caller must choose
 one (``SeveralFaces``, listing them; ``face`` picks one, largest first), a much smaller second face only adds a
 warning; and the face must not be another member of the album (``FaceOfAnotherMember`` at ``SAME_PERSON``; a weaker
-resemblance above the album's threshold is only a warning: look-alikes exist).
+resemblance above the album's threshold is only a warning: look-alikes exist). Only templates of the running
+recogniser are compared; a member's template is made of its references of that recogniser
+(``photosift.application.matching.rebuild_template``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from photosift import faces as face_engine
 from photosift.application import views
 from photosift.application.albums import require_album
 from photosift.application.blobs import delete_unreferenced, store_upload
 from photosift.application.context import Services
 from photosift.application.events import record_event
+from photosift.application.matching import rebuild_template
 from photosift.application.photos import Upload
 from photosift.application.processing import enqueue_match
 from photosift.application.validation import check_name
@@ -49,7 +53,6 @@ def _reference_face(svc: Services, upload: Upload, choice: int | None) -> dict[s
     """Check a reference photo, store it and embed its face (see the module docstring for the checks).
 
     Returns the reference's fields plus ``warning`` (a message or None)."""
-    from photosift import faces as face_engine
     from photosift.analysis import analyze
 
     data = upload.data
@@ -83,7 +86,8 @@ def _reference_face(svc: Services, upload: Upload, choice: int | None) -> dict[s
                              f"{face.quality.sharpness:g}, needs {face_engine.REFERENCE_MIN_SHARPNESS:g} of 100)")
     blob = store_upload(svc, upload.file)
     return {"blob_key": blob.key, "filename": upload.filename, "box": [int(v) for v in face.box],
-            "confidence": float(face.confidence), "embedding": vector_to_bytes(chosen.embedding), "warning": warning}
+            "confidence": float(face.confidence), "embedding": vector_to_bytes(chosen.embedding),
+            "recognizer": face_engine.EMBEDDER, "warning": warning}
 
 
 async def _reference_faces(svc: Services, uploads: list[Upload], choice: int | None) -> list[dict[str, Any]]:
@@ -102,13 +106,14 @@ async def _reference_faces(svc: Services, uploads: list[Upload], choice: int | N
 def _check_not_another_member(session: Session, album_id: str, member_id: str | None,
                               faces: list[dict[str, Any]]) -> None:
     """Refuse reference faces that surely are another member of the album (one person, one member): similarity
-    >= ``SAME_PERSON``; one that only reaches the album's threshold is taken with a warning (look-alikes exist)."""
-    from photosift import faces as face_engine
+    >= ``SAME_PERSON``; one that only reaches the album's threshold is taken with a warning (look-alikes exist).
+    Members whose template another recogniser made are not compared (until the album is re-embedded)."""
     from photosift.application.matching import album_threshold
     from photosift.catalog.models import Album
 
     others = session.execute(select(Member.name, Member.template).where(
-        Member.album_id == album_id, Member.template.is_not(None), Member.id != (member_id or ""))).all()
+        Member.album_id == album_id, Member.template.is_not(None), Member.recognizer == face_engine.EMBEDDER,
+        Member.id != (member_id or ""))).all()
     if not others:
         return
     threshold = album_threshold(session.get(Album, album_id))
@@ -134,23 +139,13 @@ def _require_member(session: Session, member_id: str, album_id: str | None = Non
     return member
 
 
-def _rebuild_template(session: Session, member: Member) -> list[Reference]:
-    from photosift.faces import make_template
-
-    references = list(session.scalars(select(Reference).where(Reference.member_id == member.id)
-                                      .order_by(Reference.id)))
-    member.template = (vector_to_bytes(make_template([bytes_to_vector(r.embedding) for r in references]))
-                       if references else None)
-    return references
-
-
 def _commit_references(svc: Services, member: Member, session: Session, faces: list[dict[str, Any]]
                        ) -> dict[str, Any]:
     for face in faces:
         session.add(Reference(member_id=member.id, album_id=member.album_id,
                               **{k: v for k, v in face.items() if k != "warning"}))
     session.flush()
-    references = _rebuild_template(session, member)
+    references = rebuild_template(session, member)
     view = views.member_view(member, references)
     view["warnings"] = [f["warning"] for f in faces if f["warning"]]
     record_event(session, member.album_id, "member.updated",
@@ -171,7 +166,7 @@ async def create_member(svc: Services, album_id: str, name: str, uploads: list[U
         with svc.catalog.session() as session:
             _check_new_member_in(session, album_id, name)
             _check_not_another_member(session, album_id, None, faces)
-            member = Member(album_id=album_id, name=name)
+            member = Member(album_id=album_id, name=name, recognizer=face_engine.EMBEDDER)
             session.add(member)
             session.flush()
             return _commit_references(svc, member, session, faces)
@@ -220,7 +215,7 @@ def remove_reference(svc: Services, album_id: str, member_id: str, reference_id:
         key = reference.blob_key
         session.delete(reference)
         session.flush()
-        references = _rebuild_template(session, member)
+        references = rebuild_template(session, member)
         view = views.member_view(member, references)
         record_event(session, album_id, "member.updated",
                      {"member_id": member.id, "name": member.name, "references": len(references)})

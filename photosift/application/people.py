@@ -21,7 +21,7 @@ from photosift.application import views
 from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.events import record_event
-from photosift.application.grouping import PEOPLE_CHANGED, face_record, new_person, remove_empty_people
+from photosift.application.grouping import PEOPLE_CHANGED, comparable, face_record, new_person, remove_empty_people
 from photosift.application.processing import enqueue_match
 from photosift.application.validation import check_name
 from photosift.catalog.models import (
@@ -244,7 +244,8 @@ def _record_rejection(session: Session, face: Face, member_id: str) -> None:
     """Keep "``face`` is not member ``member_id``" (once per face and member)."""
     exists = session.scalar(select(Rejection.id).where(Rejection.member_id == member_id, Rejection.face_id == face.id))
     if exists is None:
-        session.add(Rejection(album_id=face.album_id, member_id=member_id, face_id=face.id, embedding=face.embedding))
+        session.add(Rejection(album_id=face.album_id, member_id=member_id, face_id=face.id, embedding=face.embedding,
+                              recognizer=face.recognizer))
 
 
 def set_hidden(svc: Services, album_id: str, person_id: str, hidden: bool) -> dict[str, Any]:
@@ -335,14 +336,17 @@ def _new_person_with(session: Session, album_id: str, faces: list[Face]) -> dict
 
 
 def _pin_to_member(session: Session, album_id: str, faces: Sequence[Face], member: Member) -> None:
-    """Pin ``faces`` to ``member`` (out of every person), with their similarity to its template."""
+    """Pin ``faces`` to ``member`` (out of every person), with their similarity to its template (None for a face or
+    template of another recogniser than the running one)."""
     from photosift import faces as face_engine
 
     similarities: list[float | None] = [None] * len(faces)
-    if member.template is not None and faces:
-        vectors = np.stack([bytes_to_vector(f.embedding) for f in faces])
+    scored = [i for i, f in enumerate(faces) if comparable(f)]
+    if member.template is not None and member.recognizer == face_engine.EMBEDDER and scored:
+        vectors = np.stack([bytes_to_vector(faces[i].embedding) for i in scored])
         scores = face_engine.similarity(vectors, bytes_to_vector(member.template))[:, 0]
-        similarities = [round(float(v), 2) for v in scores]
+        for i, value in zip(scored, scores, strict=True):
+            similarities[i] = round(float(value), 2)
     for face, similarity in zip(faces, similarities, strict=True):
         face.member_id, face.similarity, face.person_id, face.person_pinned = member.id, similarity, None, True
     session.execute(delete(Rejection).where(Rejection.member_id == member.id,
@@ -357,8 +361,11 @@ def _member_from_faces(session: Session, album_id: str, name: str, faces: Sequen
 
     chosen = _typical(faces)[:MAX_REFERENCES]
     if not chosen:
+        if any(not comparable(f) for f in faces):
+            raise InvalidInput("this person's faces are not re-embedded by the running face recogniser yet; name the "
+                               "person once the album's re-embedding is over")
         raise InvalidInput("this person has no face usable as a reference")
-    member = Member(album_id=album_id, name=name)
+    member = Member(album_id=album_id, name=name, recognizer=face_engine.EMBEDDER)
     session.add(member)
     session.flush()
     photos = {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_([f.photo_id for f in chosen])))}
@@ -366,15 +373,16 @@ def _member_from_faces(session: Session, album_id: str, name: str, faces: Sequen
         photo = photos[face.photo_id]
         session.add(Reference(member_id=member.id, album_id=album_id, blob_key=photo.blob_key,
                               filename=photo.filename, box=face.box, confidence=face.confidence,
-                              embedding=face.embedding))
+                              embedding=face.embedding, recognizer=face.recognizer))
     member.template = vector_to_bytes(face_engine.make_template([bytes_to_vector(f.embedding) for f in chosen]))
     session.flush()
     return member
 
 
 def _typical(faces: Sequence[Face]) -> list[Face]:
-    """Usable faces (not too small), most typical first: highest mean similarity to the others."""
-    usable = {f.id: f for f in faces if not f.too_small}
+    """Usable faces (not too small, of the running recogniser), most typical first: highest mean similarity to the
+    others."""
+    usable = {f.id: f for f in faces if not f.too_small and comparable(f)}
     return [usable[i] for i in most_typical_first([face_record(f) for f in usable.values()])]
 
 
@@ -392,7 +400,8 @@ def _record_matches(session: Session, album_id: str, photo_ids: Sequence[str]) -
 def _person_view(person: Person, faces: Sequence[Face]) -> dict[str, Any]:
     cover = None
     if faces:
-        cover_id = cover_face([face_record(f) for f in faces])
+        current = [f for f in faces if comparable(f)]  # faces of another recogniser are never compared
+        cover_id = cover_face([face_record(f) for f in current]) if current else faces[0].id
         face = next(f for f in faces if f.id == cover_id)
         cover = {"face_id": face.id, "photo_id": face.photo_id, "box": face.box}
     return {"id": person.id, "album_id": person.album_id, "name": f"Person {person.number}",

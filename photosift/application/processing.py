@@ -1,4 +1,5 @@
-"""The background jobs of the service: ``analyze`` (one photo) and ``match`` (re-match an album's faces).
+"""The background jobs of the service: ``analyze`` (one photo) and ``match`` (re-match an album's faces); the
+``reembed`` job (an album's vectors made again by a new recogniser) lives in ``photosift.application.reembedding``.
 
 Both write their results, their events and the job's completion in ONE transaction, so a job interrupted at any
 point (even SIGKILL) leaves either nothing or everything, and running it again replaces rather than duplicates.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from photosift import faces as face_engine
 from photosift.application import views
 from photosift.application.context import Services
 from photosift.application.events import record_event
@@ -82,7 +84,8 @@ class AnalyzeJob:
                     pose={"yaw": float(face.pose.yaw), "pitch": float(face.pose.pitch), "roll": float(face.pose.roll)},
                     sharpness=float(face.quality.sharpness), brightness=float(face.quality.brightness),
                     too_small=bool(face.too_small), embedding=vector_to_bytes(found.embedding),
-                    member_id=match[0] if match else None, similarity=match[1] if match else None,
+                    recognizer=face_engine.EMBEDDER, member_id=match[0] if match else None,
+                    similarity=match[1] if match else None,
                 ))
             session.add_all(faces)
             photo.width, photo.height = int(result.width), int(result.height)
@@ -112,7 +115,8 @@ class AnalyzeJob:
 
 class MatchJob:
     """Re-match every analysed face of an album to its members' current templates; one ``photo.matched`` event per
-    changed photo, then ``album.matched`` ``{"photos_changed"}``."""
+    changed photo, then ``album.matched`` ``{"photos_changed"}``. Faces whose vectors another recogniser made (not
+    re-embedded yet, or whose photo could not be read again) keep the member they had."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -124,8 +128,10 @@ class MatchJob:
                 mark_done(session, job.id)
                 return
             by_photo: dict[str, list[Face]] = defaultdict(list)
-            for face in session.scalars(select(Face).where(Face.album_id == album.id).order_by(Face.position)):
-                by_photo[face.photo_id].append(face)
+            for face in session.scalars(select(Face).where(Face.album_id == album.id,
+                                                           Face.recognizer == face_engine.EMBEDDER)
+                                        .order_by(Face.position)):
+                by_photo[face.photo_id].append(face)  # a photo's faces share one recogniser: all are here, or none
             vectors = {face.id: bytes_to_vector(face.embedding) for faces in by_photo.values() for face in faces}
             every = [face for faces in by_photo.values() for face in faces if not face.person_pinned]
             templates = with_album_evidence(load_templates(session, album, stored_evidence=False),
@@ -159,4 +165,6 @@ class MatchJob:
 
 def job_handlers(svc: Services) -> dict[str, Any]:
     """The handlers the job runner dispatches to, by ``Job.kind``."""
-    return {"analyze": AnalyzeJob(svc), "match": MatchJob(svc)}
+    from photosift.application.reembedding import ReembedJob  # it queues re-matches with enqueue_match (above)
+
+    return {"analyze": AnalyzeJob(svc), "match": MatchJob(svc), "reembed": ReembedJob(svc)}

@@ -3,7 +3,13 @@
 Every function takes the catalog (``photosift.catalog.db.Catalog``) and runs in one transaction. Similarities and
 thresholds here are photosift's calibrated 0-100 scale (``photosift.faces.similarity``); the API adapter converts
 them to what it reports. A user's vector is ``photosift.faces.make_template`` of its faces' embeddings.
-Missing collections, faces or users raise ``NotFound``; duplicates raise ``AlreadyExists``. Lists of ids go to the
+Missing collections, faces or users raise ``NotFound``; duplicates raise ``AlreadyExists``.
+
+As on AWS, a collection keeps no images, only vectors, and keeps the face model version it was created with
+(``face_model_version``: the running recogniser's, ``photosift.faces.FACE_MODEL_VERSION``). Vectors of two
+recognisers are never compared: indexing into or searching a collection of another version raises
+``FaceModelRetired`` (the faces must be indexed again into a new collection); listing, describing and deleting it
+work as ever. Lists of ids go to the
 database ``IN_CHUNK`` at a time, so no list length reaches a database's limit on bound parameters (65,535 in
 PostgreSQL, 32,766 in SQLite).
 """
@@ -21,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from photosift.catalog.db import Catalog
 from photosift.catalog.rekognition import RekognitionCollection, RekognitionFace, RekognitionUser
-from photosift.errors import AlreadyExists, InvalidInput, NotFound
+from photosift.errors import AlreadyExists, FaceModelRetired, InvalidInput, NotFound
 
 Box = tuple[float, float, float, float]  # left, top, width, height as ratios of the image's width/height
 IN_CHUNK = 500  # ids bound per IN (...) list
@@ -85,6 +91,26 @@ class Failure:
 # --- collections ------------------------------------------------------------------------------------------------
 
 
+def face_model_version() -> str:
+    """The face model version of the running recogniser: what new collections are created with."""
+    from photosift import faces
+
+    return faces.FACE_MODEL_VERSION
+
+
+def collection_version(catalog: Catalog, collection_id: str) -> str:
+    """The face model version of a collection (``NotFound`` when it does not exist)."""
+    with catalog.read() as session:
+        return _collection(session, collection_id).face_model_version
+
+
+def comparable_version(catalog: Catalog, collection_id: str) -> str:
+    """The face model version of a collection whose vectors the running recogniser can be compared with;
+    ``FaceModelRetired`` for a collection of another version, ``NotFound`` when it does not exist."""
+    with catalog.read() as session:
+        return _collection(session, collection_id, comparable=True).face_model_version
+
+
 def create_collection(catalog: Catalog, collection_id: str, *, arn: str, face_model_version: str) -> Collection:
     """Create an empty collection; ``AlreadyExists`` if the id is taken."""
     with catalog.session() as session:
@@ -137,7 +163,7 @@ def add_faces(catalog: Catalog, collection_id: str, faces: Sequence[NewFace], *,
     now = datetime.now(UTC)
     out = []
     with catalog.session() as session:
-        _collection(session, collection_id)
+        _collection(session, collection_id, comparable=True)
         for face in faces:
             row = RekognitionFace(
                 face_id=str(uuid.uuid4()), collection_id=collection_id, image_id=image_id,
@@ -205,7 +231,7 @@ def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
                  exclude_face_id: str | None = None) -> list[tuple[IndexedFace, float]]:
     """Faces of the collection with similarity >= ``threshold`` to ``probe``, most similar first, at most ``limit``."""
     with catalog.read() as session:
-        _collection(session, collection_id)
+        _collection(session, collection_id, comparable=True)
         rows = [(_indexed(r), _vector(r.embedding))
                 for r in session.scalars(select(RekognitionFace).where(RekognitionFace.collection_id == collection_id))
                 if r.face_id != exclude_face_id]
@@ -261,6 +287,7 @@ def associate_faces(catalog: Catalog, collection_id: str, user_id: str, face_ids
     associated: list[str] = []
     failures: list[Failure] = []
     with catalog.session() as session:
+        _collection(session, collection_id, comparable=True)  # a face is scored against the user's vector
         _user(session, collection_id, user_id)
         current = _user_faces(session, collection_id, user_id)
         template = _template([_vector(f.embedding) for f in current]) if current else None
@@ -321,7 +348,7 @@ def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
                  exclude_user_id: str | None = None) -> list[tuple[User, float]]:
     """Users whose vector reaches ``threshold`` against ``probe``, most similar first, at most ``limit``."""
     with catalog.read() as session:
-        _collection(session, collection_id)
+        _collection(session, collection_id, comparable=True)
         rows = session.execute(
             select(RekognitionFace.user_id, RekognitionFace.embedding).where(
                 RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None)
@@ -342,11 +369,27 @@ def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
 # --- helpers ------------------------------------------------------------------------------------------------------
 
 
-def _collection(session: Session, collection_id: str) -> RekognitionCollection:
+def _collection(session: Session, collection_id: str, *, comparable: bool = False) -> RekognitionCollection:
+    """The collection (``NotFound``); with ``comparable``, only if its vectors are the running recogniser's."""
     row = session.get(RekognitionCollection, collection_id)
     if row is None:
         raise NotFound(f"The collection id: {collection_id} does not exist")
+    if comparable:
+        _check_version(collection_id, row.face_model_version)
     return row
+
+
+def _check_version(collection_id: str, version: str) -> None:
+    """``FaceModelRetired`` unless ``version`` is the running recogniser's."""
+    from photosift.faces.recognizers import RETIRED_FACE_MODEL_VERSIONS
+
+    running = face_model_version()
+    if version == running:
+        return
+    runs = "no longer runs" if version in RETIRED_FACE_MODEL_VERSIONS.values() else "does not run"
+    raise FaceModelRetired(
+        f"Collection {collection_id} holds faces of face model version {version}, which this server {runs} (it runs "
+        f"{running}); create a new collection and index the faces again (IndexFaces)")
 
 
 def _user(session: Session, collection_id: str, user_id: str) -> RekognitionUser:

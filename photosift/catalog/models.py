@@ -3,7 +3,9 @@
 Ids are 20-character lowercase hex strings that sort by creation time (``new_id``), so ``ORDER BY id`` is
 creation order and a page cursor is simply the last id seen. Times are UTC. Face boxes are
 ``(left, top, width, height)`` in pixels of the upright original photo. Embeddings are float32 vectors stored as
-raw bytes (``numpy.ndarray.tobytes``).
+raw bytes (``numpy.ndarray.tobytes``); each records its ``recognizer`` (``photosift.faces.EMBEDDER`` when it was
+made), and vectors of two recognisers are never compared. Every write sets it explicitly: a row left without one
+is an error (``recognizer_required``), not silently marked as some recogniser.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
 
 from photosift.catalog.base import Base
 
@@ -52,6 +54,20 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+RETIRED_RECOGNIZER = "facenet+dlib"
+"""The recogniser of releases before vectors recorded theirs: what migration 0009 marks every older row with."""
+
+
+def recognizer_required() -> str:
+    """Insert default of ``recognizer`` columns: refuses the insert (each write names the recogniser it used)."""
+    raise ValueError("a stored vector needs its recognizer (photosift.faces.EMBEDDER); none was set")
+
+
+def recognizer_column() -> MappedColumn[str]:
+    """The ``recognizer`` of a row's vector (``String(40)``; the database's default marks pre-0009 rows)."""
+    return mapped_column(String(40), server_default=RETIRED_RECOGNIZER, default=recognizer_required)
 
 
 def vector_to_bytes(vector: Any) -> bytes:
@@ -102,6 +118,7 @@ class Member(Base):
     album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     template: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    recognizer: Mapped[str] = recognizer_column()  # the template's (a template of no reference: any)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -124,6 +141,7 @@ class Reference(Base):
     box: Mapped[list[int]] = mapped_column(JSON)
     confidence: Mapped[float] = mapped_column(Float)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    recognizer: Mapped[str] = recognizer_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     member: Mapped[Member] = relationship(back_populates="references")
@@ -171,6 +189,7 @@ class Face(Base):
     __table_args__ = (
         UniqueConstraint("photo_id", "position"),
         Index("ix_faces_album_member", "album_id", "member_id"),
+        Index("ix_faces_recognizer_album", "recognizer", "album_id"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
@@ -188,6 +207,7 @@ class Face(Base):
     brightness: Mapped[float] = mapped_column(Float)
     too_small: Mapped[bool] = mapped_column(Boolean, default=False)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    recognizer: Mapped[str] = recognizer_column()
     member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), nullable=True,
                                                   index=True)
     similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -209,6 +229,8 @@ class Rejection(Base):
     """A correction "this face is not <member>": evidence against the member for this face and faces like it.
 
     The face's embedding is copied, so the evidence outlives a re-analysis of the photo (which replaces its faces).
+    Re-embedding the album copies the face's new vector; a rejection whose face is gone keeps its old recogniser's
+    vector, which is then never compared again.
     """
 
     __tablename__ = "rejections"
@@ -219,6 +241,7 @@ class Rejection(Base):
     face_id: Mapped[str | None] = mapped_column(ForeignKey("faces.id", ondelete="SET NULL"), nullable=True,
                                                 index=True)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    recognizer: Mapped[str] = recognizer_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -241,7 +264,8 @@ class Person(Base):
 
 
 class Job(Base):
-    """A unit of background work. ``kind``: ``analyze`` (one photo) or ``match`` (re-match one album's faces).
+    """A unit of background work. ``kind``: ``analyze`` (one photo), ``match`` (re-match one album's faces) or
+    ``reembed`` (re-embed one album's faces and reference photos with the running recogniser).
 
     A worker claims a queued job (status ``running``, ``attempts`` + 1, ``lease_until``); a job whose worker died is
     queued again at the next start or once its lease expires. After ``max_attempts`` failures it is ``failed``.
@@ -279,8 +303,8 @@ class Event(Base):
 
 
 __all__ = [
-    "Album", "Event", "Face", "Job", "JobStatus", "Member", "Person", "Photo", "PhotoStatus", "Reference",
-    "bytes_to_vector", "new_id", "utcnow", "vector_to_bytes",
+    "RETIRED_RECOGNIZER", "Album", "Event", "Face", "Job", "JobStatus", "Member", "Person", "Photo", "PhotoStatus",
+    "Reference", "Rejection", "bytes_to_vector", "new_id", "recognizer_required", "utcnow", "vector_to_bytes",
 ]
 
 

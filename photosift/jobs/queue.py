@@ -109,3 +109,11 @@ def mark_done(session, job_id: int) -> None:  # noqa: ANN001 - SQLAlchemy Sessio
     session.execute(
         update(Job).where(Job.id == job_id).values(status=JobStatus.DONE, error=None, worker=None, lease_until=None)
     )
+
+
+def renew_lease(session, job_id: int, lease: timedelta) -> None:  # noqa: ANN001 - SQLAlchemy Session
+    """Extend a running job's lease by ``lease`` from now, inside the caller's transaction: a job that reports
+    progress stays its worker's however long it runs (no other worker takes it over)."""
+    session.execute(
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(lease_until=utcnow() + lease)
+    )

@@ -1,4 +1,5 @@
-"""The Rekognition use cases on SQLite and PostgreSQL alike: id lists longer than either database binds at once."""
+"""The Rekognition use cases on SQLite and PostgreSQL alike: id lists longer than either database binds at once;
+collections of another face model version than the running recogniser's are refused for comparisons."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from photosift.application import rekognition as app
 from photosift.catalog.db import Catalog
+from photosift.errors import FaceModelRetired
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 from service_support import postgres_url  # noqa: E402, F401 - the service tests' PostgreSQL fixture
@@ -32,7 +34,7 @@ def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]
 
 
 def _faces(catalog: Catalog, count: int) -> list[str]:
-    app.create_collection(catalog, "c", arn="arn", face_model_version="1.0")
+    app.create_collection(catalog, "c", arn="arn", face_model_version=app.face_model_version())
     rng = np.random.default_rng(0)
     new = [app.NewFace(box=(0.1, 0.1, 0.2, 0.2), confidence=99.0, embedding=rng.normal(size=8).astype(np.float32))
            for _ in range(count)]
@@ -60,3 +62,22 @@ def test_face_id_lists_beyond_the_databases_parameter_limit(catalog):
     deleted, failures = app.delete_faces(catalog, "c", [*_fake_ids(MANY), real[1]])
     assert deleted == [real[1]] and {f.reason for f in failures} == {"FACE_NOT_FOUND"} and len(failures) == MANY
     assert [f.face_id for f in app.list_faces(catalog, "c", after=None, limit=10)[0]] == [real[0], real[2]]
+
+
+def test_a_collection_of_another_face_model_version_is_refused_for_comparisons(catalog):
+    app.create_collection(catalog, "old", arn="arn", face_model_version="1.0")  # the retired facenet+dlib
+    app.create_user(catalog, "old", "u")
+    probe = np.zeros(8, np.float32)
+    new = [app.NewFace(box=(0.1, 0.1, 0.2, 0.2), confidence=99.0, embedding=probe)]
+    for call in (lambda: app.add_faces(catalog, "old", new, image_id="img", external_image_id=None),
+                 lambda: app.search_faces(catalog, "old", probe, threshold=0.0, limit=1),
+                 lambda: app.search_users(catalog, "old", probe, threshold=0.0, limit=1),
+                 lambda: app.associate_faces(catalog, "old", "u", ["f"], threshold=0.0),
+                 lambda: app.comparable_version(catalog, "old")):
+        with pytest.raises(FaceModelRetired, match="face model version 1.0, which this server no longer runs"):
+            call()
+    assert app.collection_version(catalog, "old") == "1.0"
+    assert app.describe_collection(catalog, "old").face_model_version == "1.0"
+    assert app.list_collections(catalog, after=None, limit=10)[0] == [("old", "1.0")]
+    app.create_collection(catalog, "current", arn="arn", face_model_version=app.face_model_version())
+    assert app.comparable_version(catalog, "current") == app.face_model_version()

@@ -1,4 +1,9 @@
-"""Collection operations: create/describe/list/delete, IndexFaces, ListFaces, DeleteFaces, SearchFaces(ByImage)."""
+"""Collection operations: create/describe/list/delete, IndexFaces, ListFaces, DeleteFaces, SearchFaces(ByImage).
+
+A collection reports the face model version it was created with; IndexFaces and the searches refuse a collection of
+another version than the running recogniser's (``FaceModelRetired``: ``InvalidParameterException``) before any image
+work.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +18,13 @@ from photosift.api.rekognition.ops_images import default_threshold
 from photosift.application import rekognition as app
 from photosift.errors import NotFound
 
-FACE_MODEL_VERSION = "1.0"  # photosift's face model generation (AWS requires digits and dots here)
 MAX_SEARCH_RESULTS = 4096
 
 
 async def create_collection(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     cid = p["CollectionId"]
     col = await ctx.io(lambda: app.create_collection(ctx.catalog, cid, arn=ctx.arn(cid),
-                                                     face_model_version=FACE_MODEL_VERSION))
+                                                     face_model_version=app.face_model_version()))
     return {"StatusCode": 200, "CollectionArn": col.arn, "FaceModelVersion": col.face_model_version}
 
 
@@ -48,7 +52,7 @@ async def delete_collection(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 async def index_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Index the faces that pass ``QualityFilter`` (default AUTO), largest first, at most ``MaxFaces``."""
     cid = p["CollectionId"]
-    await ctx.io(app.describe_collection, ctx.catalog, cid)  # ResourceNotFound before any image work
+    version = await ctx.io(app.comparable_version, ctx.catalog, cid)  # ResourceNotFound before any image work
     level = p.get("QualityFilter", "AUTO")
     max_faces = p.get("MaxFaces")
     image = await analyse(ctx, p["Image"], quality.every(level, max_faces))
@@ -65,7 +69,7 @@ async def index_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
                                                 external_image_id=p.get("ExternalImageId")))
     records = [{"Face": face_shape(s, listing=False), "FaceDetail": detail.face_detail(image.faces[i], image.size)}
                for s, i in zip(stored, keep, strict=True)]
-    return {"FaceRecords": records, "FaceModelVersion": FACE_MODEL_VERSION, "UnindexedFaces": unindexed}
+    return {"FaceRecords": records, "FaceModelVersion": version, "UnindexedFaces": unindexed}
 
 
 async def list_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
@@ -73,8 +77,9 @@ async def list_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     faces, nxt = await ctx.io(lambda: app.list_faces(ctx.catalog, p["CollectionId"], after=after,
                                                      limit=p.get("MaxResults") or 1000, user_id=p.get("UserId"),
                                                      face_ids=p.get("FaceIds")))
-    out: dict[str, Any] = {"Faces": [face_shape(f, listing=True) for f in faces],
-                           "FaceModelVersion": FACE_MODEL_VERSION}
+    version = await ctx.io(app.collection_version, ctx.catalog, p["CollectionId"])
+    out: dict[str, Any] = {"Faces": [face_shape(f, listing=True, version=version) for f in faces],
+                           "FaceModelVersion": version}
     if nxt:
         out["NextToken"] = paging.encode(ctx.operation, p["CollectionId"], nxt)
     return out
@@ -93,18 +98,18 @@ async def delete_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 async def search_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     cid, face_id = p["CollectionId"], p["FaceId"]
-    await ctx.io(app.describe_collection, ctx.catalog, cid)  # a missing collection is ResourceNotFound
+    version = await ctx.io(app.comparable_version, ctx.catalog, cid)  # a missing collection is ResourceNotFound
     try:
         probe = await ctx.io(app.face_embedding, ctx.catalog, cid, face_id)
     except NotFound as exc:  # a missing face is a bad parameter
         raise invalid_parameter(str(exc)) from exc
     matches = await _search(ctx, p, probe, exclude=face_id)
-    return {"SearchedFaceId": face_id, "FaceMatches": matches, "FaceModelVersion": FACE_MODEL_VERSION}
+    return {"SearchedFaceId": face_id, "FaceMatches": matches, "FaceModelVersion": version}
 
 
 async def search_faces_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Search with the largest face of the image that passes ``QualityFilter`` (default NONE)."""
-    await ctx.io(app.describe_collection, ctx.catalog, p["CollectionId"])
+    version = await ctx.io(app.comparable_version, ctx.catalog, p["CollectionId"])
     image = await analyse(ctx, p["Image"], quality.largest(p.get("QualityFilter", "NONE")))
     if not image.embeddings:
         raise invalid_parameter("There are no faces in the image. Should be at least 1.")
@@ -114,7 +119,7 @@ async def search_faces_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, An
         "SearchedFaceBoundingBox": detail.bounding_box(image.faces[index].box, image.size),
         "SearchedFaceConfidence": round(min(max(image.faces[index].confidence, 0.0), 100.0), 4),
         "FaceMatches": matches,
-        "FaceModelVersion": FACE_MODEL_VERSION,
+        "FaceModelVersion": version,
     }
 
 
@@ -133,8 +138,8 @@ async def _search(ctx: Context, p: dict[str, Any], probe: Any, exclude: str | No
     return out
 
 
-def face_shape(face: app.IndexedFace, *, listing: bool) -> dict[str, Any]:
-    """AWS ``Face`` of a stored face (ListFaces adds the model version and user)."""
+def face_shape(face: app.IndexedFace, *, listing: bool, version: str = "") -> dict[str, Any]:
+    """AWS ``Face`` of a stored face (ListFaces adds the collection's model ``version`` and the user)."""
     left, top, width, height = face.box
     out: dict[str, Any] = {
         "FaceId": face.face_id,
@@ -145,7 +150,7 @@ def face_shape(face: app.IndexedFace, *, listing: bool) -> dict[str, Any]:
     if face.external_image_id:
         out["ExternalImageId"] = face.external_image_id
     if listing:
-        out["IndexFacesModelVersion"] = FACE_MODEL_VERSION
+        out["IndexFacesModelVersion"] = version
         if face.user_id:
             out["UserId"] = face.user_id
     return out

@@ -8,7 +8,6 @@ from photosift.api.rekognition import detail, paging, quality
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
-from photosift.api.rekognition.ops_collections import FACE_MODEL_VERSION
 from photosift.api.rekognition.ops_images import default_threshold
 from photosift.application import rekognition as app
 from photosift.errors import InvalidInput, NotFound
@@ -72,7 +71,7 @@ async def search_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     cid, face_id, user_id = p["CollectionId"], p.get("FaceId"), p.get("UserId")
     if (face_id is None) == (user_id is None):
         raise invalid_parameter("Exactly one of FaceId or UserId must be given")
-    await ctx.io(app.describe_collection, ctx.catalog, cid)
+    version = await ctx.io(app.comparable_version, ctx.catalog, cid)
     try:
         if face_id is not None:
             probe = await ctx.io(app.face_embedding, ctx.catalog, cid, face_id)
@@ -80,7 +79,7 @@ async def search_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
             probe = await ctx.io(app.user_vector, ctx.catalog, cid, user_id)
     except (NotFound, InvalidInput) as exc:
         raise invalid_parameter(str(exc)) from exc
-    out = {"UserMatches": await _match_users(ctx, p, probe, exclude=user_id), "FaceModelVersion": FACE_MODEL_VERSION}
+    out = {"UserMatches": await _match_users(ctx, p, probe, exclude=user_id), "FaceModelVersion": version}
     if face_id is not None:
         out["SearchedFace"] = {"FaceId": face_id}
     else:
@@ -90,7 +89,7 @@ async def search_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 
 async def search_users_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Search users with the largest face passing ``QualityFilter`` (default NONE); the others are UnsearchedFaces."""
-    await ctx.io(app.describe_collection, ctx.catalog, p["CollectionId"])
+    version = await ctx.io(app.comparable_version, ctx.catalog, p["CollectionId"])
     level = p.get("QualityFilter", "NONE")
     image = await analyse(ctx, p["Image"], quality.largest(level))
     if not image.embeddings:
@@ -101,7 +100,7 @@ async def search_users_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, An
                   for i, face in enumerate(image.faces) if i != index]
     return {
         "UserMatches": await _match_users(ctx, p, probe),
-        "FaceModelVersion": FACE_MODEL_VERSION,
+        "FaceModelVersion": version,
         "SearchedFace": {"FaceDetail": detail.face_detail(image.faces[index], image.size)},
         "UnsearchedFaces": unsearched,
     }

@@ -38,8 +38,10 @@ async def album_events(
     """Server-Sent Events of the album: ``photo.added``, ``photo.analyzed`` (full results), ``photo.failed``,
     ``photo.deleted`` (``{"photo_ids"}``),
     ``photo.matched`` (a photo's member matches changed), ``member.updated``, ``member.deleted``, ``people.changed``
-    (people grouped or corrected), ``album.matched`` (a re-match is over), ``album.updated`` (renamed), and
-    ``album.deleted`` (the stream then ends). Each event's ``id`` can resume the stream (``Last-Event-ID``).
+    (people grouped or corrected), ``album.matched`` (a re-match is over), ``album.updated`` (renamed),
+    ``album.reembedding`` (``{"done", "total"}``: faces being embedded again by a new recogniser),
+    ``album.reembedded`` (that is over), and ``album.deleted`` (the stream then ends). Each event's ``id`` can resume
+    the stream (``Last-Event-ID``).
     A malformed ``after`` or ``Last-Event-ID`` (not digits, or beyond 2^63-1) is refused with 400, before the
     stream starts. The stream ends when the session or share link it was opened with is revoked."""
     start = check_event_id(last_event_id, "Last-Event-ID") if last_event_id else after

@@ -32,7 +32,7 @@ async function openAlbum(albumId) {
   if (state.events) state.events.close();
   Object.assign(state, { albumId, albumName: "", photos: new Map(), members: [], people: [], unknown: 0,
     filter: { kind: "all", id: null }, dates: { from: "", to: "" }, selecting: false, awaiting: [],
-    events: null, undo: null });
+    events: null, undo: null, reembedding: null });
   state.selected.clear();
   state.uploads.clear();
   $("upload-list").replaceChildren();
@@ -158,6 +158,9 @@ function listen() {
     refreshMembersSoon();
   });
   on("album.matched", matchingFinished);
+  // A new face recogniser re-embeds the album's faces (matches stay as they were until it is over).
+  on("album.reembedding", (d) => { state.reembedding = d; renderStats(); });
+  on("album.reembedded", () => { state.reembedding = null; renderStats(); });
   on("album.updated", (d) => albumRenamed(d.name));
   on("photo.deleted", (d) => removePhotos(d.photo_ids || []));
   on("people.changed", (d) => {

@@ -28,6 +28,7 @@ const state = {
   uploads: new Map(),       // photo id -> upload list item
   viewer: null,             // { photoId, faceId, zoom }: the photo in the viewer, the face chosen to correct
   picker: null,             // finish(index | null) of the open face picker
+  reembedding: null,        // { done, total } while a new face recogniser re-embeds the album
 };
 
 // ---------------------------------------------------------------- API

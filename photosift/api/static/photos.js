@@ -41,6 +41,11 @@ function renderStats() {
     node.replaceChildren(el("progress", { max: String(photos.length), value: String(done + failed),
       "aria-label": "analysis progress" }), `analysing: ${done + failed} of ${photos.length}${failedText}`);
   } else node.replaceChildren(`${plural(photos.length, "photo")} · done: ${done} analysed${failedText}`);
+  if (state.reembedding) {
+    const { done: embedded, total } = state.reembedding;
+    node.append(el("span", { class: "reembedding", "data-testid": "reembedding",
+      text: ` · updating face recognition: ${embedded} of ${total}` }));
+  }
   Object.assign(node.dataset, { pending: String(pending), done: String(done), failed: String(failed) });
   $("members-summary").textContent = state.members.length ? `(${state.members.length})` : "";
   renderUploadSummary();
