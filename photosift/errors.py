@@ -16,6 +16,7 @@
     │   ├── Forbidden           valid credentials that do not reach this (a share link outside its album)
     │   └── TooManyAttempts     too many sign-ins from this client: wait ``retry_after`` seconds
     ├── Busy                    the server is saturated; try again later
+    ├── ModelUnavailable        a model file is missing or differs from its pinned SHA-256 (refuse to start)
     └── StorageError            the blob store or catalog failed (not the caller's fault)
         ├── InsufficientStorage no space left (disk full, quota, a full S3 server)
         └── StoreUnavailable    the store or catalog cannot be reached or read/written right now
@@ -98,6 +99,10 @@ class TooManyAttempts(AccessDenied):
 
 class Busy(PhotosiftError):
     """The server cannot take more work right now."""
+
+
+class ModelUnavailable(PhotosiftError):
+    """A face model cannot be loaded: its package is not installed, or the file differs from its pinned SHA-256."""
 
 
 class StorageError(PhotosiftError):

@@ -34,6 +34,7 @@ STATUS = {
     errors.AccessDenied: 401,
     errors.TooManyAttempts: 429,
     errors.Busy: 503,
+    errors.ModelUnavailable: 503,
     errors.InsufficientStorage: 507,
     errors.StoreUnavailable: 503,
 }

@@ -49,10 +49,10 @@ from photosift import faces as face_engine
 from photosift.catalog.models import Album, Face, Member, Reference, Rejection, bytes_to_vector, vector_to_bytes
 from photosift.index import assign_unique
 
-ALBUM_THRESHOLD = 90.0
+ALBUM_THRESHOLD = 80.0
 """The default similarity at which an album gives a face to a member (an album's own ``threshold`` overrides it)."""
 
-CONFIDENT = 95.0
+CONFIDENT = 90.0
 """A face matched to a member at this similarity or more is evidence of how the member looks in the album (rule 4)."""
 
 RECURRING = 2
