@@ -211,8 +211,9 @@ def test_score_is_monotone_in_every_cosine_under_every_condition():
                         for k in range(len(calib.part_dims)):
                             f[f"{cond}*c{k + 1}"] = v * f[f"c{k + 1}"]
                     rows.append([f[n] for n in names])
-                scores = calib.to_similarity(calib.logit(np.array(rows).T))
-                assert (np.diff(scores) > 0).all(), (pose, mask, both, part)
+                logits = calib.logit(np.array(rows).T)  # the score is increasing in it (it saturates at 100)
+                assert (np.diff(logits) > 0).all(), (pose, mask, both, part)
+                assert (np.diff(calib.to_similarity(logits)) >= 0).all()
 
 
 def test_a_side_view_lowers_the_bar_for_the_same_cosines():

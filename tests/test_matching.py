@@ -16,6 +16,7 @@ from photosift.application.matching import (
     open_set_scores,
     with_album_evidence,
 )
+from photosift.faces import calibration
 
 
 def person(rng: np.random.Generator) -> np.ndarray:
@@ -69,14 +70,40 @@ def test_a_rejected_face_and_its_look_alikes_stop_matching_that_member() -> None
     assert open_set_scores(raw, np.stack([seen]), corrected)[0, 0] == 0.0
 
 
+class Synthetic:
+    """Synthetic unit embeddings built from orthonormal directions the mask probe does not see, so a pair's score
+    depends on its cosine alone; ``cosine(score)`` inverts the shipped calibration (robust to a refit)."""
+
+    def __init__(self, seed: int, directions: int = 12) -> None:
+        rng = np.random.default_rng(seed)
+        probe = np.asarray(calibration.load(faces.EMBEDDER).mask_weights, np.float64)
+        span = np.column_stack([probe, rng.normal(size=(len(probe), directions))])
+        self.basis = np.linalg.qr(span)[0][:, 1:].T  # orthonormal rows, orthogonal to the probe
+
+    def of(self, **weights: float) -> np.ndarray:
+        """``sum(weight * direction)`` with directions named by index (``d0=...``), plus a frontal pose value."""
+        v = sum(w * self.basis[int(name[1:])] for name, w in weights.items())
+        return np.append(v, 0.0).astype(np.float32)
+
+    def cosine(self, score: float) -> float:
+        """The cosine at which two frontal faces score ``score``."""
+        lo, hi = -1.0, 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            got = faces.similarity(self.of(d0=1.0), self.of(d0=mid, d1=np.sqrt(1 - mid**2)))[0, 0]
+            lo, hi = (mid, hi) if got < score else (lo, mid)
+        return hi
+
+
 def test_a_look_alike_of_the_selfie_needs_the_album_s_confident_faces_to_agree() -> None:
-    rng = np.random.default_rng(5)
-    alice, stranger = person(rng), person(rng)
-    selfie = sighting(rng, alice, noise=0.5)
-    look_alike = selfie + stranger  # shares the selfie's look, not Alice's
-    look_alike[-1] = 0.0
-    doubtful_alice = sighting(rng, alice, noise=0.55)
-    in_album = [sighting(rng, alice) for _ in range(3)]  # Alice in three other photos of the album
+    f = Synthetic(5)
+    doubtful, confident = f.cosine((ALBUM_THRESHOLD + CONFIDENT) / 2), f.cosine((CONFIDENT + 100) / 2)
+    a = np.sqrt(confident)  # Alice's look in every photo; the rest is each photo's own
+    b = np.sqrt(1 - a**2)
+    selfie = f.of(d0=a, d1=b)
+    in_album = [f.of(d0=a, **{f"d{k}": b}) for k in (2, 3, 4)]  # Alice in three other photos: confident
+    look_alike = f.of(d1=doubtful / b, d5=np.sqrt(1 - (doubtful / b) ** 2))  # shares the selfie's look, not Alice's
+    doubtful_alice = f.of(d0=doubtful / a, d6=np.sqrt(1 - (doubtful / a) ** 2))
     alone = Templates(["alice"], np.stack([selfie]), ALBUM_THRESHOLD, evidence={0: np.stack([selfie])})
     for face in (look_alike, doubtful_alice):  # both between the threshold and CONFIDENT against the selfie
         assert ALBUM_THRESHOLD <= faces.similarity(face, alone.vectors)[0, 0] < CONFIDENT
@@ -96,16 +123,12 @@ def test_a_recurring_stranger_is_recognised_by_his_other_photos() -> None:
     """Rule 5: a doubtful match whose near-certain look-alikes in other photos all stay below the threshold for the
     member is dropped at the album's re-match; one look-alike is not enough, and a member's own doubtful face, whose
     look-alikes reach the threshold, still matches."""
-    rng = np.random.default_rng(5)
-    alice, stranger = person(rng), person(rng)
-    selfie = sighting(rng, alice, noise=0.5)
-    resembling = selfie + stranger  # the stranger in one photo, looking like the selfie
-    resembling[-1] = 0.0
-    elsewhere = []  # the same stranger in other photos, looking less like it
-    for _ in range(RECURRING):
-        seen = stranger + 0.7 * selfie + 0.05 * rng.normal(size=selfie.shape).astype(np.float32)
-        seen[-1] = 0.0
-        elsewhere.append(seen)
+    f = Synthetic(6)
+    doubtful, confident = f.cosine((ALBUM_THRESHOLD + CONFIDENT) / 2), f.cosine((CONFIDENT + 100) / 2)
+    selfie = f.of(d0=1.0)
+    resembling = f.of(d0=doubtful, d1=np.sqrt(1 - doubtful**2))  # the stranger in one photo, like the selfie
+    # the same stranger in other photos: near-certainly him, and less like the selfie
+    elsewhere = [confident * resembling + f.of(**{f"d{k}": np.sqrt(1 - confident**2)}) for k in range(2, 2 + RECURRING)]
     alone = Templates(["alice"], np.stack([selfie]), ALBUM_THRESHOLD, evidence={0: np.stack([selfie])})
     assert ALBUM_THRESHOLD <= faces.similarity(resembling, selfie)[0, 0] < CONFIDENT
     assert (faces.similarity(np.stack(elsewhere), resembling)[:, 0] >= CONFIDENT).all()
@@ -118,8 +141,8 @@ def test_a_recurring_stranger_is_recognised_by_his_other_photos() -> None:
     fewer = with_album_evidence(alone, ["p9", *photos[:-1]], [resembling, *elsewhere[:-1]], [True] * len(elsewhere))
     assert match_faces([resembling], [False], fewer, "p9")[0][0] == "alice"  # seen again fewer than RECURRING times
     # Alice's own doubtful face keeps its match: her other photos reach the threshold
-    doubtful_alice = sighting(rng, alice, noise=0.55)
-    hers = [doubtful_alice + 0.05 * rng.normal(size=selfie.shape).astype(np.float32) for _ in range(RECURRING)]
+    doubtful_alice = f.of(d0=doubtful, d8=np.sqrt(1 - doubtful**2))
+    hers = [0.999 * doubtful_alice + f.of(**{f"d{k}": np.sqrt(1 - 0.999**2)}) for k in range(9, 9 + RECURRING)]
     assert ALBUM_THRESHOLD <= faces.similarity(doubtful_alice, selfie)[0, 0] < CONFIDENT
     assert (faces.similarity(np.stack(hers), doubtful_alice)[:, 0] >= CONFIDENT).all()  # look-alikes: rule 5 applies
     with_hers = with_album_evidence(alone, ["p9", *photos], [doubtful_alice, *hers], [True] * (RECURRING + 1))

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import photosift
+from photosift import faces
 from photosift.api.deps import OWNER_ONLY, check_path_ids, check_scope, require_access
 from photosift.api.docs import install_docs
 from photosift.api.errors import install_error_handlers
@@ -38,6 +39,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for ``settings`` (default: from the environment). Runs catalog migrations."""
     settings = settings or get_settings()
+    faces.verify_models()  # a missing or altered model file stops the start (ModelUnavailable)
     owner = OwnerCredentials(settings)  # a malformed key entry stops the start (InvalidInput)
     services = build_services(settings)
     runner = JobRunner(services.queue, job_handlers(services), workers=settings.workers)

@@ -9,6 +9,7 @@ import textwrap
 from photosift import __version__
 from photosift.cli import analyze, blur, faces, serve
 from photosift.cli.output import EXIT_CODES
+from photosift.errors import PhotosiftError
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("photosift: interrupted", file=sys.stderr)
         return 130
+    except PhotosiftError as exc:  # e.g. ModelUnavailable: a model file missing or altered, an unknown recogniser
+        print(f"photosift: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

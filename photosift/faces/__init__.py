@@ -51,6 +51,15 @@ in 5-8; unblurred LFW faces score 28 or more."""
 
 
 
+def verify_models() -> None:
+    """Check the model files this process will load (the recogniser's and SCRFD's) against their pinned SHA-256;
+    raises ``ModelUnavailable`` with one line. A server calls it at start-up, before it accepts work."""
+    from photosift.faces.models import model_path
+
+    for name in (RECOGNIZERS[EMBEDDER].model, "scrfd_500m"):
+        model_path(name)
+
+
 def detect_faces(image: DecodedImage) -> list[Face]:
     """Faces in ``image`` (largest first) with box, confidence 0-100, five landmarks, pose and quality."""
     return get_engine().detect(image)
@@ -140,4 +149,5 @@ __all__ = [
     "reference_and_targets",
     "reference_face",
     "similarity",
+    "verify_models",
 ]
