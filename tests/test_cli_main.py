@@ -48,3 +48,29 @@ def test_usage_errors_are_one_line_with_exit_2(capsys, argv):
     assert captured.out == ""
     (line,) = captured.err.strip().splitlines()
     assert line.startswith("photosift") and "--help" in line
+
+
+def test_an_unknown_recognizer_is_one_line_and_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PHOTOSIFT_RECOGNIZER="facenet", PHOTOSIFT_DATA_DIR=str(tmp_path))
+    for command in (["compare", "a.jpg", "b.jpg"], ["serve", "--port", "0"]):
+        done = subprocess.run([sys.executable, "-m", "photosift", *command], capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            "photosift: PHOTOSIFT_RECOGNIZER='facenet' is not a recogniser; choose one of w600k_mbf, sface"]
+
+
+def test_an_altered_model_file_stops_a_face_command(monkeypatch, capsys):
+    from dataclasses import replace
+
+    from photosift.faces import models
+
+    monkeypatch.setattr(models, "_verified", {})
+    monkeypatch.setitem(models.MODELS, "scrfd_500m", replace(models.MODELS["scrfd_500m"], sha256="0" * 64))
+    assert main(["compare", "a.jpg", "b.jpg"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "scrfd_500m" in err[0] and "refusing to load it" in err[0]

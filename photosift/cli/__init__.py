@@ -37,6 +37,10 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {' '.join(message.split())} (see '{self.prog} --help')\n")
 
 
+FACE_COMMANDS = {"analyze", "detect", "compare", "find"}
+"""Commands that load the face models (``serve`` checks them when it builds the app)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="photosift",
@@ -60,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version (0) and usage errors (2, already reported)
         return int(exc.code or 0)
     try:
+        if args.command in FACE_COMMANDS:
+            from photosift.faces import verify_models
+
+            verify_models()  # an unknown PHOTOSIFT_RECOGNIZER or an altered model file: one line, exit 2
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
         print("photosift: interrupted", file=sys.stderr)

@@ -22,18 +22,22 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from photosift.errors import FaceTooSmall, NoFaceFound
+from photosift.errors import FaceTooSmall, ModelUnavailable, NoFaceFound
 from photosift.faces import calibration
 from photosift.faces.engine import get_engine
-from photosift.faces.recognizers import RECOGNIZERS, active_recognizer, face_model_version
+from photosift.faces.recognizers import DEFAULT_RECOGNIZER, RECOGNIZERS, active_recognizer, face_model_version
 from photosift.faces.types import Box, Detector, EmbeddedFace, Embedder, Face, FaceQuality, Pose
 from photosift.imaging import DecodedImage
 
 DEFAULT_THRESHOLD: float = 80.0
 """Similarity (0-100) at or above which two faces are reported as the same person."""
 
-EMBEDDER: str = active_recognizer()
-"""The recogniser of this process (``PHOTOSIFT_RECOGNIZER``); stored vectors record it."""
+try:
+    EMBEDDER: str = active_recognizer()
+    """The recogniser of this process (``PHOTOSIFT_RECOGNIZER``); stored vectors record it."""
+    _SETTING_ERROR: ModelUnavailable | None = None
+except ModelUnavailable as exc:  # reported by verify_models() and the engine, not as a traceback at import
+    EMBEDDER, _SETTING_ERROR = DEFAULT_RECOGNIZER, exc
 
 FACE_MODEL_VERSION: str = face_model_version(EMBEDDER)
 """What the Rekognition endpoint reports as ``FaceModelVersion`` for this recogniser's vectors."""
@@ -56,6 +60,8 @@ def verify_models() -> None:
     raises ``ModelUnavailable`` with one line. A server calls it at start-up, before it accepts work."""
     from photosift.faces.models import model_path
 
+    if _SETTING_ERROR is not None:
+        raise _SETTING_ERROR
     for name in (RECOGNIZERS[EMBEDDER].model, "scrfd_500m"):
         model_path(name)
 

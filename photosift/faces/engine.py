@@ -15,6 +15,7 @@ import numpy as np
 
 from photosift.faces import calibration
 from photosift.faces.detectors import ScrfdDetector, YuFaceDetector, to_face
+from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
 from photosift.faces.recognizers import Recognizer
 from photosift.faces.types import Detector, EmbeddedFace, Face
@@ -53,9 +54,10 @@ class FaceEngine:
         """Embeddings of ``faces`` (original pixels) of ``image``."""
         if not faces:
             return []
-        local = [_rescale(f, image.scale) for f in faces]
-        vectors = self.recognizer.embed(image.pixels, [self.landmarks.points(image.pixels, f) for f in local])
-        poses = np.array([[calibration.pose_value(f.pose.yaw)] for f in faces], np.float32)
+        points = [self.landmarks.points(image.pixels, _rescale(f, image.scale)) for f in faces]
+        vectors = self.recognizer.embed(image.pixels, points)
+        # the pose value from the alignment points: SCRFD's see side views better than the detector's
+        poses = np.array([[calibration.pose_value(estimate_pose(p).yaw)] for p in points], np.float32)
         return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, np.hstack([vectors, poses]), strict=True)]
 
     def _detect_padded(self, rgb: np.ndarray) -> list[Face]:
