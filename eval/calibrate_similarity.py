@@ -168,7 +168,9 @@ def held_out(fmr: float, conditions: tuple[str, ...] = CONDITIONS) -> dict:
             for pair in pairs(name):
                 a, b = by_path[str(pair.img1)], by_path[str(pair.img2)]
                 if folds[a.identity] == k:
-                    verification[name].append((float(calib.similarity(a.embedding, b.embedding)[0, 0]), pair.same))
+                    score = 0.0 if a.embedding is None or b.embedding is None else float(  # no face: no match
+                        calib.similarity(a.embedding, b.embedding)[0, 0])
+                    verification[name].append((score, pair.same))
     return {"scores": np.concatenate(scores), "same": np.concatenate(same), "dataset": np.concatenate(dataset),
             "kind": np.concatenate(kind), "verification": verification,
             "mask_probe_accuracy": float(np.mean(probe_hits))}

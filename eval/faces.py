@@ -67,11 +67,11 @@ _detector = None
 
 
 def _init_detector() -> None:
-    from photosift.faces.detectors import YuFaceDetector
+    from photosift.faces.detectors import ScrfdDetector
     from photosift.faces.engine import FaceEngine
 
     global _detector
-    _detector = FaceEngine(YuFaceDetector(), None)  # detection only
+    _detector = FaceEngine(ScrfdDetector(), None)  # detection only
 
 
 def _detect(path: str) -> list[list[float]]:

@@ -14,7 +14,14 @@ from photosift import faces, imaging
 from photosift.errors import FaceTooSmall, ImageTooLarge, InvalidImage, NoFaceFound
 from photosift.faces import calibration
 from photosift.faces.alignment import ARCFACE_112, align, similarity_transform
-from photosift.faces.detectors import MIN_RELIABLE_FACE, RawDetection, YuFaceDetector, non_max_suppression
+from photosift.faces.detectors import (
+    LARGE_CANVAS,
+    MIN_RELIABLE_FACE,
+    RawDetection,
+    ScrfdDetector,
+    canvas_for,
+    non_max_suppression,
+)
 from photosift.faces.geometry import estimate_pose, iou
 
 
@@ -67,23 +74,29 @@ def test_a_face_cut_by_the_image_edge_keeps_its_box_inside_the_image(astronaut):
         assert left >= 0 and top >= 0 and left + width <= shifted.shape[1] and top + height <= shifted.shape[0]
 
 
-def test_small_faces_in_a_group_photo_are_found_by_the_fine_pass(make_group_photo):
-    # Faces of ~32 px (pasted heads of 60 px) in a 2000x1500 scene: ~15 px after the 960 px pass.
-    photo = make_group_photo(2000, 1500, [60, 60, 60, 60])
-    fine = YuFaceDetector(thorough=True).detect(photo)
-    coarse = YuFaceDetector(thorough=False).detect(photo)
-    assert len(fine) == 4
-    assert len(coarse) < 4
-    assert all(f.too_small == (min(f.box[2:]) < MIN_RELIABLE_FACE) for f in fine)
+def test_faces_as_small_as_the_product_compares_are_found(make_group_photo):
+    # Heads of 60-90 px in a 2000x1500 scene: faces of ~32-45 px, seen at half size by the network (~16-22 px).
+    photo = make_group_photo(2000, 1500, [60, 70, 80, 90])
+    found = ScrfdDetector().detect(photo)
+    assert len(found) == 4
+    assert all(f.too_small == (min(f.box[2:]) < MIN_RELIABLE_FACE) for f in found)
+    assert canvas_for(photo.shape[:2]) == 1000 and canvas_for((416, 416)) == 640 and canvas_for((6000, 4000)) == 1024
+
+
+def test_a_face_that_fills_the_frame_is_found(astronaut):
+    # an ID-photo crop: too large for the regular pass's anchors, found by the large-face pass
+    crop = np.ascontiguousarray(cv2.resize(astronaut[20:260, 130:330], (1000, 1200)))
+    found = ScrfdDetector().detect(crop, thorough=False)
+    assert len(found) == 1 and found[0].box[2] > 400
 
 
 def test_faces_squeezed_narrow_are_found_by_the_narrow_pass(make_group_photo):
     # A photo resized to 30 % of its width without keeping its aspect ratio: the heads are ~3x narrower.
     photo = make_group_photo(1600, 600, [200, 200, 200, 200])
     squeezed = cv2.resize(photo, (480, 600), interpolation=cv2.INTER_AREA)
-    expected = np.array([f.box for f in YuFaceDetector().detect(photo)], dtype=float) * [0.3, 1, 0.3, 1]
-    found = YuFaceDetector(thorough=True).detect(squeezed)
-    assert len(YuFaceDetector(thorough=False).detect(squeezed)) == 0
+    expected = np.array([f.box for f in ScrfdDetector().detect(photo)], dtype=float) * [0.3, 1, 0.3, 1]
+    found = ScrfdDetector().detect(squeezed)
+    assert len(ScrfdDetector().detect(squeezed, thorough=False)) < 4
     assert len(found) == 4
     assert (iou(np.array([f.box for f in found]), expected).max(axis=1) > 0.5).all()
     for face in found:  # landmarks are mapped back to the squeezed photo's pixels too
@@ -91,7 +104,7 @@ def test_faces_squeezed_narrow_are_found_by_the_narrow_pass(make_group_photo):
         assert all(left <= x <= left + width and top <= y <= top + height for x, y in face.landmarks)
 
 
-def test_the_narrow_pass_only_adds_faces_the_regular_passes_missed(monkeypatch):
+def test_the_extra_passes_only_add_faces_the_regular_pass_missed(monkeypatch):
     # On a normal face the squeezed copy gives a taller, worse box, sometimes more confidently: the regular one stays.
     def detection(box: list[float], confidence: float) -> RawDetection:
         return RawDetection(box=np.array(box, dtype=float), confidence=confidence, landmarks=np.zeros((5, 2)))
@@ -99,28 +112,21 @@ def test_the_narrow_pass_only_adds_faces_the_regular_passes_missed(monkeypatch):
     regular = detection([100, 100, 80, 100], 70)
     taller = detection([105, 70, 70, 160], 90)  # the same face seen by the narrow pass
     elsewhere = detection([300, 100, 30, 90], 75)  # a face only the narrow pass sees
+    large = detection([200, 200, 190, 190], 80)  # a face only the large-face pass sees
 
-    def fake_pass(self, bgr, sx, sy, min_confidence, discount=0.0):
-        return [regular] if sx == sy else [taller, elsewhere]
+    def fake_pass(self, rgb, canvas, stretch=1.0, discount=0.0):
+        if stretch != 1.0:
+            return [taller, elsewhere]
+        return [regular, large] if canvas == LARGE_CANVAS else [regular]
 
-    monkeypatch.setattr(YuFaceDetector, "_pass", fake_pass)
-    assert YuFaceDetector().detect_raw(np.zeros((400, 400, 3), np.uint8)) == [regular, elsewhere]
-
-
-def test_the_gil_free_call_returns_what_yuface_returns(astronaut, monkeypatch):
-    from photosift.faces import libfacedetection
-
-    bgr = np.ascontiguousarray(cv2.resize(astronaut, (900, 900))[:, :, ::-1])
-    gil_free = libfacedetection.load()(bgr)
-    monkeypatch.setattr(libfacedetection, "_SYMBOL", "no_such_symbol")  # falls back to yuface.c_detect
-    plain = libfacedetection.load()(bgr)
-    assert len(gil_free) == 1
-    np.testing.assert_array_equal(gil_free[:, :15], plain[:, :15])  # the 16th value is unused padding
+    monkeypatch.setattr(ScrfdDetector, "_pass", fake_pass)
+    got = ScrfdDetector().detect_raw(np.zeros((400, 400, 3), np.uint8))
+    assert [d.box.tolist() for d in got] == [d.box.tolist() for d in (regular, large, elsewhere)]
 
 
 def test_detection_lets_other_threads_run(astronaut):
-    # The detector's C call releases the GIL: a server thread detecting faces does not stall the others.
-    detector = YuFaceDetector(pass_side=1600, thorough=False)
+    # onnxruntime releases the GIL: a server thread detecting faces does not stall the others.
+    detector = ScrfdDetector()
     image = cv2.resize(astronaut, (1600, 1600))
     done = threading.Event()
     worker = threading.Thread(target=lambda: (detector.detect_raw(image), done.set()))

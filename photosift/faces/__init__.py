@@ -4,8 +4,9 @@ Boxes are ``(left, top, width, height)`` and landmarks ``(x, y)``, both in pixel
 (``DecodedImage.original_size``), whatever scale the image was decoded at. Faces come largest first.
 
 Engines (loaded lazily, once per process, shared by threads; no network):
-- detector: ``yuface`` (libfacedetection CNN) with a 2x-finer pass for small faces and a pass on a copy squeezed to
-  half its height for narrow faces; SCRFD-500M where yuface is not installed.
+- detector: SCRFD-500M through onnxruntime (:mod:`photosift.faces.detectors`): one pass at half the analysed
+  resolution, small faint detections looked at again on their own tiles, a pass for faces that fill the frame and one
+  for narrow faces.
 - recogniser (``PHOTOSIFT_RECOGNIZER``, :mod:`photosift.faces.recognizers`): InsightFace's ``w600k_mbf`` (default,
   512-d) or OpenCV zoo's SFace (128-d), on the face aligned by SCRFD's five landmarks. An embedding is the
   L2-normalised vector followed by the face's pose value (``|yaw| / 90``): ``EMBEDDING_DIM`` values. Vectors of two

@@ -1,10 +1,14 @@
-"""Face detectors: ``yuface`` (libfacedetection CNN, default) and SCRFD-500M (fallback where yuface cannot install).
+"""The face detector: SCRFD-500M (InsightFace, five landmarks) through onnxruntime.
 
-Both return :class:`~photosift.faces.types.Face` objects in pixels of the RGB array they are given. yuface runs a
-coarse pass at ~960 px. A thorough detection adds two passes, merged with non-maximum suppression: small faces are
-found at twice the coarse resolution (for a small image: an upscaled copy, at most 2x), and faces that look narrower
-than the network expects (heads turned away, photos resized without keeping their aspect ratio) on a copy squeezed
-to half its height.
+The first pass sees the image fitted into a canvas of half its longer side (at least ``MIN_CANVAS``, at most
+``MAX_CANVAS``): faces of ``MIN_RELIABLE_FACE`` px (the smallest the product compares) reach the network at ~16 px,
+where SCRFD sees them, if only faintly. The fine pass spends full resolution only where the first pass points:
+each small detection too faint to keep (a *cue*) is looked at again on its own tile, where the face is ~48 px.
+That costs a few milliseconds per cue instead of a second pass over the whole frame at twice the size (4x the cost).
+The first pass also misses faces that fill much of the frame (an ID photo, a selfie): a pass at ``LARGE_CANVAS``
+adds those, at a tenth of its cost. A pass on a copy squeezed to half its height finds faces narrower than the
+network expects (heads turned away, photos resized without keeping their aspect ratio). The extra passes only add
+faces the first one missed. Faces come in pixels of the RGB array given.
 """
 
 from __future__ import annotations
@@ -17,13 +21,19 @@ import numpy as np
 from photosift.faces.geometry import clip_box, estimate_pose, iou
 from photosift.faces.types import Face, FaceQuality
 
-FINE_PASS_FACTOR = 2.0  # resolution of the small-face pass relative to the coarse one (1.5x: ~40 % faster, but
-# faces of ~30 px in a 2000 px photo are lost)
-NARROW_PASS_SQUEEZE = 2.0  # the narrow-face pass sees the coarse image at 1/this of its height
-NARROW_PASS_DISCOUNT = 10.0  # confidence points its detections lose: a distorted copy gives more false faces
-COARSE_PASS_FACE = 40  # px at the coarse pass: faces at least this large are found there reliably
-NMS_OVERLAP = 0.35  # IoU above which two detections are one face
 MIN_RELIABLE_FACE = 32  # px (shorter box side, in the analysed pixels): below this comparisons are unreliable
+SMALLEST_FOUND = 16  # px at the network's input: SCRFD's smallest anchor
+MIN_CANVAS, MAX_CANVAS = 640, 1024  # px: the first pass's canvas (a 2000 px analysis image gets 1000)
+LARGE_CANVAS = 320  # px: the large-face pass (faces over LARGE_FACE px at the first pass's canvas)
+LARGE_FACE = 200  # px at the first pass's canvas: larger faces are missed there (SCRFD's largest anchors are 256-512)
+CUE_SCORE = 0.05  # a first-pass detection this confident (0-1) but below ``min_confidence`` may be a small face
+CUE_MAX_SIZE = 48  # px at the first pass's canvas: larger doubtful detections are not small faces
+MAX_CUES = 24  # tiles looked at again per image, most confident cues first
+CUE_TILE = 4.0  # a cue's tile is this many times its box's longer side, square about its centre
+CUE_CANVAS = 192  # px: the network sees a cue's tile at this size (the face at ~48 px)
+NARROW_PASS_SQUEEZE = 2.0  # the narrow-face pass sees the image at 1/this of its height
+NARROW_PASS_DISCOUNT = 10.0  # confidence points its detections lose: a distorted copy gives more false faces
+NMS_OVERLAP = 0.35  # IoU above which two detections are one face
 
 
 @dataclass(frozen=True)
@@ -89,98 +99,73 @@ def _inside_fraction(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return ix * iy / np.maximum(smaller, 1e-9)
 
 
-class YuFaceDetector:
-    """libfacedetection (``yuface``): a fast CNN with five landmarks; thread-safe, and other threads run meanwhile.
+class ScrfdDetector:
+    """SCRFD-500M (see the module docstring); thread-safe, and it releases the GIL while it computes.
 
-    ``min_confidence`` 0-100: 60 keeps phantom faces rare (WIDER: 0.67 per crowded image at 60, 1.35 at 50) for
-    a small loss of recall (``eval/faces.py``). ``pass_side``: longest side of the coarse pass. ``thorough``: add
-    the small-face pass (``FINE_PASS_FACTOR``, capped at ``max_upscale`` x the input) so faces of ~20-40 px are
-    found, and the narrow-face pass (``NARROW_PASS_SQUEEZE``).
-    """
+    ``min_confidence`` 0-100: 40 finds as many faces of >= 40 px in WIDER's crowds as the yuface detector of earlier
+    releases with fewer phantom faces (``eval/faces.py``). ``thorough=False`` skips the narrow pass (a reference
+    photo's large face)."""
 
-    name = "yuface"
+    name = "scrfd"
 
-    def __init__(
-        self, min_confidence: float = 60.0, pass_side: int = 960, thorough: bool = True, max_upscale: float = 2.0
-    ) -> None:
-        from photosift.faces import libfacedetection
+    def __init__(self, min_confidence: float = 40.0, narrow: bool = True) -> None:
+        from photosift.faces.scrfd import Scrfd
 
-        self._detect = libfacedetection.load()  # ImportError here, at construction, when the wheel is missing
-        self.min_confidence = min_confidence
-        self.pass_side = pass_side
-        self.thorough = thorough
-        self.max_upscale = max_upscale
+        self._scrfd = Scrfd(min_score=CUE_SCORE)
+        self.min_confidence, self.narrow = min_confidence, narrow
 
     def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
         return [to_face(rgb, d) for d in self.detect_raw(rgb, thorough)]
 
     def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list[RawDetection]:
-        """Raw detections over all passes, merged, in pixels of ``rgb``. ``thorough`` overrides the instance's
-        setting (False: the coarse pass only, for callers that want the largest face)."""
-        bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
-        h, w = bgr.shape[:2]
-        scale = min(self.pass_side / max(h, w), self.max_upscale)
-        found = self._pass(bgr, scale, scale, self.min_confidence)
-        if not (self.thorough if thorough is None else thorough):
-            return non_max_suppression(found)
-        fine = min(FINE_PASS_FACTOR * scale, self.max_upscale)
-        if fine > scale * 1.2:
-            # the fine pass is for faces too small for the coarse one; a large face only it sees is a phantom
-            found += [
-                d for d in self._pass(bgr, fine, fine, self.min_confidence) if min(d.box[2:]) * scale < COARSE_PASS_FACE
-            ]
-        found = non_max_suppression(found)
-        # the narrow pass only adds faces: where it overlaps a regular detection, the regular box fits better
-        narrow = self._pass(bgr, scale, scale / NARROW_PASS_SQUEEZE, self.min_confidence, NARROW_PASS_DISCOUNT)
+        """Detections in pixels of ``rgb``, merged over the passes."""
+        canvas = canvas_for(rgb.shape[:2])
+        first = self._pass(rgb, canvas)
+        found = [d for d in first if d.confidence >= self.min_confidence]
+        if thorough is not False:
+            cues = [d for d in first if d.confidence < self.min_confidence and not _overlaps_any(d, found)]
+            fine = self._fine_pass(rgb, cues, CUE_MAX_SIZE * max(rgb.shape[:2]) / canvas)
+            found += [d for d in fine if not _overlaps_any(d, found)]
+        large_in_image = LARGE_FACE * max(rgb.shape[:2]) / canvas
+        large = [d for d in self._pass(rgb, LARGE_CANVAS)
+                 if d.confidence >= self.min_confidence and max(d.box[2:]) >= large_in_image]
+        found += [d for d in non_max_suppression(large) if not _overlaps_any(d, found)]
+        if not self.narrow or thorough is False:
+            return found
+        h, w = rgb.shape[:2]
+        squeezed = cv2.resize(rgb, (w, max(1, round(h / NARROW_PASS_SQUEEZE))), interpolation=cv2.INTER_AREA)
+        narrow = [d for d in self._pass(squeezed, canvas, NARROW_PASS_SQUEEZE, NARROW_PASS_DISCOUNT)
+                  if d.confidence >= self.min_confidence]
         return found + [d for d in non_max_suppression(narrow) if not _overlaps_any(d, found)]
 
-    def _pass(
-        self, bgr: np.ndarray, sx: float, sy: float, min_confidence: float, discount: float = 0.0
-    ) -> list[RawDetection]:
-        """One detector run on ``bgr`` resized by ``sx`` x ``sy``; detections in pixels of ``bgr`` with at least
-        ``min_confidence`` once ``discount`` points are taken off."""
-        h, w = bgr.shape[:2]
-        size = (max(1, round(w * sx)), max(1, round(h * sy)))
-        interpolation = cv2.INTER_AREA if sx * sy < 1 else cv2.INTER_LINEAR
-        scaled = bgr if size == (w, h) else cv2.resize(bgr, size, interpolation=interpolation)
-        result = self._detect(np.ascontiguousarray(scaled))
-        if result is None or len(result) == 0:
-            return []
-        # yuface reports int16 (older builds: uint16) values; negative coordinates wrap around in uint16.
-        values = np.asarray(result).astype(np.uint16).view(np.int16).astype(np.float64)
-        to_input = np.array([1 / sx, 1 / sy])
-        found = []
-        for row in values:
-            confidence = row[0] - discount
-            if confidence < min_confidence:
-                continue
-            left, top, width, height = row[1:5]
-            if width <= 1 or height <= 1:
-                continue
-            box = np.array([left, top, width, height]) * np.tile(to_input, 2)
-            landmarks = row[5:15].reshape(5, 2) * to_input
-            found.append(RawDetection(box=box, confidence=float(min(confidence, 100.0)), landmarks=landmarks))
-        return found
+    def _fine_pass(self, rgb: np.ndarray, cues: list[RawDetection], max_size: float) -> list[RawDetection]:
+        """Faces found again on the tiles of small, faint first-pass detections (see the module docstring)."""
+        added: list[RawDetection] = []
+        small = [d for d in non_max_suppression(cues) if max(d.box[2:]) <= max_size][:MAX_CUES]
+        h, w = rgb.shape[:2]
+        for cue in small:
+            side = round(CUE_TILE * max(cue.box[2:]))
+            x0 = int(np.clip(round(cue.box[0] + cue.box[2] / 2 - side / 2), 0, max(0, w - side)))
+            y0 = int(np.clip(round(cue.box[1] + cue.box[3] / 2 - side / 2), 0, max(0, h - side)))
+            tile = rgb[y0 : y0 + side, x0 : x0 + side]
+            offset = np.array([x0, y0], np.float64)
+            for found in self._pass(tile, CUE_CANVAS):
+                d = RawDetection(found.box + np.r_[offset, 0, 0], found.confidence, found.landmarks + offset)
+                if (d.confidence >= self.min_confidence and iou(d.box, cue.box[None])[0, 0] > NMS_OVERLAP
+                        and not _overlaps_any(d, added)):
+                    added.append(d)
+        return added
 
-
-class ScrfdDetector:
-    """SCRFD-500M over the whole image (canvas ``canvas`` px): the fallback where the yuface wheel cannot install.
-
-    One pass; ``thorough`` is accepted for the common interface."""
-
-    name = "scrfd"
-
-    def __init__(self, min_confidence: float = 50.0, canvas: int = 640) -> None:
-        from photosift.faces.scrfd import Scrfd
-
-        self._scrfd = Scrfd(min_score=min_confidence / 100.0)
-        self.canvas = canvas
-
-    def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
-        return [to_face(rgb, d) for d in self.detect_raw(rgb)]
-
-    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list[RawDetection]:
-        """Detections in pixels of ``rgb``."""
-        boxes, scores, points = self._scrfd.detect(rgb, self.canvas)
-        return [RawDetection(box=b.astype(np.float64), confidence=float(100.0 * s), landmarks=p.astype(np.float64))
+    def _pass(self, rgb: np.ndarray, canvas: int, stretch: float = 1.0, discount: float = 0.0) -> list[RawDetection]:
+        """One network run; detections mapped back to an image ``stretch`` times taller than ``rgb``."""
+        boxes, scores, points = self._scrfd.detect(rgb, canvas)
+        to_input = np.array([1.0, stretch])
+        return [RawDetection(box=b.astype(np.float64) * np.tile(to_input, 2), confidence=float(100.0 * s) - discount,
+                             landmarks=p.astype(np.float64) * to_input)
                 for b, s, p in zip(boxes, scores, points, strict=True)]
+
+
+def canvas_for(shape: tuple[int, int]) -> int:
+    """The first pass's canvas for an image of ``(height, width)``: faces of ``MIN_RELIABLE_FACE`` px reach
+    ``SMALLEST_FOUND`` px."""
+    return int(np.clip(max(shape) * SMALLEST_FOUND / MIN_RELIABLE_FACE, MIN_CANVAS, MAX_CANVAS))

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from photosift.faces import calibration
-from photosift.faces.detectors import ScrfdDetector, YuFaceDetector, to_face
+from photosift.faces.detectors import ScrfdDetector, to_face
 from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
 from photosift.faces.recognizers import Recognizer
@@ -66,7 +66,7 @@ class FaceEngine:
         py, px = round(h * _TIGHT_CROP_PAD), round(w * _TIGHT_CROP_PAD)
         padded = cv2.copyMakeBorder(rgb, py, py, px, px, cv2.BORDER_REPLICATE)
         # a frame-filling face is large: the coarse pass finds it
-        raws = self.detector.detect_raw(padded, thorough=False) if hasattr(self.detector, "detect_raw") else []
+        raws = self.detector.detect_raw(padded, thorough=False)
         faces = []
         for raw in raws:
             shifted = dataclasses.replace(
@@ -88,11 +88,8 @@ def _rescale(face: Face, factor: float) -> Face:
 
 
 def default_detector() -> Detector:
-    """yuface, or SCRFD where the yuface wheel is not installed (it exists for CPython 3.11 x86_64 only)."""
-    try:
-        return YuFaceDetector()
-    except ImportError:
-        return ScrfdDetector()
+    """SCRFD-500M (``photosift.faces.detectors``)."""
+    return ScrfdDetector()
 
 
 def build_engine(recognizer: str) -> FaceEngine:
