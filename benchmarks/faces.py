@@ -3,7 +3,8 @@
     nice -n 10 .venv/bin/python benchmarks/faces.py [--photos 4] [--baseline-upsample 1] [--baseline-side 1000]
 
 Photos: 4000x3000 JPEGs (quality 90) of a generated scene with 0, 1 or 4 pasted copies of the real face in
-scikit-image's astronaut photo (scaled, odd copies mirrored). Both pipelines run in a pool of 2 worker processes
+scikit-image's astronaut photo (scaled, odd copies mirrored), and a crowd: 16 small copies (120-250 px heads, faces
+of ~65-140 px) scattered over the photo. Both pipelines run in a pool of 2 worker processes
 (one per core, OpenCV single-threaded in each), models loaded before timing:
   * photosift: ``photosift.analysis.analyze(path)`` (reduced-scale decode, blur judged on faces, yuface + tiles,
     w600k_mbf embeddings on SCRFD-aligned faces);
@@ -12,13 +13,14 @@ scikit-image's astronaut photo (scaled, odd copies mirrored). Both pipelines run
     and the dlib ResNet embedding;
   * the same baseline on a copy at most ``--baseline-side`` px on its longer side (Pillow's reduced-scale JPEG
     decode, then a resize): what a user of face_recognition does to make it fast, at the cost of small faces.
-Peak memory: the largest resident set size (ru_maxrss) of a worker process of each pipeline.
+Peak memory: the largest peak resident set size (VmHWM) of a worker process of each pipeline (not ru_maxrss, which in
+a spawned worker starts at this process's own peak, that of generating the photos).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import math
 import sys
 import tempfile
 import time
@@ -29,17 +31,30 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import own_peak_kib  # noqa: E402
 
 from photosift.jobs.pool import spawn_pool  # noqa: E402
 
-FACE_SETS = {0: [], 1: [700], 4: [620, 420, 300, 200]}  # pasted head heights (the face is ~55 % of it)
+# pasted head heights (the face is ~55 % of it); 16: a crowd of small faces, 120-250 px heads scattered over the photo
+FACE_SETS = {
+    0: [],
+    1: [700],
+    4: [620, 420, 300, 200],
+    16: [250, 135, 210, 160, 120, 235, 180, 145, 225, 125, 195, 150, 240, 130, 170, 205],
+}
 _baseline = None
 
 
 def generated_photo(
     face: np.ndarray, heights: list[int], seed: int, size: tuple[int, int] = (4000, 3000)
 ) -> np.ndarray:
-    """A 12 MP scene (smooth gradients + texture noise) with ``face`` pasted at ``heights`` px."""
+    """A 12 MP scene (smooth gradients + texture noise) with ``face`` pasted at ``heights`` px.
+
+    Up to 4 faces stand side by side across the middle; more (a crowd) are scattered, each at a random place in its
+    own cell of a grid (in random cell order), so they never overlap.
+    """
     width, height = size
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -47,12 +62,21 @@ def generated_photo(
     small_noise = rng.normal(0, 30, (height // 4, width // 4)).astype(np.float32)
     noise = cv2.resize(cv2.GaussianBlur(small_noise, (0, 0), 2), (width, height))[..., None]
     canvas = np.clip(base + noise, 0, 255).astype(np.uint8)
+    columns = math.ceil(math.sqrt(len(heights) * width / height))  # a crowd's grid (5 x 4 cells for 16 faces)
+    rows = math.ceil(len(heights) / max(1, columns))
+    cells = rng.permutation(columns * rows) if len(heights) > 4 else None
     for i, h in enumerate(heights):
         patch = cv2.resize(face, (round(face.shape[1] * h / face.shape[0]), h), interpolation=cv2.INTER_AREA)
         if i % 2:
             patch = patch[:, ::-1]
-        x0 = int((i + 0.5) * width / len(heights)) - patch.shape[1] // 2 + int(rng.integers(-100, 100))
-        y0 = height // 2 - h // 2 + int(rng.integers(-300, 300))
+        if cells is None:
+            x0 = int((i + 0.5) * width / len(heights)) - patch.shape[1] // 2 + int(rng.integers(-100, 100))
+            y0 = height // 2 - h // 2 + int(rng.integers(-300, 300))
+        else:
+            row, column = divmod(int(cells[i]), columns)
+            cell_w, cell_h = width // columns, height // rows
+            x0 = column * cell_w + int(rng.integers(0, max(1, cell_w - patch.shape[1])))
+            y0 = row * cell_h + int(rng.integers(0, max(1, cell_h - h)))
         x0, y0 = max(0, min(width - patch.shape[1], x0)), max(0, min(height - h, y0))
         canvas[y0 : y0 + h, x0 : x0 + patch.shape[1]] = patch
     return canvas
@@ -95,33 +119,41 @@ def run_photosift(path: str) -> tuple[int, int]:
     from photosift.analysis import analyze
 
     result = analyze(path)
-    return len(result.faces), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return len(result.faces), own_peak_kib()
+
+
+def baseline_decode(path: str, side: int = 0) -> np.ndarray:
+    """RGB pixels as ``face_recognition.load_image_file`` gives them (full decode), or (``side``) a copy at most
+    ``side`` px on its longer side: decoded at a reduced JPEG scale, then resized."""
+    image = Image.open(path)
+    if side:
+        image.draft("RGB", (side, side))
+        image = image.convert("RGB")
+        image.thumbnail((side, side))
+    return np.asarray(image.convert("RGB"))
 
 
 def run_baseline(path: str) -> tuple[int, int]:
     from photosift import blur
 
     detector, shape, net, upsample, side = _baseline
-    image = Image.open(path)
-    if side:  # a downscaled copy: decoded at a reduced JPEG scale, then resized
-        image.draft("RGB", (side, side))
-        image = image.convert("RGB")
-        image.thumbnail((side, side))
-    rgb = np.asarray(image.convert("RGB"))  # face_recognition.load_image_file: full decode
+    rgb = baseline_decode(path, side)
     boxes = detector(rgb, upsample)
     blur.assess(rgb, [(b.left(), b.top(), b.width(), b.height()) for b in boxes])
     for box in boxes:
         np.array(net.compute_face_descriptor(rgb, shape(rgb, box), 1))
-    return len(boxes), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return len(boxes), own_peak_kib()
 
 
-def measure(pipeline: str, photos: dict[int, list[str]], upsample: int, side: int = 0
+def measure(pipeline: str, photos: dict[int, list[str]], upsample: int, side: int = 0, workers: int = 2
             ) -> dict[int, tuple[float, float, int]]:
-    """{faces: (photos/s, mean faces found, peak RSS MiB)} with 2 worker processes (``side``: the baseline's copy)."""
+    """{faces: (photos/s, mean faces found, peak RSS MiB)} with ``workers`` worker processes (``side``: the
+    baseline's copy)."""
     func = run_photosift if pipeline == "photosift" else run_baseline
     out = {}
-    with spawn_pool(2, _init, (pipeline, upsample, side)) as pool:  # photosift's worker pool, for both pipelines
-        list(pool.map(func, photos[1][:2]))  # warm-up: models loaded, caches filled in both workers
+    warm = photos.get(1) or next(iter(photos.values()))
+    with spawn_pool(workers, _init, (pipeline, upsample, side)) as pool:  # photosift's pool, for both pipelines
+        list(pool.map(func, warm[:workers]))  # warm-up: models loaded, caches filled in every worker
         for n, paths in photos.items():
             start = time.perf_counter()
             results = list(pool.map(func, paths, chunksize=1))
