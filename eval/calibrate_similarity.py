@@ -13,7 +13,7 @@ MFR2, whose real masks measure it.
 Model (``photosift.faces.calibration``): a logistic regression of "same person" on the cosines, the pair's pose and
 mask conditions and their products with the cosines, every set weighted equally and both classes within it. The
 score is ``100 * sigmoid(scale * z + offset)`` with 80 at the impostor quantile ``1 - fmr`` of the fitted pairs
-and 90 at ``1 - fmr / 10``. The shipped fit uses ``--fmr 0.0005``: 80 then calls about 1 in 1,000 different-person
+and 90 at ``1 - fmr / 20``. The shipped fit uses ``--fmr 0.0005``: 80 then calls about 1 in 1,000 different-person
 pairs of people not used to fit a match, and 90 about 1 in 10,000 (the README's table).
 
 Held-out numbers: 5 folds by identity. Each fold's model (probe, weights, scale and offset) is fitted on the pairs of
@@ -125,7 +125,7 @@ def fit_score(x: np.ndarray, same: np.ndarray, dataset: np.ndarray, fmr: float) 
     model = LogisticRegression(C=100.0, max_iter=5000).fit(x, same, sample_weight=w)
     weights, bias = model.coef_[0].copy(), float(model.intercept_[0])
     z = x[~same] @ weights + bias
-    z80, z90 = np.quantile(z, 1 - fmr), np.quantile(z, 1 - fmr / 10)
+    z80, z90 = np.quantile(z, 1 - fmr), np.quantile(z, 1 - fmr / 20)
     logit = [math.log(s / (100 - s)) for s in (80.0, 90.0)]
     scale = (logit[1] - logit[0]) / (z90 - z80)
     return weights, bias, scale, logit[0] - scale * z80

@@ -109,10 +109,10 @@ def test_the_extra_passes_only_add_faces_the_regular_pass_missed(monkeypatch):
     def detection(box: list[float], confidence: float) -> RawDetection:
         return RawDetection(box=np.array(box, dtype=float), confidence=confidence, landmarks=np.zeros((5, 2)))
 
-    regular = detection([100, 100, 80, 100], 70)
-    taller = detection([105, 70, 70, 160], 90)  # the same face seen by the narrow pass
-    elsewhere = detection([300, 100, 30, 90], 75)  # a face only the narrow pass sees
-    large = detection([200, 200, 190, 190], 80)  # a face only the large-face pass sees
+    regular = detection([100, 100, 80, 100], 95)
+    taller = detection([105, 70, 70, 160], 99)  # the same face seen by the narrow pass
+    elsewhere = detection([300, 100, 30, 90], 96)  # a face only the narrow pass sees
+    large = detection([200, 200, 190, 190], 97)  # a face only the large-face pass sees
 
     def fake_pass(self, rgb, canvas, stretch=1.0, discount=0.0):
         if stretch != 1.0:

@@ -19,7 +19,7 @@ def resembling(template: np.ndarray, low: float, high: float) -> np.ndarray:
     rng = np.random.default_rng(5)
     noise = rng.normal(size=template.shape).astype(np.float32)
     noise[-1] = 0.0
-    for weight in np.linspace(0.0, 3.0, 301):
+    for weight in np.linspace(0.0, 20.0, 4001):
         candidate = template + weight * noise
         if low <= float(faces.similarity(candidate, template)[0, 0]) < high:
             return candidate

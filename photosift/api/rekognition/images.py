@@ -74,8 +74,9 @@ async def read(ctx: Context, image: dict[str, Any]) -> tuple[bytes, int]:
 
 def _analyse(data: bytes, limits: DecodeLimits, embed: Selector | None) -> AnalysedImage:
     from photosift import faces, imaging  # the engine; imported when first needed (model loading is slow)
+    from photosift.analysis import FACE_MAX_PIXELS
 
-    decoded = imaging.decode(data, limits=limits)
+    decoded = imaging.decode(data, max_pixels=FACE_MAX_PIXELS, limits=limits)  # reduced decode, as for album photos
     found = sorted(faces.detect_faces(decoded), key=lambda f: f.box[2] * f.box[3], reverse=True)
     chosen = list(embed(found)) if embed and found else []
     embedded = faces.embed_faces(decoded, [found[i] for i in chosen]) if chosen else []
