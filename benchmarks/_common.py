@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 
 def time_per_item(function: Callable[[Any], object], items: Sequence[Any], rounds: int = 3) -> float:
@@ -58,13 +59,19 @@ def start_serve(data_dir: Path, **env: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([sys.executable, "-m", "photosift", "serve", "--port", str(port)],
                                env={**os.environ, "PHOTOSIFT_DATA_DIR": str(data_dir), **env},
                                stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    return process, wait_healthy(process, f"http://127.0.0.1:{port}", data_dir / "server.log")
+
+
+def wait_healthy(process: subprocess.Popen, url: str, log: Path | None = None) -> str:
+    """``url`` once the server's ``/healthz`` answers; raises when ``process`` exits first (the end of ``log``) or
+    after a minute."""
     for _ in range(600):
         if process.poll() is not None:
-            raise RuntimeError("the server exited: " + (data_dir / "server.log").read_text(errors="replace")[-2000:])
+            tail = log.read_text(errors="replace")[-2000:] if log else ""
+            raise RuntimeError("the server exited: " + tail)
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
+                return url
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
@@ -83,11 +90,7 @@ def stop_serve(process: subprocess.Popen) -> None:
 
 def percentile(values: Sequence[float], q: float) -> float:
     """The ``q``-th percentile (0-100, linear interpolation) of ``values``."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
 
 
 @dataclass
@@ -225,3 +228,13 @@ def _process_name(pid: int) -> str:
     if "photosift" in line and "serve" in argv:
         return "photosift serve"
     return line[:60]
+
+
+def print_memory(memory: TreeMemory) -> None:
+    """The per-process and per-phase tables of a :class:`TreeMemory` run."""
+    print(markdown_table(["server process", "peak VmRSS (sampled)", "VmHWM", "peak RssAnon"],
+                         [[p.name, f"{p.peak_rss:.0f} MiB", f"{p.hwm:.0f} MiB", f"{p.peak_anon:.0f} MiB"]
+                          for p in memory.processes.values()]))
+    print()
+    print(markdown_table(["server tree, phase", "peak VmRSS sum", "peak RssAnon sum"],
+                         [[phase, f"{rss:.0f} MiB", f"{anon:.0f} MiB"] for phase, (rss, anon) in memory.peaks.items()]))

@@ -43,7 +43,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import faces  # noqa: E402
-from _common import TreeMemory, markdown_table, own_peak_kib, percentile, start_serve, stop_serve  # noqa: E402
+from _common import (  # noqa: E402
+    TreeMemory,
+    markdown_table,
+    own_peak_kib,
+    percentile,
+    print_memory,
+    start_serve,
+    stop_serve,
+)
 
 from photosift.jobs.pool import spawn_pool  # noqa: E402
 
@@ -162,13 +170,7 @@ def main() -> int:
     print(markdown_table(["comparison", "p50", "p95", "speed-up (p50)", "target faces found", "matches", "peak RSS"],
                          rows))
     print()
-    print(markdown_table(["server process", "peak VmRSS (sampled)", "VmHWM", "peak RssAnon"],
-                         [[p.name, f"{p.peak_rss:.0f} MiB", f"{p.hwm:.0f} MiB", f"{p.peak_anon:.0f} MiB"]
-                          for p in memory.processes.values()]))
-    print()
-    print(markdown_table(["server tree, phase", "peak VmRSS sum", "peak RssAnon sum"],
-                         [[phase, f"{rss:.0f} MiB", f"{anon:.0f} MiB"] for phase, (rss, anon) in memory.peaks.items()
-]))
+    print_memory(memory)
     return 0
 
 

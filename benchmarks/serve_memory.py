@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import faces  # noqa: E402
-from _common import TreeMemory, markdown_table, start_serve, stop_serve  # noqa: E402
+from _common import TreeMemory, markdown_table, print_memory, start_serve, stop_serve  # noqa: E402
 
 
 def make_photos(folder: Path, n: int) -> list[Path]:
@@ -157,12 +157,7 @@ def main() -> int:
          f"{memory.sum_hwm():.0f})"],
     ]))
     print()
-    print(markdown_table(["server process", "peak VmRSS (sampled)", "VmHWM", "peak RssAnon"],
-                         [[p.name, f"{p.peak_rss:.0f} MiB", f"{p.hwm:.0f} MiB", f"{p.peak_anon:.0f} MiB"]
-                          for p in memory.processes.values()]))
-    print()
-    print(markdown_table(["server tree, phase", "peak VmRSS sum", "peak RssAnon sum"],
-                         [[phase, f"{rss:.0f} MiB", f"{anon:.0f} MiB"] for phase, (rss, anon) in memory.peaks.items()]))
+    print_memory(memory)
     print(f"\nissue 21's target, peak RSS of serve + one worker < {args.target_mib:.0f} MiB: {verdict} "
           f"({tree_rss:.0f} MiB sampled; {memory.sum_hwm():.0f} MiB as the sum of each process's VmHWM)")
     return 0

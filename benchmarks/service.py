@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import queue
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 from PIL import Image, ImageFilter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import percentile, start_serve  # noqa: E402
 
 WIDTH, HEIGHT = 4000, 3000
 
@@ -84,27 +87,8 @@ def engine_only(photos: list[bytes], workers: int) -> float:
     return seconds
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(data_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PHOTOSIFT_DATA_DIR": str(data_dir), "PHOTOSIFT_WORKERS": str(workers)}
-    log = open(data_dir.parent / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen([sys.executable, "-m", "photosift", "serve", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
+    return start_serve(data_dir, PHOTOSIFT_WORKERS=str(workers))
 
 
 def wait_done(client: httpx.Client, album_id: str, total: int, timeout: float = 3600) -> None:
@@ -157,10 +141,6 @@ def service_run(photos: list[tuple[str, bytes]], url: str, batch: int, clients: 
         wait_done(client, album_id, len(photos))
     total = time.perf_counter() - start
     return {"latencies": latencies, "upload_seconds": uploaded, "total_seconds": total}
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q))
 
 
 def main() -> int:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import markdown_table  # noqa: E402
+from _common import free_port, markdown_table, wait_healthy  # noqa: E402
 
 WAYS = ("in-memory", "streamed")
 
@@ -93,26 +92,12 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(way: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "PHOTOSIFT_DATA_DIR": str(data_dir), "PHOTOSIFT_WORKERS": "1"}
     process = subprocess.Popen([sys.executable, __file__, "--serve", way, "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"the {way} server did not start")
+    return process, wait_healthy(process, f"http://127.0.0.1:{port}")
 
 
 def upload(url: str, album_id: str, paths: list[Path]) -> httpx.Response:

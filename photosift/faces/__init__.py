@@ -27,7 +27,7 @@ from photosift.errors import FaceTooSmall, ModelUnavailable, NoFaceFound
 from photosift.faces import calibration
 from photosift.faces.engine import get_engine
 from photosift.faces.recognizers import DEFAULT_RECOGNIZER, RECOGNIZERS, active_recognizer, face_model_version
-from photosift.faces.types import Box, Detector, EmbeddedFace, Embedder, Face, FaceQuality, Pose
+from photosift.faces.types import Box, Detector, EmbeddedFace, Face, FaceQuality, Pose
 from photosift.imaging import DecodedImage
 
 DEFAULT_THRESHOLD: float = 80.0
@@ -143,7 +143,6 @@ __all__ = [
     "Box",
     "Detector",
     "EmbeddedFace",
-    "Embedder",
     "Face",
     "FaceQuality",
     "Pose",

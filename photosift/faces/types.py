@@ -75,11 +75,3 @@ class Detector(Protocol):
     def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]: ...
 
     def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list: ...
-
-
-class Embedder(Protocol):
-    """Turns faces of an RGB image into vectors."""
-
-    name: str
-
-    def embed(self, rgb: np.ndarray, faces: list[Face]) -> np.ndarray: ...

@@ -140,3 +140,17 @@ def stranger() -> np.ndarray:
     from skimage import data
 
     return np.stack([data.camera()] * 3, axis=-1)
+
+
+def assert_sdk_run(out: dict, results: dict) -> None:
+    """What every real SDK's run must show: faces found and compared by bytes and by S3Object (the same faces both
+    ways), a wrong secret and an unsigned ``X-Amz-Target`` refused as AWS refuses them."""
+    for source in ("Bytes", "S3Object"):
+        assert len(out[f"DetectFaces_{source}"]["FaceDetails"]) == 1
+        assert out[f"CompareFaces_{source}"]["FaceMatches"][0]["Similarity"] >= 80
+    assert out["DetectFaces_Bytes"]["FaceDetails"] == out["DetectFaces_S3Object"]["FaceDetails"]
+    wrong = results["WrongSecret"]
+    assert not wrong["ok"] and (wrong["code"], wrong["status"]) == ("InvalidSignatureException", 400), wrong
+    unsigned = results["UnsignedTarget"]
+    assert not unsigned["ok"] and (unsigned["code"], unsigned["status"]) == ("InvalidSignatureException", 400)
+    assert "'x-amz-target' must be among the 'SignedHeaders'" in unsigned["message"]
