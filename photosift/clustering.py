@@ -50,9 +50,9 @@ The calibrated similarity is an affine function of the fitted log-likelihood rat
 scale (``photosift.faces.calibration``), so averaging log-odds averages evidence. Grouping decides "is this face one
 of the album's people" where a random pair of faces is the same person with prior odds of roughly ``1 : k`` for
 ``k`` people in the album, so the average evidence must be strong: 88 lies between 80 (a false-match rate of about
-1e-3 per comparison, README) and 90 (6e-5). On ``eval/people.py`` (sweep over all albums, ``w600k_mbf``) every
+1e-3 per comparison, README) and 90 (1e-4). On ``eval/people.py`` (sweep over all albums, ``w600k_mbf``) every
 threshold from 85 to 97 keeps pairwise precision at 1.000 with none of the 48 one-off distractors grouped; recall is
-0.994 at 85, 0.989 at 88, 0.977 at 92 (the FaceNet + dlib release's threshold, on its own scale) and 0.935 at 97.
+0.998 at 85, 0.989 at 88, 0.971 at 92 (the FaceNet + dlib release's threshold, on its own scale) and 0.883 at 97.
 """
 
 DEFAULT_MIN_FACES: int = 2
