@@ -32,7 +32,7 @@ MAX_CUES = 24  # tiles looked at again per image, most confident cues first
 CUE_TILE = 4.0  # a cue's tile is this many times its box's longer side, square about its centre
 CUE_CANVAS = 192  # px: the network sees a cue's tile at this size (the face at ~48 px)
 NARROW_PASS_SQUEEZE = 2.0  # the narrow-face pass sees the image at 1/this of its height
-NARROW_PASS_DISCOUNT = 10.0  # confidence points its detections lose: a distorted copy gives more false faces
+NARROW_PASS_DISCOUNT = 15.0  # confidence points its detections lose: a distorted copy gives more false faces
 NMS_OVERLAP = 0.35  # IoU above which two detections are one face
 SCORE_TO_LOGIT = (10.59, -2.77)
 """A detection's confidence is ``100 * sigmoid(a * score + b)`` of SCRFD's score: the share of detections with that
