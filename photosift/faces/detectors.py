@@ -114,9 +114,9 @@ class ScrfdDetector:
     name = "scrfd"
 
     def __init__(self, min_confidence: float = 81.0, narrow: bool = True) -> None:
-        from photosift.faces.scrfd import Scrfd
+        from photosift.faces import scrfd
 
-        self._scrfd = Scrfd(min_score=CUE_SCORE)
+        self._scrfd = scrfd.shared()
         self.min_confidence, self.narrow = min_confidence, narrow
 
     def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
@@ -163,7 +163,7 @@ class ScrfdDetector:
 
     def _pass(self, rgb: np.ndarray, canvas: int, stretch: float = 1.0, discount: float = 0.0) -> list[RawDetection]:
         """One network run; detections mapped back to an image ``stretch`` times taller than ``rgb``."""
-        boxes, scores, points = self._scrfd.detect(rgb, canvas)
+        boxes, scores, points = self._scrfd.detect(rgb, canvas, CUE_SCORE)
         to_input = np.array([1.0, stretch])
         a, b = SCORE_TO_LOGIT
         confidences = 100.0 / (1.0 + np.exp(-(a * scores.astype(np.float64) + b)))

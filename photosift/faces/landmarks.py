@@ -13,20 +13,21 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from photosift.faces import scrfd
 from photosift.faces.geometry import iou
-from photosift.faces.scrfd import Scrfd
 from photosift.faces.types import Face
 
 CROP_FACTOR = 2.0
 CANVAS = 192
 MIN_OVERLAP = 0.3  # IoU with the detector's box below which SCRFD found another face
+MIN_SCORE = 0.3  # SCRFD's score (0-1) of a face on its own crop: the detector found it already
 
 
 class LandmarkRefiner:
     """``points(rgb, face)``: the five alignment points of ``face`` (pixels of ``rgb``)."""
 
     def __init__(self) -> None:
-        self._scrfd = Scrfd(min_score=0.3)
+        self._scrfd = scrfd.shared()
 
     def points(self, rgb: np.ndarray, face: Face) -> np.ndarray:
         left, top, width, height = (float(v) for v in face.box)
@@ -41,7 +42,7 @@ class LandmarkRefiner:
             return fallback
         crop = cv2.copyMakeBorder(crop, max(0, -y0), max(0, y0 + side - h), max(0, -x0), max(0, x0 + side - w),
                                   cv2.BORDER_CONSTANT)
-        boxes, _, points = self._scrfd.detect(crop, CANVAS)
+        boxes, _, points = self._scrfd.detect(crop, CANVAS, MIN_SCORE)
         if len(boxes) == 0:
             return fallback
         overlap = iou(np.array([left - x0, top - y0, width, height]), boxes)[0]

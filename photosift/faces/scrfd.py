@@ -7,6 +7,8 @@ box as distances from the cell centre, and the five landmarks as offsets from it
 
 from __future__ import annotations
 
+from functools import cache
+
 import cv2
 import numpy as np
 
@@ -21,15 +23,15 @@ class Scrfd:
     """SCRFD-500M: ``detect(rgb)`` -> boxes ``(n, 4)`` as ``(l, t, w, h)``, scores ``(n,)`` 0-1, landmarks
     ``(n, 5, 2)``."""
 
-    def __init__(self, min_score: float = 0.5) -> None:
+    def __init__(self) -> None:
         self._session = session("scrfd_500m")
         self._input = self._session.get_inputs()[0].name
         self._outputs = [o.name for o in self._session.get_outputs()]
-        self.min_score = min_score
         self._centres: dict[tuple[int, int, int], np.ndarray] = {}
 
-    def detect(self, rgb: np.ndarray, canvas: int = 640) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Faces of ``rgb`` (pixels of ``rgb``), the image fitted into a ``canvas`` x ``canvas`` square."""
+    def detect(self, rgb: np.ndarray, canvas: int, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Faces of ``rgb`` (pixels of ``rgb``) scoring ``min_score`` or more, the image fitted into a ``canvas`` x
+        ``canvas`` square."""
         h, w = rgb.shape[:2]
         scale = canvas / max(h, w)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -41,7 +43,7 @@ class Scrfd:
         boxes, scores, points = [], [], []
         for stride in STRIDES:
             score = outputs[f"score_{stride}"].reshape(-1)
-            keep = np.flatnonzero(score >= self.min_score)
+            keep = np.flatnonzero(score >= min_score)
             if len(keep) == 0:
                 continue
             centres = self._grid(height // stride, width // stride, stride)[keep]
@@ -53,7 +55,7 @@ class Scrfd:
         if not boxes:
             return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
         box, score, point = np.vstack(boxes), np.concatenate(scores), np.vstack(points)
-        keep = cv2.dnn.NMSBoxes(box.tolist(), score.tolist(), self.min_score, NMS_IOU)
+        keep = cv2.dnn.NMSBoxes(box.tolist(), score.tolist(), min_score, NMS_IOU)
         keep = np.asarray(keep, int).reshape(-1)
         return box[keep] / scale, score[keep], point[keep] / scale
 
@@ -65,6 +67,12 @@ class Scrfd:
             centres = np.stack([xs, ys], axis=-1).reshape(-1, 2).astype(np.float32) * stride
             self._centres[key] = np.repeat(centres, ANCHORS_PER_CELL, axis=0)
         return self._centres[key]
+
+
+@cache
+def shared() -> Scrfd:
+    """The process's one SCRFD session, shared by the detector and the landmark refiner (thread-safe)."""
+    return Scrfd()
 
 
 def _up32(n: int) -> int:

@@ -5,6 +5,7 @@ files)."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -175,6 +176,18 @@ def wait_analysed(client: httpx.Client, photo_ids: list[str], timeout: float = A
     raise AssertionError(f"not analysed within {timeout} s: {sorted(set(photo_ids) - set(results))}")
 
 
+def sse_events(lines: Iterable[str]) -> Iterator[dict]:
+    """The events of a Server-Sent Events stream's lines: ``{"event": type, "data": parsed JSON}`` each."""
+    event: dict = {}
+    for line in lines:
+        if line.startswith(("event:", "data:")):
+            field, _, value = line.partition(":")
+            event[field] = json.loads(value) if field == "data" else value.strip()
+        elif not line and event:
+            yield event
+            event = {}
+
+
 def events_until(server: Server, album_id: str, done: Callable[[list[dict]], bool], timeout: float = 120) -> list[dict]:
     """The album's events from the start until ``done(events)``; fails after ``timeout`` seconds (keep-alive
     comments do not extend it)."""
@@ -182,18 +195,10 @@ def events_until(server: Server, album_id: str, done: Callable[[list[dict]], boo
     deadline = time.monotonic() + timeout
     with server.client() as client, client.stream("GET", f"/v1/albums/{album_id}/events",
                                                   timeout=httpx.Timeout(10, read=timeout)) as stream:
-        event: dict = {}
-        for line in stream.iter_lines():
-            if time.monotonic() > deadline:
-                break
-            if line.startswith(("event:", "data:")):
-                field, _, value = line.partition(":")
-                event[field] = json.loads(value) if field == "data" else value.strip()
-            elif not line and event:
-                events.append(event)
-                event = {}
-                if done(events):
-                    return events
+        for event in sse_events(itertools.takewhile(lambda _: time.monotonic() <= deadline, stream.iter_lines())):
+            events.append(event)
+            if done(events):
+                return events
     raise AssertionError(f"the events did not come within {timeout} s: {[e.get('event') for e in events]}")
 
 

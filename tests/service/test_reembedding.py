@@ -5,8 +5,6 @@ face model version 1.0 answers an AWS error that says to index again."""
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import httpx
 import pytest
@@ -14,7 +12,7 @@ import sqlalchemy as sa
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from release_catalog import OLD_RECOGNIZER, ReleaseAlbum, write_release_catalog
-from service_support import Server, events_until, wait_idle
+from service_support import Server, events_until, sse_events, wait_idle
 
 from photosift import faces
 from photosift.store.local import LocalStore
@@ -25,16 +23,10 @@ pytestmark = pytest.mark.integration
 def history(server: Server, album_id: str) -> list[dict]:
     """Every event of the album so far (the stream's history, then 3 s of silence)."""
     events: list[dict] = []
-    event: dict = {}
     quiet = httpx.Client(base_url=server.url, headers=server.headers, timeout=httpx.Timeout(10, read=3))
     with pytest.raises(httpx.ReadTimeout), quiet, quiet.stream("GET", f"/v1/albums/{album_id}/events") as stream:
-        for line in stream.iter_lines():
-            if line.startswith(("event:", "data:")):
-                field, _, value = line.partition(":")
-                event[field] = json.loads(value) if field == "data" else value.strip()
-            elif not line and event:
-                events.append(event)
-                event = {}
+        for event in sse_events(stream.iter_lines()):  # until 3 s of silence end the stream
+            events.append(event)
     return events
 
 
