@@ -21,7 +21,7 @@ from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.photos import require_member_filter
 from photosift.application.validation import check_id, check_ids
-from photosift.catalog.models import Face, Person, Photo
+from photosift.catalog.models import Face, Member, Person, Photo
 from photosift.errors import InvalidInput, NotFound
 from photosift.store.base import CHUNK
 
@@ -41,7 +41,9 @@ class Download:
 def album_download(svc: Services, album_id: str, *, member_id: str | None = None, person_id: str | None = None,
                    photo_ids: Sequence[str] | None = None) -> Download:
     """The ZIP of the album's photos where member ``member_id`` was matched, or where person ``person_id`` was
-    grouped, or of the selection ``photo_ids`` (exactly one of the three), in capture-time order.
+    grouped, or of the selection ``photo_ids`` (exactly one of the three), in capture-time order; it is named after
+    the album and the member ("Jeju trip - Hugo.zip"), the person ("Jeju trip - Person 3.zip") or the number of
+    photos ("Jeju trip - 12 photos.zip").
 
     Raises ``InvalidInput`` for none or several of them, a malformed id or ``member=null``, and ``NotFound`` for a
     member, person or photo the album does not have.
@@ -54,27 +56,36 @@ def album_download(svc: Services, album_id: str, *, member_id: str | None = None
         if member_id is not None:
             require_member_filter(session, album_id, member_id)
             query = query.where(exists().where(Face.photo_id == Photo.id, Face.member_id == member_id))
-            label = "member"
+            label = session.scalar(select(Member.name).where(Member.id == member_id)) or "member"
         elif person_id is not None:
             check_id(person_id, "person")
-            if session.scalar(select(Person.id).where(Person.id == person_id, Person.album_id == album_id)) is None:
+            number = session.scalar(select(Person.number).where(Person.id == person_id, Person.album_id == album_id))
+            if number is None:
                 raise NotFound(f"no person {person_id!r} in album {album_id!r}")
             query = query.where(exists().where(Face.photo_id == Photo.id, Face.person_id == person_id))
-            label = "person"
+            label = f"Person {number}"
         else:
             wanted = check_ids(list(photo_ids or []), "photo_ids")
             query = query.where(Photo.id.in_(wanted))
-            label = "selection"
+            label = ""  # "<n> photos", once they are found
         photos = list(session.scalars(query.order_by(func.coalesce(Photo.taken_at, Photo.created_at), Photo.id)))
         if photo_ids is not None and (missing := sorted(set(wanted) - {p.id for p in photos})):
             raise NotFound(f"album {album_id!r} has no photo {', '.join(map(repr, missing[:5]))}"
                            + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""))
         entries = [(p.blob_key, p.size_bytes, name) for p, name in zip(photos, entry_names(photos), strict=True)]
-        archive = f"{safe_name(album.name) or 'album'}-{label}.zip"
+        archive = archive_name(album.name, label or f"{len(photos)} photo{'' if len(photos) == 1 else 's'}")
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
     for key, size, name in entries:
         stream.add(_blob_chunks(svc, key), name, size=size)
     return Download(filename=archive, size=len(stream), chunks=iter(stream))
+
+
+def archive_name(album: str, label: str) -> str:
+    """The ZIP's file name: "<album> - <label>.zip" ("Jeju trip - Hugo.zip", "Jeju trip - Person 3.zip"), each part
+    made safe (``safe_name``), at most 200 characters with the ``.zip`` kept."""
+    label_part = (safe_name(label) or "photos")[:80].rstrip(" .")
+    album_part = (safe_name(album) or "album")[: 196 - 3 - len(label_part)].rstrip(" .")
+    return f"{album_part} - {label_part}.zip"
 
 
 def entry_names(photos: Sequence[Photo]) -> list[str]:
@@ -118,4 +129,4 @@ def _blob_chunks(svc: Services, key: str) -> Iterator[bytes]:
         yield bytes(view[start:start + CHUNK])
 
 
-__all__ = ["Download", "album_download", "entry_names", "safe_name"]
+__all__ = ["Download", "album_download", "archive_name", "entry_names", "safe_name"]

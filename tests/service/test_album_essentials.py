@@ -10,6 +10,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import numpy as np
@@ -18,8 +19,9 @@ from people_images import shot
 from PIL import Image
 from service_support import Server, events_until, jpeg, upload, wait_analysed
 
+from photosift.api.routes.downloads import content_disposition
 from photosift.application.blobs import square_window
-from photosift.application.downloads import entry_names, safe_name
+from photosift.application.downloads import archive_name, entry_names, safe_name
 from photosift.catalog.models import Photo
 
 pytestmark = pytest.mark.integration
@@ -340,6 +342,16 @@ def unzip(reply: httpx.Response) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
+def attachment_names(reply: httpx.Response) -> tuple[str, str]:
+    """``(filename*, filename)`` of a download's ``Content-Disposition``: the UTF-8 name and its ASCII fallback."""
+    header = reply.headers["content-disposition"]
+    assert header.isascii(), header
+    match = re.fullmatch(r'attachment; filename="([\x20-\x7e]*)"; filename\*=UTF-8\'\'([A-Za-z0-9%._~-]+)', header)
+    assert match, header
+    assert '"' not in match[1] and "\\" not in match[1], header
+    return unquote(match[2], errors="strict"), match[1]
+
+
 def test_downloads_of_a_member_a_person_or_a_selection(keyed: Server, images: dict) -> None:
     client = keyed.client()
     album, other = new_album(client, "Jeju 2026"), new_album(client, "other")
@@ -364,8 +376,14 @@ def test_downloads_of_a_member_a_person_or_a_selection(keyed: Server, images: di
     selection = unzip(download(photo_ids=",".join([ids["img_0001.JPG"], ids["IMG_0001.jpg"], entries[0]["id"]])))
     assert selection == {"IMG_0001.jpg": images["face2"], "img_0001 (2).JPG": images["scene"],
                          "c.jpg": shot("cameraman", 2)}
-    disposition = download(member=member.json()["id"]).headers["content-disposition"]
-    assert "Jeju 2026-member.zip" in disposition
+    person_name = client.get(f"/v1/albums/{album}/people/{person}").json()["name"]
+    assert attachment_names(download(member=member.json()["id"])) == ("Jeju 2026 - Eileen.zip",) * 2
+    assert attachment_names(download(person=person)) == (f"Jeju 2026 - {person_name}.zip",) * 2
+    assert attachment_names(download(photo_ids=ids["c.jpg"])) == ("Jeju 2026 - 1 photo.zip",) * 2
+    assert client.patch(f"/v1/albums/{album}", json={"name": "제주 여행 ✈"}).status_code == 200
+    assert attachment_names(download(photo_ids=f"{ids['c.jpg']},{entries[0]['id']}")) \
+        == ("제주 여행 ✈ - 2 photos.zip", "_ _ _ - 2 photos.zip")
+    assert client.patch(f"/v1/albums/{album}", json={"name": "Jeju 2026"}).status_code == 200
 
     for params in ({"member": "null"}, {"member": "not an id!"}, {}, {"member": member.json()["id"], "person": person},
                    {"photo_ids": ""}, {"photo_ids": f"{ids['c.jpg']},,"}):
@@ -402,6 +420,18 @@ def test_download_names_are_safe_and_unique() -> None:
                          photo("README"), photo("readme")])
     assert names == ["IMG.jpg", "img (2).JPG", "IMG (3).jpg", "0123456789abcdef0123.jpg",
                      "0123456789abcdef0123.heic", "README", "readme (2)"]
+
+
+def test_archive_names_and_their_content_disposition() -> None:
+    assert archive_name("Jeju trip", "Hugo") == "Jeju trip - Hugo.zip"
+    assert archive_name("Jeju trip", "Person 3") == "Jeju trip - Person 3.zip"
+    assert archive_name("a/b: c?", "Zoë*") == "b_ c_ - Zoë_.zip" and archive_name(" . ", "") == "album - photos.zip"
+    long = archive_name("x" * 200, "y" * 200)
+    assert len(long) == 200 and long.startswith("xxx") and long.endswith("x - " + "y" * 80 + ".zip")
+    header = content_disposition("제주 Café \"100%\" - Zoë.zip")
+    assert header.isascii()
+    assert header == ("attachment; filename=\"_ Cafe _100__ - Zoe.zip\"; "
+                      "filename*=UTF-8''%EC%A0%9C%EC%A3%BC%20Caf%C3%A9%20%22100%25%22%20-%20Zo%C3%AB.zip")
 
 
 def test_square_window_holds_the_most_face_area() -> None:

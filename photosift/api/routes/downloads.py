@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated
 from urllib.parse import quote
 
@@ -12,6 +14,7 @@ from photosift.api.deps import AlbumId, ServicesDep
 from photosift.application import downloads, validation
 
 router = APIRouter(tags=["photos"])
+_NOT_PLAIN = re.compile(r'[^\x20-\x7e]+|["\\%]')  # what the ASCII filename= fallback replaces
 
 
 @router.get("/albums/{album_id}/download", response_class=StreamingResponse,
@@ -29,8 +32,15 @@ def download_photos(
     is 400."""
     ids = None if photo_ids is None else [part.strip() for part in photo_ids.split(",")]
     archive = downloads.album_download(svc, album_id, member_id=member, person_id=person, photo_ids=ids)
-    fallback = archive.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     headers = {"Content-Length": str(archive.size), "Cache-Control": "private, no-store",
-               "Content-Disposition": f"attachment; filename=\"{fallback}\"; "
-                                      f"filename*=UTF-8''{quote(archive.filename, safe='')}"}
+               "Content-Disposition": content_disposition(archive.filename)}
     return StreamingResponse(archive.chunks, media_type="application/zip", headers=headers)
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` named ``filename`` for every client: ``filename*`` in UTF-8 (RFC 6266 / 8187), and a plain
+    ASCII ``filename`` for clients that ignore it (accents dropped: "Zoë" -> "Zoe"; other non-ASCII runs, quotes,
+    backslashes and ``%`` as ``_``)."""
+    unaccented = "".join(c for c in unicodedata.normalize("NFKD", filename) if not unicodedata.combining(c))
+    fallback = _NOT_PLAIN.sub("_", unaccented)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
