@@ -105,7 +105,7 @@ class Face(BaseModel):
     member: MemberMatch | None = Field(description="the member this face matched, or null")
     unknown: bool = Field(description="true when no member matched")
     person_id: str | None = Field(default=None, description="the person this unmatched face was grouped into")
-    photo_id: str | None = None
+    photo_id: str = Field(description="the photo the face is in")
 
 
 class Blur(BaseModel):

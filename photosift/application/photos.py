@@ -299,7 +299,7 @@ def list_faces(svc: Services, album_id: str, *, unknown: bool | None = None, mem
         faces = list(session.scalars(query.order_by(Face.id).limit(limit + 1)))
         more = len(faces) > limit
         names = views.member_names(session, album_id)
-        items = [{**views.face_view(f, names), "photo_id": f.photo_id} for f in faces[:limit]]
+        items = [views.face_view(f, names) for f in faces[:limit]]
     return {"items": items, "next_cursor": items[-1]["id"] if more else None}
 
 

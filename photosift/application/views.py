@@ -43,12 +43,13 @@ def reference_view(reference: Reference) -> dict[str, Any]:
 
 
 def face_view(face: Face, member_names: dict[str, str]) -> dict[str, Any]:
-    """A face with its match: ``member`` = ``{"id", "name", "similarity"}``, or ``None`` and ``unknown`` true."""
+    """A face of a stored photo (``photo_id``) with its match: ``member`` = ``{"id", "name", "similarity"}``, or
+    ``None`` and ``unknown`` true."""
     member = None
     if face.member_id is not None:
         member = {"id": face.member_id, "name": member_names.get(face.member_id), "similarity": face.similarity}
     return {
-        "id": face.id, "box": face.box, "confidence": face.confidence,
+        "id": face.id, "photo_id": face.photo_id, "box": face.box, "confidence": face.confidence,
         "landmarks": face.landmarks, "pose": face.pose,
         "quality": {"sharpness": face.sharpness, "brightness": face.brightness}, "too_small": face.too_small,
         "member": member, "unknown": member is None, "person_id": face.person_id,

@@ -1,0 +1,52 @@
+"""What an album's lists say, through HTTP against a real server: every face carries its photo's id (photo results,
+photo and face lists, events)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from service_support import Server, events_until, upload, wait_analysed
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with Server(tmp_path_factory.mktemp("lists") / "data").running() as running:
+        yield running
+
+
+def new_album(client: httpx.Client, name: str) -> str:
+    reply = client.post("/v1/albums", json={"name": name})
+    assert reply.status_code == 201, reply.text
+    return reply.json()["id"]
+
+
+def photo_ids(reply: httpx.Response) -> list[str]:
+    assert reply.status_code == 202, reply.text
+    return [entry["id"] for entry in reply.json()["photos"]]
+
+
+def test_every_face_carries_its_photo_id(server: Server, images: dict[str, bytes]) -> None:
+    client = server.client()
+    album = new_album(client, "faces")
+    ids = photo_ids(upload(client, album, [("face.jpg", images["face"]), ("face2.jpg", images["face2"]),
+                                           ("stranger.jpg", images["stranger"])]))
+    analysed = wait_analysed(client, ids)
+    assert all(photo["status"] == "done" and photo["faces"] for photo in analysed.values())
+
+    def faces_of(photos: list[dict]) -> list[tuple[str, str]]:
+        return [(face["photo_id"], photo["id"]) for photo in photos for face in photo["faces"]]
+
+    in_results = faces_of(list(analysed.values()))
+    assert len(in_results) >= 3 and all(got == want for got, want in in_results)
+    listed = client.get(f"/v1/albums/{album}/photos").json()["items"]
+    assert sorted(faces_of(listed)) == sorted(in_results)
+    events = events_until(server, album, lambda evs: sum(e["event"] == "photo.analyzed" for e in evs) == len(ids))
+    in_events = [e["data"]["photo"] for e in events if e["event"] == "photo.analyzed"]
+    assert sorted(faces_of(in_events)) == sorted(in_results)
+    face_list = client.get(f"/v1/albums/{album}/faces").json()["items"]
+    by_face = {face["id"]: photo_id for photo in listed for face in photo["faces"] for photo_id in [photo["id"]]}
+    assert {face["id"]: face["photo_id"] for face in face_list} == by_face
