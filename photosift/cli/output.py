@@ -10,12 +10,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".bmp", ".tif", ".tiff", ".gif"}
 PROGRESS_MIN_ITEMS = 4  # show a progress bar from this many items on
+_MIN_VALUE_WIDTH = 20  # a record's values narrower than this go below their headers
+_FOLD_FROM = 10  # a table cell's word longer than this (a path) may be folded across lines; shorter ones stay whole
 EXIT_CODES = """\
 Exit codes: 0 done; 1 some files could not be used (each one reported, the others processed); 2 bad arguments or
 the command could not run (one line on stderr); 130 interrupted."""
@@ -52,13 +57,69 @@ def emit_json(record: dict[str, Any]) -> None:
 
 
 def print_table(columns: list[str], rows: list[list[Any]]) -> None:
-    """Print a human-readable table on stdout."""
+    """Print a human-readable table on stdout, as wide as the terminal at most.
+
+    A header is wrapped at its spaces only, never inside a word; a long cell word (a path) is folded rather than cut.
+    When the columns cannot fit so, each row is printed as a record instead: one ``header  value`` line per column.
+    """
+    console = Console()
+    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    widths = column_widths(columns, cells, console.width)
+    if widths is None:
+        _print_records(console, columns, cells)
+        return
     table = Table()
-    for column in columns:
-        table.add_column(column, overflow="fold")  # never cut a path short, even on a narrow terminal
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
-    Console().print(table)
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(Text(column), width=width, overflow="fold")
+    for row in cells:
+        table.add_row(*map(Text, row))  # Text: a cell such as "[1, 2]" or a path is not read as rich markup
+    console.print(table)
+
+
+def column_widths(columns: list[str], rows: list[list[str]], total: int) -> list[int] | None:
+    """Widths of the columns (without padding) of a table at most ``total`` cells wide, or ``None`` when it would
+    have to break a header word or fold a cell word of up to ``_FOLD_FROM`` cells. The widest columns give way
+    first: wrapping text at its spaces, then folding long words (paths)."""
+    by_column = [[column, *(row[i] for row in rows)] for i, column in enumerate(columns)]
+    widths = [max(map(cell_len, texts)) for texts in by_column]
+    unfolded = [max(_longest_word(texts[:1]), _longest_word(texts[1:])) for texts in by_column]
+    floors = [max(_longest_word(texts[:1]), min(_longest_word(texts[1:]), _FOLD_FROM)) for texts in by_column]
+    room = total - (3 * len(columns) + 1)  # rich's default box: a border, and a space each side of every cell
+    if sum(floors) > room:
+        return None
+    for limits in (unfolded, floors):
+        while sum(widths) > room and (shrinkable := [i for i, w in enumerate(widths) if w > limits[i]]):
+            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def _print_records(console: Console, columns: list[str], rows: list[list[str]]) -> None:
+    """Each row as ``header  value`` lines (empty values left out; on a very narrow terminal the value goes below
+    its header, indented), a blank line between rows."""
+    label = min(max(map(cell_len, columns)), max(_longest_word(columns), console.width // 3))
+    stacked = console.width - label - 2 < _MIN_VALUE_WIDTH
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(width=None if stacked else label, overflow="fold")
+    if not stacked:
+        grid.add_column(overflow="fold")
+    for n, row in enumerate(rows):
+        if n:
+            grid.add_row(*[""] * len(grid.columns))
+        for column, cell in zip(columns, row, strict=True):
+            if not cell and column != columns[0]:
+                continue
+            if stacked:
+                grid.add_row(Text(column))
+                grid.add_row(Padding(Text(cell), (0, 0, 0, 2)))
+            else:
+                grid.add_row(Text(column), Text(cell))
+    with console.capture() as captured:
+        console.print(grid)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))  # no padding at the ends
+
+
+def _longest_word(texts: Iterable[str]) -> int:
+    return max((cell_len(word) for text in texts for word in text.split()), default=0)
 
 
 def fail(message: str, code: int = 2) -> int:
