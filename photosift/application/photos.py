@@ -63,6 +63,8 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
     Returns one entry per upload, in order: ``{"filename", "id", "status", "duplicate"}`` or
     ``{"filename", "error": {"type", "message"}}`` for a file that was refused (the others are still accepted).
     The same bytes uploaded again to the same album give the existing photo (``duplicate: true``).
+    The uploads are stored side by side but recorded one after the other, in order: their ids (the album's upload
+    order) and upload times increase in the order of ``uploads``.
     When this returns, every accepted photo is in the store and committed to the catalog.
     """
     if len(uploads) > svc.settings.max_files_per_request:
@@ -81,6 +83,7 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
     stored = list(_upload_threads.map(store, uploads))
     results: list[dict[str, Any]] = []
     queued = 0
+    now = utcnow() - timedelta(microseconds=1)
     with svc.catalog.session() as session:
         require_album(session, album_id)
         for upload, blob in zip(uploads, stored, strict=True):
@@ -94,7 +97,9 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
                 results.append({"filename": upload.filename, "id": existing.id, "status": existing.status,
                                 "duplicate": True})
                 continue
-            now = utcnow()
+            # Upload times increase in the order of the parts, like the ids (the upload order), so a list by date
+            # taken keeps that order for photos without an EXIF date even if the clock steps back meanwhile.
+            now = max(utcnow(), now + timedelta(microseconds=1))
             photo = Photo(album_id=album_id, blob_key=blob.key, sha256=blob.sha256, filename=upload.filename,
                           content_type=blob.content_type, size_bytes=blob.size, status=PhotoStatus.PENDING,
                           created_at=now, taken_at=blob.taken.utc if blob.taken else now,

@@ -1,13 +1,14 @@
 """What an album's lists say, through HTTP against a real server: every face carries its photo's id (photo results,
-photo and face lists, events)."""
+photo and face lists, events); one upload's photos keep the order of its parts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import httpx
+import numpy as np
 import pytest
-from service_support import Server, events_until, upload, wait_analysed
+from service_support import Server, events_until, jpeg, upload, wait_analysed
 
 pytestmark = pytest.mark.integration
 
@@ -50,3 +51,40 @@ def test_every_face_carries_its_photo_id(server: Server, images: dict[str, bytes
     face_list = client.get(f"/v1/albums/{album}/faces").json()["items"]
     by_face = {face["id"]: photo_id for photo in listed for face in photo["faces"] for photo_id in [photo["id"]]}
     assert {face["id"]: face["photo_id"] for face in face_list} == by_face
+
+
+def noise_jpeg(width: int, height: int, seed: int) -> bytes:
+    """A JPEG of noise (it compresses badly: a big file for its size)."""
+    rgb = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return jpeg(rgb, quality=95)
+
+
+def test_one_request_keeps_the_order_of_its_parts(server: Server, images: dict[str, bytes]) -> None:
+    """The parts of one upload are stored side by side (the big first ones finish last), yet recorded and listed in
+    the order they were sent; refused parts and repeats keep their places in the reply."""
+    client = server.client()
+    album = new_album(client, "order")
+    parts = [(f"{n:02}.jpg", noise_jpeg(1600 - 36 * n, 1200 - 27 * n, n)) for n in range(40)]
+    parts[5:5] = [("cut.jpg", images["scene"][:-500])]
+    parts[20:20] = [("again.jpg", parts[3][1])]
+    reply = upload(client, album, parts)
+    assert reply.status_code == 202, reply.text
+    entries = reply.json()["photos"]
+    assert [e["filename"] for e in entries] == [name for name, _ in parts]
+    assert "error" in entries[5] and entries[20]["duplicate"] and entries[20]["id"] == entries[3]["id"]
+    expected = [e["id"] for e in entries if "id" in e and not e["duplicate"]]
+    assert len(expected) == 40
+
+    def listed(sort: str, limit: int) -> list[str]:
+        seen, cursor = [], None
+        while True:
+            page = client.get(f"/v1/albums/{album}/photos",
+                              params={"sort": sort, "limit": limit, **({"cursor": cursor} if cursor else {})}).json()
+            seen += [p["id"] for p in page["items"]]
+            if (cursor := page["next_cursor"]) is None:
+                return seen
+
+    assert listed("uploaded", 7) == listed("uploaded", 500) == expected
+    assert listed("taken_at", 6) == expected  # no EXIF date: by upload time, then upload order
+    assert listed("-taken_at", 6) == expected[::-1]
+
