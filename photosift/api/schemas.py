@@ -60,6 +60,9 @@ class Album(BaseModel):
     photos: int | None = None
     members: int | None = None
     status: dict[str, int] | None = Field(default=None, description="photo counts per status")
+    cover_photo_id: str | None = Field(default=None, description="album list: the photo to show for the album "
+                                       "(e.g. its thumbnail): the first analysed photo by date taken (EXIF, else "
+                                       "upload time; as sort=taken_at lists them), null while there is none")
 
 
 class Reference(BaseModel):

@@ -11,7 +11,7 @@ from photosift.application.blobs import delete_unreferenced
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.validation import check_name, check_threshold
-from photosift.catalog.models import Album, Member, Photo, Reference
+from photosift.catalog.models import Album, Member, Photo, PhotoStatus, Reference
 from photosift.errors import NotFound
 
 
@@ -40,14 +40,26 @@ def create_album(svc: Services, *, name: str, threshold: float | None = None) ->
 
 
 def list_albums(svc: Services) -> list[dict[str, Any]]:
-    """Every album, oldest first, with photo and member counts."""
+    """Every album, oldest first, with photo and member counts and its ``cover_photo_id`` (``cover_photos``)."""
     from photosift.application.views import album_view
 
     with svc.catalog.read() as session:
         photos = dict(session.execute(select(Photo.album_id, func.count()).group_by(Photo.album_id)).all())
         members = dict(session.execute(select(Member.album_id, func.count()).group_by(Member.album_id)).all())
+        covers = cover_photos(session)
         albums = session.scalars(select(Album).order_by(Album.id)).all()
-        return [album_view(a, photos=photos.get(a.id, 0), members=members.get(a.id, 0)) for a in albums]
+        return [{**album_view(a, photos=photos.get(a.id, 0), members=members.get(a.id, 0)),
+                 "cover_photo_id": covers.get(a.id)} for a in albums]
+
+
+def cover_photos(session: Session) -> dict[str, str]:
+    """``{album id: photo id}``: each album's first analysed photo by date taken (EXIF, else the upload time; ties
+    in upload order), as ``sort=taken_at`` lists them; albums without an analysed photo are left out. One query."""
+    first = func.row_number().over(partition_by=Photo.album_id,
+                                   order_by=(func.coalesce(Photo.taken_at, Photo.created_at), Photo.id))
+    ranked = (select(Photo.album_id, Photo.id, first.label("n")).where(Photo.status == PhotoStatus.DONE)
+              .subquery())
+    return dict(session.execute(select(ranked.c.album_id, ranked.c.id).where(ranked.c.n == 1)).all())
 
 
 def get_album(svc: Services, album_id: str) -> dict[str, Any]:

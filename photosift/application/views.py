@@ -20,8 +20,10 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def album_view(album: Album, *, photos: int | None = None, members: int | None = None) -> dict[str, Any]:
-    view: dict[str, Any] = {"id": album.id, "name": album.name, "threshold": album.threshold,
-                            "created_at": iso(album.created_at)}
+    """An album: ``threshold`` only when it has its own, the counts when given."""
+    view: dict[str, Any] = {"id": album.id, "name": album.name, "created_at": iso(album.created_at)}
+    if album.threshold is not None:
+        view["threshold"] = album.threshold
     if photos is not None:
         view["photos"] = photos
     if members is not None:

@@ -1,13 +1,15 @@
 """What an album's lists say, through HTTP against a real server: every face carries its photo's id (photo results,
-photo and face lists, events); one upload's photos keep the order of its parts."""
+photo and face lists, events); one upload's photos keep the order of its parts; the album list's cover photos."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import httpx
 import numpy as np
 import pytest
+from PIL import Image
 from service_support import Server, events_until, jpeg, upload, wait_analysed
 
 pytestmark = pytest.mark.integration
@@ -88,3 +90,28 @@ def test_one_request_keeps_the_order_of_its_parts(server: Server, images: dict[s
     assert listed("taken_at", 6) == expected  # no EXIF date: by upload time, then upload order
     assert listed("-taken_at", 6) == expected[::-1]
 
+
+def test_the_album_list_shows_a_cover_photo_once_one_is_analysed(server: Server, images: dict[str, bytes]) -> None:
+    client = server.client()
+    album = new_album(client, "covers")
+    strict = client.post("/v1/albums", json={"name": "strict", "threshold": 90}).json()["id"]
+
+    def listed() -> dict[str, dict]:
+        reply = client.get("/v1/albums")
+        assert reply.status_code == 200, reply.text
+        return {a["id"]: a for a in reply.json()}
+
+    before = listed()
+    assert before[album]["cover_photo_id"] is None and "threshold" not in before[album]
+    assert before[strict]["threshold"] == 90 and before[strict]["cover_photo_id"] is None
+    dated = Image.open(io.BytesIO(images["scene"]))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2020:01:02 03:04:05"
+    out = io.BytesIO()
+    dated.save(out, "JPEG", exif=exif)
+    ids = photo_ids(upload(client, album, [("face.jpg", images["face"]), ("dated.jpg", out.getvalue())]))
+    wait_analysed(client, ids)
+    after = listed()
+    assert after[album]["cover_photo_id"] == ids[1]  # taken in 2020: before the other one's upload time
+    assert (after[album]["photos"], after[album]["members"]) == (2, 0)
+    assert client.get(f"/v1/photos/{after[album]['cover_photo_id']}/thumbnail").status_code == 200

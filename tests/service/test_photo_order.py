@@ -1,6 +1,6 @@
-"""The orders of an album's photos, in-process (no analysis): one upload's photos keep the
-order of its parts even when the clock stands still or steps back, and lists by date taken fall back to the upload
-time with ties in upload order."""
+"""The orders of an album's photos, in-process (no analysis; statuses set by hand): one upload's photos keep the
+order of its parts even when the clock stands still or steps back, lists by date taken fall back to the upload time
+with ties in upload order, and the album list's cover photo (one query for every album)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import update
+from sqlalchemy import event, update
 
-from photosift.application import albums, photos
+from photosift.application import albums, deletion, photos
 from photosift.application.context import Services, build_services
-from photosift.catalog.models import Photo
+from photosift.catalog.models import Photo, PhotoStatus
 from photosift.config import Settings
 
 
@@ -85,3 +85,57 @@ def test_taken_at_falls_back_to_the_upload_time_and_keeps_ties_in_upload_order(s
         assert listed(svc, album, "-taken_at", limit) == newest_first, limit
     old = photos.get_photo(svc, ids["old.jpg"])
     assert old["taken_at"] == old["created_at"] and old["taken_at_source"] == "upload"
+
+
+def set_status(svc: Services, status: str, *photo_ids: str) -> None:
+    with svc.catalog.session() as session:
+        session.execute(update(Photo).where(Photo.id.in_(photo_ids)).values(status=status))
+
+
+def covers(svc: Services, *album_ids: str) -> list[str | None]:
+    """The ``cover_photo_id`` of each album in the album list."""
+    listed = {a["id"]: a["cover_photo_id"] for a in albums.list_albums(svc)}
+    return [listed[album_id] for album_id in album_ids]
+
+
+def test_the_album_list_names_each_albums_cover_photo(svc: Services) -> None:
+    empty = albums.create_album(svc, name="empty")["id"]
+    trip = albums.create_album(svc, name="trip")["id"]
+    ids = add(svc, trip, [("late.jpg", image(1, "2024:07:03 10:00:00")), ("first.jpg", image(2, "2024:07:01 08:00:00")),
+                          ("broken.jpg", image(3, "2024:06:01 08:00:00")), ("tie.jpg", image(4, "2024:07:02 10:00:00")),
+                          ("tie2.jpg", image(5, "2024:07:02 10:00:00")), ("now.jpg", image(6))])
+    other = albums.create_album(svc, name="other")["id"]
+    other_ids = add(svc, other, [("a.jpg", image(7)), ("b.jpg", image(8))])
+    assert covers(svc, empty, trip, other) == [None, None, None]  # nothing analysed yet
+
+    set_status(svc, PhotoStatus.DONE, *ids.values(), *other_ids.values())
+    set_status(svc, PhotoStatus.FAILED, ids["broken.jpg"])
+    assert covers(svc, empty, trip, other) == [None, ids["first.jpg"], other_ids["a.jpg"]]
+    deletion.delete_photos(svc, trip, photo_ids=[ids["first.jpg"]])
+    assert covers(svc, trip) == [ids["tie.jpg"]]  # a tie on the date: the first uploaded
+    set_status(svc, PhotoStatus.PENDING, ids["tie.jpg"])  # being analysed again
+    assert covers(svc, trip) == [ids["tie2.jpg"]]
+    assert listed(svc, trip, "taken_at")[:2] == ["broken.jpg", "tie.jpg"]  # the list itself shows every photo
+
+
+def test_the_album_list_takes_as_many_queries_for_one_album_as_for_many(svc: Services) -> None:
+    def queries() -> int:
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(svc.catalog.engine, "before_cursor_execute", count)
+        try:
+            albums.list_albums(svc)
+        finally:
+            event.remove(svc.catalog.engine, "before_cursor_execute", count)
+        return sum(s.lstrip().upper().startswith(("SELECT", "WITH")) for s in statements)
+
+    first = albums.create_album(svc, name="a0")["id"]
+    set_status(svc, PhotoStatus.DONE, *add(svc, first, [("x.jpg", image(1))]).values())
+    one = queries()
+    for n in range(1, 6):
+        album = albums.create_album(svc, name=f"a{n}")["id"]
+        set_status(svc, PhotoStatus.DONE, *add(svc, album, [(f"{n}.jpg", image(n + 1))]).values())
+    assert queries() == one

@@ -24,9 +24,10 @@ def create_album(body: schemas.AlbumCreate, svc: ServicesDep) -> dict[str, Any]:
     return albums.create_album(svc, name=body.name, threshold=body.threshold)
 
 
-@router.get("/albums", response_model=list[schemas.Album], response_model_exclude_none=True)
+@router.get("/albums", response_model=list[schemas.Album], response_model_exclude_unset=True)
 def list_albums(svc: ServicesDep) -> list[dict[str, Any]]:
-    """Every album, oldest first, with photo and member counts."""
+    """Every album, oldest first, with photo and member counts and its ``cover_photo_id`` (null until a photo is
+    analysed)."""
     return albums.list_albums(svc)
 
 
