@@ -224,7 +224,8 @@ def test_phone_layout_and_viewer_on_heic(browser, server: Server, screenshots: P
     errors: list[str] = []
     phone = open_album(browser, server, album_id, errors, **PHONE)
 
-    # One header row; the Members and Upload panels folded; the first row of photos on the first screen.
+    # One header row; the Members panel open (it says how to find your photos), the Upload panel folded; the first
+    # row of photos on the first screen.
     cards = phone.locator("#photo-grid [data-testid=photo]")
     expect(cards).to_have_count(len(photos))
     expect(phone.locator(".topbar")).to_be_visible()
@@ -232,7 +233,8 @@ def test_phone_layout_and_viewer_on_heic(browser, server: Server, screenshots: P
                             ".every(i => i.complete && i.naturalWidth > 0)")
     header = phone.locator(".topbar").bounding_box()
     assert header is not None and header["height"] <= 64, header
-    assert not phone.get_by_test_id("members-panel").evaluate("d => d.open")
+    assert phone.get_by_test_id("members-panel").evaluate("d => d.open")
+    expect(phone.get_by_test_id("members-hint")).to_have_text("Tap a name to see their photos.")
     assert not phone.get_by_test_id("upload-panel").evaluate("d => d.open")
     first_row = [cards.nth(i).bounding_box() for i in range(2)]
     assert all(box is not None and box["y"] + box["height"] <= 844 for box in first_row), first_row
@@ -250,10 +252,11 @@ def test_phone_layout_and_viewer_on_heic(browser, server: Server, screenshots: P
                         int(thumb["x"] * 2):int((thumb["x"] + thumb["width"]) * 2)]
         assert region.size and region.std() > 10, region.std()
 
-    # The panels open on a tap; "+" shows the new-album field.
+    # The panels fold and open on a tap; "+" shows the new-album field.
+    phone.locator("#members-panel summary").click()
+    expect(phone.get_by_test_id("member")).to_be_hidden()
     phone.locator("#members-panel summary").click()
     expect(phone.get_by_test_id("member")).to_be_visible()
-    phone.locator("#members-panel summary").click()
     expect(phone.get_by_test_id("album-name")).to_be_hidden()
     phone.get_by_test_id("new-album-toggle").click()
     expect(phone.get_by_test_id("album-name")).to_be_visible()

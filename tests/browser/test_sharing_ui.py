@@ -153,7 +153,8 @@ def test_owner_signs_in_and_shares_an_album(browser, keyed_server: Server, scree
     visitor.screenshot(path=screenshots / "3-revoked.png")
     expect(viewer.locator("#album")).to_be_visible()  # the other link still works
 
-    # Signing out ends the owner's session on the server.
+    # Signing out (in the header's menu) ends the owner's session on the server.
+    owner.locator("#album-menu summary").click()
     owner.get_by_test_id("sign-out").click()
     expect(owner.get_by_test_id("signin")).to_be_visible()
     assert fetch_status(owner, "GET", "/v1/albums") == 401

@@ -4,12 +4,23 @@
 
 // ---------------------------------------------------------------- albums
 
+const LAST_ALBUM = "photosift.last-album";  // the album the owner opened last: where "/" takes them back
+
+// The owner's albums: in the header's list, and as cards (with a cover photo when the server names one) on the
+// start page.
 async function loadAlbums(selected) {
   const albums = await api("GET", "/v1/albums");
   const select = $("album-select");
   select.replaceChildren(el("option", { value: "", text: "Choose an album…" }),
-    ...albums.map((a) => el("option", { value: a.id, text: `${a.name} (${a.photos} photos)` })));
+    ...albums.map((a) => el("option", { value: a.id, text: a.name })));
   select.value = selected || "";
+  $("album-list").replaceChildren(...albums.map((a) => el("li", {}, el("a", { class: "album-card", href: `#album=${a.id}`,
+    dataset: { testid: "album-item", albumId: a.id } },
+  a.cover_photo_id ? el("img", { class: "cover", alt: "", loading: "lazy",
+    src: `${thumbUrl(a.cover_photo_id)}&square=true` }) : el("span", { class: "cover" }),
+  el("span", { class: "name", text: a.name }),
+  el("span", { class: "hint", text: plural(a.photos ?? 0, "photo") })))));
+  $("albums").hidden = !albums.length;
 }
 
 async function createAlbum(event) {
@@ -45,25 +56,39 @@ async function openAlbum(albumId) {
   state.picker?.(null);
   dialogDone?.(null);
   hideToast();
-  await loadAlbums(albumId).catch(() => {});
+  const owner = access.session?.role === "owner";
+  if (owner) await loadAlbums(albumId).catch(() => {});  // a visitor's share reaches its album only
   $("welcome").hidden = !!albumId;
   $("album").hidden = !albumId;
-  $("album-menu").hidden = !albumId;
   $("album-menu").open = false;
+  renderMenu();
   if (albumId) document.body.dataset.album = albumId; else delete document.body.dataset.album;
   if (!albumId) return;
   try {
     const [album] = await Promise.all([api("GET", albumPath()), loadPhotos(), loadMembers(), loadPeople()]);
     state.albumName = album.name;
   } catch (err) {
-    toast(err.message, { error: true });
+    if (err.status === 404 && owner) {
+      localStorage.removeItem(LAST_ALBUM);
+      leaveAlbum(err.message);
+    } else toast(err.message, { error: true });
     return;
   }
-  // On a phone the panels start folded once they have done their job, so the photos come first.
-  $("members-panel").open = WIDE.matches || !state.members.length || !state.photos.size;
+  if (owner) localStorage.setItem(LAST_ALBUM, albumId);
+  state.filter = myFilter();
+  // On a phone the upload panel starts folded once there are photos, so that they come first; the Members panel
+  // (how to find your photos) stays open until you have found yours.
+  $("members-panel").open = WIDE.matches || state.filter.kind !== "member";
   $("upload-panel").open = WIDE.matches || !state.photos.size;
   renderAll();
   listen();
+}
+
+// The header's menu: the album's actions for its owner, signing out for a session.
+function renderMenu() {
+  const owner = access.session?.role === "owner" && !!state.albumId;
+  $("rename-album").hidden = $("delete-album").hidden = !owner;
+  $("album-menu").hidden = !owner && $("sign-out").hidden;
 }
 
 async function renameAlbum() {
@@ -80,7 +105,7 @@ async function renameAlbum() {
 function albumRenamed(name) {
   state.albumName = name;
   const option = [...$("album-select").options].find((o) => o.value === state.albumId);
-  if (option) option.textContent = `${name} (${plural(state.photos.size, "photo")})`;
+  if (option) option.textContent = name;
   if (access.session?.role === "share") $("access-text").textContent = `${name} · ${access.shareText}`;
 }
 
@@ -92,6 +117,7 @@ async function deleteAlbum() {
   if (!ok) return;
   try {
     await api("DELETE", albumPath());
+    localStorage.removeItem(LAST_ALBUM);
     leaveAlbum(`The album “${state.albumName}” was deleted.`);
   } catch (err) { toast(err.message, { error: true }); }
 }
@@ -300,6 +326,8 @@ function enterAs(session) {
   access.shareText = text;
   $("sign-out").hidden = session.via !== "session";
   $("access-bar").hidden = !text;
+  const last = session.role === "owner" && !albumFromHash() && localStorage.getItem(LAST_ALBUM);
+  if (last) history.replaceState(null, "", `#album=${last}`);
   if (session.role === "share") {  // no album list for a visitor: name the album they are in
     document.querySelector(".brand").setAttribute("href", `#album=${session.album_id}`);
     api("GET", `/v1/albums/${session.album_id}`)
@@ -356,6 +384,7 @@ async function signIn(event) {
 }
 
 async function signOut() {
+  $("album-menu").open = false;
   if (state.events) { state.events.close(); state.events = null; }
   await api("DELETE", "/v1/session").catch(() => {});
   access.session = null;
@@ -412,6 +441,7 @@ async function createShareLink(event) {
     await loadShareLinks();
     $("share-url").value = link.url;
     $("share-new").hidden = false;
+    $("share-new").scrollIntoView({ block: "nearest" });
     $("share-url").select();
   } catch (err) { toast(err.message, { error: true }); }
 }
@@ -487,7 +517,12 @@ function init() {
     if ($("album-menu").open && !$("album-menu").contains(e.target)) $("album-menu").open = false;
   });
   $("delete-album").addEventListener("click", deleteAlbum);
-  $("sort-select").addEventListener("change", (e) => { state.sort = e.target.value; renderPhotos(); });
+  $("sort-select").value = state.sort;
+  $("sort-select").addEventListener("change", (e) => {
+    state.sort = e.target.value;
+    localStorage.setItem(SORT, state.sort);
+    renderPhotos();
+  });
   for (const id of ["date-from", "date-to"]) {
     $(id).addEventListener("change", () => {
       state.dates = { from: $("date-from").value, to: $("date-to").value };
@@ -510,7 +545,6 @@ function init() {
   $("dialog-cancel").addEventListener("click", () => dialogDone?.(null));
   $("dialog").addEventListener("close", () => dialogDone?.(null));  // Escape
   $("viewer-close").addEventListener("click", closeViewer);
-  $("viewer").addEventListener("click", (e) => { if (e.target === $("viewer")) closeViewer(); });
   $("viewer-prev").addEventListener("click", () => stepViewer(-1));
   $("viewer-next").addEventListener("click", () => stepViewer(1));
   $("viewer-zoom").addEventListener("click", () => zoomViewer());
@@ -519,6 +553,8 @@ function init() {
     if (state.viewer) deletePhotos({ ids: [state.viewer.photoId] });
   });
   swipeable($("viewer-scroll"));
+  $("viewer-img").addEventListener("load", (e) => setViewerRatio(e.target.naturalWidth / e.target.naturalHeight));
+  new ResizeObserver(placeLabels).observe($("viewer-frame"));
   $("picker-cancel").addEventListener("click", () => state.picker?.(null));
   $("picker").addEventListener("click", (e) => { if (e.target === $("picker")) state.picker?.(null); });
   document.addEventListener("keydown", onKey);

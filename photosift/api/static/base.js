@@ -3,10 +3,12 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const UPLOAD_CONCURRENCY = 3;
+const UPLOAD_BATCH_FILES = 10;  // files in one upload request (the server takes up to 100)
+const UPLOAD_BATCH_BYTES = 40 * 1024 * 1024;  // bytes in one upload request (one larger file goes alone)
 const MAX_IDS = 1000;       // ids in one request (the API's limit)
 const MAX_DOWNLOAD = MAX_IDS;  // photos in one ZIP link of a selection (the ids travel in its URL)
 const WIDE = window.matchMedia("(min-width: 900px)");
+const SORT = "photosift.sort";  // localStorage: the grid's order
 
 const state = {
   albumId: null,
@@ -16,7 +18,7 @@ const state = {
   people: [],               // people views (hidden ones included, flagged)
   unknown: 0,
   filter: { kind: "all", id: null },
-  sort: "uploaded",         // uploaded | taken | -taken
+  sort: localStorage.getItem(SORT) || "taken",  // taken | -taken | uploaded (the last choice, kept)
   dates: { from: "", to: "" },  // the date filter (YYYY-MM-DD, inclusive), on the day each photo was taken
   selecting: false,         // the grid's multi-select mode
   selected: new Set(),      // photo ids

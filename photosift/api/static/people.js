@@ -4,14 +4,39 @@
 
 // ---------------------------------------------------------------- rendering: members
 
+const visiting = () => access.session?.role === "share";
+const meKey = () => `photosift.me.${state.albumId}`;
+
+// The Members panel says how to find your photos: tap your name (or, on a share link that may add, add yourself
+// with a selfie). A visitor's choice is remembered: the album opens on their photos next time.
 function renderMembers() {
+  const some = state.members.length > 0;
+  const adds = !visiting() || access.session.can_upload;
+  $("members-title").textContent = visiting() ? "Find your photos" : "Members";
+  $("members-hint").textContent = visiting()
+    ? (some ? `Tap your name to see your photos${adds ? ", or add yourself with a selfie" : ""}.`
+      : adds ? "Add yourself with a selfie: the photos you are in are found for you." : "Nobody was added yet.")
+    : some ? "Tap a name to see their photos." : "Add each member with a selfie: the photos they are in are found.";
+  $("member-name").placeholder = visiting() ? "Your name" : "Member name";
+  $("add-member").textContent = visiting() ? "Find me" : "Add member";
   $("member-list").replaceChildren(...state.members.map((m) => el("li", {},
     el("button", { type: "button", dataset: { testid: "member", memberId: m.id },
       "aria-pressed": String(state.filter.kind === "member" && state.filter.id === m.id),
-      onclick: () => setFilter("member", m.id) },
+      onclick: () => (visiting() ? chooseMe(m.id) : setFilter("member", m.id)) },
     el("span", { text: m.name }),
-    el("span", { class: "hint", text: `${m.photos ?? 0} photo${m.photos === 1 ? "" : "s"}` })))));
+    el("span", { class: "hint", text: plural(m.photos ?? 0, "photo") })))));
   $("member-names").replaceChildren(...state.members.map((m) => el("option", { value: m.name })));
+}
+
+function chooseMe(memberId) {
+  localStorage.setItem(meKey(), memberId);
+  setFilter("member", memberId);
+  if (!WIDE.matches) $("photos-view").scrollIntoView({ block: "start" });
+}
+
+function myFilter() {
+  const me = visiting() && localStorage.getItem(meKey());
+  return state.members.some((m) => m.id === me) ? { kind: "member", id: me } : { kind: "all", id: null };
 }
 
 function setMemberFile(file) {
@@ -27,10 +52,12 @@ async function addMember(event) {
     showMessage(message, "Give a name and a selfie (a photo of the member's face).", true);
     return;
   }
-  const button = $("member-form").querySelector("button[type=submit]");
+  const button = $("add-member");
   button.disabled = true;
+  let member = null;
   try {
-    await sendReference({ name, file: state.memberFile, message, done: () => {
+    await sendReference({ name, file: state.memberFile, message, done: (added) => {
+      member = added;
       $("member-name").value = "";
       $("member-file").value = "";
       setMemberFile(null);
@@ -38,6 +65,7 @@ async function addMember(event) {
   } finally {
     button.disabled = false;
   }
+  if (member && visiting()) chooseMe(member.id);
 }
 
 function showMessage(node, text, error, ok = false) {

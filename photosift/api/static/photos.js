@@ -49,8 +49,6 @@ function renderStats() {
   Object.assign(node.dataset, { pending: String(pending), done: String(done), failed: String(failed) });
   $("members-summary").textContent = state.members.length ? `(${state.members.length})` : "";
   renderUploadSummary();
-  const option = $("album-select").selectedOptions[0];
-  if (option?.value === state.albumId) option.textContent = `${state.albumName} (${plural(photos.length, "photo")})`;
 }
 
 function memberName(id) { return state.members.find((m) => m.id === id)?.name; }
@@ -302,8 +300,10 @@ async function deletePhotos({ ids = [], blurry = false, count = ids.length }) {
 
 // ---------------------------------------------------------------- uploads
 
+// Uploads go one request at a time, a few files per request, in the order they were chosen: the album's upload
+// order (photo ids are time-ordered) is the order of the files.
 const uploadQueue = [];
-let uploadsRunning = 0;
+let uploading = false;
 
 function queueUploads(files) {
   for (const file of files) {
@@ -317,53 +317,73 @@ function queueUploads(files) {
   pumpUploads();
 }
 
-function pumpUploads() {
-  while (uploadsRunning < UPLOAD_CONCURRENCY && uploadQueue.length) {
-    const job = uploadQueue.shift();
-    uploadsRunning += 1;
-    uploadOne(job).finally(() => { uploadsRunning -= 1; pumpUploads(); });
+async function pumpUploads() {
+  if (uploading) return;
+  uploading = true;
+  while (uploadQueue.length) {
+    const batch = [uploadQueue.shift()];
+    let bytes = batch[0].file.size;
+    while (uploadQueue.length && batch.length < UPLOAD_BATCH_FILES && uploadQueue[0].albumId === batch[0].albumId
+      && bytes + uploadQueue[0].file.size <= UPLOAD_BATCH_BYTES) {
+      bytes += uploadQueue[0].file.size;
+      batch.push(uploadQueue.shift());
+    }
+    await uploadBatch(batch);
   }
+  uploading = false;
 }
 
-function uploadOne({ file, item, progress, albumId }) {
+function uploadBatch(jobs) {
+  const { albumId } = jobs[0];
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     const form = new FormData();
-    form.append("files", file, file.name);
-    setUploadState(item, "uploading 0%");
+    for (const { file, item } of jobs) {
+      form.append("files", file, file.name);
+      setUploadState(item, "uploading 0%");
+    }
     xhr.upload.addEventListener("progress", (e) => {
       if (!e.lengthComputable) return;
       const pct = Math.round((100 * e.loaded) / e.total);
-      progress.value = pct;
-      setUploadState(item, `uploading ${pct}%`);
+      for (const { item, progress } of jobs) {
+        progress.value = pct;
+        setUploadState(item, `uploading ${pct}%`);
+      }
     });
     xhr.addEventListener("load", () => {
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      const entry = body?.photos?.[0];
       if (xhr.status === 401) signInNeeded(body?.error?.message);
-      const error = entry?.error?.message || (xhr.status >= 400 ? body?.error?.message || `HTTP ${xhr.status}` : null);
-      progress.value = 100;
-      if (error) {
-        uploadFailed(item, error);
-      } else if (entry) {
-        item.dataset.photoId = entry.id;
-        if (albumId === state.albumId) {
-          state.uploads.set(entry.id, item);
-          const photo = state.photos.get(entry.id);
-          if (photo) markUpload(item, photo); else refreshPhoto(entry.id);
-        }
-        if (entry.duplicate) setUploadState(item, "already in the album", "done");
-        else if (!state.photos.get(entry.id) || state.photos.get(entry.id).status === "pending") {
-          setUploadState(item, "stored · analysing…");
-        }
-      }
+      jobs.forEach(({ item, progress }, i) => {
+        const entry = body?.photos?.[i];
+        const error = entry?.error?.message
+          || (xhr.status >= 400 || !entry ? body?.error?.message || `HTTP ${xhr.status}` : null);
+        progress.value = 100;
+        if (error) uploadFailed(item, error);
+        else uploadStored(item, entry, albumId);
+      });
       resolve();
     });
-    xhr.addEventListener("error", () => { uploadFailed(item, "network error: the upload did not reach the server"); resolve(); });
+    xhr.addEventListener("error", () => {
+      for (const { item } of jobs) uploadFailed(item, "network error: the upload did not reach the server");
+      resolve();
+    });
     xhr.open("POST", `/v1/albums/${albumId}/photos`);
     xhr.send(form);
   });
+}
+
+function uploadStored(item, entry, albumId) {
+  item.dataset.photoId = entry.id;
+  if (albumId === state.albumId) {
+    state.uploads.set(entry.id, item);
+    const photo = state.photos.get(entry.id);
+    if (photo) markUpload(item, photo); else refreshPhoto(entry.id);
+  }
+  if (entry.duplicate) setUploadState(item, "already in the album", "done");
+  else if (!state.photos.get(entry.id) || state.photos.get(entry.id).status === "pending") {
+    setUploadState(item, "stored · analysing…");
+  }
 }
 
 function setUploadState(item, text, cls = "") {
@@ -428,6 +448,7 @@ function showInViewer(photoId) {
   const photo = state.photos.get(photoId);
   state.viewer = { photoId, faceId: null, zoom: 1 };
   const img = $("viewer-img");
+  setViewerRatio(photo.width && photo.height ? photo.width / photo.height : 1.5);
   img.src = thumbUrl(photoId, 2048);
   img.alt = photo.filename || "photo";
   const download = $("viewer-download");
@@ -453,24 +474,19 @@ function zoomViewer(level = null) {
   applyZoom();
 }
 
-// Zoom: the image (and its face boxes, placed in % of it) grows inside a scrolling frame, kept centred.
+function setViewerRatio(ratio) { $("viewer-frame").style.setProperty("--ratio", String(ratio)); }
+
+// Zoom: the photo (and its face boxes, placed in % of it) grows inside a scrolling stage, kept centred.
 function applyZoom() {
-  const img = $("viewer-img");
   const scroll = $("viewer-scroll");
   const zoom = state.viewer?.zoom || 1;
   const button = $("viewer-zoom");
   button.textContent = zoom === 1 ? "Zoom" : `Zoom ${zoom}×`;
   button.setAttribute("aria-pressed", String(zoom > 1));
   $("viewer").classList.toggle("zoomed", zoom > 1);
-  if (zoom === 1) { img.style.width = ""; return; }
-  const fit = () => {
-    const box = scroll.getBoundingClientRect();
-    const scale = Math.min(box.width / img.naturalWidth, box.height / img.naturalHeight, 1);
-    img.style.width = `${Math.round(img.naturalWidth * scale * zoom)}px`;
-    scroll.scrollLeft = (scroll.scrollWidth - scroll.clientWidth) / 2;
-    scroll.scrollTop = (scroll.scrollHeight - scroll.clientHeight) / 2;
-  };
-  if (img.complete && img.naturalWidth) fit(); else img.addEventListener("load", fit, { once: true });
+  $("viewer-frame").style.setProperty("--zoom", String(zoom));
+  scroll.scrollLeft = (scroll.scrollWidth - scroll.clientWidth) / 2;
+  scroll.scrollTop = (scroll.scrollHeight - scroll.clientHeight) / 2;
 }
 
 function faceName(face) {
@@ -496,6 +512,7 @@ function renderViewer() {
     placeBox(box, face.box, photo.width, photo.height);
     frame.append(box);
   }
+  placeLabels();
   const list = shownPhotos();
   const at = list.findIndex((p) => p.id === photo.id);
   $("viewer-position").textContent = at < 0 ? "" : `${at + 1} / ${list.length}`;
@@ -522,12 +539,45 @@ function viewerActions(face, faces) {
   ];
 }
 
+// Each face's name goes under its box (above it when there is no room below), then further down or up until it
+// covers no other name (and, when it can, no other face), inside the photo when it fits. Again whenever the photo
+// changes size (a zoom, a turned phone).
+function placeLabels() {
+  const frame = $("viewer-frame");
+  const width = frame.clientWidth;
+  const height = frame.clientHeight;
+  if (!width) return;
+  const origin = frame.getBoundingClientRect();
+  const boxes = [...frame.querySelectorAll(".facebox")].map((node) => {
+    const r = node.getBoundingClientRect();
+    return { node, x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height };
+  }).sort((a, b) => a.y - b.y || a.x - b.x);
+  const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  const placed = [];
+  for (const box of boxes) {
+    const label = box.node.querySelector("span");
+    const w = label.offsetWidth;
+    const h = label.offsetHeight;
+    const x = Math.max(0, Math.min(box.x + box.w / 2 - w / 2, width - w));
+    const spots = [];
+    for (let k = 0; k <= boxes.length; k += 1) spots.push(box.y + box.h + k * h, box.y - h - k * h);
+    const rect = (y) => ({ x, y, w, h });
+    const inside = (y) => y >= 0 && y + h <= height;
+    const free = (y) => !placed.some((p) => overlaps(p, rect(y)));
+    const clear = (y) => free(y) && !boxes.some((b) => b !== box && overlaps(b, rect(y)));
+    const y = spots.find((s) => inside(s) && clear(s)) ?? spots.find((s) => inside(s) && free(s))
+      ?? spots.find(free) ?? spots[0];
+    placed.push(rect(y));
+    label.style.left = `${x - box.x - box.node.clientLeft}px`;
+    label.style.top = `${y - box.y - box.node.clientTop}px`;
+  }
+}
+
 function closeViewer() {
   state.viewer = null;
   $("viewer").hidden = true;
   $("viewer").classList.remove("zoomed");
   $("viewer-img").removeAttribute("src");
-  $("viewer-img").style.width = "";
 }
 
 // A swipe left or right on the photo (not zoomed in, where a swipe pans) shows the next or previous one.
