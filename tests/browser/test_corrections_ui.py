@@ -143,8 +143,20 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
     actions = viewer.get_by_test_id("viewer-actions")
     expect(actions.get_by_test_id("face-not")).to_have_text("Not Eileen")
     page.screenshot(path=screenshots / "1-viewer-face-chosen.png")
+    # The server says first what would leave her: her look-alike other shot goes too, so the UI asks (Cancel
+    # changes nothing), then says how many photos left her.
+    preview = client.get(f"/v1/albums/{album_id}/faces/{face_id}/reject-preview", params={"member_id": eileen}).json()
+    assert preview["count"] == 2 and face_id in preview["faces"], preview
+    dialog = page.get_by_test_id("dialog")
     actions.get_by_test_id("face-not").click()
-    expect(page.get_by_test_id("toast")).to_contain_text("Not Eileen")
+    expect(dialog).to_contain_text("Eileen leaves 2 photos. Continue?")
+    page.screenshot(path=screenshots / "2-confirm-not-eileen.png")
+    dialog.get_by_test_id("dialog-cancel").click()
+    expect(dialog).to_be_hidden()
+    assert face_id in member_faces(client, album_id, eileen)
+    actions.get_by_test_id("face-not").click()
+    dialog.get_by_test_id("dialog-ok").click()
+    expect(page.get_by_test_id("toast")).to_contain_text("Not Eileen: 2 photos left Eileen")
     # The event stream updates the box: the face is no longer hers (unknown, or a person), and stays chosen.
     chosen = viewer.locator(f"[data-testid=facebox][data-face-id='{face_id}']")
     expect(chosen).not_to_have_text("Eileen")
@@ -154,7 +166,7 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
     wait_idle(client)  # the re-match after the correction keeps it out (and look-alikes of it: her other shot too)
     assert face_id not in member_faces(client, album_id, eileen)
     expect(chosen).not_to_have_text("Eileen")
-    page.screenshot(path=screenshots / "2-viewer-not-eileen.png")
+    page.screenshot(path=screenshots / "3-viewer-not-eileen.png")
 
     # "This is Eileen" gives it back.
     actions.get_by_test_id("face-this-is").select_option(label="Eileen")
@@ -181,10 +193,15 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
     assert url and "/thumbnail?size=512" in url[1], background
     page.evaluate("u => new Promise((ok, no) => { const i = new Image(); i.onload = ok; i.onerror = no; i.src = u; })",
                   url[1])
-    page.screenshot(path=screenshots / "3-member-faces.png")
+    page.screenshot(path=screenshots / "4-member-faces.png")
+    preview = client.get(f"/v1/albums/{album_id}/faces/{face_id}/reject-preview", params={"member_id": eileen}).json()
     tile.get_by_test_id("face-not").click()
-    expect(page.get_by_test_id("toast")).to_contain_text("Not Eileen")
+    if len(preview["faces"]) > 1:
+        expect(dialog).to_contain_text(f"Eileen leaves {preview['count']} photo")
+        dialog.get_by_test_id("dialog-ok").click()
+    expect(page.get_by_test_id("toast")).to_contain_text(f"Not Eileen: {preview['count']} photo")
     expect(tile).to_have_count(0)
+    page.wait_for_timeout(13_000)  # Undo stays offered (no time limit) until the next action
     page.get_by_test_id("undo").click()
     expect(page.get_by_test_id("toast")).to_contain_text("Undone")
     expect(tile).to_have_count(1)

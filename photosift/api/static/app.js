@@ -41,7 +41,7 @@ function albumFromHash() {
 
 async function openAlbum(albumId) {
   if (state.events) state.events.close();
-  Object.assign(state, { albumId, albumName: "", photos: new Map(), members: [], people: [], unknown: 0,
+  Object.assign(state, { albumId, albumName: "", photos: new Map(), members: [], people: [], suggestions: [], unknown: 0,
     filter: { kind: "all", id: null }, dates: { from: "", to: "" }, selecting: false, awaiting: [],
     events: null, undo: null, reembedding: null });
   state.selected.clear();
@@ -81,6 +81,7 @@ async function openAlbum(albumId) {
   $("members-panel").open = WIDE.matches || state.filter.kind !== "member";
   $("upload-panel").open = WIDE.matches || !state.photos.size;
   renderAll();
+  refreshSuggestionsSoon();
   listen();
 }
 
@@ -178,12 +179,12 @@ function listen() {
     upsertPhoto({ ...photo, faces });
     refreshMembersSoon();
   });
-  on("member.updated", (d) => { matchState.set(d.member_id, "updated"); refreshMembersSoon(); });
+  on("member.updated", (d) => { matchState.set(d.member_id, "updated"); refreshMembersSoon(); refreshSuggestionsSoon(); });
   on("member.deleted", (d) => {
     if (state.filter.kind === "member" && state.filter.id === d.member_id) setFilter("all");
     refreshMembersSoon();
   });
-  on("album.matched", matchingFinished);
+  on("album.matched", () => { matchingFinished(); refreshSuggestionsSoon(); });
   // A new face recogniser re-embeds the album's faces (matches stay as they were until it is over).
   on("album.reembedding", (d) => { state.reembedding = d; renderStats(); });
   on("album.reembedded", () => { state.reembedding = null; renderStats(); });
@@ -197,6 +198,7 @@ function listen() {
       updateCard(photo);
     }
     refreshPeopleSoon();
+    refreshSuggestionsSoon();
   });
   on("album.deleted", () => leaveAlbum(`The album “${state.albumName}” was deleted.`));
 }
@@ -236,6 +238,7 @@ async function reportMatches() {
         : `not found in any photo${analysing() ? " yet" : ""}`;
     referenceMessage(node, `${added ? `${member.name} added` : `Reference photo added to ${member.name}`}: ${found}.`,
       kind, "", detail);
+    if (member.suggestions) node.insertBefore(checkLink(member), node.childNodes[1]);
     node.dataset.matched = "true";
   }
 }

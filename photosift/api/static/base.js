@@ -16,6 +16,7 @@ const state = {
   photos: new Map(),        // id -> photo view (with faces)
   members: [],
   people: [],               // people views (hidden ones included, flagged)
+  suggestions: [],          // "Is this <member>?" items (GET /suggestions)
   unknown: 0,
   filter: { kind: "all", id: null },
   sort: localStorage.getItem(SORT) || "taken",  // taken | -taken | uploaded (the last choice, kept)
@@ -87,19 +88,27 @@ function later(fn, ms) {
 
 const toastTimer = { id: null, ms: 0 };
 
-// A short message at the bottom; it goes away by itself (later when it offers Undo, or while the pointer is on it).
+// A short message at the bottom; it goes away by itself (not while the pointer is on it). One that offers Undo
+// stays until the next action (endUndo).
 function toast(text, { error = false, undo = false } = {}) {
   $("toast-text").textContent = text;
   $("toast").classList.toggle("error", error);
   $("toast-undo").hidden = !undo;
   $("toast").hidden = false;
-  toastTimer.ms = undo ? 12000 : error ? 9000 : 5000;
+  toastTimer.ms = undo ? 0 : error ? 9000 : 5000;
   armToast();
 }
 
 function armToast() {
   clearTimeout(toastTimer.id);
-  toastTimer.id = setTimeout(hideToast, toastTimer.ms);
+  if (toastTimer.ms) toastTimer.id = setTimeout(hideToast, toastTimer.ms);
+}
+
+// Another action that changes data, or another correction opened: the last one can no longer be undone.
+function endUndo() {
+  if (!state.undo) return;
+  state.undo = null;
+  hideToast();
 }
 
 function hideToast() {

@@ -25,6 +25,8 @@ function renderMembers() {
       onclick: () => (visiting() ? chooseMe(m.id) : setFilter("member", m.id)) },
     el("span", { text: m.name }),
     el("span", { class: "hint", text: plural(m.photos ?? 0, "photo") })))));
+  $("member-checks").replaceChildren(...state.members.filter((m) => m.suggestions)
+    .map((m) => el("li", {}, checkLink(m))));
   $("member-names").replaceChildren(...state.members.map((m) => el("option", { value: m.name })));
 }
 
@@ -54,6 +56,7 @@ async function addMember(event) {
   }
   const button = $("add-member");
   button.disabled = true;
+  endUndo();
   let member = null;
   try {
     await sendReference({ name, file: state.memberFile, message, done: (added) => {
@@ -125,6 +128,7 @@ async function sendReference(ref, face = null) {
   const warnings = result.warnings || [];
   const [kind, detail] = warnings.length ? ["warn", `Note: ${warnings.join("; ")}`] : ["ok", ""];
   referenceMessage(message, text, kind, "", detail);
+  if (result.suggestions) message.insertBefore(checkLink(result), message.childNodes[1]);
   message.dataset.matched = "false";
   state.awaiting.push({ node: message, memberId: result.id, added: !member, kind, detail });
   reportMatches();  // the re-match may be over already
@@ -241,6 +245,7 @@ function personCard(person) {
         onclick: () => pickMergeTarget(person) }),
       el("a", { class: "button", href: downloadUrl({ person: person.id }), download: "",
         dataset: { testid: "person-download" }, text: "Download" })),
+    ...state.suggestions.filter((s) => s.person?.id === person.id).map(isThisQuestion),
     facesBox);
 }
 
@@ -438,6 +443,7 @@ async function act(run, label, undo) {
   }
   await Promise.all([loadPeople(), loadMembers()]).catch(() => {});
   renderAll();
+  refreshSuggestionsSoon();
   state.undo = undo ? { label, run: undo } : null;
   toast(label, { undo: !!undo });
   return true;
@@ -509,7 +515,7 @@ function memberCard(member) {
   let ui = memberCards.get(member.id);
   if (!ui) {
     const file = el("input", { type: "file", accept: "image/*,.heic,.heif", dataset: { testid: "reference-file" } });
-    ui = { title: el("h3"), count: el("span", { class: "count" }), open: false,
+    ui = { title: el("h3"), count: el("span", { class: "count" }), open: false, asks: el("div", { class: "asks" }),
       message: el("p", { class: "message", role: "status", dataset: { testid: "reference-message" } }),
       faces: el("div", { class: "faces", hidden: true, dataset: { testid: "member-faces" } }) };
     ui.card = el("article", { class: "person member-card", dataset: { testid: "member-card", memberId: member.id } },
@@ -527,7 +533,7 @@ function memberCard(member) {
           onclick: () => renameMember(member.id) }),
         el("button", { type: "button", text: "Delete…", class: "danger", "data-owner": true,
           dataset: { testid: "member-delete" }, onclick: () => deleteMember(member.id) })),
-      ui.message, ui.faces);
+      ui.asks, ui.message, ui.faces);
     file.addEventListener("change", () => {
       if (file.files[0]) addReference(member.id, file.files[0]);
       file.value = "";
@@ -539,6 +545,7 @@ function memberCard(member) {
   ui.title.textContent = member.name;
   ui.count.textContent = `${plural(member.photos ?? 0, "photo")} · ${plural(refs, "reference photo")}`;
   ui.card.dataset.name = member.name;
+  ui.asks.replaceChildren(...state.suggestions.filter((s) => s.member.id === member.id).map(isThisQuestion));
   return ui.card;
 }
 
@@ -570,6 +577,7 @@ function addReference(memberId, file) {
 }
 
 function toggleMemberFaces(memberId) {
+  endUndo();
   const ui = memberCards.get(memberId);
   ui.open = !ui.open;
   ui.faces.hidden = !ui.open;
@@ -627,10 +635,80 @@ function thisIsSelect(face, currentMemberId) {
 }
 
 // "Not <member>": the face leaves the member, and it and faces very like it stop matching them (kept as evidence).
-// Undo gives it back (which withdraws the correction).
-function rejectFace(face, memberId) {
+// The server says first what would leave with it: when that is more than this face, the user confirms. Undo gives
+// the face back (which withdraws the correction).
+async function rejectFace(face, memberId) {
+  endUndo();
   const name = memberName(memberId) || "the member";
+  let preview;
+  try {
+    preview = await api("GET", albumPath(`/faces/${face.id}/reject-preview?member_id=${memberId}`));
+  } catch (err) {
+    toast(err.message, { error: true });
+    return false;
+  }
+  const photos = plural(preview.count, "photo");
+  if (preview.count > 1 || preview.faces.length > 1) {
+    const ok = await ask({ title: `${name} leaves ${photos}. Continue?`, ok: `Not ${name}`, danger: true,
+      text: `This face and ${plural(preview.faces.length - 1, "face")} very like it stop matching ${name}. ` +
+        "Undo gives them back." });
+    if (!ok) return false;
+  }
   return act(() => api("POST", albumPath(`/faces/${face.id}/reject`), { member_id: memberId }),
-    `Not ${name}: this face and faces very like it no longer match ${name}`,
+    `Not ${name}: ${photos} left ${name}`,
     () => api("POST", albumPath(`/faces/${face.id}/move`), { member_id: memberId }));
+}
+
+// ---------------------------------------------------------------- "Is this <member>?": suggestions, one tap each
+
+const refreshSuggestionsSoon = later(async () => {
+  if (!state.albumId) return;
+  try { state.suggestions = (await api("GET", albumPath("/suggestions"))).items; } catch { return; }
+  renderPeople(); renderMemberCards();
+}, 300);
+
+// "3 photos may show Jenny: check them" (member: a member view, with its count of suggestions).
+function checkLink(member) {
+  return el("span", { class: "check-link" }, `${plural(member.suggestions, "photo")} may show ${member.name}: `,
+    el("button", { type: "button", class: "link", text: "check them", dataset: { testid: "check-suggestions" },
+      onclick: () => showSuggestions(member.id) }));
+}
+
+function showSuggestions(memberId) {
+  showTab("people");
+  refreshSuggestionsSoon();
+  memberCards.get(memberId)?.card.scrollIntoView({ block: "start" });
+}
+
+function isThisQuestion(item) {
+  const { member, person, faces } = item;
+  const ids = faces.map((f) => f.id);
+  const crops = faces.slice(0, 3).map((f) => {
+    const crop = el("button", { type: "button", class: "crop", "aria-label": "Open the photo",
+      onclick: () => openViewer(f.photo_id) });
+    cropInto(crop, f.photo_id, f.box, 48);
+    return crop;
+  });
+  return el("div", { class: "is-this", dataset: { testid: "is-this", memberId: member.id, personId: person?.id || "",
+    faces: ids.join(",") } },
+  el("div", { class: "pair" }, ...crops),
+  el("p", {}, el("strong", { text: `Is this ${member.name}?` }), " ",
+    el("span", { class: "hint", text: `${person ? `${person.name}, ` : ""}${plural(item.photos, "photo")}` })),
+  el("div", { class: "actions" },
+    el("button", { type: "button", class: "primary", text: "Yes", "data-write": true,
+      dataset: { testid: "is-this-yes" }, onclick: () => answerSuggestion(item, true) }),
+    el("button", { type: "button", text: "No", "data-write": true, dataset: { testid: "is-this-no" },
+      onclick: () => answerSuggestion(item, false) })));
+}
+
+// Yes: the faces go to the member (Undo puts them back: into a person again, or unknown). No: they stay where they
+// are and stop being suggested for the member.
+function answerSuggestion({ member, person, faces, photos }, accept) {
+  const ids = faces.map((f) => f.id);
+  const answer = () => api("POST", albumPath("/suggestions/answer"), { member_id: member.id, face_ids: ids, accept });
+  if (!accept) return act(answer, `Not ${member.name}: ${plural(photos, "photo")} left as they are`);
+  return act(answer, `${plural(photos, "photo")} added to ${member.name}`, async () => {
+    if (person) await api("POST", albumPath("/people"), { face_ids: ids });
+    else for (const id of ids) await api("POST", albumPath(`/faces/${id}/move`), {});
+  });
 }

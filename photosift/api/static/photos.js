@@ -276,6 +276,7 @@ async function deletePhotos({ ids = [], blurry = false, count = ids.length }) {
     text: `${one ? "It is" : "They are"} removed from the album for everyone, with ${one ? "its" : "their"} faces. ` +
       "This cannot be undone." });
   if (!ok) return false;
+  endUndo();
   try {
     let deleted = [];
     if (one) {
@@ -306,6 +307,7 @@ const uploadQueue = [];
 let uploading = false;
 
 function queueUploads(files) {
+  endUndo();
   for (const file of files) {
     const progress = el("progress", { max: "100", value: "0" });
     const item = el("li", { class: "upload-item", dataset: { testid: "upload-item", filename: file.name } },
@@ -507,7 +509,7 @@ function renderViewer() {
     const box = el("button", { type: "button", class: `facebox${face.member ? " member" : ""}${chosen ? " chosen" : ""}`,
       "aria-pressed": String(chosen), "aria-label": `Correct ${faceName(face)}`,
       dataset: { testid: "facebox", faceId: face.id },
-      onclick: () => { state.viewer.faceId = chosen ? null : face.id; renderViewer(); } },
+      onclick: () => { endUndo(); state.viewer.faceId = chosen ? null : face.id; renderViewer(); } },
     el("span", { text: faceName(face) }));
     placeBox(box, face.box, photo.width, photo.height);
     frame.append(box);
