@@ -17,7 +17,9 @@ A real ``photosift serve`` (temporary data folder, default settings) gets one al
 Scores, per row: per-member-photo precision (of the photos listed under a member, the share that show them) and
 recall (of the group photos that show a member, the share listed under them), and false matches per 100 stranger
 faces (a face of someone who is not a member, matched to any member). Faces are attributed to the tile their box
-centre falls in; a face outside a tile's central area (a bystander in an LFW photo) is a stranger.
+centre falls in; a face outside a tile's central area (a bystander in an LFW photo) is a stranger. A last table
+scores the album's suggestions ("Is this <member>?"): the faces offered, those that are the member (each recovers a
+missed member photo: a photo that already lists the member is never suggested for them) and the wrong ones.
 
 Each seed draws other members, strangers and group photos (its own albums on the same server); the table gives the
 rows of all seeds pooled (counts added up), then each seed's rows.
@@ -314,9 +316,17 @@ def score(http: httpx.Client, album: str, photo_of: dict[str, GroupPhoto], membe
             listed += 1
             correct += member_ids.get(member) in present
             listings.append((similarity, member_ids.get(member) in present))
+    missed = truth - correct
+    suggested = right = 0
+    for item in _check(http.get(f"/albums/{album}/suggestions"))["items"]:
+        for face in item["faces"]:
+            if face["photo_id"] in photo_of:
+                suggested += 1
+                right += photo_of[face["photo_id"]].identity_at(face["box"]) == member_ids.get(item["member"]["id"])
     return with_rates({"row": label, "members": len(member_ids), "photos": len(photo_of), "faces": faces,
                        "stranger_faces": strangers, "member_photos": truth, "listed": listed, "correct": correct,
-                       "false_matches": false_matches, "listings": listings})
+                       "false_matches": false_matches, "listings": listings, "missed": missed,
+                       "suggested": suggested, "suggested_right": right})
 
 
 def with_rates(row: dict) -> dict:
@@ -327,7 +337,8 @@ def with_rates(row: dict) -> dict:
             "false_per_100": 100.0 * row["false_matches"] / strangers if strangers else float("nan")}
 
 
-COUNTS = ("members", "photos", "faces", "stranger_faces", "member_photos", "listed", "correct", "false_matches")
+COUNTS = ("members", "photos", "faces", "stranger_faces", "member_photos", "listed", "correct", "false_matches",
+          "missed", "suggested", "suggested_right")
 
 
 def pooled(rows: list[dict]) -> list[dict]:
@@ -399,6 +410,12 @@ def main() -> int:
             precision = sum(kept) / len(kept) if kept else float("nan")
             cells.append(f"{precision:.3f} / {sum(kept) / max(r['member_photos'], 1):.3f}")
         print(f"{r['row']:50s}" + "".join(f"{c:>16s}" for c in cells))
+    print("\nSuggestions (\"Is this <member>?\", GET /albums/{id}/suggestions): faces offered, the missed member "
+          "photos they recover, the wrong ones")
+    print(f"{'row':50s}{'missed':>10s}{'suggested':>12s}{'recovered':>12s}{'wrong':>10s}")
+    for r in rows:
+        wrong = r["suggested"] - r["suggested_right"]
+        print(f"{r['row']:50s}{r['missed']:>10d}{r['suggested']:>12d}{r['suggested_right']:>12d}{wrong:>10d}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     if any(np.isnan(r["precision"]) for r in rows):

@@ -10,6 +10,14 @@ Each photo is decoded and its faces found by the product facade (``imaging.decod
 plain photo contributes its largest face, a group photo the largest face of each half. Embeddings are cached in
 ``~/.cache/photosift-eval/people-*.npz`` keyed by file and by the face engine's source code.
 
+Real albums also hold faces too blurred to compare (a shaken shot, a head in the soft background): in each trip,
+``BLURRED_PER_TRIP`` photos of its repeated identities and ``BLURRED_DISTRACTORS`` extra single-photo identities are
+blurred (Gaussian sigma 5 % of the face's height), and ``SMALL_PER_TRIP`` photos are shrunk, sharp, to a 40 px face
+on a larger canvas (a small face that is still fine to compare). The first table groups faces as the product does
+(``application.grouping.worth_grouping``: too small or too blurred faces are kept out of people); the second
+compares that with the previous release's rule (every face not ``too_small`` grouped): people, people made mostly
+of faces not worth grouping, blurred faces grouped, and pairwise precision / recall.
+
 Photos then arrive in random order, ``--batch`` at a time; after each batch ``photosift.clustering.group_faces``
 runs over every face so far, with the people found until then kept (new groups get a person id), as the service
 does. The table scores the final state: pairwise precision and recall of "same person" over face pairs, the share
@@ -26,6 +34,7 @@ import io
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +51,11 @@ SEED = 20240601
 TRIPS = 4
 DISTRACTORS_PER_TRIP = 12
 GROUP_PHOTOS_PER_TRIP = 8
+BLURRED_PER_TRIP = 12
+BLURRED_DISTRACTORS = 12
+SMALL_PER_TRIP = 12
+BLUR_SHARE = 0.05  # Gaussian sigma of a blurred photo, as a share of its face's height
+SMALL_FACE = 40  # px: the face height of a shrunk photo
 ENGINE_SOURCES = ("detectors.py", "recognizers.py", "landmarks.py", "alignment.py", "engine.py", "geometry.py")
 
 
@@ -52,6 +66,7 @@ class Photo:
     photo_id: str
     paths: tuple[Path, ...]
     identities: tuple[str, ...]
+    degrade: str = ""  # "", "blurred" or "small" (single photos only)
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,23 @@ def make_album(name: str, rng: np.random.Generator, identities: dict[str, list[P
     return Album(name, photos)
 
 
+def degraded(album: Album, rng: np.random.Generator, blurred_distractors: dict[str, list[Path]]) -> Album:
+    """``album`` with some single photos of repeated identities blurred or shrunk, and blurred photos of
+    ``blurred_distractors`` added (see the module docstring)."""
+    counts: dict[str, int] = defaultdict(int)
+    for photo in album.photos:
+        for ident in photo.identities:
+            counts[ident] += 1
+    singles = [i for i, p in enumerate(album.photos) if len(p.paths) == 1 and counts[p.identities[0]] >= 2]
+    chosen = rng.permutation(singles)[: BLURRED_PER_TRIP + SMALL_PER_TRIP]
+    kinds = {int(i): ("blurred" if k < BLURRED_PER_TRIP else "small") for k, i in enumerate(chosen)}
+    photos = [Photo(f"{p.photo_id}~{kinds[i]}", p.paths, p.identities, kinds[i]) if i in kinds else p
+              for i, p in enumerate(album.photos)]
+    photos += [Photo(f"{album.name}/{paths[0].name}~blurred", (paths[0],), (ident,), "blurred")
+               for ident, paths in blurred_distractors.items()]
+    return Album(album.name, photos)
+
+
 def make_albums(labels: dict[str, list[Path]]) -> list[Album]:
     rng = np.random.default_rng(SEED)
     repeated = [k for k, v in labels.items() if len(v) >= 2]
@@ -97,9 +129,12 @@ def make_albums(labels: dict[str, list[Path]]) -> list[Album]:
     repeated = [repeated[i] for i in rng.permutation(len(repeated))]
     single = [single[i] for i in rng.permutation(len(single))]
     albums = []
+    spare = single[TRIPS * DISTRACTORS_PER_TRIP + 40 :]
     for t in range(TRIPS):
         idents = repeated[t::TRIPS] + single[t * DISTRACTORS_PER_TRIP : (t + 1) * DISTRACTORS_PER_TRIP]
-        albums.append(make_album(f"trip-{t + 1}", rng, {k: labels[k] for k in idents}, GROUP_PHOTOS_PER_TRIP))
+        album = make_album(f"trip-{t + 1}", rng, {k: labels[k] for k in idents}, GROUP_PHOTOS_PER_TRIP)
+        heads = spare[t * BLURRED_DISTRACTORS : (t + 1) * BLURRED_DISTRACTORS]
+        albums.append(degraded(album, rng, {k: labels[k] for k in heads}))
     everyone = repeated + single[TRIPS * DISTRACTORS_PER_TRIP : TRIPS * DISTRACTORS_PER_TRIP + 40]
     albums.append(make_album("all-in-one", rng, {k: labels[k] for k in everyone}, 3 * GROUP_PHOTOS_PER_TRIP))
     return albums
@@ -108,10 +143,10 @@ def make_albums(labels: dict[str, list[Path]]) -> list[Album]:
 # ---------------------------------------------------------------- embedding (cached)
 
 def engine_key() -> str:
-    faces_dir = Path(__file__).resolve().parents[1] / "photosift" / "faces"
+    package = Path(__file__).resolve().parents[1] / "photosift"
     digest = hashlib.sha256()
-    for name in ENGINE_SOURCES:
-        digest.update((faces_dir / name).read_bytes())
+    for path in [package / "faces" / name for name in ENGINE_SOURCES] + [package / "blur.py"]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -131,33 +166,54 @@ def compose(paths: tuple[Path, ...]) -> bytes:
     return buf.getvalue()
 
 
-def embed_photo(photo: Photo) -> list[np.ndarray | None]:
-    """One embedding per part of ``photo`` (None where no face was found in that part)."""
+def render(photo: Photo) -> bytes | Path:
+    """What is uploaded for ``photo``: the file, a composed group photo, or a degraded copy on a larger canvas."""
+    if len(photo.paths) > 1:
+        return compose(photo.paths)
+    if not photo.degrade:
+        return photo.paths[0]
+    import cv2
+
+    image = cv2.imread(str(photo.paths[0]))
+    face = 0.46 * image.shape[0]  # an LFW face's height in its frame
+    if photo.degrade == "small":
+        scale = SMALL_FACE / face
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    else:
+        image = cv2.GaussianBlur(image, (0, 0), BLUR_SHARE * face)
+    canvas = np.full((max(600, image.shape[0]), max(800, image.shape[1]), 3), 120, np.uint8)
+    top, left = (canvas.shape[0] - image.shape[0]) // 2, (canvas.shape[1] - image.shape[1]) // 2
+    canvas[top : top + image.shape[0], left : left + image.shape[1]] = image
+    return cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+
+
+Embedded = tuple[np.ndarray, bool, float, float]
+"""A face's embedding, ``too_small``, sharpness and relative blur (``FaceQuality``)."""
+
+
+def embed_photo(photo: Photo) -> list[Embedded | None]:
+    """One embedded face per part of ``photo`` (None where no face was found in that part)."""
     from photosift import faces, imaging
 
-    if len(photo.paths) == 1:
-        found = faces.find_faces(imaging.decode(photo.paths[0]))
-        return [found[0].embedding if found else None]
-    image = imaging.decode(compose(photo.paths))
+    image = imaging.decode(render(photo))
     found = faces.find_faces(image)  # largest first
-    width = image.original_size[0]
-    part_width = width / len(photo.paths)
-    out: list[np.ndarray | None] = [None] * len(photo.paths)
+    part_width = image.original_size[0] / len(photo.paths)
+    out: list[Embedded | None] = [None] * len(photo.paths)
     for f in found:
         part = int(min(len(photo.paths) - 1, (f.face.box[0] + f.face.box[2] / 2) // part_width))
         if out[part] is None:
-            out[part] = f.embedding
+            out[part] = (f.embedding, f.face.too_small, f.face.quality.sharpness, f.face.quality.relative_blur)
     return out
 
 
 def cache_key(photo: Photo) -> str:
-    return "|".join(f"{p.relative_to(DATA)}:{p.stat().st_size}" for p in photo.paths)
+    return "|".join(f"{p.relative_to(DATA)}:{p.stat().st_size}" for p in photo.paths) + f"~{photo.degrade}"
 
 
-def embeddings(albums: list[Album]) -> dict[str, list[np.ndarray | None]]:
+def embeddings(albums: list[Album]) -> dict[str, list[Embedded | None]]:
     """Embeddings of every photo of ``albums`` by cache key, computing the missing ones."""
     cache_file = CACHE / f"people-{engine_key()}.npz"
-    cached: dict[str, list[np.ndarray | None]] = {}
+    cached: dict[str, list[Embedded | None]] = {}
     if cache_file.exists():
         with np.load(cache_file, allow_pickle=True) as z:
             cached = z["table"].item()
@@ -178,32 +234,50 @@ def embeddings(albums: list[Album]) -> dict[str, list[np.ndarray | None]]:
 
 # ---------------------------------------------------------------- incremental grouping and scoring
 
-def run_album(album: Album, vectors: dict[str, list[np.ndarray | None]], params: GroupingParams, batch: int,
-              rng: np.random.Generator) -> dict:
+def worth_grouping(face: Embedded) -> bool:
+    """The product's rule (``application.grouping.worth_grouping``) on a cached face."""
+    from photosift.application.grouping import worth_grouping as rule
+    from photosift.catalog.models import Face
+
+    _, too_small, sharpness, relative_blur = face
+    return rule(Face(too_small=too_small, sharpness=sharpness, relative_blur=relative_blur))
+
+
+def previous_rule(face: Embedded) -> bool:
+    """The previous release's rule: every face not too small is grouped."""
+    return not face[1]
+
+
+def run_album(album: Album, vectors: dict[str, list[Embedded | None]], params: GroupingParams, batch: int,
+              rng: np.random.Generator, usable: Callable[[Embedded], bool] = worth_grouping) -> dict:
     records: list[FaceRecord] = []
     truth: dict[str, str] = {}
     photo_of: dict[str, str] = {}
+    unworthy: set[str] = set()
     missed = 0
     people: dict[str, frozenset[str]] = {}
     order = rng.permutation(len(album.photos))
     for start in range(0, len(order), batch):
         for idx in order[start : start + batch]:
             photo = album.photos[idx]
-            for part, (ident, vec) in enumerate(zip(photo.identities, vectors[cache_key(photo)], strict=True)):
-                if vec is None:
+            for part, (ident, face) in enumerate(zip(photo.identities, vectors[cache_key(photo)], strict=True)):
+                if face is None:
                     missed += 1
                     continue
                 fid = f"{photo.photo_id}#{part}"
-                records.append(FaceRecord(fid, photo.photo_id, vec))
+                records.append(FaceRecord(fid, photo.photo_id, face[0], usable=usable(face)))
                 truth[fid], photo_of[fid] = ident, photo.photo_id
+                if not worth_grouping(face):
+                    unworthy.add(fid)
         result = group_faces(records, people, params=params)
         people = dict(result.people)
         for group in result.new_people:
             people[f"person-{len(people) + 1}"] = group
-    return score(truth, photo_of, people, missed)
+    return score(truth, photo_of, people, missed, unworthy)
 
 
-def score(truth: dict[str, str], photo_of: dict[str, str], people: dict[str, frozenset[str]], missed: int) -> dict:
+def score(truth: dict[str, str], photo_of: dict[str, str], people: dict[str, frozenset[str]], missed: int,
+          unworthy: set[str]) -> dict:
     counts: dict[str, int] = defaultdict(int)
     for ident in truth.values():
         counts[ident] += 1
@@ -222,7 +296,8 @@ def score(truth: dict[str, str], photo_of: dict[str, str], people: dict[str, fro
         "found_pairs": found_pairs, "correct_pairs": correct, "true_pairs": true_pairs,
         "unknown": sum(f not in grouped for f in repeated), "repeated": len(repeated),
         "distractors_grouped": sum(f in grouped for f in distractors), "distractors": len(distractors),
-        "violations": violations,
+        "violations": violations, "unworthy": len(unworthy), "unworthy_grouped": len(grouped & unworthy),
+        "junk_people": sum(2 * len(g & unworthy) >= len(g) for g in people.values()),
     }
 
 
@@ -253,9 +328,9 @@ def main() -> int:
     albums = make_albums(load_labels())
     vectors = embeddings(albums)
 
-    def evaluate(p: GroupingParams) -> list[tuple[str, dict]]:
+    def evaluate(p: GroupingParams, usable: Callable[[Embedded], bool] = worth_grouping) -> list[tuple[str, dict]]:
         rng = np.random.default_rng(SEED + 1)
-        return [(a.name, run_album(a, vectors, p, args.batch, rng)) for a in albums]
+        return [(a.name, run_album(a, vectors, p, args.batch, rng, usable)) for a in albums]
 
     rows = evaluate(params)
     from photosift.faces import DEFAULT_THRESHOLD
@@ -275,6 +350,16 @@ def main() -> int:
         ])
     print_table(head, lines, args.markdown)
     print("(total = the four trips; all-in-one is every repeated identity in one album)")
+    print("\nFaces not worth grouping (too small or blurred), the four trips: the previous rule against this one")
+    lines = []
+    for label, usable in (("every face not too small (previous)", previous_rule), ("worth grouping", worth_grouping)):
+        r = total([row for _, row in evaluate(params, usable)[:TRIPS]])
+        lines.append([label, f"{r['people']} ({r['true_people']})", f"{r['junk_people']}",
+                      f"{r['unworthy_grouped']}/{r['unworthy']}",
+                      f"{ratio(r['correct_pairs'], r['found_pairs']):.3f}",
+                      f"{ratio(r['correct_pairs'], r['true_pairs']):.3f}"])
+    print_table(["grouped", "people (true)", "people mostly of such faces", "such faces grouped",
+                 "pairwise precision", "pairwise recall"], lines, args.markdown)
     if args.sweep:
         print()
         sweep = []

@@ -119,11 +119,16 @@ def assess(
 
 def sharpness_of(rgb: np.ndarray) -> float:
     """0-100 sharpness of a whole crop (e.g. a face crop), pooled over the crop with the default measure."""
+    return crop_blur(rgb)[0]
+
+
+def crop_blur(rgb: np.ndarray) -> tuple[float, float | None]:
+    """``(sharpness_of(rgb), edge blur sigma in the crop's own pixels)``; the sigma is None when the crop has too
+    few edges to tell."""
     gray = _gray(rgb)
     scale = _analysis_scale(gray.shape)
-    small = _resize(gray, scale)
-    sigma = _region_sigma_full(small, min_edges=_MIN_EDGES // 4)
-    return round(_score_sigma(sigma), 2)
+    sigma = _region_sigma_full(_resize(gray, scale), min_edges=_MIN_EDGES // 4)
+    return round(_score_sigma(sigma), 2), None if sigma is None else sigma / scale
 
 
 def assess_path(
@@ -376,6 +381,7 @@ __all__ = [
     "assess",
     "assess_path",
     "laplacian_variance",
+    "crop_blur",
     "sharpness_of",
     "strong_edge_share",
 ]

@@ -106,3 +106,25 @@ def test_a_release_catalog_upgrades_with_every_vector_marked_as_its_recogniser(r
                 db.execute(sa.text("DROP SCHEMA public CASCADE"))
                 db.execute(sa.text("CREATE SCHEMA public"))
         catalog.dispose()
+
+
+# --- 0010: faces record their blur relative to their size -----------------------------------------------------------
+
+
+def test_faces_of_a_release_catalog_have_no_relative_blur_and_are_judged_by_sharpness(release_url) -> None:
+    from photosift.application.grouping import GROUP_MIN_SHARPNESS, worth_grouping
+    from photosift.catalog.models import Face
+
+    album = write_release_catalog(release_url)
+    catalog = Catalog(release_url)
+    try:
+        catalog.migrate()
+        with catalog.session() as session:
+            faces = list(session.scalars(sa.select(Face)))
+            assert len(faces) == len(album.faces) and all(f.relative_blur is None for f in faces)
+            for face in faces:
+                assert worth_grouping(face) == (not face.too_small and face.sharpness >= GROUP_MIN_SHARPNESS)
+        _alembic(catalog, "downgrade", "0009_recognizer")
+        assert "relative_blur" not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
+    finally:
+        catalog.dispose()

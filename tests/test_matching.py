@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from synthetic_faces import Synthetic
 
 from photosift import faces
 from photosift.application.matching import (
@@ -16,7 +17,6 @@ from photosift.application.matching import (
     open_set_scores,
     with_album_evidence,
 )
-from photosift.faces import calibration
 
 
 def person(rng: np.random.Generator) -> np.ndarray:
@@ -68,31 +68,6 @@ def test_a_rejected_face_and_its_look_alikes_stop_matching_that_member() -> None
     assert match_faces([sighting(rng, alice, noise=0.05)], [False], corrected)[0][0] == "alice"
     raw = faces.similarity(np.stack([seen]), corrected.vectors)
     assert open_set_scores(raw, np.stack([seen]), corrected)[0, 0] == 0.0
-
-
-class Synthetic:
-    """Synthetic unit embeddings built from orthonormal directions the mask probe does not see, so a pair's score
-    depends on its cosine alone; ``cosine(score)`` inverts the shipped calibration (robust to a refit)."""
-
-    def __init__(self, seed: int, directions: int = 12) -> None:
-        rng = np.random.default_rng(seed)
-        probe = np.asarray(calibration.load(faces.EMBEDDER).mask_weights, np.float64)
-        span = np.column_stack([probe, rng.normal(size=(len(probe), directions))])
-        self.basis = np.linalg.qr(span)[0][:, 1:].T  # orthonormal rows, orthogonal to the probe
-
-    def of(self, **weights: float) -> np.ndarray:
-        """``sum(weight * direction)`` with directions named by index (``d0=...``), plus a frontal pose value."""
-        v = sum(w * self.basis[int(name[1:])] for name, w in weights.items())
-        return np.append(v, 0.0).astype(np.float32)
-
-    def cosine(self, score: float) -> float:
-        """The cosine at which two frontal faces score ``score``."""
-        lo, hi = -1.0, 1.0
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            got = faces.similarity(self.of(d0=1.0), self.of(d0=mid, d1=np.sqrt(1 - mid**2)))[0, 0]
-            lo, hi = (mid, hi) if got < score else (lo, mid)
-        return hi
 
 
 def test_a_look_alike_of_the_selfie_needs_the_album_s_confident_faces_to_agree() -> None:
@@ -147,3 +122,18 @@ def test_a_recurring_stranger_is_recognised_by_his_other_photos() -> None:
     assert (faces.similarity(np.stack(hers), doubtful_alice)[:, 0] >= CONFIDENT).all()  # look-alikes: rule 5 applies
     with_hers = with_album_evidence(alone, ["p9", *photos], [doubtful_alice, *hers], [True] * (RECURRING + 1))
     assert match_faces([doubtful_alice], [False], with_hers, "p9")[0][0] == "alice"
+
+
+def test_a_mistaken_not_takes_only_that_face_from_a_confident_member() -> None:
+    """Rule 3 reaches doubtful faces only: "Not Hugo" said on one of Hugo's own faces leaves his confident faces with
+    him (they look like the rejected face because they are Hugo); the rejected face itself, and a copy of it, leave."""
+    syn = Synthetic(7)
+    c = syn.cosine(95.0)
+    hugo = syn.of(d0=1.0)
+    wrong = syn.of(d0=c, d1=np.sqrt(1 - c**2))  # Hugo, said "not Hugo" by mistake
+    other = syn.of(d0=c, d1=0.9 * np.sqrt(1 - c**2), d2=np.sqrt(0.19) * np.sqrt(1 - c**2))  # Hugo elsewhere
+    corrected = Templates(["hugo"], np.stack([hugo]), ALBUM_THRESHOLD, {0: np.stack([wrong])})
+    assert faces.similarity(other, hugo)[0, 0] >= CONFIDENT
+    assert faces.similarity(other, wrong)[0, 0] > faces.similarity(other, hugo)[0, 0]  # more like the rejected face
+    assert match_faces([other], [False], corrected)[0][0] == "hugo"
+    assert match_faces([wrong, wrong * 0.999], [False, False], corrected) == [None, None]

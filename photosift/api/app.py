@@ -22,7 +22,18 @@ from photosift.api.deps import OWNER_ONLY, check_path_ids, check_scope, require_
 from photosift.api.docs import install_docs
 from photosift.api.errors import install_error_handlers
 from photosift.api.middleware import RequestGuard, UploadGate
-from photosift.api.routes import albums, deletion, downloads, events, members, people, photos, session, shares
+from photosift.api.routes import (
+    albums,
+    deletion,
+    downloads,
+    events,
+    members,
+    people,
+    photos,
+    session,
+    shares,
+    suggestions,
+)
 from photosift.api.schemas import ERROR_RESPONSES
 from photosift.api.throttle import SignInThrottle
 from photosift.application.access import OwnerCredentials
@@ -83,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Who may do what is decided here, once for every route (photosift.api.deps: credentials, ids, share scope).
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_access), Depends(check_path_ids),
                                                Depends(check_scope)], responses=ERROR_RESPONSES)
-    for module in (albums, members, photos, deletion, downloads, people, events, shares):
+    for module in (albums, members, photos, deletion, downloads, people, suggestions, events, shares):
         v1.include_router(module.router)
 
     @v1.get("/status", tags=["service"], openapi_extra=OWNER_ONLY)

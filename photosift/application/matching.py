@@ -8,7 +8,11 @@ In an album almost every face is NOT the member being looked for, so a face is g
 2. it is clearly closer to that member than to any other member above the threshold (a margin of
    :data:`MARGIN_LOG_ODDS` on the score's log-odds; otherwise it is ambiguous and stays unknown), and
 3. it looks more like the member than like every face the user said is NOT that member ("not <member>"
-   corrections, :class:`photosift.catalog.models.Rejection`): a rejected face, and faces very like it, stop matching,
+   corrections, :class:`photosift.catalog.models.Rejection`): a rejected face, and doubtful faces very like it
+   (below :data:`CONFIDENT`), stop matching. A face at :data:`CONFIDENT` or more is the member itself far more often
+   than a stranger who resembles a rejected one (``photosift.faces.same_face``: unless it is the rejected face
+   itself), so one mistaken "Not" on a correct face takes the member out of fewer other photos
+   (``eval/members_seeds.py``, "Not <member>"),
 4. and, when it is below :data:`CONFIDENT`, the album's own photos of the member agree: the faces of other photos
    matched to the member at :data:`CONFIDENT` or more (about 4e-5 false matches per comparison: they are the member)
    show how the member looks in this album, and the face must also reach the threshold against the template of the
@@ -187,7 +191,8 @@ def open_set_scores(scores: np.ndarray, embeddings: np.ndarray, templates: Templ
     out = np.array(scores, dtype=np.float64)
     for col, rejected in templates.rejected.items():
         closest = face_engine.similarity(embeddings, rejected).max(axis=1)
-        out[closest >= out[:, col], col] = 0.0
+        doubtful = (out[:, col] < CONFIDENT) | face_engine.same_face(embeddings, rejected).any(axis=1)
+        out[(closest >= out[:, col]) & doubtful, col] = 0.0
     if out.shape[1] > 1:
         top2 = np.sort(out, axis=1)[:, -2:]  # (second best, best) of each face
         lead = np.diff(_log_odds(top2), axis=1)[:, 0]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from photosift import faces as face_engine
-from photosift.application import views
+from photosift.application import suggestions, views
 from photosift.application.albums import require_album
 from photosift.application.blobs import delete_unreferenced, store_upload
 from photosift.application.context import Services
@@ -148,6 +148,7 @@ def _commit_references(svc: Services, member: Member, session: Session, faces: l
     references = rebuild_template(session, member)
     view = views.member_view(member, references)
     view["warnings"] = [f["warning"] for f in faces if f["warning"]]
+    view["suggestions"] = suggestions.counts(session, member.album_id, before_rematch=True).get(member.id, 0)
     record_event(session, member.album_id, "member.updated",
                  {"member_id": member.id, "name": member.name, "references": len(references)})
     enqueue_match(session, member.album_id)
@@ -265,22 +266,26 @@ def delete_member(svc: Services, album_id: str, member_id: str) -> None:
 
 
 def get_member(svc: Services, album_id: str, member_id: str) -> dict[str, Any]:
-    """A member with its reference photos and how many photos it was matched in."""
+    """A member with its reference photos, how many photos it was matched in, and how many photos its
+    suggestions hold (``photosift.application.suggestions``)."""
     with svc.catalog.read() as session:
         member = _require_member(session, member_id, album_id)
         view = views.member_view(member, member.references)
         view["photos"] = session.scalar(select(func.count()).select_from(Face).where(Face.member_id == member.id))
+        view["suggestions"] = suggestions.counts(session, album_id).get(member.id, 0)
         return view
 
 
 def list_members(svc: Services, album_id: str) -> list[dict[str, Any]]:
-    """The album's members, oldest first."""
+    """The album's members, oldest first, with their photo and suggestion counts."""
     with svc.catalog.read() as session:
         require_album(session, album_id)
         counts = dict(session.execute(select(Face.member_id, func.count()).where(Face.album_id == album_id)
                                       .group_by(Face.member_id)).all())
         members = session.scalars(select(Member).where(Member.album_id == album_id).order_by(Member.id)).all()
-        return [{**views.member_view(m, m.references), "photos": counts.get(m.id, 0)} for m in members]
+        waiting = suggestions.counts(session, album_id)
+        return [{**views.member_view(m, m.references), "photos": counts.get(m.id, 0),
+                 "suggestions": waiting.get(m.id, 0)} for m in members]
 
 
 def _after_change(svc: Services, album_id: str) -> None:

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from photosift import faces as face_engine
 from photosift.application import views
 from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.grouping import PEOPLE_CHANGED, comparable, face_record, new_person, remove_empty_people
+from photosift.application.matching import load_templates, open_set_scores
 from photosift.application.processing import enqueue_match
 from photosift.application.validation import check_name
 from photosift.catalog.models import (
@@ -58,7 +61,7 @@ def list_people(svc: Services, album_id: str, *, include_hidden: bool = False) -
         people = list(session.scalars(query))
         faces = _faces_of_people(session, [p.id for p in people])
         unknown = session.scalar(select(func.count()).select_from(Face).where(*_unknown_faces(album_id)))
-    items = [_person_view(p, faces.get(p.id, [])) for p in people]
+    items = [person_view(p, faces.get(p.id, [])) for p in people]
     items.sort(key=lambda v: (-v["faces"], v["number"]))
     return {"items": items, "unknown": unknown or 0}
 
@@ -71,10 +74,10 @@ def get_person(svc: Services, album_id: str, person_id: str) -> dict[str, Any]:
             faces = list(session.scalars(select(Face).where(*_unknown_faces(album_id)).order_by(Face.id)))
             return {"id": UNKNOWN, "album_id": album_id, "name": "Unknown", "number": None, "hidden": False,
                     "faces": len(faces), "photos": len({f.photo_id for f in faces}), "cover": None,
-                    "items": [_face_item(f) for f in faces]}
+                    "items": [face_item(f) for f in faces]}
         person = _require_person(session, album_id, person_id)
         faces = _faces_of_people(session, [person.id]).get(person.id, [])
-    return {**_person_view(person, faces), "items": [_face_item(f) for f in faces]}
+    return {**person_view(person, faces), "items": [face_item(f) for f in faces]}
 
 
 def merge_suggestions(svc: Services, album_id: str) -> dict[str, Any]:
@@ -88,7 +91,7 @@ def merge_suggestions(svc: Services, album_id: str) -> dict[str, Any]:
     groups = {p.id: [f.id for f in faces[p.id]] for p in people if faces.get(p.id)}
     records = [face_record(f) for person_id in groups for f in faces[person_id]]
     pairs = suggest_merges(records, groups)[:MAX_SUGGESTIONS]
-    shown = {p.id: _person_view(p, faces[p.id]) for p in people if p.id in groups}
+    shown = {p.id: person_view(p, faces[p.id]) for p in people if p.id in groups}
     return {"items": [{"people": [shown[a], shown[b]], "similarity": round(score, 1)} for a, b, score in pairs]}
 
 
@@ -144,7 +147,7 @@ def merge_people(svc: Services, album_id: str, source_id: str, target_id: str) -
         session.delete(source)
         session.flush()
         record_event(session, album_id, PEOPLE_CHANGED, {"faces": changes, "removed": [source.id]})
-        view = _person_view(target, grouped.get(target.id, []) + moved)
+        view = person_view(target, grouped.get(target.id, []) + moved)
     _after_change(svc, album_id)
     return {**view, "moved": [f.id for f in moved]}
 
@@ -240,6 +243,59 @@ def reject_face(svc: Services, album_id: str, face_id: str, member_id: str) -> d
     return result
 
 
+def reject_preview(svc: Services, album_id: str, face_id: str, member_id: str) -> dict[str, Any]:
+    """What "``face_id`` is not ``member_id``" would take from the member, before it is done: ``{"faces": [ids],
+    "photos": [ids], "count"}`` (this face and the member's automatic matches that look more like it than like the
+    member, as ``matching.open_set_scores`` decides them; faces the user pinned to the member stay)."""
+    with svc.catalog.read() as session:
+        album = require_album(session, album_id)
+        face = _require_faces(session, album_id, [face_id])[0]
+        member = session.get(Member, member_id)
+        if member is None or member.album_id != album_id:
+            raise NotFound(f"no member {member_id!r}")
+        leaving = [face] if face.member_id == member.id else []
+        templates = load_templates(session, album)
+        matched = [f for f in session.scalars(select(Face).where(
+            Face.member_id == member.id, Face.person_pinned.is_(False), Face.id != face.id).order_by(Face.id))
+                   if comparable(f)]
+        if comparable(face) and matched and member.id in templates.member_ids:
+            col = templates.member_ids.index(member.id)
+            rejected = bytes_to_vector(face.embedding)[None, :]
+            if col in templates.rejected:
+                rejected = np.concatenate([templates.rejected[col], rejected])
+            after = replace(templates, rejected={**templates.rejected, col: rejected})
+            vectors = np.stack([bytes_to_vector(f.embedding) for f in matched])
+            scores = open_set_scores(face_engine.similarity(vectors, after.vectors), vectors, after)[:, col]
+            leaving += [f for f, score in zip(matched, scores, strict=True) if score < after.threshold]
+    photos = sorted({f.photo_id for f in leaving})
+    return {"faces": [f.id for f in leaving], "photos": photos, "count": len(photos)}
+
+
+def answer_suggestion(svc: Services, album_id: str, member_id: str, face_ids: Sequence[str], accept: bool
+                      ) -> dict[str, Any]:
+    """Answer "Is this <member>?" (``photosift.application.suggestions``) for ``face_ids``: yes pins them to the
+    member (as "This is <member>"), no records "not <member>" for each (they stay where they are)."""
+    with svc.catalog.session() as session:
+        require_album(session, album_id, lock=True)
+        faces = _require_faces(session, album_id, face_ids)
+        member = session.get(Member, member_id)
+        if member is None or member.album_id != album_id:
+            raise NotFound(f"no member {member_id!r}")
+        if accept:
+            _check_member_photos(session, member, faces)
+            changes = {f.id: None for f in faces if f.person_id is not None}
+            _pin_to_member(session, album_id, faces, member)
+            removed = remove_empty_people(session, album_id)
+            if changes or removed:
+                record_event(session, album_id, PEOPLE_CHANGED, {"faces": changes, "removed": removed})
+        else:
+            for face in faces:
+                _record_rejection(session, face, member.id)
+        enqueue_match(session, album_id)  # new evidence (or rejections) for the member's other matches
+    _after_change(svc, album_id, jobs=True)
+    return {"member_id": member_id, "accepted": accept, "faces": [f.id for f in faces]}
+
+
 def _record_rejection(session: Session, face: Face, member_id: str) -> None:
     """Keep "``face`` is not member ``member_id``" (once per face and member)."""
     exists = session.scalar(select(Rejection.id).where(Rejection.member_id == member_id, Rejection.face_id == face.id))
@@ -257,7 +313,7 @@ def set_hidden(svc: Services, album_id: str, person_id: str, hidden: bool) -> di
         session.flush()
         faces = _faces_of_people(session, [person.id]).get(person.id, [])
         record_event(session, album_id, PEOPLE_CHANGED, {"faces": {}, "removed": [], "hidden": {person.id: hidden}})
-        view = _person_view(person, faces)
+        view = person_view(person, faces)
     _after_change(svc, album_id)
     return view
 
@@ -332,14 +388,12 @@ def _new_person_with(session: Session, album_id: str, faces: list[Face]) -> dict
     removed = remove_empty_people(session, album_id)
     _record_matches(session, album_id, from_members)
     record_event(session, album_id, PEOPLE_CHANGED, {"faces": changes, "removed": removed})
-    return _person_view(person, faces)
+    return person_view(person, faces)
 
 
 def _pin_to_member(session: Session, album_id: str, faces: Sequence[Face], member: Member) -> None:
     """Pin ``faces`` to ``member`` (out of every person), with their similarity to its template (None for a face or
     template of another recogniser than the running one)."""
-    from photosift import faces as face_engine
-
     similarities: list[float | None] = [None] * len(faces)
     scored = [i for i, f in enumerate(faces) if comparable(f)]
     if member.template is not None and member.recognizer == face_engine.EMBEDDER and scored:
@@ -357,8 +411,6 @@ def _pin_to_member(session: Session, album_id: str, faces: Sequence[Face], membe
 
 def _member_from_faces(session: Session, album_id: str, name: str, faces: Sequence[Face]) -> Member:
     """A new member whose references are the most typical of ``faces`` (their photos' blobs, their boxes)."""
-    from photosift import faces as face_engine
-
     chosen = _typical(faces)[:MAX_REFERENCES]
     if not chosen:
         if any(not comparable(f) for f in faces):
@@ -397,7 +449,7 @@ def _record_matches(session: Session, album_id: str, photo_ids: Sequence[str]) -
                      {"photo_id": photo_id, "matches": views.matches_view(faces, names)})
 
 
-def _person_view(person: Person, faces: Sequence[Face]) -> dict[str, Any]:
+def person_view(person: Person, faces: Sequence[Face]) -> dict[str, Any]:
     cover = None
     if faces:
         current = [f for f in faces if comparable(f)]  # faces of another recogniser are never compared
@@ -409,7 +461,7 @@ def _person_view(person: Person, faces: Sequence[Face]) -> dict[str, Any]:
             "photos": len({f.photo_id for f in faces}), "cover": cover}
 
 
-def _face_item(face: Face) -> dict[str, Any]:
+def face_item(face: Face) -> dict[str, Any]:
     return {"id": face.id, "photo_id": face.photo_id, "box": face.box, "too_small": face.too_small,
             "pinned": face.person_pinned, "person_id": face.person_id}
 
@@ -420,6 +472,6 @@ def _after_change(svc: Services, album_id: str, *, jobs: bool = False) -> None:
     svc.hub.publish(album_id)
 
 
-__all__ = ["MAX_REFERENCES", "MAX_SUGGESTIONS", "UNKNOWN", "create_person", "get_person", "list_people",
-           "merge_people", "merge_suggestions", "move_face", "reject_face", "rename_person", "set_hidden",
-           "split_person"]
+__all__ = ["MAX_REFERENCES", "MAX_SUGGESTIONS", "UNKNOWN", "answer_suggestion", "create_person", "face_item",
+           "get_person", "list_people", "merge_people", "merge_suggestions", "move_face", "person_view", "reject_face",
+           "reject_preview", "rename_person", "set_hidden", "split_person"]

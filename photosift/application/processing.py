@@ -83,7 +83,8 @@ class AnalyzeJob:
                     landmarks=[[float(x), float(y)] for x, y in face.landmarks],
                     pose={"yaw": float(face.pose.yaw), "pitch": float(face.pose.pitch), "roll": float(face.pose.roll)},
                     sharpness=float(face.quality.sharpness), brightness=float(face.quality.brightness),
-                    too_small=bool(face.too_small), embedding=vector_to_bytes(found.embedding),
+                    relative_blur=float(face.quality.relative_blur), too_small=bool(face.too_small),
+                    embedding=vector_to_bytes(found.embedding),
                     recognizer=face_engine.EMBEDDER, member_id=match[0] if match else None,
                     similarity=match[1] if match else None,
                 ))

@@ -205,6 +205,8 @@ class Face(Base):
     pose: Mapped[dict[str, float]] = mapped_column(JSON)
     sharpness: Mapped[float] = mapped_column(Float)
     brightness: Mapped[float] = mapped_column(Float)
+    # ``FaceQuality.relative_blur``; None for faces stored before it was measured (revision 0010)
+    relative_blur: Mapped[float | None] = mapped_column(Float, nullable=True)
     too_small: Mapped[bool] = mapped_column(Boolean, default=False)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     recognizer: Mapped[str] = recognizer_column()

@@ -119,6 +119,18 @@ def similarity(a: np.ndarray, b: np.ndarray | calibration.Prepared) -> np.ndarra
     return calibration.load(EMBEDDER).similarity(a2, b2)
 
 
+SAME_FACE_COSINE: float = 0.95
+"""Two embeddings whose recogniser vectors reach this cosine show one and the same face (one photo twice, a burst
+shot's copy): different photos of one person reach at most 0.915 on LFW (2,170 pairs), the same photo 1.0."""
+
+
+def same_face(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(n, m)`` bool: which faces of ``a`` (n, d) and ``b`` (m, d) are one and the same (``SAME_FACE_COSINE``)."""
+    split = calibration.load(EMBEDDER).split
+    parts = zip(split(a)[0], split(b)[0], strict=True)
+    return np.all([x @ y.T >= SAME_FACE_COSINE for x, y in parts], axis=0)
+
+
 def prepare(embeddings: np.ndarray) -> calibration.Prepared:
     """``embeddings`` (n, d) ready to be compared many times with :func:`similarity` (an album's faces)."""
     return calibration.load(EMBEDDER).prepare(np.atleast_2d(embeddings))
@@ -136,6 +148,7 @@ def make_template(embeddings: Sequence[np.ndarray]) -> np.ndarray:
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "SAME_FACE_COSINE",
     "EMBEDDER",
     "EMBEDDING_DIM",
     "FACE_MODEL_VERSION",
@@ -152,6 +165,7 @@ __all__ = [
     "make_template",
     "mask_probability",
     "prepare",
+    "same_face",
     "reference_and_targets",
     "reference_face",
     "similarity",

@@ -13,6 +13,7 @@ faces the first one missed. Faces come in pixels of the RGB array given.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +22,9 @@ import numpy as np
 from photosift.faces.geometry import clip_box, estimate_pose, iou
 from photosift.faces.types import Face, FaceQuality
 
+GRID_SIGMA = 1.3
+"""px: the edge blur the estimator reads on a face that is as sharp as its pixels allow (unblurred LFW faces made
+30-60 px tall read 1.2-1.4)."""
 MIN_RELIABLE_FACE = 32  # px (shorter box side, in the analysed pixels): below this comparisons are unreliable
 SMALLEST_FOUND = 16  # px at the network's input: SCRFD's smallest anchor
 MIN_CANVAS, MAX_CANVAS = 640, 1024  # px: the first pass's canvas (a 2000 px analysis image gets 1000)
@@ -51,16 +55,21 @@ class RawDetection:
 
 
 def face_quality(rgb: np.ndarray, box: tuple[int, int, int, int]) -> FaceQuality:
-    """Sharpness (``photosift.blur.sharpness_of`` of the crop) and brightness (mean luma) of a face, both 0-100."""
+    """Sharpness (``photosift.blur.crop_blur`` of the crop) and brightness (mean luma) of a face, both 0-100, and
+    its blur relative to its size (:class:`FaceQuality`): the edge blur sigma with the estimator's floor on a sharp
+    pixel grid (``GRID_SIGMA``) taken out in quadrature, over the face's height."""
     from photosift import blur  # engine sibling; imported late to keep the faces package importable on its own
 
     left, top, width, height = box
     crop = rgb[top : top + height, left : left + width]
     if crop.size == 0:
-        return FaceQuality(sharpness=0.0, brightness=0.0)
+        return FaceQuality(sharpness=0.0, brightness=0.0, relative_blur=100.0)
     luma = crop.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    sharpness = float(blur.sharpness_of(crop)) if min(crop.shape[:2]) >= 8 else 0.0
-    return FaceQuality(sharpness=round(sharpness, 1), brightness=round(float(luma.mean()) / 2.55, 1))
+    brightness = round(float(luma.mean()) / 2.55, 1)
+    sharpness, sigma = blur.crop_blur(crop) if min(crop.shape[:2]) >= 8 else (0.0, None)
+    relative = 100.0 if sigma is None else min(100.0, 100.0 * math.sqrt(max(sigma**2 - GRID_SIGMA**2, 0.0))
+                                               / crop.shape[0])
+    return FaceQuality(sharpness=round(float(sharpness), 1), brightness=brightness, relative_blur=round(relative, 2))
 
 
 def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:

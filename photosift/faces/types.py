@@ -25,10 +25,12 @@ class Pose:
 
 @dataclass(frozen=True)
 class FaceQuality:
-    """Sharpness and brightness of the face crop, both 0-100."""
+    """Sharpness and brightness of the face crop, both 0-100; ``relative_blur``: the crop's edge blur beyond what
+    its pixel grid explains, in % of the face's height (0: as sharp as its size allows; 100: no edges at all)."""
 
     sharpness: float
     brightness: float
+    relative_blur: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,151 @@
+"""Suggestions: "Is this <member>?" for the people and faces that came close to a member without being given to them.
+
+An album gives a face to a member only when the open-set rules of ``photosift.application.matching`` agree, so some
+of a member's photos are missed (a side view, a mask, a face the album's evidence did not back). Rather than miss
+them silently, a *suggestion* offers them for one tap: yes pins them to the member, no records a rejection.
+
+What is suggested, for each member with a template of the running recogniser:
+
+- a **person** (``photosift.application.grouping``: faces no member matched, grouped) whose faces together (their
+  template) score at least :func:`suggestion_floor` against the member, after the open-set rules 2-3 (the margin
+  between members and the user's rejections); hidden people are not suggested;
+- a **lone face** (in no person, not placed by the user) that does so on its own;
+- only faces worth grouping (``grouping.worth_grouping``: big and sharp enough to compare), and never for a photo
+  that already shows the member.
+
+The floor sits :data:`SUGGEST_LOG_ODDS` below the album's threshold on the log-odds scale of the calibrated score:
+about twice the threshold's false-match rate. Faces at or above the threshold that rules 4-5 kept from the member
+are suggested too. On ``eval/members_seeds.py`` (100 seeds) this recovers most missed member photos with about one
+wrong suggestion in 20; see the README's "Suggestions".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from photosift import faces as face_engine
+from photosift.application.albums import require_album
+from photosift.application.context import Services
+from photosift.application.grouping import worth_grouping
+from photosift.application.matching import Templates, album_threshold, load_templates, open_set_scores
+from photosift.catalog.models import Face, Member, Person, bytes_to_vector
+
+SUGGEST_LOG_ODDS = 0.19
+"""How far below the album's threshold (log-odds of the 0-100 score) a suggestion may score: ``log(2)`` in the
+calibration's false-match rate (a factor of 20 per 0.81), i.e. about twice the threshold's false matches."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A face that no member was given: its person (None for a lone face) and embedding."""
+
+    face_id: str
+    photo_id: str
+    person_id: str | None
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """``member_id`` may be the person ``person_id`` (or the lone face): ``face_ids`` in ``photo_ids``."""
+
+    member_id: str
+    person_id: str | None
+    face_ids: tuple[str, ...]
+    photo_ids: tuple[str, ...]
+    similarity: float
+
+
+def suggestion_floor(threshold: float) -> float:
+    """The least score (0-100) of a suggestion in an album deciding at ``threshold``."""
+    t = min(max(threshold, 1e-3), 100.0 - 1e-3)
+    log_odds = math.log(t / (100.0 - t)) - SUGGEST_LOG_ODDS
+    return 100.0 / (1.0 + math.exp(-log_odds))
+
+
+def suggest(candidates: Sequence[Candidate], templates: Templates, listed: dict[str, set[str]]) -> list[Suggestion]:
+    """The suggestions for ``candidates`` (see the module docstring), most similar first; ``listed`` gives the
+    members each photo already shows."""
+    if templates.vectors is None or not candidates:
+        return []
+    units: dict[str, list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        units[candidate.person_id or f"face:{candidate.face_id}"].append(candidate)
+    groups = list(units.values())
+    vectors = np.stack([face_engine.make_template([c.vector for c in group]) for group in groups])
+    scores = open_set_scores(face_engine.similarity(vectors, templates.vectors), vectors, templates)
+    floor = suggestion_floor(templates.threshold)
+    found = []
+    for group, row in zip(groups, scores, strict=True):
+        col = int(np.argmax(row))
+        member_id = templates.member_ids[col]
+        faces = [c for c in group if member_id not in listed.get(c.photo_id, ())]
+        if row[col] >= floor and faces:
+            found.append(Suggestion(member_id, group[0].person_id, tuple(c.face_id for c in faces),
+                                    tuple(sorted({c.photo_id for c in faces})), round(float(row[col]), 1)))
+    found.sort(key=lambda s: -s.similarity)
+    return found
+
+
+def album_suggestions(session: Session, album_id: str) -> list[Suggestion]:
+    """Every suggestion of the album as it is now."""
+    album = require_album(session, album_id)
+    templates = load_templates(session, album)
+    if templates.vectors is None:
+        return []
+    hidden = set(session.scalars(select(Person.id).where(Person.album_id == album_id, Person.hidden.is_(True))))
+    candidates, listed = [], defaultdict(set)
+    for face in session.scalars(select(Face).where(Face.album_id == album_id).order_by(Face.id)):
+        if face.member_id is not None:
+            listed[face.photo_id].add(face.member_id)
+        elif (face.recognizer == face_engine.EMBEDDER and worth_grouping(face) and face.person_id not in hidden
+              and not (face.person_pinned and face.person_id is None)):
+            candidates.append(Candidate(face.id, face.photo_id, face.person_id, bytes_to_vector(face.embedding)))
+    return suggest(candidates, templates, listed)
+
+
+def counts(session: Session, album_id: str, *, before_rematch: bool = False) -> dict[str, int]:
+    """Member id -> the number of photos its suggestions hold. ``before_rematch`` (a member's references just
+    changed, the album's re-match is queued): leave out what scores at or above the album's threshold, which the
+    re-match decides."""
+    threshold = album_threshold(require_album(session, album_id))
+    out: dict[str, int] = defaultdict(int)
+    for suggestion in album_suggestions(session, album_id):
+        if not (before_rematch and suggestion.similarity >= threshold):
+            out[suggestion.member_id] += len(suggestion.photo_ids)
+    return out
+
+
+def list_suggestions(svc: Services, album_id: str, *, member_id: str | None = None,
+                     person_id: str | None = None) -> dict[str, Any]:
+    """The album's suggestions, most similar first, optionally of one member or one person."""
+    from photosift.application.people import face_item, person_view
+
+    with svc.catalog.read() as session:
+        found = [s for s in album_suggestions(session, album_id)
+                 if (member_id is None or s.member_id == member_id) and (person_id is None or s.person_id == person_id)]
+        names = dict(session.execute(select(Member.id, Member.name).where(Member.album_id == album_id)).all())
+        faces = {f.id: f for f in session.scalars(select(Face).where(Face.id.in_(
+            [face_id for s in found for face_id in s.face_ids])))}
+        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(
+            [s.person_id for s in found if s.person_id])))}
+        person_faces: dict[str, list[Face]] = defaultdict(list)
+        for face in session.scalars(select(Face).where(Face.person_id.in_(list(people))).order_by(Face.id)):
+            person_faces[face.person_id].append(face)
+        items = [{"member": {"id": s.member_id, "name": names[s.member_id]},
+                  "person": person_view(people[s.person_id], person_faces[s.person_id]) if s.person_id else None,
+                  "faces": [face_item(faces[i]) for i in s.face_ids], "photos": len(s.photo_ids),
+                  "similarity": s.similarity} for s in found]
+    return {"items": items}
+
+
+__all__ = ["SUGGEST_LOG_ODDS", "Candidate", "Suggestion", "album_suggestions", "counts", "list_suggestions",
+           "suggest", "suggestion_floor"]
