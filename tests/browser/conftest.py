@@ -16,6 +16,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
+KEY = "browser-test-key-5f1c2a"
+PASSWORD = "owner password for the trip"
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +39,18 @@ def browser() -> Iterator:
 def server(tmp_path: Path) -> Iterator[Server]:
     """A real server on a free loopback port with its own data folder."""
     with Server(tmp_path / "data").running() as server:
+        yield server
+
+
+@pytest.fixture
+def keyed_server(tmp_path: Path) -> Iterator[Server]:
+    """A real server with an API key (``KEY``) and an owner password (``PASSWORD``): the browser must sign in, or
+    open a share link."""
+    from argon2 import PasswordHasher
+
+    server = Server(tmp_path / "data", {"PHOTOSIFT_API_KEYS": KEY,
+                                        "PHOTOSIFT_OWNER_PASSWORD_HASH": PasswordHasher().hash(PASSWORD)}, api_key=KEY)
+    with server.running():
         yield server
 
 

@@ -4,13 +4,11 @@ view-only visitor cannot write; after revocation the link, the session and the o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
-from conftest import add_member_in_ui
+from conftest import PASSWORD, add_member_in_ui
 from people_images import shot
 from service_support import Server
 
@@ -18,19 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 LIVE = 120_000  # ms: analysis, face models loading included
 STEP = 30_000  # ms: any other UI step
-KEY = "browser-test-key-5f1c2a"
-PASSWORD = "owner password for the trip"
-
-
-@pytest.fixture
-def keyed_server(tmp_path: Path) -> Iterator[Server]:
-    server = Server(tmp_path / "data", {"PHOTOSIFT_API_KEYS": KEY,
-                                        "PHOTOSIFT_OWNER_PASSWORD_HASH": PasswordHasher().hash(PASSWORD)}, api_key=KEY)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def fetch_status(page, method: str, path: str) -> int:  # noqa: ANN001 - a Playwright page
@@ -55,6 +40,8 @@ def test_owner_signs_in_and_shares_an_album(browser, keyed_server: Server, scree
     owner.goto(server.url + "/")
     expect(owner.get_by_test_id("signin")).to_be_visible()
     expect(owner.locator("#welcome")).to_be_hidden()
+    expect(owner.locator("#album-form")).to_be_hidden()  # signed out: the sign-in only, no album controls
+    expect(owner.locator("#album-menu")).to_be_hidden()
     owner.get_by_test_id("signin-secret").fill("not it")
     owner.get_by_test_id("signin-submit").click()
     expect(owner.get_by_test_id("signin-message")).to_contain_text("wrong key or password")
@@ -79,6 +66,7 @@ def test_owner_signs_in_and_shares_an_album(browser, keyed_server: Server, scree
     owner.get_by_test_id("share-label").fill("the group chat")
     owner.get_by_test_id("share-create").click()
     expect(owner.get_by_test_id("share-url")).not_to_have_value("")
+    expect(owner.get_by_test_id("share-url")).to_be_in_viewport()  # scrolled into view
     link = owner.get_by_test_id("share-url").input_value()
     assert link.startswith(f"{server.url}/#share=")
     expect(owner.get_by_test_id("share-item")).to_have_count(1)
