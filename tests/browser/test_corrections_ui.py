@@ -210,3 +210,79 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
     expect(tiles).to_have_count(len(member_faces(client, album_id, eileen)))
     assert errors == []
     page.close()
+
+
+def test_is_this_member_yes_and_no(browser, server: Server, screenshots: Path) -> None:
+    from playwright.sync_api import expect
+    from test_suggestions import just_above
+
+    client = server.client()
+    # How her second shot scores against her selfie; albums whose threshold is a little above it suggest that shot.
+    plain = client.post("/v1/albums", json={"name": "Plain"}).json()["id"]
+    reply = upload(client, plain, [("eileen-1.jpg", shot("astronaut", 1))])
+    wait_analysed(client, [p["id"] for p in reply.json()["photos"]])
+    client.post(f"/v1/albums/{plain}/members", data={"name": "Eileen"},
+                files=[("files", ("selfie.jpg", shot("astronaut", 0), "image/jpeg"))])
+    wait_idle(client)
+    (photo,) = client.get(f"/v1/albums/{plain}/photos").json()["items"]
+    threshold = just_above(photo["faces"][0]["member"]["similarity"])
+    errors: list[str] = []
+
+    def strict_album(name: str) -> tuple[str, str]:
+        album_id = client.post("/v1/albums", json={"name": name, "threshold": threshold}).json()["id"]
+        reply = upload(client, album_id, [("eileen-1.jpg", shot("astronaut", 1)), ("cam-1.jpg", shot("cameraman", 1))])
+        ids = {p["filename"]: p["id"] for p in reply.json()["photos"]}
+        wait_analysed(client, list(ids.values()))
+        return album_id, ids["eileen-1.jpg"]
+
+    def eileen_of(photo_id: str) -> str | None:
+        (face,) = client.get(f"/v1/photos/{photo_id}").json()["faces"]
+        return (face["member"] or {}).get("name")
+
+    # Yes: a new member's message says at once that a photo may show her; "check them" leads to the question on
+    # her card; Yes gives her the photo.
+    album_id, photo_id = strict_album("Yes")
+    page = open_album(browser, server, album_id, errors)
+    add_member_in_ui(page, "Eileen", "selfie.jpg", shot("astronaut", 0))
+    message = page.get_by_test_id("member-message")
+    expect(message).to_contain_text("1 photo may show Eileen: check them", timeout=LIVE)
+    message.get_by_test_id("check-suggestions").click()
+    card = page.locator("[data-testid=member-card][data-name='Eileen']")
+    question = card.get_by_test_id("is-this")
+    expect(question).to_have_count(1, timeout=LIVE)
+    expect(question).to_contain_text("Is this Eileen?")
+    assert "thumbnail" in question.locator(".crop").first.evaluate("n => getComputedStyle(n).backgroundImage")
+    page.screenshot(path=screenshots / "1-is-this-eileen.png")
+    question.get_by_test_id("is-this-yes").click()
+    expect(page.get_by_test_id("toast")).to_contain_text("1 photo added to Eileen")
+    expect(question).to_have_count(0)
+    expect(page.get_by_test_id("member")).to_contain_text("1 photo")
+    assert eileen_of(photo_id) == "Eileen"
+    card.get_by_test_id("member-faces-toggle").click()  # another correction opened: the Undo goes
+    expect(page.get_by_test_id("toast")).to_be_hidden()
+    wait_idle(client)
+    assert client.get(f"/v1/albums/{album_id}/suggestions").json()["items"] == []
+    page.close()
+
+    # No: the Members panel says what is waiting; No leaves the photo as it was, and the question goes.
+    album_id, photo_id = strict_album("No")
+    client.post(f"/v1/albums/{album_id}/members", data={"name": "Eileen"},
+                files=[("files", ("selfie.jpg", shot("astronaut", 0), "image/jpeg"))])
+    wait_idle(client)
+    page = open_album(browser, server, album_id, errors)
+    checks = page.get_by_test_id("member-checks")
+    expect(checks).to_have_text("1 photo may show Eileen: check them")
+    checks.get_by_test_id("check-suggestions").click()
+    question = page.locator("[data-testid=member-card][data-name='Eileen']").get_by_test_id("is-this")
+    expect(question).to_have_count(1)
+    question.get_by_test_id("is-this-no").click()
+    expect(page.get_by_test_id("toast")).to_contain_text("Not Eileen")
+    expect(question).to_have_count(0)
+    expect(checks).to_be_empty()
+    wait_idle(client)
+    assert eileen_of(photo_id) is None
+    assert client.get(f"/v1/albums/{album_id}/suggestions").json()["items"] == []
+    page.wait_for_timeout(1000)  # the re-match after the answer does not ask again
+    expect(question).to_have_count(0)
+    assert errors == []
+    page.close()

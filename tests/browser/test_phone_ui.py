@@ -238,6 +238,7 @@ def test_viewer_names_start_page_and_widths(browser, server: Server, screenshots
     page.goto(server.url + "/")
     expect(page.locator("#album")).to_be_visible()
     assert page.url.endswith(f"#album={album_id}")
+    expect(page.locator("#photo-grid [data-testid=photo]")).to_have_count(len(photos))  # opened (and remembered)
     page.evaluate("localStorage.clear()")
     page.goto(server.url + "/")
     expect(page.get_by_test_id("album-item")).to_have_count(2)
