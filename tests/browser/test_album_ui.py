@@ -117,6 +117,10 @@ def test_album_in_the_browser(browser, server: Server, screenshots: Path) -> Non
     expect(page.locator("#photo-grid [data-testid=photo]")).to_have_count(2)
     assert shown_files(page) == {"rocket.jpg", "shaky.jpg"}
     page.locator("#filters [data-filter=all]").click()
+    page.get_by_test_id("sort-select").select_option("uploaded")  # upload order: the order the files were dropped in
+    assert page.locator("#photo-grid [data-testid=photo]").evaluate_all(
+        "cs => cs.map(c => c.dataset.filename)") == [name for name, _ in batch if name != "corrupt.jpg"]
+    page.get_by_test_id("sort-select").select_option("taken")
     page.screenshot(path=screenshots / "3-album.png")
     if os.environ.get("PHOTOSIFT_DOCS_SCREENSHOT"):  # refresh the README's screenshot from this real run
         shutil.copyfile(screenshots / "3-album.png", DOCS_SCREENSHOT)
