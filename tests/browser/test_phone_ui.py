@@ -243,6 +243,9 @@ def test_viewer_names_start_page_and_widths(browser, server: Server, screenshots
     page.goto(server.url + "/")
     expect(page.get_by_test_id("album-item")).to_have_count(2)
     expect(page.locator(f"[data-testid=album-item][data-album-id='{other_album}']")).to_contain_text("Empty")
+    expect(page.locator(f"[data-album-id='{album_id}'] img.cover")).to_have_js_property("complete", True)
+    assert page.locator(f"[data-album-id='{album_id}'] img.cover").evaluate("i => i.naturalWidth") > 0
+    expect(page.locator(f"[data-album-id='{other_album}'] img.cover")).to_have_count(0)  # no photo: no cover
     page.screenshot(path=screenshots / "2-albums.png")
     page.locator(f"[data-testid=album-item][data-album-id='{album_id}']").click()
     expect(page.locator("#album")).to_be_visible()
