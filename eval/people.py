@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _data import CACHE, DATA, available  # noqa: E402
 
+from photosift.application import scoring  # noqa: E402
 from photosift.clustering import FaceRecord, GroupingParams, group_faces, iter_pairs  # noqa: E402
 
 SEED = 20240601
@@ -269,7 +270,7 @@ def run_album(album: Album, vectors: dict[str, list[Embedded | None]], params: G
                 truth[fid], photo_of[fid] = ident, photo.photo_id
                 if not worth_grouping(face):
                     unworthy.add(fid)
-        result = group_faces(records, people, params=params)
+        result = group_faces(records, people, params=params, similarity=scoring.similarity)
         people = dict(result.people)
         for group in result.new_people:
             people[f"person-{len(people) + 1}"] = group

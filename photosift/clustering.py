@@ -41,7 +41,7 @@ FaceId = Hashable
 PhotoId = Hashable
 PersonId = Hashable
 SimilarityFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""``(n, d), (m, d) -> (n, m)`` similarity 0-100 (the contract of ``photosift.faces.similarity``)."""
+"""``(n, d), (m, d) -> (n, m)`` similarity 0-100 (the service passes ``photosift.application.scoring.similarity``)."""
 
 LINK_THRESHOLD: float = 88.0
 """Default average-linkage threshold on the 0-100 similarity scale (linkage averages log-odds, see :func:`log_odds`).
@@ -126,12 +126,6 @@ def log_odds(similarity: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         odds = np.log(s) - np.log(100.0 - s)
     return np.clip(odds, -MAX_LOG_ODDS, MAX_LOG_ODDS)
-
-
-def _default_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    from photosift.faces import similarity
-
-    return similarity(a, b)
 
 
 class _UnionFind:
@@ -372,8 +366,8 @@ def _cluster_component(faces: Sequence[FaceRecord], units: _Units, comp: list[in
 
 
 def group_faces(faces: Sequence[FaceRecord], people: Mapping[PersonId, Collection[FaceId]] | None = None,
-                corrections: Corrections | None = None, *, params: GroupingParams | None = None,
-                similarity: SimilarityFn | None = None) -> Grouping:
+                corrections: Corrections | None = None, *, similarity: SimilarityFn,
+                params: GroupingParams | None = None) -> Grouping:
     """Group ``faces`` into people, keeping ``people`` (existing person id -> its faces) and ``corrections``.
 
     ``faces`` are all the faces to consider (typically every face of an album that matched no member), including
@@ -384,7 +378,6 @@ def group_faces(faces: Sequence[FaceRecord], people: Mapping[PersonId, Collectio
     people = people or {}
     corrections = corrections or Corrections()
     params = params or GroupingParams()
-    similarity = similarity or _default_similarity
     index = _check(faces, people, corrections)
     units = _build_units(faces, index, people, corrections)
     forbidden = _forbidden_pairs(faces, index, units, corrections)
@@ -422,19 +415,14 @@ def group_faces(faces: Sequence[FaceRecord], people: Mapping[PersonId, Collectio
 
 
 def suggest_merges(faces: Sequence[FaceRecord], people: Mapping[PersonId, Collection[FaceId]],
-                   corrections: Corrections | None = None, *, threshold: float | None = None,
-                   similarity: SimilarityFn | None = None) -> list[tuple[PersonId, PersonId, float]]:
+                   corrections: Corrections | None = None, *, threshold: float,
+                   similarity: SimilarityFn) -> list[tuple[PersonId, PersonId, float]]:
     """Pairs of existing people that may be one person: ``(a, b, average similarity)``, most similar first.
 
-    Only pairs with average linkage >= ``threshold`` (default: the match threshold of ``photosift.faces``), no
-    shared photo and no user cannot-link between them. For a "same person?" prompt; never applied automatically.
+    Only pairs with average linkage >= ``threshold``, no shared photo and no user cannot-link between them. For a
+    "same person?" prompt; never applied automatically.
     """
     corrections = corrections or Corrections()
-    similarity = similarity or _default_similarity
-    if threshold is None:
-        from photosift.faces import DEFAULT_THRESHOLD
-
-        threshold = DEFAULT_THRESHOLD
     index = _check(faces, people, corrections)
     pids = list(people)
     rows = {p: [index[f] for f in people[p] if faces[index[f]].usable] for p in pids}
@@ -453,18 +441,17 @@ def suggest_merges(faces: Sequence[FaceRecord], people: Mapping[PersonId, Collec
     return sorted(out, key=lambda t: -t[2])
 
 
-def cover_face(faces: Sequence[FaceRecord], *, similarity: SimilarityFn | None = None) -> FaceId:
+def cover_face(faces: Sequence[FaceRecord], *, similarity: SimilarityFn) -> FaceId:
     """The most typical face of one person (highest mean similarity to its other usable faces): its cover."""
     if not faces:
         raise InvalidInput("cover_face needs at least one face")
     return most_typical_first([f for f in faces if f.usable] or list(faces), similarity=similarity)[0]
 
 
-def most_typical_first(faces: Sequence[FaceRecord], *, similarity: SimilarityFn | None = None) -> list[FaceId]:
+def most_typical_first(faces: Sequence[FaceRecord], *, similarity: SimilarityFn) -> list[FaceId]:
     """The ids of ``faces`` of one person, highest mean similarity to the others first (two or fewer: as given)."""
     if len(faces) <= 2:
         return [f.face_id for f in faces]
-    similarity = similarity or _default_similarity
     vectors = np.stack([np.asarray(f.embedding, dtype=np.float32).ravel() for f in faces])
     sims = np.asarray(similarity(vectors, vectors), dtype=np.float64)
     order = np.argsort(-(sims.sum(axis=1) - np.diag(sims)), kind="stable")

@@ -217,7 +217,7 @@ def test_cover_face_is_the_most_typical_face() -> None:
     faces += [FaceRecord(f"a{k}", f"p{k + 1}", sighting(rng, alice, noise=2.0)) for k in range(4)]
     assert cover_face(faces, similarity=cosine_similarity) == "centre"
     with pytest.raises(InvalidInput):
-        cover_face([])
+        cover_face([], similarity=cosine_similarity)
 
 
 def test_linkage_averages_log_odds_not_similarities() -> None:

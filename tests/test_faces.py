@@ -67,6 +67,14 @@ def test_no_face_in_a_generated_scene(blank_photo):
         faces.reference_face(image)
 
 
+@pytest.mark.parametrize("shape", [(20, 1), (1, 20), (300, 2), (2, 300)])
+def test_a_sliver_of_an_image_is_searched_without_error(shape):
+    """Faint detections at the edge of a one-pixel image once made an empty tile for the fine pass (a 500)."""
+    noise = np.random.default_rng(0).integers(0, 256, size=(*shape, 3), dtype=np.uint8)
+    image = decoded(noise)
+    assert isinstance(faces.detect_faces(image), list) and isinstance(faces.find_faces(image), list)
+
+
 def test_a_face_cut_by_the_image_edge_keeps_its_box_inside_the_image(astronaut):
     shifted = np.ascontiguousarray(astronaut[90:, 200:])  # the face now starts left of / above the frame
     for face in faces.detect_faces(decoded(shifted)):

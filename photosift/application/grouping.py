@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
+from photosift.application import scoring
 from photosift.application.events import record_event
 from photosift.catalog.models import Face, Person, bytes_to_vector
 from photosift.clustering import Corrections, FaceRecord, GroupingParams, group_faces
@@ -102,7 +103,7 @@ def regroup(session: Session, album_id: str, params: GroupingParams | None = Non
             people[face.person_id].add(face.id)
     unknown = [f.id for f in free if f.person_pinned and f.person_id is None]
     records = [face_record(f) for f in free]
-    result = group_faces(records, people, Corrections(unknown=unknown), params=params)
+    result = group_faces(records, people, Corrections(unknown=unknown), params=params, similarity=scoring.similarity)
 
     by_id = {f.id: f for f in free}
     for person_id, joined in result.joined.items():

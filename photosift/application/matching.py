@@ -50,8 +50,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
+from photosift.application import scoring
 from photosift.catalog.models import Album, Face, Member, Reference, Rejection, bytes_to_vector, vector_to_bytes
-from photosift.index import assign_unique
 
 ALBUM_THRESHOLD = 80.0
 """The default similarity at which an album gives a face to a member (an album's own ``threshold`` overrides it)."""
@@ -76,9 +76,9 @@ class AlbumFaces:
     scores: np.ndarray  # (faces, members): similarity to each member's template
 
     @cached_property
-    def prepared(self) -> face_engine.calibration.Prepared:
+    def prepared(self) -> scoring.Prepared:
         """The faces made ready to score once, for the many photos a re-match compares with them."""
-        return face_engine.prepare(self.vectors)
+        return scoring.prepare(self.vectors)
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class Templates:
     def album_templates(self) -> dict[int, np.ndarray]:
         """Per member column with confident faces: the template of its evidence and all of them (rule 4), made once
         for every photo that holds none of them."""
-        return {col: face_engine.make_template([*self.evidence[col], *(vector for _, vector in faces)])
+        return {col: scoring.template([*self.evidence[col], *(vector for _, vector in faces)])
                 for col, faces in self.confident.items()}
 
 
@@ -144,7 +144,7 @@ def rebuild_template(session: Session, member: Member) -> list[Reference]:
                                       .order_by(Reference.id)))
     current = [r for r in references if r.recognizer == face_engine.EMBEDDER]
     if current or not references:
-        member.template = (vector_to_bytes(face_engine.make_template([bytes_to_vector(r.embedding) for r in current]))
+        member.template = (vector_to_bytes(scoring.template([bytes_to_vector(r.embedding) for r in current]))
                            if current else None)
         member.recognizer = face_engine.EMBEDDER
     return references
@@ -158,7 +158,7 @@ def templates_from(evidence: dict[str, list[np.ndarray]], threshold: float,
     if not member_ids:
         return Templates([], None, threshold)
     column = {m: i for i, m in enumerate(member_ids)}
-    vectors = np.stack([face_engine.make_template(evidence[m]) for m in member_ids])
+    vectors = np.stack([scoring.template(evidence[m]) for m in member_ids])
     return Templates(member_ids, vectors, threshold,
                      {column[m]: np.stack(v) for m, v in (rejected or {}).items() if m in column and v},
                      {column[m]: np.stack(evidence[m]) for m in member_ids})
@@ -172,7 +172,7 @@ def with_album_evidence(templates: Templates, photo_ids: list[str], embeddings: 
     if templates.vectors is None or not rows:
         return replace(templates, confident={})
     vectors = np.stack([embeddings[i] for i in rows])
-    similarity = face_engine.similarity(vectors, templates.vectors)
+    similarity = scoring.similarity(vectors, templates.vectors)
     scores = open_set_scores(similarity, vectors, templates)
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
     for row, col in zip(*np.nonzero(scores >= CONFIDENT), strict=True):
@@ -190,8 +190,8 @@ def open_set_scores(scores: np.ndarray, embeddings: np.ndarray, templates: Templ
     """``scores`` (faces, members) with every pair the open-set rules exclude set to 0 (see the module docstring)."""
     out = np.array(scores, dtype=np.float64)
     for col, rejected in templates.rejected.items():
-        closest = face_engine.similarity(embeddings, rejected).max(axis=1)
-        doubtful = (out[:, col] < CONFIDENT) | face_engine.same_face(embeddings, rejected).any(axis=1)
+        closest = scoring.similarity(embeddings, rejected).max(axis=1)
+        doubtful = (out[:, col] < CONFIDENT) | scoring.same_face(embeddings, rejected).any(axis=1)
         out[(closest >= out[:, col]) & doubtful, col] = 0.0
     if out.shape[1] > 1:
         top2 = np.sort(out, axis=1)[:, -2:]  # (second best, best) of each face
@@ -212,8 +212,8 @@ def corroborate(scores: np.ndarray, embeddings: np.ndarray, templates: Templates
         if not others or not doubtful.any():
             continue
         album_template = (templates.album_templates[col] if len(others) == len(faces)
-                          else face_engine.make_template([*templates.evidence[col], *others]))
-        agree = face_engine.similarity(embeddings[doubtful], album_template[None, :])[:, 0]
+                          else scoring.template([*templates.evidence[col], *others]))
+        agree = scoring.similarity(embeddings[doubtful], album_template[None, :])[:, 0]
         out[np.flatnonzero(doubtful)[agree < templates.threshold], col] = 0.0
     return out
 
@@ -228,9 +228,9 @@ def recurring_disagree(scores: np.ndarray, embeddings: np.ndarray, templates: Te
     doubtful = (out >= templates.threshold) & (out < CONFIDENT)
     if album is None or not doubtful.any():
         return out
-    doubtful[face_engine.mask_probability(embeddings) >= 0.5] = False  # masked look-alikes score low: no evidence
+    doubtful[scoring.mask_probability(embeddings) >= 0.5] = False  # masked look-alikes score low: no evidence
     rows = np.flatnonzero(doubtful.any(axis=1))
-    alike = face_engine.similarity(embeddings[rows], album.prepared) >= CONFIDENT  # (doubtful faces, album faces)
+    alike = scoring.similarity(embeddings[rows], album.prepared) >= CONFIDENT  # (doubtful faces, album faces)
     alike[:, album.photo_ids == photo_id] = False  # a photo's own faces are not its look-alikes
     for row, twins in zip(rows, alike, strict=True):
         if twins.sum() < RECURRING:
@@ -252,12 +252,33 @@ def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: 
     if templates.vectors is None or not usable:
         return result
     vectors = np.stack([embeddings[i] for i in usable])
-    scores = open_set_scores(face_engine.similarity(vectors, templates.vectors), vectors, templates)
+    scores = open_set_scores(scoring.similarity(vectors, templates.vectors), vectors, templates)
     scores = corroborate(scores, vectors, templates, photo_id)
     scores = recurring_disagree(scores, vectors, templates, photo_id)
     for row, (col, sim) in assign_unique(scores, templates.threshold).items():
         result[usable[row]] = (templates.member_ids[col], round(float(sim), 2))
     return result
+
+
+def assign_unique(scores: np.ndarray, threshold: float) -> dict[int, tuple[int, float]]:
+    """One-to-one matching of rows (faces of one photo) to columns (members) from a similarity matrix.
+
+    Pairs are taken greedily from the highest similarity down, each row and each column at most once, only pairs
+    with similarity >= ``threshold``. Returns ``{row: (column, similarity)}``; rows left out are unknown faces.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0:
+        return {}
+    rows, cols = np.nonzero(scores >= threshold)
+    pairs = sorted(zip(rows.tolist(), cols.tolist(), strict=True), key=lambda rc: -scores[rc])
+    taken_rows: dict[int, tuple[int, float]] = {}
+    taken_cols: set[int] = set()
+    for r, c in pairs:
+        if r in taken_rows or c in taken_cols:
+            continue
+        taken_rows[r] = (c, float(scores[r, c]))
+        taken_cols.add(c)
+    return taken_rows
 
 
 def _log_odds(similarity: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from photosift import faces as face_engine
-from photosift.application import suggestions, views
+from photosift.application import scoring, suggestions, views
 from photosift.application.albums import require_album
 from photosift.application.blobs import delete_unreferenced, store_upload
 from photosift.application.context import Services
@@ -117,7 +117,7 @@ def _check_not_another_member(session: Session, album_id: str, member_id: str | 
     if not others:
         return
     threshold = album_threshold(session.get(Album, album_id))
-    scores = face_engine.similarity(np.stack([bytes_to_vector(f["embedding"]) for f in faces]),
+    scores = scoring.similarity(np.stack([bytes_to_vector(f["embedding"]) for f in faces]),
                                     np.stack([bytes_to_vector(t) for _, t in others]))
     for row, face in enumerate(faces):
         col = int(np.argmax(scores[row]))

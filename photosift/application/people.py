@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.application import views
+from photosift.application import scoring, views
 from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.events import record_event
@@ -90,7 +90,8 @@ def merge_suggestions(svc: Services, album_id: str) -> dict[str, Any]:
         faces = _faces_of_people(session, [p.id for p in people])
     groups = {p.id: [f.id for f in faces[p.id]] for p in people if faces.get(p.id)}
     records = [face_record(f) for person_id in groups for f in faces[person_id]]
-    pairs = suggest_merges(records, groups)[:MAX_SUGGESTIONS]
+    pairs = suggest_merges(records, groups, threshold=scoring.DEFAULT_THRESHOLD,
+                           similarity=scoring.similarity)[:MAX_SUGGESTIONS]
     shown = {p.id: person_view(p, faces[p.id]) for p in people if p.id in groups}
     return {"items": [{"people": [shown[a], shown[b]], "similarity": round(score, 1)} for a, b, score in pairs]}
 
@@ -265,7 +266,7 @@ def reject_preview(svc: Services, album_id: str, face_id: str, member_id: str) -
                 rejected = np.concatenate([templates.rejected[col], rejected])
             after = replace(templates, rejected={**templates.rejected, col: rejected})
             vectors = np.stack([bytes_to_vector(f.embedding) for f in matched])
-            scores = open_set_scores(face_engine.similarity(vectors, after.vectors), vectors, after)[:, col]
+            scores = open_set_scores(scoring.similarity(vectors, after.vectors), vectors, after)[:, col]
             leaving += [f for f, score in zip(matched, scores, strict=True) if score < after.threshold]
     photos = sorted({f.photo_id for f in leaving})
     return {"faces": [f.id for f in leaving], "photos": photos, "count": len(photos)}
@@ -398,7 +399,7 @@ def _pin_to_member(session: Session, album_id: str, faces: Sequence[Face], membe
     scored = [i for i, f in enumerate(faces) if comparable(f)]
     if member.template is not None and member.recognizer == face_engine.EMBEDDER and scored:
         vectors = np.stack([bytes_to_vector(faces[i].embedding) for i in scored])
-        scores = face_engine.similarity(vectors, bytes_to_vector(member.template))[:, 0]
+        scores = scoring.similarity(vectors, bytes_to_vector(member.template))[:, 0]
         for i, value in zip(scored, scores, strict=True):
             similarities[i] = round(float(value), 2)
     for face, similarity in zip(faces, similarities, strict=True):
@@ -426,7 +427,7 @@ def _member_from_faces(session: Session, album_id: str, name: str, faces: Sequen
         session.add(Reference(member_id=member.id, album_id=album_id, blob_key=photo.blob_key,
                               filename=photo.filename, box=face.box, confidence=face.confidence,
                               embedding=face.embedding, recognizer=face.recognizer))
-    member.template = vector_to_bytes(face_engine.make_template([bytes_to_vector(f.embedding) for f in chosen]))
+    member.template = vector_to_bytes(scoring.template([bytes_to_vector(f.embedding) for f in chosen]))
     session.flush()
     return member
 
@@ -435,7 +436,8 @@ def _typical(faces: Sequence[Face]) -> list[Face]:
     """Usable faces (not too small, of the running recogniser), most typical first: highest mean similarity to the
     others."""
     usable = {f.id: f for f in faces if not f.too_small and comparable(f)}
-    return [usable[i] for i in most_typical_first([face_record(f) for f in usable.values()])]
+    return [usable[i] for i in most_typical_first([face_record(f) for f in usable.values()],
+                                                                similarity=scoring.similarity)]
 
 
 def _record_matches(session: Session, album_id: str, photo_ids: Sequence[str]) -> None:
@@ -453,7 +455,8 @@ def person_view(person: Person, faces: Sequence[Face]) -> dict[str, Any]:
     cover = None
     if faces:
         current = [f for f in faces if comparable(f)]  # faces of another recogniser are never compared
-        cover_id = cover_face([face_record(f) for f in current]) if current else faces[0].id
+        cover_id = (cover_face([face_record(f) for f in current], similarity=scoring.similarity) if current
+                    else faces[0].id)
         face = next(f for f in faces if f.id == cover_id)
         cover = {"face_id": face.id, "photo_id": face.photo_id, "box": face.box}
     return {"id": person.id, "album_id": person.album_id, "name": f"Person {person.number}",

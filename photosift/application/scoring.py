@@ -54,4 +54,6 @@ def same_face(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return face_engine.same_face(a, b)
 
 
-__all__ = ["DEFAULT_THRESHOLD", "mask_probability", "prepare", "same_face", "scores", "similarity", "template"]
+__all__ = [
+    "DEFAULT_THRESHOLD", "Prepared", "mask_probability", "prepare", "same_face", "scores", "similarity", "template",
+]

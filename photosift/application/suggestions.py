@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
+from photosift.application import scoring
 from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.grouping import worth_grouping
@@ -80,8 +81,8 @@ def suggest(candidates: Sequence[Candidate], templates: Templates, listed: dict[
     for candidate in candidates:
         units[candidate.person_id or f"face:{candidate.face_id}"].append(candidate)
     groups = list(units.values())
-    vectors = np.stack([face_engine.make_template([c.vector for c in group]) for group in groups])
-    scores = open_set_scores(face_engine.similarity(vectors, templates.vectors), vectors, templates)
+    vectors = np.stack([scoring.template([c.vector for c in group]) for group in groups])
+    scores = open_set_scores(scoring.similarity(vectors, templates.vectors), vectors, templates)
     floor = suggestion_floor(templates.threshold)
     found = []
     for group, row in zip(groups, scores, strict=True):

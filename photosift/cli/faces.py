@@ -22,6 +22,7 @@ import numpy as np
 
 from photosift import faces, imaging
 from photosift.analysis import FACE_MAX_PIXELS
+from photosift.application import scoring
 from photosift.cli.output import emit_json, epilog, expand_paths, fail, print_table, progress, score, warn
 from photosift.errors import FaceTooBlurred, InvalidInput, NoFaceFound, PhotosiftError
 from photosift.faces.engine import get_engine
@@ -235,7 +236,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def _compare_record(reference: faces.EmbeddedFace, targets: list[faces.EmbeddedFace], threshold: float) -> dict:
     """``{"source_face", "matches", "unmatched"}``: target faces by similarity, best first, split at ``threshold``."""
-    scores = faces.similarity(reference.embedding, np.array([t.embedding for t in targets]))[0] if targets else []
+    scores = scoring.similarity(reference.embedding, np.array([t.embedding for t in targets]))[0] if targets else []
     ranked = sorted(zip(scores, targets, strict=True), key=lambda st: -st[0])
     matches = [{"similarity": round(float(s), 2), "face": t.face.to_dict()} for s, t in ranked if s >= threshold]
     unmatched = [{"similarity": round(float(s), 2), "face": t.face.to_dict()} for s, t in ranked if s < threshold]
@@ -282,7 +283,7 @@ def _compare_pairs(args: argparse.Namespace) -> int:
             side, err = (img1, err1) if err1 else (img2, err2)
             record.update({"error": f"{side}: {err['error']}", "error_type": err["error_type"]})
         else:
-            score = float(faces.similarity(e1, e2)[0, 0])
+            score = float(scoring.similarity(e1, e2)[0, 0])
             record.update({"similarity": round(score, 2), "match": score >= args.threshold})
         if args.json:
             emit_json(record)
@@ -309,7 +310,7 @@ def run_find(args: argparse.Namespace) -> int:
             return fail(f"{path}: {exc}")
         warn_if_several(path, reference, count)
         references.append(reference.embedding)
-    template = faces.make_template(references)
+    template = scoring.template(references)
     photos = expand_paths([str(folder)])
     hits, errors = _search(template, photos)
     hits.sort(key=lambda h: -h["similarity"])
@@ -332,7 +333,7 @@ def _search(template: np.ndarray, photos: Iterable[str]) -> tuple[list[dict], li
         if err:
             errors.append({"path": path, **err})
         elif found:
-            scores = faces.similarity(template, np.array([e for _, e in found]))[0]
+            scores = scoring.similarity(template, np.array([e for _, e in found]))[0]
             best = int(np.argmax(scores))
             hits.append({"path": path, "similarity": round(float(scores[best]), 2), "box": found[best][0]})
     return hits, errors

@@ -162,6 +162,8 @@ class ScrfdDetector:
             x0 = int(np.clip(round(cue.box[0] + cue.box[2] / 2 - side / 2), 0, max(0, w - side)))
             y0 = int(np.clip(round(cue.box[1] + cue.box[3] / 2 - side / 2), 0, max(0, h - side)))
             tile = rgb[y0 : y0 + side, x0 : x0 + side]
+            if min(tile.shape[:2]) < 2:  # a cue at the edge of a sliver of an image: nothing to look at again
+                continue
             offset = np.array([x0, y0], np.float64)
             for found in self._pass(tile, CUE_CANVAS):
                 d = RawDetection(found.box + np.r_[offset, 0, 0], found.confidence, found.landmarks + offset)

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from photosift import errors
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import AwsError, invalid_parameter
-from photosift.faces.types import Face
+from photosift.application.face_images import AnalysedImage, Selector, analyse_image
 from photosift.imaging import DecodeLimits
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_S3_BYTES = 15 * 1024 * 1024
 
 
-# Which detected faces (largest first) to embed: their indices. Embedding is the costly step; skip what is not used.
-Selector = Callable[[Sequence[Face]], Sequence[int]]
-
-
-@dataclass(frozen=True)
-class AnalysedImage:
-    """The faces of one image, largest first; ``size`` is the upright image's (width, height) in pixels.
-
-    ``embeddings`` maps the index of each face that was asked for (see ``Selector``) to its embedding.
-    """
-
-    size: tuple[int, int]
-    faces: list[Face]
-    embeddings: dict[int, np.ndarray] = field(default_factory=dict)
-
-
 async def analyse(ctx: Context, image: dict[str, Any], embed: Selector | None = None) -> AnalysedImage:
     """Read and decode ``image`` (an AWS ``Image`` structure), detect faces, embed those ``embed`` selects."""
     data, limit = await read(ctx, image)
     limits = DecodeLimits(max_bytes=limit, max_pixels=getattr(ctx.settings, "max_pixels", DecodeLimits.max_pixels))
-    return await ctx.compute(_analyse, data, limits, embed)
+    return await ctx.compute(analyse_image, data, limits, embed)
 
 
 async def read(ctx: Context, image: dict[str, Any]) -> tuple[bytes, int]:
@@ -70,15 +50,3 @@ async def read(ctx: Context, image: dict[str, Any]) -> tuple[bytes, int]:
     if len(data) > MAX_S3_BYTES:
         raise AwsError("ImageTooLargeException", f"S3 object is {len(data)} bytes; the limit is {MAX_S3_BYTES}")
     return data, MAX_S3_BYTES
-
-
-def _analyse(data: bytes, limits: DecodeLimits, embed: Selector | None) -> AnalysedImage:
-    from photosift import faces, imaging  # the engine; imported when first needed (model loading is slow)
-    from photosift.analysis import FACE_MAX_PIXELS
-
-    decoded = imaging.decode(data, max_pixels=FACE_MAX_PIXELS, limits=limits)  # reduced decode, as for album photos
-    found = sorted(faces.detect_faces(decoded), key=lambda f: f.box[2] * f.box[3], reverse=True)
-    chosen = list(embed(found)) if embed and found else []
-    embedded = faces.embed_faces(decoded, [found[i] for i in chosen]) if chosen else []
-    vectors = {i: np.asarray(e.embedding, dtype=np.float32) for i, e in zip(chosen, embedded, strict=True)}
-    return AnalysedImage(size=decoded.original_size, faces=found, embeddings=vectors)

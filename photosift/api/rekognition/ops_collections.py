@@ -14,8 +14,8 @@ from photosift.api.rekognition import detail, paging, quality
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
-from photosift.api.rekognition.ops_images import default_threshold
 from photosift.application import rekognition as app
+from photosift.application import scoring
 from photosift.errors import NotFound
 
 MAX_SEARCH_RESULTS = 4096
@@ -125,7 +125,7 @@ async def search_faces_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, An
 
 async def _search(ctx: Context, p: dict[str, Any], probe: Any, exclude: str | None = None) -> list[dict[str, Any]]:
     reported_threshold = float(p.get("FaceMatchThreshold", detail.AWS_DEFAULT_THRESHOLD))
-    engine_default = default_threshold()
+    engine_default = scoring.DEFAULT_THRESHOLD
     threshold = detail.to_engine_threshold(reported_threshold, engine_default) - 1e-3
     limit = p.get("MaxFaces") or MAX_SEARCH_RESULTS
     found = await ctx.compute(lambda: app.search_faces(ctx.catalog, p["CollectionId"], probe, threshold=threshold,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import numpy as np
-
 from photosift.api.rekognition import detail, quality
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
+from photosift.application import scoring
 
 
 async def detect_faces(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -34,8 +33,8 @@ async def compare_faces(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise invalid_parameter("There are no faces in the target image that meet the request's quality bar")
     (probe_index, probe), = source.embeddings.items()
     indices = list(target.embeddings)
-    scores = await ctx.compute(similarities, probe, [target.embeddings[i] for i in indices])
-    engine_default = default_threshold()
+    scores = await ctx.compute(scoring.scores, probe, [target.embeddings[i] for i in indices])
+    engine_default = scoring.DEFAULT_THRESHOLD
     matches, unmatched = [], []
     for index, score in sorted(zip(indices, scores, strict=True), key=lambda p: -p[1]):
         reported = detail.to_aws_similarity(score, engine_default)
@@ -49,17 +48,3 @@ async def compare_faces(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "FaceMatches": matches,
         "UnmatchedFaces": unmatched,
     }
-
-
-def similarities(probe: np.ndarray, others: list[np.ndarray]) -> list[float]:
-    """Engine similarity 0-100 of ``probe`` against each of ``others``."""
-    from photosift import faces
-
-    return [float(v) for v in np.asarray(faces.similarity(probe[None, :], np.stack(others)))[0]]
-
-
-def default_threshold() -> float:
-    """photosift's documented default similarity threshold (what AWS's 80 is anchored to)."""
-    from photosift import faces
-
-    return float(faces.DEFAULT_THRESHOLD)

@@ -8,8 +8,8 @@ from photosift.api.rekognition import detail, paging, quality
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
-from photosift.api.rekognition.ops_images import default_threshold
 from photosift.application import rekognition as app
+from photosift.application import scoring
 from photosift.errors import InvalidInput, NotFound
 
 ASSOCIATE_THRESHOLD = 75.0  # AWS's default UserMatchThreshold for AssociateFaces
@@ -40,7 +40,7 @@ async def list_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 async def associate_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Associate faces; once the user has faces, a new one must reach UserMatchThreshold (default 75)."""
     reported = float(p.get("UserMatchThreshold", ASSOCIATE_THRESHOLD))
-    engine_default = default_threshold()
+    engine_default = scoring.DEFAULT_THRESHOLD
     # decide as the reported (rounded) similarity reads: a face shown with Confidence 100.0 passes a threshold of 100
     threshold = detail.to_engine_threshold(reported, engine_default) - detail.ROUNDING_SLACK
     done, failures, user = await ctx.compute(lambda: app.associate_faces(
@@ -108,7 +108,7 @@ async def search_users_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, An
 
 async def _match_users(ctx: Context, p: dict[str, Any], probe: Any, exclude: str | None = None) -> list[dict]:
     reported_threshold = float(p.get("UserMatchThreshold", detail.AWS_DEFAULT_THRESHOLD))
-    engine_default = default_threshold()
+    engine_default = scoring.DEFAULT_THRESHOLD
     threshold = detail.to_engine_threshold(reported_threshold, engine_default) - 1e-3
     found = await ctx.compute(lambda: app.search_users(ctx.catalog, p["CollectionId"], probe, threshold=threshold,
                                                        limit=p.get("MaxUsers") or MAX_USERS, exclude_user_id=exclude))
