@@ -48,7 +48,7 @@ from people import print_table  # noqa: E402
 
 from photosift import faces as face_engine  # noqa: E402
 from photosift.application.matching import ALBUM_THRESHOLD, match_faces, templates_from, with_album_evidence  # noqa: E402
-from photosift.application.suggestions import Candidate, suggest  # noqa: E402
+from photosift.application.suggestions import Candidate, in_album, suggest  # noqa: E402
 
 
 @dataclass
@@ -100,7 +100,7 @@ def match_counts(album: Album) -> dict[str, int]:
 def suggestion_counts(album: Album, embedding: dict[str, np.ndarray], scenario: Scenario) -> dict[str, int]:
     """Missed member photos, and the suggestions that recover one of them or show someone else."""
     templates = templates_from({m: [embedding[scenario.members[m][0]]] for m in album.members}, album.threshold)
-    candidates, listed, truth = [], {}, {}
+    candidates, listed, truth, matched = [], {}, {}, defaultdict(list)
     missed = 0
     for i, (tiles, matches) in enumerate(zip(album.photos, album.matches, strict=True)):
         listed[str(i)] = {match[0] for match in matches if match is not None}
@@ -109,7 +109,9 @@ def suggestion_counts(album: Album, embedding: dict[str, np.ndarray], scenario: 
             if match is None:
                 candidates.append(Candidate(f"{i}/{k}", str(i), None, embedding[tile.path]))
                 truth[f"{i}/{k}"] = tile.identity
-    found = suggest(candidates, templates, listed)
+            else:
+                matched[match[0]].append(embedding[tile.path])
+    found = suggest(candidates, in_album(templates, matched), listed)
     right = sum(truth[s.face_ids[0]] == s.member_id for s in found)
     return {"missed": missed, "suggestions": len(found), "recovered": right, "wrong": len(found) - right}
 

@@ -8,7 +8,7 @@ import numpy as np
 from synthetic_faces import Synthetic
 
 from photosift.application.matching import ALBUM_THRESHOLD, Templates
-from photosift.application.suggestions import SUGGEST_LOG_ODDS, Candidate, suggest, suggestion_floor
+from photosift.application.suggestions import SUGGEST_LOG_ODDS, Candidate, in_album, suggest, suggestion_floor
 
 
 def scored(syn: Synthetic, score: float, direction: str) -> np.ndarray:
@@ -56,3 +56,18 @@ def test_a_rejected_face_is_not_suggested_again() -> None:
     near = scored(syn, ALBUM_THRESHOLD - 1.0, "d1")
     templates = Templates(["jenny"], np.stack([syn.of(d0=1.0)]), ALBUM_THRESHOLD, {0: np.stack([near])})
     assert suggest([Candidate("near", "p1", None, near)], templates, {}) == []
+
+
+def test_a_face_is_compared_with_the_member_as_the_album_shows_them() -> None:
+    """A side view far from the frontal selfie but close to the member's side view the album matched: suggested once
+    the album's faces of the member join the selfie (``in_album``)."""
+    syn = Synthetic(6)
+    selfie = syn.of(d0=1.0)
+    a, c = 0.1, 0.95
+    side = syn.of(d0=a, d1=math.sqrt(1 - a**2))  # the album's matched side view of the member
+    candidate = syn.of(d0=a * c, d1=math.sqrt(1 - a**2) * c, d2=math.sqrt(1 - c**2))  # another side view
+    templates = Templates(["jenny"], np.stack([selfie]), ALBUM_THRESHOLD, evidence={0: np.stack([selfie])})
+    assert suggest([Candidate("side", "p2", None, candidate)], templates, {}) == []
+    (found,) = suggest([Candidate("side", "p2", None, candidate)], in_album(templates, {"jenny": [side]}), {})
+    assert found.member_id == "jenny" and found.face_ids == ("side",)
+    assert in_album(Templates([], None, ALBUM_THRESHOLD), {}).vectors is None

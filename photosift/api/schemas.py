@@ -80,7 +80,7 @@ class Member(BaseModel):
     created_at: str
     updated_at: str
     photos: int | None = Field(default=None, description="number of photos the member was matched in")
-    suggestions: int | None = Field(default=None, description="faces waiting as \"Is this <member>?\" "
+    suggestions: int | None = Field(default=None, description="photos waiting as \"Is this <member>?\" "
                                                                "(``GET /albums/{id}/suggestions``)")
     warnings: list[str] = Field(default_factory=list, description="what was noticed in new reference photos but "
                                                                     "accepted (e.g. a smaller second face)")

@@ -47,6 +47,44 @@ def analyze_stored(store: BlobStore, key: str, *, limits: DecodeLimits, blur_thr
     return analyze(store.get(key), limits=limits, blur_threshold=blur_threshold)
 
 
+def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoAnalysis) -> None:
+    """Store one photo's analysis in the caller's transaction (which holds the album's lock): its faces matched to
+    the members, the album's people brought up to date, a re-match queued when a member matched, and the
+    ``photo.analyzed`` event. Replaces what an earlier analysis of the photo stored."""
+    session.execute(delete(Face).where(Face.photo_id == photo.id))
+    embeddings = [f.embedding for f in result.faces]
+    matches = match_faces(embeddings, [f.face.too_small for f in result.faces], load_templates(session, album),
+                          photo.id)
+    faces = []
+    for position, (found, match) in enumerate(zip(result.faces, matches, strict=True)):
+        face = found.face
+        left, top, width, height = (int(v) for v in face.box)
+        faces.append(Face(
+            photo_id=photo.id, album_id=album.id, position=position, left=left, top=top, width=width,
+            height=height, confidence=float(face.confidence),
+            landmarks=[[float(x), float(y)] for x, y in face.landmarks],
+            pose={"yaw": float(face.pose.yaw), "pitch": float(face.pose.pitch), "roll": float(face.pose.roll)},
+            sharpness=float(face.quality.sharpness), brightness=float(face.quality.brightness),
+            relative_blur=float(face.quality.relative_blur), too_small=bool(face.too_small),
+            embedding=vector_to_bytes(found.embedding),
+            recognizer=face_engine.EMBEDDER, member_id=match[0] if match else None,
+            similarity=match[1] if match else None,
+        ))
+    session.add_all(faces)
+    photo.width, photo.height = int(result.width), int(result.height)
+    photo.sharpness, photo.blurry = float(result.blur.sharpness), bool(result.blur.blurry)
+    photo.blur_region = result.blur.region
+    photo.face_count = len(faces)
+    photo.status, photo.error, photo.analysed_at = PhotoStatus.DONE, None, utcnow()
+    session.flush()
+    if any(face.member_id is None for face in faces):  # only unmatched faces can change the people
+        regroup_after_analysis(session, album.id)
+    if any(matches):  # new evidence of a member, or a match that the album's other photos check (rule 5)
+        enqueue_match(session, album.id)
+    view = views.photo_view(photo, faces, views.member_names(session, album.id))
+    record_event(session, album.id, "photo.analyzed", {"photo": view})
+
+
 class AnalyzeJob:
     """Analyse one photo: blur, faces and embeddings, then match the faces to the album's members."""
 
@@ -66,41 +104,8 @@ class AnalyzeJob:
         with self.svc.catalog.session() as session:
             album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()
             photo = session.get(Photo, job.photo_id)
-            if album is None or photo is None:
-                mark_done(session, job.id)
-                return
-            session.execute(delete(Face).where(Face.photo_id == photo.id))
-            embeddings = [f.embedding for f in result.faces]
-            matches = match_faces(embeddings, [f.face.too_small for f in result.faces], load_templates(session, album),
-                                  photo.id)
-            faces = []
-            for position, (found, match) in enumerate(zip(result.faces, matches, strict=True)):
-                face = found.face
-                left, top, width, height = (int(v) for v in face.box)
-                faces.append(Face(
-                    photo_id=photo.id, album_id=album.id, position=position, left=left, top=top, width=width,
-                    height=height, confidence=float(face.confidence),
-                    landmarks=[[float(x), float(y)] for x, y in face.landmarks],
-                    pose={"yaw": float(face.pose.yaw), "pitch": float(face.pose.pitch), "roll": float(face.pose.roll)},
-                    sharpness=float(face.quality.sharpness), brightness=float(face.quality.brightness),
-                    relative_blur=float(face.quality.relative_blur), too_small=bool(face.too_small),
-                    embedding=vector_to_bytes(found.embedding),
-                    recognizer=face_engine.EMBEDDER, member_id=match[0] if match else None,
-                    similarity=match[1] if match else None,
-                ))
-            session.add_all(faces)
-            photo.width, photo.height = int(result.width), int(result.height)
-            photo.sharpness, photo.blurry = float(result.blur.sharpness), bool(result.blur.blurry)
-            photo.blur_region = result.blur.region
-            photo.face_count = len(faces)
-            photo.status, photo.error, photo.analysed_at = PhotoStatus.DONE, None, utcnow()
-            session.flush()
-            if any(face.member_id is None for face in faces):  # only unmatched faces can change the people
-                regroup_after_analysis(session, album.id)
-            if any(matches):  # new evidence of a member, or a match that the album's other photos check (rule 5)
-                enqueue_match(session, album.id)
-            view = views.photo_view(photo, faces, views.member_names(session, album.id))
-            record_event(session, album.id, "photo.analyzed", {"photo": view})
+            if album is not None and photo is not None:
+                record_analysis(session, album, photo, result)
             mark_done(session, job.id)
         self.svc.hub.publish(job.album_id)
 

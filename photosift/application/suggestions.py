@@ -13,10 +13,12 @@ What is suggested, for each member with a template of the running recogniser:
 - only faces worth grouping (``grouping.worth_grouping``: big and sharp enough to compare), and never for a photo
   that already shows the member.
 
-The floor sits :data:`SUGGEST_LOG_ODDS` below the album's threshold on the log-odds scale of the calibrated score:
-about twice the threshold's false-match rate. Faces at or above the threshold that rules 4-5 kept from the member
-are suggested too. On ``eval/members_seeds.py`` (100 seeds) this recovers most missed member photos with about one
-wrong suggestion in 20; see the README's "Suggestions".
+A candidate is scored against the member as the album shows them: the template of their references, the faces
+confirmed as theirs and the faces the album gave them (:func:`in_album`), so a side view or a masked face is compared
+with the member's side views and masked faces of this album, not only with a frontal selfie. The floor sits
+:data:`SUGGEST_LOG_ODDS` below the album's threshold on the log-odds scale of the calibrated score: about twice the
+threshold's false-match rate. Faces at or above the threshold that rules 4-5 kept from the member are suggested too.
+Measured by ``eval/members.py`` and ``eval/members_seeds.py``; see the README's "Suggestions".
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -72,9 +74,19 @@ def suggestion_floor(threshold: float) -> float:
     return 100.0 / (1.0 + math.exp(-log_odds))
 
 
+def in_album(templates: Templates, matched: dict[str, list[np.ndarray]]) -> Templates:
+    """``templates`` whose vectors stand for each member as the album shows them: the template of their references,
+    confirmed faces and ``matched`` faces (member id -> the faces the album gave them)."""
+    if templates.vectors is None:
+        return templates
+    vectors = np.stack([scoring.template([*templates.evidence[col], *matched.get(member_id, [])])
+                        for col, member_id in enumerate(templates.member_ids)])
+    return replace(templates, vectors=vectors)
+
+
 def suggest(candidates: Sequence[Candidate], templates: Templates, listed: dict[str, set[str]]) -> list[Suggestion]:
-    """The suggestions for ``candidates`` (see the module docstring), most similar first; ``listed`` gives the
-    members each photo already shows."""
+    """The suggestions for ``candidates`` (see the module docstring), most similar first; ``templates`` as
+    :func:`in_album` makes them; ``listed`` gives the members each photo already shows."""
     if templates.vectors is None or not candidates:
         return []
     units: dict[str, list[Candidate]] = defaultdict(list)
@@ -103,14 +115,16 @@ def album_suggestions(session: Session, album_id: str) -> list[Suggestion]:
     if templates.vectors is None:
         return []
     hidden = set(session.scalars(select(Person.id).where(Person.album_id == album_id, Person.hidden.is_(True))))
-    candidates, listed = [], defaultdict(set)
+    candidates, listed, matched = [], defaultdict(set), defaultdict(list)
     for face in session.scalars(select(Face).where(Face.album_id == album_id).order_by(Face.id)):
         if face.member_id is not None:
             listed[face.photo_id].add(face.member_id)
+            if face.recognizer == face_engine.EMBEDDER and not face.person_pinned:
+                matched[face.member_id].append(bytes_to_vector(face.embedding))
         elif (face.recognizer == face_engine.EMBEDDER and worth_grouping(face) and face.person_id not in hidden
               and not (face.person_pinned and face.person_id is None)):
             candidates.append(Candidate(face.id, face.photo_id, face.person_id, bytes_to_vector(face.embedding)))
-    return suggest(candidates, templates, listed)
+    return suggest(candidates, in_album(templates, matched), listed)
 
 
 def counts(session: Session, album_id: str, *, before_rematch: bool = False) -> dict[str, int]:
@@ -148,5 +162,5 @@ def list_suggestions(svc: Services, album_id: str, *, member_id: str | None = No
     return {"items": items}
 
 
-__all__ = ["SUGGEST_LOG_ODDS", "Candidate", "Suggestion", "album_suggestions", "counts", "list_suggestions",
-           "suggest", "suggestion_floor"]
+__all__ = ["SUGGEST_LOG_ODDS", "Candidate", "Suggestion", "album_suggestions", "counts", "in_album",
+           "list_suggestions", "suggest", "suggestion_floor"]
