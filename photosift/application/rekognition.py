@@ -1,9 +1,15 @@
 """Rekognition collections, indexed faces and user vectors: the use cases behind the AWS-compatible endpoint.
 
 Every function takes the catalog (``photosift.catalog.db.Catalog``) and runs in one transaction. Similarities and
-thresholds here are photosift's calibrated 0-100 scale (``photosift.faces.similarity``); the API adapter converts
-them to what it reports. A user's vector is ``photosift.faces.make_template`` of its faces' embeddings.
+thresholds here are photosift's calibrated 0-100 scale (``photosift.application.scoring``); the API adapter converts
+them to what it reports. A user's vector is ``scoring.template`` of its faces' embeddings.
 Missing collections, faces or users raise ``NotFound``; duplicates raise ``AlreadyExists``.
+
+Searches do not score every face: a face index (``photosift.catalog.face_index``) holds each collection's faces
+(space ``faces/<collection>``) and its users' templates (``users/<collection>``) as the recogniser's unit vector
+(a template: the mean of its faces' unit vectors), ranked by cosine; the ``candidates(limit)`` nearest are scored
+exactly. Writes keep the index in step in their transaction; without an index (PostgreSQL lacking pgvector) every
+face is scored.
 
 As on AWS, a collection keeps no images, only vectors, and keeps the face model version it was created with
 (``face_model_version``: the running recogniser's, ``photosift.faces.FACE_MODEL_VERSION``). Vectors of two
@@ -17,7 +23,7 @@ PostgreSQL, 32,766 in SQLite).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,12 +31,21 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from photosift.application import scoring
+from photosift.catalog import face_index
 from photosift.catalog.db import Catalog
 from photosift.catalog.rekognition import RekognitionCollection, RekognitionFace, RekognitionUser
 from photosift.errors import AlreadyExists, FaceModelRetired, InvalidInput, NotFound
 
 Box = tuple[float, float, float, float]  # left, top, width, height as ratios of the image's width/height
 IN_CHUNK = 500  # ids bound per IN (...) list
+LOAD_BATCH = 10_000  # faces read at a time while an index is rebuilt
+
+
+def candidates(limit: int) -> int:
+    """How many nearest vectors the index is asked for to answer ``limit`` results: cosine ranks nearly as the
+    calibrated score does, and the margin covers the rest (recall@10 >= 0.99, ``benchmarks/search.py``)."""
+    return max(4 * limit, 64)
 
 
 @dataclass(frozen=True)
@@ -150,6 +165,9 @@ def delete_collection(catalog: Catalog, collection_id: str) -> None:
         for model in (RekognitionFace, RekognitionUser):
             session.execute(delete(model).where(model.collection_id == collection_id))
         session.delete(row)
+        index = _index(catalog)
+        for space in (_faces_space(collection_id), _users_space(collection_id)):
+            index.drop(session, space)
 
 
 # --- faces --------------------------------------------------------------------------------------------------------
@@ -173,6 +191,9 @@ def add_faces(catalog: Catalog, collection_id: str, faces: Sequence[NewFace], *,
             )
             session.add(row)
             out.append(_indexed(row))
+        if out:
+            vectors = _unit([np.asarray(f.embedding, dtype=np.float32) for f in faces])
+            _index(catalog).add(session, _faces_space(collection_id), [f.face_id for f in out], vectors)
     return out
 
 
@@ -214,6 +235,7 @@ def delete_faces(catalog: Catalog, collection_id: str, face_ids: Sequence[str]) 
             else:
                 session.delete(row)
                 deleted.append(face_id)
+        _index(catalog).remove(session, _faces_space(collection_id), deleted)
     return deleted, failures
 
 
@@ -232,12 +254,14 @@ def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
     """Faces of the collection with similarity >= ``threshold`` to ``probe``, most similar first, at most ``limit``."""
     with catalog.read() as session:
         _collection(session, collection_id, comparable=True)
-        rows = [(_indexed(r), _vector(r.embedding))
-                for r in session.scalars(select(RekognitionFace).where(RekognitionFace.collection_id == collection_id))
-                if r.face_id != exclude_face_id]
+        near = _index(catalog).nearest(session, _faces_space(collection_id), _unit([probe])[0],
+                                       candidates(limit) + (exclude_face_id is not None))
+        found = (session.scalars(select(RekognitionFace).where(RekognitionFace.collection_id == collection_id))
+                 if near is None else _faces(session, collection_id, near).values())
+        rows = [(_indexed(r), _vector(r.embedding)) for r in found if r.face_id != exclude_face_id]
     if not rows:
         return []
-    scores = _scores(probe, [vector for _, vector in rows])
+    scores = scoring.scores(probe, [vector for _, vector in rows])
     ranked = sorted(((s, r[0]) for s, r in zip(scores, rows, strict=True) if s >= threshold), key=lambda p: -p[0])
     return [(face, float(s)) for s, face in ranked[:limit]]
 
@@ -265,6 +289,7 @@ def delete_user(catalog: Catalog, collection_id: str, user_id: str) -> None:
         for face in _user_faces(session, collection_id, user_id):
             face.user_id = None
         session.delete(user)
+        _index(catalog).remove(session, _users_space(collection_id), [user_id])
 
 
 def list_users(catalog: Catalog, collection_id: str, *, after: str | None,
@@ -290,7 +315,7 @@ def associate_faces(catalog: Catalog, collection_id: str, user_id: str, face_ids
         _collection(session, collection_id, comparable=True)  # a face is scored against the user's vector
         _user(session, collection_id, user_id)
         current = _user_faces(session, collection_id, user_id)
-        template = _template([_vector(f.embedding) for f in current]) if current else None
+        template = scoring.template([_vector(f.embedding) for f in current]) if current else None
         rows = _faces(session, collection_id, face_ids)
         for face_id in dict.fromkeys(face_ids):
             row = rows.get(face_id)
@@ -301,7 +326,7 @@ def associate_faces(catalog: Catalog, collection_id: str, user_id: str, face_ids
             elif row.user_id is not None:
                 failures.append(Failure(face_id, "ASSOCIATED_TO_A_DIFFERENT_USER", user_id=row.user_id))
             else:
-                score = None if template is None else float(_scores(template, [_vector(row.embedding)])[0])
+                score = None if template is None else float(scoring.scores(template, [_vector(row.embedding)])[0])
                 if score is not None and score < threshold:
                     failures.append(Failure(face_id, "LOW_MATCH_CONFIDENCE", user_id=user_id, similarity=score))
                 else:
@@ -309,6 +334,7 @@ def associate_faces(catalog: Catalog, collection_id: str, user_id: str, face_ids
                     associated.append(face_id)
         session.flush()
         count = _face_counts(session, collection_id, [user_id]).get(user_id, 0)
+        _index_user(catalog, session, collection_id, user_id)
     return associated, failures, User(user_id, count)
 
 
@@ -331,6 +357,7 @@ def disassociate_faces(catalog: Catalog, collection_id: str, user_id: str,
                 done.append(face_id)
         session.flush()
         count = _face_counts(session, collection_id, [user_id]).get(user_id, 0)
+        _index_user(catalog, session, collection_id, user_id)
     return done, failures, User(user_id, count)
 
 
@@ -341,7 +368,7 @@ def user_vector(catalog: Catalog, collection_id: str, user_id: str) -> np.ndarra
         faces = _user_faces(session, collection_id, user_id)
         if not faces:
             raise InvalidInput(f"User {user_id} has no faces associated")
-        return _template([_vector(f.embedding) for f in faces])
+        return scoring.template([_vector(f.embedding) for f in faces])
 
 
 def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, threshold: float, limit: int,
@@ -349,11 +376,12 @@ def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
     """Users whose vector reaches ``threshold`` against ``probe``, most similar first, at most ``limit``."""
     with catalog.read() as session:
         _collection(session, collection_id, comparable=True)
-        rows = session.execute(
-            select(RekognitionFace.user_id, RekognitionFace.embedding).where(
-                RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None)
-            )
-        ).all()
+        near = _index(catalog).nearest(session, _users_space(collection_id), _unit([probe])[0],
+                                       candidates(limit) + (exclude_user_id is not None))
+        query = select(RekognitionFace.user_id, RekognitionFace.embedding).where(
+            RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None))
+        rows = (session.execute(query).all() if near is None else
+                [r for ids in _chunks(near) for r in session.execute(query.where(RekognitionFace.user_id.in_(ids)))])
     grouped: dict[str, list[np.ndarray]] = defaultdict(list)
     for uid, blob in rows:
         if uid != exclude_user_id:
@@ -361,7 +389,7 @@ def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
     if not grouped:
         return []
     users = sorted(grouped)
-    scores = _scores(probe, [_template(grouped[u]) for u in users])
+    scores = scoring.scores(probe, [scoring.template(grouped[u]) for u in users])
     ranked = sorted(((s, u) for s, u in zip(scores, users, strict=True) if s >= threshold), key=lambda p: -p[0])
     return [(User(u, len(grouped[u])), float(s)) for s, u in ranked[:limit]]
 
@@ -436,19 +464,65 @@ def _vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
-def _scores(probe: np.ndarray, vectors: Sequence[np.ndarray]) -> np.ndarray:
-    """Similarity 0-100 of ``probe`` to each vector; vectors of another dimension (another engine) score 0."""
-    from photosift import faces
-
-    probe = np.asarray(probe, dtype=np.float32).reshape(-1)
-    out = np.zeros(len(vectors), dtype=np.float64)
-    same = [i for i, v in enumerate(vectors) if v.shape == probe.shape]
-    if same:
-        out[same] = np.asarray(faces.similarity(probe[None, :], np.stack([vectors[i] for i in same])))[0]
-    return out
+def _unit(embeddings: Sequence[np.ndarray]) -> np.ndarray:
+    """What the face index holds of embeddings: the recogniser's vector (all values but the final pose value) at
+    unit length, ``(n, d - 1)``."""
+    vectors = np.stack([np.asarray(e, dtype=np.float32).reshape(-1)[:-1] for e in embeddings])
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def _template(vectors: Sequence[np.ndarray]) -> np.ndarray:
-    from photosift import faces
+# --- the face index ----------------------------------------------------------------------------------------------
 
-    return np.asarray(faces.make_template(list(vectors)), dtype=np.float32)
+
+def _faces_space(collection_id: str) -> str:
+    return f"faces/{collection_id}"
+
+
+def _users_space(collection_id: str) -> str:
+    return f"users/{collection_id}"
+
+
+def _index(catalog: Catalog) -> face_index.FaceIndex:
+    return face_index.for_catalog(catalog, _SOURCE)
+
+
+def _index_user(catalog: Catalog, session: Session, collection_id: str, user_id: str) -> None:
+    """Put the user's template (the mean of its faces' unit vectors) in the index, or take it out if it has none."""
+    faces = _user_faces(session, collection_id, user_id)
+    if faces:
+        template = _unit([_vector(f.embedding) for f in faces]).mean(axis=0, keepdims=True)
+        _index(catalog).add(session, _users_space(collection_id), [user_id], template)
+    else:
+        _index(catalog).remove(session, _users_space(collection_id), [user_id])
+
+
+class _Source:
+    """The catalog's vectors of a space (``face_index.Source``): a collection's faces, or its users' templates."""
+
+    def count(self, session: Session, space: str) -> int:
+        kind, collection_id = space.split("/", 1)
+        where = [RekognitionFace.collection_id == collection_id]
+        if kind == "users":
+            return session.scalar(select(func.count(RekognitionFace.user_id.distinct())).where(*where)) or 0
+        return session.scalar(select(func.count()).where(*where)) or 0
+
+    def load(self, session: Session, space: str) -> Iterator[tuple[list[str], np.ndarray]]:
+        kind, collection_id = space.split("/", 1)
+        if kind == "users":
+            grouped: dict[str, list[np.ndarray]] = defaultdict(list)
+            for uid, blob in session.execute(select(RekognitionFace.user_id, RekognitionFace.embedding).where(
+                    RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None))):
+                grouped[uid].append(_vector(blob))
+            users = sorted(grouped)
+            for i in range(0, len(users), LOAD_BATCH):
+                batch = users[i : i + LOAD_BATCH]
+                yield batch, np.stack([_unit(grouped[u]).mean(axis=0) for u in batch])
+            return
+        query = (select(RekognitionFace.face_id, RekognitionFace.embedding)
+                 .where(RekognitionFace.collection_id == collection_id)
+                 .execution_options(yield_per=LOAD_BATCH))
+        for rows in session.execute(query).partitions():
+            yield [r[0] for r in rows], _unit([_vector(r[1]) for r in rows])
+
+
+_SOURCE = _Source()

@@ -1,0 +1,30 @@
+"""A real PostgreSQL 16 with pgvector for the face index tests: the ``pgserver`` wheel's (PostgreSQL + pgvector,
+started in a throw-away folder; as root it runs as a 'pgserver' user it creates)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def pgvector_url() -> Iterator[str]:
+    """A SQLAlchemy URL of an empty database on a PostgreSQL server with pgvector; skips when none can start."""
+    try:
+        import pgserver
+    except ImportError:
+        pytest.skip("pgserver is not installed (pip install -e '.[test]')")
+    root = Path(tempfile.mkdtemp(prefix="photosift-pgvector-"))  # outside pytest's root-only tmp tree
+    try:
+        server = pgserver.get_server(root, cleanup_mode="stop")
+        server.psql("CREATE DATABASE photosift;")
+    except Exception as exc:  # noqa: BLE001 - any failure to start is a reason to skip, given
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(f"pgserver could not start PostgreSQL with pgvector: {exc}")
+    yield f"postgresql+psycopg://postgres@/photosift?host={root}"
+    server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
