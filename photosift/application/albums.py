@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from photosift.application import album_index, face_spaces
 from photosift.application.blobs import delete_unreferenced
 from photosift.application.context import Services
 from photosift.application.events import record_event
@@ -95,5 +96,6 @@ def delete_album(svc: Services, album_id: str) -> None:
         keys = set(session.scalars(select(Photo.blob_key).where(Photo.album_id == album_id)))
         keys |= set(session.scalars(select(Reference.blob_key).where(Reference.album_id == album_id)))
         session.delete(album)  # the database cascades to every row of the album (ON DELETE CASCADE)
+        album_index.drop(face_spaces.index_of(svc.catalog), session, album_id)
     svc.hub.publish(album_id)
     delete_unreferenced(svc, keys)

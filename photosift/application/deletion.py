@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from photosift.application import album_index, face_spaces
 from photosift.application.albums import require_album
 from photosift.application.blobs import delete_unreferenced
 from photosift.application.context import Services
@@ -57,14 +58,15 @@ def delete_photos(svc: Services, album_id: str, *, photo_ids: Sequence[str] | No
         found = dict(session.execute(query.order_by(Photo.id)).all())
         deleted = list(found)
         if deleted:
-            faces = session.execute(select(Face.person_id, Face.member_id, Face.person_pinned)
+            faces = session.execute(select(Face.id, Face.person_id, Face.member_id, Face.person_pinned)
                                     .where(Face.photo_id.in_(deleted))).all()
             session.execute(delete(Photo).where(Photo.id.in_(deleted)))  # cascades to faces and jobs
+            album_index.remove_faces(face_spaces.index_of(svc.catalog), session, album_id, [f[0] for f in faces])
             session.flush()
             removed = remove_empty_people(session, album_id)
-            if removed or any(person_id for person_id, _, _ in faces):
+            if removed or any(person_id for _, person_id, _, _ in faces):
                 record_event(session, album_id, PEOPLE_CHANGED, {"faces": {}, "removed": removed})
-            if any(member_id and pinned for _, member_id, pinned in faces):
+            if any(member_id and pinned for _, _, member_id, pinned in faces):
                 enqueue_match(session, album_id)  # a confirmed face was part of its member's template
             record_event(session, album_id, PHOTO_DELETED, {"photo_ids": deleted})
     if deleted:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +23,7 @@ from photosift import faces as face_engine
 from photosift.application import scoring
 from photosift.application.events import record_event
 from photosift.catalog.models import Face, Person, bytes_to_vector
-from photosift.clustering import Corrections, FaceRecord, GroupingParams, group_faces
+from photosift.clustering import LINK_THRESHOLD, Corrections, FaceRecord, GroupingParams, group_faces
 
 log = logging.getLogger("photosift.people")
 
@@ -121,12 +123,87 @@ def regroup(session: Session, album_id: str, params: GroupingParams | None = Non
     return data
 
 
-def regroup_after_analysis(session: Session, album_id: str) -> None:
-    """``regroup`` in a savepoint for the job hooks: a grouping failure is logged and leaves the people as they
-    were (the next regroup catches up) instead of failing the photo's analysis or the album's re-match."""
+Nearest = Callable[[np.ndarray, int], "list[str] | None"]
+"""``(embedding, k) -> the ids of about the k faces of the album nearest to it``; None when no index can tell."""
+
+NEIGHBOURS = 48
+"""Faces of the album each changed face looks up (``regroup_faces``)."""
+PERSON_SAMPLE = 32
+"""Faces of a neighbouring person that stand for it in ``regroup_faces`` (its newest, and the neighbours)."""
+
+
+def regroup_faces(session: Session, album_id: str, faces: Sequence[Face], nearest: Nearest) -> dict[str, Any]:
+    """Bring the people up to date after ``faces`` changed (stored by an analysis, given to a member or freed from
+    one by a re-match or a correction) without reading the whole album.
+
+    A face now matched to a member leaves its person (a person left without faces goes). Each free face worth
+    grouping looks up its ``NEIGHBOURS`` nearest faces of the album, of which those at the link threshold or more
+    count (average linkage reaches it only through such a pair); the free faces, those free neighbours and the
+    neighbours' people (each by at most ``PERSON_SAMPLE`` of its faces: the neighbours among them and its newest) are
+    grouped by ``photosift.clustering.group_faces`` as ``regroup`` groups the whole album: a face joins a person,
+    starts one with free neighbours, or waits as unknown. Faces no changed face is near cannot change. Falls back to
+    ``regroup`` when ``nearest`` cannot tell. Records ``people.changed`` like ``regroup``."""
+    changes: dict[str, str | None] = {}
+    left = set()
+    for face in faces:
+        if face.member_id is not None and face.person_id is not None:
+            left.add(face.person_id)
+            face.person_id = changes[face.id] = None
+    free = [f for f in faces if f.member_id is None and not f.person_pinned and comparable(f) and worth_grouping(f)]
+    near: set[str] = set()
+    for face in free:
+        found = nearest(bytes_to_vector(face.embedding), NEIGHBOURS)
+        if found is None:
+            return regroup(session, album_id)
+        near.update(found)
+    near -= {f.id for f in free}
+    # read by key alone (an album's index would make the database scan every free face of the album)
+    neighbours = [f for f in session.scalars(select(Face).where(Face.id.in_(sorted(near))))
+                  if f.album_id == album_id and f.member_id is None and comparable(f)]
+    if neighbours:  # a face joins a group only through a pair at the link threshold or more: keep those neighbours
+        scores = scoring.similarity(np.stack([bytes_to_vector(f.embedding) for f in neighbours]),
+                                    np.stack([bytes_to_vector(f.embedding) for f in free]))
+        neighbours = [f for f, best in zip(neighbours, scores.max(axis=1), strict=True) if best >= LINK_THRESHOLD]
+    people: dict[str, dict[str, Face]] = defaultdict(dict)
+    for face in neighbours:
+        if face.person_id is not None:
+            people[face.person_id][face.id] = face
+    for person_id, sample in people.items():
+        for face in session.scalars(select(Face).where(Face.person_id == person_id).order_by(Face.id.desc())
+                                    .limit(PERSON_SAMPLE)):
+            sample.setdefault(face.id, face)
+    local = {f.id: f for f in [*free, *neighbours, *(f for sample in people.values() for f in sample.values())]}
+    if free:
+        unknown = [f.id for f in local.values() if f.person_pinned and f.person_id is None]
+        result = group_faces([face_record(f) for f in local.values()], {p: set(s) for p, s in people.items()},
+                             Corrections(unknown=unknown), similarity=scoring.similarity)
+        for person_id, joined in result.joined.items():
+            for face_id in joined:
+                local[face_id].person_id = changes[face_id] = person_id
+        for group in result.new_people:
+            person = new_person(session, album_id)
+            for face_id in sorted(group):
+                local[face_id].person_id = changes[face_id] = person.id
+    session.flush()
+    removed = [p for p in sorted(left) if session.scalar(select(Face.id).where(Face.person_id == p).limit(1)) is None]
+    if removed:
+        session.execute(delete(Person).where(Person.id.in_(removed)))
+    data = {"faces": changes, "removed": removed}
+    if changes or removed:
+        record_event(session, album_id, PEOPLE_CHANGED, data)
+    return data
+
+
+def regroup_after_analysis(session: Session, album_id: str, grouping: Callable[[], object] | None = None) -> None:
+    """``regroup`` (or ``grouping``: e.g. ``regroup_faces`` for one photo) in a savepoint for the job hooks: a
+    grouping failure is logged and leaves the people as they were (the next regroup catches up) instead of failing
+    the photo's analysis or the album's re-match."""
     try:
         with session.begin_nested():
-            regroup(session, album_id)
+            if grouping is None:
+                regroup(session, album_id)
+            else:
+                grouping()
     except Exception:
         log.exception("people grouping failed for album %s; people left unchanged", album_id)
 
@@ -141,6 +218,7 @@ def remove_empty_people(session: Session, album_id: str) -> list[str]:
 
 
 __all__ = [
-    "GROUP_MAX_BLUR", "GROUP_MIN_SHARPNESS", "PEOPLE_CHANGED", "comparable", "face_record", "new_person",
-    "next_number", "regroup", "regroup_after_analysis", "remove_empty_people", "worth_grouping",
+    "GROUP_MAX_BLUR", "GROUP_MIN_SHARPNESS", "NEIGHBOURS", "PEOPLE_CHANGED", "PERSON_SAMPLE", "Nearest", "comparable",
+    "face_record", "new_person", "next_number", "regroup", "regroup_after_analysis", "regroup_faces",
+    "remove_empty_people", "worth_grouping",
 ]

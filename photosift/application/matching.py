@@ -42,11 +42,12 @@ rule 5.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
@@ -58,6 +59,11 @@ ALBUM_THRESHOLD = 80.0
 
 CONFIDENT = 90.0
 """A face matched to a member at this similarity or more is evidence of how the member looks in the album (rule 4)."""
+
+CONFIDENT_SAMPLE = 256
+"""A photo's analysis takes each member's newest confident faces, at most this many, as the album's evidence (rule
+4): their template barely moves past a few dozen faces, and reading them all would grow with the album. A re-match of
+the whole album recomputes the evidence from every face."""
 
 RECURRING = 2
 """Rule 5 applies to a face with at least this many near-certain look-alikes (>= ``CONFIDENT``) in other photos."""
@@ -102,12 +108,14 @@ class Templates:
                 for col, faces in self.confident.items()}
 
 
-def load_templates(session: Session, album: Album, *, stored_evidence: bool = True) -> Templates:
+def load_templates(session: Session, album: Album, *, doubtful_for: Sequence[np.ndarray] = ()) -> Templates:
     """Each member's template: the mean of its reference faces and of the faces the user confirmed as theirs
-    ("this is <member>": pinned), so corrections become evidence for later photos. With ``stored_evidence``, the
-    confident faces (rule 4) are those stored with a similarity of ``CONFIDENT`` or more; a re-match of the whole
-    album leaves them out and recomputes them (``with_album_evidence``). Vectors of another recogniser than the
-    running one are left out (see the module docstring)."""
+    ("this is <member>": pinned), so corrections become evidence for later photos. For the members some face of
+    ``doubtful_for`` (a photo's faces about to be matched) scores doubtfully against (between the threshold and
+    ``CONFIDENT``), the album's evidence (rule 4) is loaded too: their newest faces stored with a similarity of
+    ``CONFIDENT`` or more (at most ``CONFIDENT_SAMPLE``). A re-match of the whole album recomputes the evidence
+    instead (``with_album_evidence``). Vectors of another recogniser than the running one are left out (see the
+    module docstring)."""
     current = face_engine.EMBEDDER
     evidence: dict[str, list[np.ndarray]] = defaultdict(list)
     for member_id, blob in session.execute(select(Reference.member_id, Reference.embedding).where(
@@ -124,15 +132,23 @@ def load_templates(session: Session, album: Album, *, stored_evidence: bool = Tr
                 Rejection.album_id == album.id, Rejection.recognizer == current)):
             rejected[member_id].append(bytes_to_vector(blob))
     templates = templates_from(evidence, album_threshold(album), rejected)
-    if not stored_evidence or templates.vectors is None:
+    if not len(doubtful_for) or templates.vectors is None:
+        return templates
+    scores = scoring.similarity(np.stack(list(doubtful_for)), templates.vectors)
+    doubtful = [templates.member_ids[c] for c in np.flatnonzero(
+        ((scores >= templates.threshold) & (scores < CONFIDENT)).any(axis=0))]
+    if not doubtful:
         return templates
     column = {m: i for i, m in enumerate(templates.member_ids)}
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
-    for member_id, photo_id, blob in session.execute(select(Face.member_id, Face.photo_id, Face.embedding).where(
-            Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(False),
-            Face.similarity >= CONFIDENT, Face.recognizer == current).order_by(Face.id)):
-        if member_id in column:
-            confident[column[member_id]].append((photo_id, bytes_to_vector(blob)))
+    newest = (select(Face.id, Face.member_id,
+                     func.row_number().over(partition_by=Face.member_id, order_by=Face.id.desc()).label("rank"))
+              .where(Face.album_id == album.id, Face.member_id.in_(doubtful), Face.person_pinned.is_(False),
+                     Face.similarity >= CONFIDENT, Face.recognizer == current).subquery())
+    for member_id, photo_id, blob in session.execute(
+            select(Face.member_id, Face.photo_id, Face.embedding).join(newest, newest.c.id == Face.id)
+            .where(newest.c.rank <= CONFIDENT_SAMPLE).order_by(Face.member_id, Face.id)):
+        confident[column[member_id]].append((photo_id, bytes_to_vector(blob)))
     return replace(templates, confident=dict(confident))
 
 

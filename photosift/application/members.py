@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from photosift import faces as face_engine
-from photosift.application import scoring, suggestions, views
+from photosift.application import album_index, face_spaces, scoring, suggestions, views
 from photosift.application.albums import require_album
 from photosift.application.blobs import delete_unreferenced, store_upload
 from photosift.application.context import Services
 from photosift.application.events import record_event
+from photosift.application.grouping import regroup_faces
 from photosift.application.matching import rebuild_template
 from photosift.application.photos import Upload
 from photosift.application.processing import enqueue_match
@@ -254,6 +255,8 @@ def delete_member(svc: Services, album_id: str, member_id: str) -> None:
             face.person_pinned = False  # a face the user gave this member is free to be matched/grouped again
         session.delete(member)
         session.flush()
+        index = face_spaces.index_of(svc.catalog)
+        regroup_faces(session, album_id, matched, album_index.nearest(index, session, album_id))
         names = views.member_names(session, album_id)
         for photo_id in sorted({f.photo_id for f in matched}):
             faces = session.scalars(select(Face).where(Face.photo_id == photo_id).order_by(Face.position))

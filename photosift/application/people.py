@@ -19,13 +19,20 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.application import scoring, views
+from photosift.application import album_index, face_spaces, scoring, views
 from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.events import record_event
-from photosift.application.grouping import PEOPLE_CHANGED, comparable, face_record, new_person, remove_empty_people
+from photosift.application.grouping import (
+    PEOPLE_CHANGED,
+    comparable,
+    face_record,
+    new_person,
+    regroup_faces,
+    remove_empty_people,
+)
 from photosift.application.matching import load_templates, open_set_scores
-from photosift.application.processing import enqueue_match
+from photosift.application.processing import enqueue_match, enqueue_regroup
 from photosift.application.validation import check_name
 from photosift.catalog.models import (
     Face,
@@ -94,6 +101,17 @@ def merge_suggestions(svc: Services, album_id: str) -> dict[str, Any]:
                            similarity=scoring.similarity)[:MAX_SUGGESTIONS]
     shown = {p.id: person_view(p, faces[p.id]) for p in people if p.id in groups}
     return {"items": [{"people": [shown[a], shown[b]], "similarity": round(score, 1)} for a, b, score in pairs]}
+
+
+def queue_regroup(svc: Services, album_id: str) -> dict[str, Any]:
+    """Queue a full re-cluster of the album's people from every face, keeping what users placed (photos and
+    re-matches only regroup the faces they change and their neighbours). ``{"queued": false}``: one is queued."""
+    with svc.catalog.session() as session:
+        require_album(session, album_id)
+        queued = enqueue_regroup(session, album_id)
+    if queued:
+        svc.notify_jobs(1)
+    return {"queued": queued}
 
 
 # --- corrections --------------------------------------------------------------------------------------------------
@@ -237,7 +255,8 @@ def reject_face(svc: Services, album_id: str, face_id: str, member_id: str) -> d
             face.member_id, face.similarity, face.person_pinned = None, None, False
             session.flush()
             _record_matches(session, album_id, [face.photo_id])
-        enqueue_match(session, album_id)  # re-matches this face elsewhere, drops look-alikes, regroups people
+            _regroup(svc, session, album_id, [face])  # free again: it may join a person
+        enqueue_match(session, album_id)  # re-matches this face elsewhere and drops its look-alikes
         result = {"face_id": face.id, "photo_id": face.photo_id, "person_id": face.person_id,
                   "member_id": face.member_id, "previous": previous}
     _after_change(svc, album_id, jobs=True)
@@ -469,12 +488,20 @@ def face_item(face: Face) -> dict[str, Any]:
             "pinned": face.person_pinned, "person_id": face.person_id}
 
 
+def _regroup(svc: Services, session: Session, album_id: str, faces: Sequence[Face]) -> None:
+    """The people brought up to date with ``faces`` freed from a member (``grouping.regroup_faces``)."""
+    index = face_spaces.index_of(svc.catalog)
+    regroup_faces(session, album_id, faces, album_index.nearest(index, session, album_id))
+
+
 def _after_change(svc: Services, album_id: str, *, jobs: bool = False) -> None:
     if jobs:
         svc.notify_jobs(1)
     svc.hub.publish(album_id)
 
 
-__all__ = ["MAX_REFERENCES", "MAX_SUGGESTIONS", "UNKNOWN", "answer_suggestion", "create_person", "face_item",
-           "get_person", "list_people", "merge_people", "merge_suggestions", "move_face", "person_view", "reject_face",
-           "reject_preview", "rename_person", "set_hidden", "split_person"]
+__all__ = [
+    "MAX_REFERENCES", "MAX_SUGGESTIONS", "UNKNOWN", "answer_suggestion", "create_person", "face_item", "get_person",
+    "list_people", "merge_people", "merge_suggestions", "move_face", "person_view", "queue_regroup", "reject_face",
+    "reject_preview", "rename_person", "set_hidden", "split_person",
+]

@@ -14,11 +14,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.application import views
+from photosift.application import album_index, face_spaces, views
 from photosift.application.context import Services
 from photosift.application.events import record_event
-from photosift.application.grouping import regroup_after_analysis
+from photosift.application.grouping import regroup, regroup_after_analysis, regroup_faces
 from photosift.application.matching import load_templates, match_faces, with_album_evidence
+from photosift.catalog.face_index import FaceIndex
 from photosift.catalog.models import Album, Face, Job, Photo, PhotoStatus, bytes_to_vector, utcnow, vector_to_bytes
 from photosift.imaging import DecodeLimits
 from photosift.jobs.queue import mark_done
@@ -30,11 +31,20 @@ if TYPE_CHECKING:
 
 def enqueue_match(session: Session, album_id: str) -> bool:
     """Queue a re-match of the album unless one is already queued; returns whether a job was added."""
-    queued = session.scalar(select(Job.id).where(Job.album_id == album_id, Job.kind == "match",
+    return _enqueue_once(session, album_id, "match")
+
+
+def enqueue_regroup(session: Session, album_id: str) -> bool:
+    """Queue a full re-cluster of the album's people (``RegroupJob``) unless one is queued."""
+    return _enqueue_once(session, album_id, "regroup")
+
+
+def _enqueue_once(session: Session, album_id: str, kind: str) -> bool:
+    queued = session.scalar(select(Job.id).where(Job.album_id == album_id, Job.kind == kind,
                                                  Job.status == "queued").limit(1))
     if queued is not None:
         return False
-    session.add(Job(kind="match", album_id=album_id))
+    session.add(Job(kind=kind, album_id=album_id))
     return True
 
 
@@ -47,14 +57,18 @@ def analyze_stored(store: BlobStore, key: str, *, limits: DecodeLimits, blur_thr
     return analyze(store.get(key), limits=limits, blur_threshold=blur_threshold)
 
 
-def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoAnalysis) -> None:
+def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoAnalysis, index: FaceIndex) -> None:
     """Store one photo's analysis in the caller's transaction (which holds the album's lock): its faces matched to
-    the members, the album's people brought up to date, a re-match queued when a member matched, and the
-    ``photo.analyzed`` event. Replaces what an earlier analysis of the photo stored."""
-    session.execute(delete(Face).where(Face.photo_id == photo.id))
+    the members and put in the album's face index, the people brought up to date from the new faces' neighbours
+    (``grouping.regroup_faces``), a re-match queued when a member matched, and the ``photo.analyzed`` event.
+    Replaces what an earlier analysis of the photo stored."""
+    old = list(session.scalars(select(Face.id).where(Face.photo_id == photo.id)))
+    if old:
+        session.execute(delete(Face).where(Face.id.in_(old)))
+        album_index.remove_faces(index, session, album.id, old)
     embeddings = [f.embedding for f in result.faces]
-    matches = match_faces(embeddings, [f.face.too_small for f in result.faces], load_templates(session, album),
-                          photo.id)
+    templates = load_templates(session, album, doubtful_for=embeddings)
+    matches = match_faces(embeddings, [f.face.too_small for f in result.faces], templates, photo.id)
     faces = []
     for position, (found, match) in enumerate(zip(result.faces, matches, strict=True)):
         face = found.face
@@ -77,8 +91,10 @@ def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoA
     photo.face_count = len(faces)
     photo.status, photo.error, photo.analysed_at = PhotoStatus.DONE, None, utcnow()
     session.flush()
+    album_index.add_faces(index, session, album.id, faces)
     if any(face.member_id is None for face in faces):  # only unmatched faces can change the people
-        regroup_after_analysis(session, album.id)
+        regroup_after_analysis(session, album.id, lambda: regroup_faces(
+            session, album.id, faces, album_index.nearest(index, session, album.id)))
     if any(matches):  # new evidence of a member, or a match that the album's other photos check (rule 5)
         enqueue_match(session, album.id)
     view = views.photo_view(photo, faces, views.member_names(session, album.id))
@@ -105,7 +121,7 @@ class AnalyzeJob:
             album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()
             photo = session.get(Photo, job.photo_id)
             if album is not None and photo is not None:
-                record_analysis(session, album, photo, result)
+                record_analysis(session, album, photo, result, face_spaces.index_of(self.svc.catalog))
             mark_done(session, job.id)
         self.svc.hub.publish(job.album_id)
 
@@ -140,11 +156,12 @@ class MatchJob:
                 by_photo[face.photo_id].append(face)  # a photo's faces share one recogniser: all are here, or none
             vectors = {face.id: bytes_to_vector(face.embedding) for faces in by_photo.values() for face in faces}
             every = [face for faces in by_photo.values() for face in faces if not face.person_pinned]
-            templates = with_album_evidence(load_templates(session, album, stored_evidence=False),
+            templates = with_album_evidence(load_templates(session, album),
                                             [f.photo_id for f in every], [vectors[f.id] for f in every],
                                             [not f.too_small for f in every])
             names = views.member_names(session, album.id)
             changed: list[dict[str, Any]] = []
+            moved: list[Face] = []  # faces given to a member or freed from one: the people they change
             for photo_id, faces in by_photo.items():
                 matches = match_faces([vectors[f.id] for f in faces], [f.too_small for f in faces], templates, photo_id)
                 dirty = False
@@ -152,6 +169,8 @@ class MatchJob:
                     if face.person_pinned:
                         continue  # placed by the user (people view): re-matching never moves it
                     member_id, sim = match if match else (None, None)
+                    if face.member_id != member_id:
+                        moved.append(face)
                     if face.member_id != member_id or (member_id and abs((face.similarity or 0) - sim) > 0.01):
                         face.member_id, face.similarity = member_id, sim
                         dirty = True
@@ -159,7 +178,9 @@ class MatchJob:
                     changed.append({"photo_id": photo_id, "matches": views.matches_view(faces, names)})
             for data in changed:
                 record_event(session, album.id, "photo.matched", data)
-            regroup_after_analysis(session, album.id)  # also after faces were freed outside this job (member deleted)
+            index = face_spaces.index_of(self.svc.catalog)
+            regroup_after_analysis(session, album.id, lambda: regroup_faces(
+                session, album.id, moved, album_index.nearest(index, session, album.id)))
             # the end of this re-match (clients waiting for "their photos are being found" know it is over)
             record_event(session, album.id, "album.matched", {"photos_changed": len(changed)})
             mark_done(session, job.id)
@@ -169,8 +190,27 @@ class MatchJob:
         pass  # the next member change queues a new match; the job row keeps the error
 
 
+class RegroupJob:
+    """Group the album's people again from every face (``grouping.regroup``), keeping what users placed: the full
+    re-cluster, after a change of recogniser or on request, where photos and re-matches only regroup the faces they
+    changed and their neighbours."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def run(self, job: Job) -> None:
+        with self.svc.catalog.session() as session:
+            if session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first() is not None:
+                regroup(session, job.album_id)
+            mark_done(session, job.id)
+        self.svc.hub.publish(job.album_id)
+
+    def failed(self, job: Job, error: str) -> None:
+        pass  # the people stay as they were; the job row keeps the error
+
+
 def job_handlers(svc: Services) -> dict[str, Any]:
     """The handlers the job runner dispatches to, by ``Job.kind``."""
     from photosift.application.reembedding import ReembedJob  # it queues re-matches with enqueue_match (above)
 
-    return {"analyze": AnalyzeJob(svc), "match": MatchJob(svc), "reembed": ReembedJob(svc)}
+    return {"analyze": AnalyzeJob(svc), "match": MatchJob(svc), "reembed": ReembedJob(svc), "regroup": RegroupJob(svc)}

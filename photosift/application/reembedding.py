@@ -34,10 +34,11 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
+from photosift.application import album_index, face_spaces
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.matching import rebuild_template
-from photosift.application.processing import enqueue_match
+from photosift.application.processing import enqueue_match, enqueue_regroup
 from photosift.application.reembed_work import (
     Embedded,
     StoredFace,
@@ -198,6 +199,7 @@ class ReembedJob:
                 mark_done(session, job.id)
                 return
             faces = _write_vectors(session, Face, album.id, results.faces.vectors, current)
+            album_index.drop(face_spaces.index_of(self.svc.catalog), session, album.id)  # rebuilt at its next use
             references = _write_vectors(session, Reference, album.id, results.references.vectors, current)
             rejections = _copy_rejections(session, album.id, current)
             templates = 0
@@ -209,6 +211,8 @@ class ReembedJob:
                 "recognizer": current, "faces": faces, "references": references, "rejections": rejections,
                 "failed_photos": len(results.faces.failed), "failed_references": len(results.references.failed)})
             queued = bool(faces or references or rejections or templates) and enqueue_match(session, album.id)
+            if faces:  # people of new vectors: group them again from every face, once the re-match is done
+                queued = enqueue_regroup(session, album.id) or queued
             mark_done(session, job.id)
         if queued:
             self.svc.notify_jobs(1)

@@ -31,7 +31,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from photosift.application import scoring
+from photosift.application import face_spaces, scoring
 from photosift.catalog import face_index
 from photosift.catalog.db import Catalog
 from photosift.catalog.rekognition import RekognitionCollection, RekognitionFace, RekognitionUser
@@ -192,7 +192,7 @@ def add_faces(catalog: Catalog, collection_id: str, faces: Sequence[NewFace], *,
             session.add(row)
             out.append(_indexed(row))
         if out:
-            vectors = _unit([np.asarray(f.embedding, dtype=np.float32) for f in faces])
+            vectors = scoring.index_vectors([np.asarray(f.embedding, dtype=np.float32) for f in faces])
             _index(catalog).add(session, _faces_space(collection_id), [f.face_id for f in out], vectors)
     return out
 
@@ -254,7 +254,7 @@ def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
     """Faces of the collection with similarity >= ``threshold`` to ``probe``, most similar first, at most ``limit``."""
     with catalog.read() as session:
         _collection(session, collection_id, comparable=True)
-        near = _index(catalog).nearest(session, _faces_space(collection_id), _unit([probe])[0],
+        near = _index(catalog).nearest(session, _faces_space(collection_id), scoring.index_vectors([probe])[0],
                                        candidates(limit) + (exclude_face_id is not None))
         found = (session.scalars(select(RekognitionFace).where(RekognitionFace.collection_id == collection_id))
                  if near is None else _faces(session, collection_id, near).values())
@@ -376,7 +376,7 @@ def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
     """Users whose vector reaches ``threshold`` against ``probe``, most similar first, at most ``limit``."""
     with catalog.read() as session:
         _collection(session, collection_id, comparable=True)
-        near = _index(catalog).nearest(session, _users_space(collection_id), _unit([probe])[0],
+        near = _index(catalog).nearest(session, _users_space(collection_id), scoring.index_vectors([probe])[0],
                                        candidates(limit) + (exclude_user_id is not None))
         query = select(RekognitionFace.user_id, RekognitionFace.embedding).where(
             RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None))
@@ -464,13 +464,6 @@ def _vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
-def _unit(embeddings: Sequence[np.ndarray]) -> np.ndarray:
-    """What the face index holds of embeddings: the recogniser's vector (all values but the final pose value) at
-    unit length, ``(n, d - 1)``."""
-    vectors = np.stack([np.asarray(e, dtype=np.float32).reshape(-1)[:-1] for e in embeddings])
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-
 # --- the face index ----------------------------------------------------------------------------------------------
 
 
@@ -483,20 +476,20 @@ def _users_space(collection_id: str) -> str:
 
 
 def _index(catalog: Catalog) -> face_index.FaceIndex:
-    return face_index.for_catalog(catalog, _SOURCE)
+    return face_spaces.index_of(catalog)
 
 
 def _index_user(catalog: Catalog, session: Session, collection_id: str, user_id: str) -> None:
     """Put the user's template (the mean of its faces' unit vectors) in the index, or take it out if it has none."""
     faces = _user_faces(session, collection_id, user_id)
     if faces:
-        template = _unit([_vector(f.embedding) for f in faces]).mean(axis=0, keepdims=True)
+        template = scoring.index_vectors([_vector(f.embedding) for f in faces]).mean(axis=0, keepdims=True)
         _index(catalog).add(session, _users_space(collection_id), [user_id], template)
     else:
         _index(catalog).remove(session, _users_space(collection_id), [user_id])
 
 
-class _Source:
+class CollectionSpaces:
     """The catalog's vectors of a space (``face_index.Source``): a collection's faces, or its users' templates."""
 
     def count(self, session: Session, space: str) -> int:
@@ -516,13 +509,13 @@ class _Source:
             users = sorted(grouped)
             for i in range(0, len(users), LOAD_BATCH):
                 batch = users[i : i + LOAD_BATCH]
-                yield batch, np.stack([_unit(grouped[u]).mean(axis=0) for u in batch])
+                yield batch, np.stack([scoring.index_vectors(grouped[u]).mean(axis=0) for u in batch])
             return
         query = (select(RekognitionFace.face_id, RekognitionFace.embedding)
                  .where(RekognitionFace.collection_id == collection_id)
                  .execution_options(yield_per=LOAD_BATCH))
         for rows in session.execute(query).partitions():
-            yield [r[0] for r in rows], _unit([_vector(r[1]) for r in rows])
+            yield [r[0] for r in rows], scoring.index_vectors([_vector(r[1]) for r in rows])
 
 
-_SOURCE = _Source()
+COLLECTION_SPACES = CollectionSpaces()

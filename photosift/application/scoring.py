@@ -34,6 +34,13 @@ def scores(probe: np.ndarray, stored: Sequence[np.ndarray]) -> np.ndarray:
     return out
 
 
+def index_vectors(embeddings: Sequence[np.ndarray]) -> np.ndarray:
+    """What the face index holds of embeddings, ``(n, d - 1)``: the recogniser's vector (all values but the final
+    pose value) at unit length, ranked by inner product (the cosine; the calibrated score re-ranks the candidates)."""
+    vectors = np.stack([np.asarray(e, dtype=np.float32).reshape(-1)[:-1] for e in embeddings])
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def template(vectors: Sequence[np.ndarray]) -> np.ndarray:
     """One vector for several vectors of one person: scores the mean cosine to them (``faces.make_template``)."""
     return np.asarray(face_engine.make_template(list(vectors)), dtype=np.float32)
@@ -55,5 +62,6 @@ def same_face(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 __all__ = [
-    "DEFAULT_THRESHOLD", "Prepared", "mask_probability", "prepare", "same_face", "scores", "similarity", "template",
+    "DEFAULT_THRESHOLD", "Prepared", "index_vectors", "mask_probability", "prepare", "same_face", "scores",
+    "similarity", "template",
 ]

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
 
@@ -182,6 +183,11 @@ class Photo(Base):
     )
 
 
+CONFIRMED = {"sqlite": "person_pinned IS 1 AND member_id IS NOT NULL",
+             "postgresql": "person_pinned IS true AND member_id IS NOT NULL"}
+"""A face a user gave a member (``this is <member>``), as each database's planner recognises it in a query."""
+
+
 class Face(Base):
     """A face found in a photo, with the member it matched (``member_id``/``similarity``) or none (unknown)."""
 
@@ -190,6 +196,9 @@ class Face(Base):
         UniqueConstraint("photo_id", "position"),
         Index("ix_faces_album_member", "album_id", "member_id"),
         Index("ix_faces_recognizer_album", "recognizer", "album_id"),
+        # the faces users gave a member, read with every analysed photo (``matching.load_templates``)
+        Index("ix_faces_confirmed", "album_id", "member_id", sqlite_where=text(CONFIRMED["sqlite"]),
+              postgresql_where=text(CONFIRMED["postgresql"])),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)

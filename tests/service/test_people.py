@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 from people_images import group, shot
-from service_support import Server, upload, wait_analysed
+from service_support import Server, upload, wait_analysed, wait_idle
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +170,31 @@ def test_people_are_grouped_and_corrections_are_kept(make_server, tmp_path) -> N
         time.sleep(0.1)
     assert person_of_face(client, photos["a2.jpg"], a2) == person_of_face(client, photos["a1.jpg"],
                                                                            face_of(photos["a1.jpg"]))
+
+
+def test_people_follow_member_changes_and_a_full_regroup_keeps_them(make_server) -> None:
+    """A re-match that gives a person's faces to a new member removes the person; deleting the member frees them
+    into a person again (from their neighbours, not a pass over the album); a full re-cluster changes nothing."""
+    server: Server = make_server("people-members")
+    client = server.client()
+    album_id = client.post("/v1/albums", json={"name": "Regroup"}).json()["id"]
+    photos = add(client, album_id, [(f"a{k}.jpg", shot("astronaut", k)) for k in (1, 2, 3)])
+    faces = {face_of(p) for p in photos.values()}
+    (person,) = people(client, album_id)["items"]
+    assert set(person_faces(client, album_id, person["id"])) == faces
+
+    member = client.post(f"/v1/albums/{album_id}/members", data={"name": "Eileen"},
+                         files=[("files", ("selfie.jpg", shot("astronaut", 0), "image/jpeg"))])
+    assert member.status_code == 201, member.text
+    wait_idle(client)
+    assert people(client, album_id) == {"items": [], "unknown": 0}  # her faces are hers now, not a person's
+
+    assert client.delete(f"/v1/albums/{album_id}/members/{member.json()['id']}").status_code == 204
+    wait_idle(client)
+    (again,) = people(client, album_id)["items"]
+    assert set(person_faces(client, album_id, again["id"])) == faces
+
+    reply = client.post(f"/v1/albums/{album_id}/people/regroup")
+    assert reply.status_code == 202 and reply.json() == {"queued": True}, reply.text
+    wait_idle(client)
+    assert [p["id"] for p in people(client, album_id)["items"]] == [again["id"]]

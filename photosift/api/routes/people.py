@@ -43,6 +43,17 @@ def merge_people(album_id: AlbumId, body: schemas.PeopleMerge, svc: ServicesDep)
     return people.merge_people(svc, album_id, body.source, body.target)
 
 
+class RegroupQueued(BaseModel):
+    queued: bool = Field(description="false: a re-cluster of this album was queued already")
+
+
+@router.post("/albums/{album_id}/people/regroup", status_code=202, response_model=RegroupQueued)
+def regroup_people(album_id: AlbumId, svc: ServicesDep) -> dict[str, Any]:
+    """Group the album's people again from every face in the background (photos and re-matches only regroup the
+    faces they change and their neighbours); what users placed is kept. Owner only; ``people.changed`` follows."""
+    return people.queue_regroup(svc, album_id)
+
+
 @router.get("/albums/{album_id}/people/suggestions", response_model=MergeSuggestions)
 def merge_suggestions(album_id: AlbumId, svc: ServicesDep) -> dict[str, Any]:
     """Pairs of people who may be one person, most similar first (never merged automatically: a prompt for

@@ -1,0 +1,79 @@
+"""An album's faces in the face index (``photosift.catalog.face_index``), so that the faces a new one is grouped
+with (``grouping.regroup_faces``) come from a neighbour query instead of a read of the whole album.
+
+One space per album (``album/<id>``) holds every face of the album whose vector the running recogniser made, as the
+index holds vectors (``scoring.index_vectors``). It follows the catalog: faces are added when a photo's analysis or
+re-embedding stores them and removed when their photo is deleted or analysed again; a deleted album drops its space.
+An index that missed a change rebuilds the space from the catalog (:class:`AlbumFaces`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from photosift import faces as face_engine
+from photosift.application import scoring
+from photosift.application.grouping import Nearest
+from photosift.catalog.face_index import FaceIndex
+from photosift.catalog.models import Face, bytes_to_vector
+
+PREFIX = "album/"
+LOAD_BATCH = 10_000
+
+
+def space(album_id: str) -> str:
+    return f"{PREFIX}{album_id}"
+
+
+def add_faces(index: FaceIndex, session: Session, album_id: str, faces: Sequence[Face]) -> None:
+    """Put ``faces`` (stored, flushed) of the album in its space; faces of another recogniser stay out."""
+    current = [f for f in faces if f.recognizer == face_engine.EMBEDDER]
+    if current:
+        vectors = scoring.index_vectors([bytes_to_vector(f.embedding) for f in current])
+        index.add(session, space(album_id), [f.id for f in current], vectors)
+
+
+def remove_faces(index: FaceIndex, session: Session, album_id: str, face_ids: Sequence[str]) -> None:
+    if face_ids:
+        index.remove(session, space(album_id), list(face_ids))
+
+
+def drop(index: FaceIndex, session: Session, album_id: str) -> None:
+    index.drop(session, space(album_id))
+
+
+def nearest(index: FaceIndex, session: Session, album_id: str) -> Nearest:
+    """The album's ``grouping.Nearest``: ids of the faces whose vectors are nearest an embedding."""
+
+    def query(embedding: np.ndarray, k: int) -> list[str] | None:
+        return index.nearest(session, space(album_id), scoring.index_vectors([embedding])[0], k)
+
+    return query
+
+
+class AlbumFaces:
+    """The catalog's vectors of album spaces (``face_index.Source``)."""
+
+    @staticmethod
+    def owns(space_name: str) -> bool:
+        return space_name.startswith(PREFIX)
+
+    def count(self, session: Session, space_name: str) -> int:
+        return session.scalar(select(func.count()).select_from(Face).where(*self._where(space_name))) or 0
+
+    def load(self, session: Session, space_name: str) -> Iterator[tuple[list[str], np.ndarray]]:
+        query = (select(Face.id, Face.embedding).where(*self._where(space_name)).order_by(Face.id)
+                 .execution_options(yield_per=LOAD_BATCH))
+        for rows in session.execute(query).partitions():
+            yield [r[0] for r in rows], scoring.index_vectors([bytes_to_vector(r[1]) for r in rows])
+
+    @staticmethod
+    def _where(space_name: str) -> tuple:
+        return Face.album_id == space_name[len(PREFIX):], Face.recognizer == face_engine.EMBEDDER
+
+
+__all__ = ["AlbumFaces", "add_faces", "drop", "nearest", "remove_faces", "space"]

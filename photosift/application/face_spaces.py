@@ -1,0 +1,44 @@
+"""The catalog's face index (``photosift.catalog.face_index``) and what each of its spaces holds: albums' faces
+(``album_index``) and Rekognition collections' faces and users (``rekognition``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from photosift.application.album_index import AlbumFaces
+from photosift.catalog import face_index
+from photosift.catalog.db import Catalog
+
+
+class Spaces:
+    """Every space's vectors, read from the catalog (``face_index.Source``)."""
+
+    def __init__(self) -> None:
+        self.albums = AlbumFaces()
+
+    def count(self, session: Session, space: str) -> int:
+        return self._source(space).count(session, space)
+
+    def load(self, session: Session, space: str) -> Iterator[tuple[list[str], np.ndarray]]:
+        return self._source(space).load(session, space)
+
+    def _source(self, space: str) -> face_index.Source:
+        if AlbumFaces.owns(space):
+            return self.albums
+        from photosift.application.rekognition import COLLECTION_SPACES  # it indexes through this module
+
+        return COLLECTION_SPACES
+
+
+SPACES = Spaces()
+
+
+def index_of(catalog: Catalog) -> face_index.FaceIndex:
+    """The process's face index of ``catalog``."""
+    return face_index.for_catalog(catalog, SPACES)
+
+
+__all__ = ["SPACES", "Spaces", "index_of"]

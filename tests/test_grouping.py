@@ -1,0 +1,89 @@
+"""People grouping inside the catalog: a photo's new faces grouped with their neighbours only
+(``grouping.regroup_faces``) as the whole album's regroup would group them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from synthetic_faces import Synthetic
+
+from photosift import faces
+from photosift.application import scoring
+from photosift.application.grouping import regroup, regroup_faces
+from photosift.catalog.db import Catalog
+from photosift.catalog.models import Album, Face, Person, Photo, bytes_to_vector, vector_to_bytes
+
+
+@pytest.fixture
+def catalog(tmp_path) -> Iterator[Catalog]:
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite3'}")
+    catalog.migrate()
+    yield catalog
+    catalog.dispose()
+
+
+class SyntheticAlbum:
+    """An album whose photos each hold one synthetic face: identity ``d<i>`` seen along an extra direction."""
+
+    def __init__(self, session, syn: Synthetic) -> None:  # noqa: ANN001 - a SQLAlchemy session
+        self.session, self.syn, self.extra = session, syn, 20
+        self.album = Album(name="Trip")
+        session.add(self.album)
+        session.flush()
+
+    def face(self, identity: int, person: Person | None = None) -> Face:
+        self.extra += 1
+        c = 0.8
+        vector = self.syn.of(**{f"d{identity}": c, f"d{self.extra}": math.sqrt(1 - c**2)})
+        photo = Photo(album_id=self.album.id, blob_key=f"b{self.extra}", sha256=f"{self.extra:064x}",
+                      content_type="image/jpeg", size_bytes=1, status="done")
+        self.session.add(photo)
+        self.session.flush()
+        face = Face(photo_id=photo.id, album_id=self.album.id, position=0, left=0, top=0, width=90, height=90,
+                    confidence=99.0, landmarks=[], pose={}, sharpness=60.0, brightness=50.0, relative_blur=0.5,
+                    too_small=False, embedding=vector_to_bytes(vector), recognizer=faces.EMBEDDER,
+                    person_id=person.id if person else None)
+        self.session.add(face)
+        self.session.flush()
+        return face
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[str]:
+        """The exact ``k`` nearest faces of the album (what an index answers approximately)."""
+        faces = list(self.session.scalars(select(Face).where(Face.album_id == self.album.id)))
+        scores = scoring.similarity(vector, np.stack([bytes_to_vector(f.embedding) for f in faces]))[0]
+        return [faces[i].id for i in np.argsort(-scores)[:k]]
+
+
+def test_new_faces_join_their_person_or_start_one_with_their_neighbours(catalog) -> None:
+    syn = Synthetic(11, directions=64)
+    with catalog.session() as session:
+        album = SyntheticAlbum(session, syn)
+        alice = Person(album_id=album.album.id, number=1, hidden=False)
+        session.add(alice)
+        session.flush()
+        for _ in range(3):
+            album.face(0, alice)
+        earlier_bob = album.face(1)  # seen once: unknown until a second sighting
+        carol = [album.face(k) for k in (2, 3, 4)]  # strangers seen once
+        new = [album.face(0), album.face(1)]
+        changed = regroup_faces(session, album.album.id, new, album.nearest)
+        assert new[0].person_id == alice.id
+        assert new[1].person_id is not None and new[1].person_id == earlier_bob.person_id != alice.id
+        assert all(f.person_id is None for f in carol)
+        assert changed["faces"] == {new[0].id: alice.id, new[1].id: new[1].person_id, earlier_bob.id: new[1].person_id}
+        # the whole album's regroup agrees: nothing left to change
+        assert regroup(session, album.album.id)["faces"] == {}
+
+
+def test_without_an_index_the_whole_album_is_regrouped(catalog) -> None:
+    syn = Synthetic(12, directions=64)
+    with catalog.session() as session:
+        album = SyntheticAlbum(session, syn)
+        first = album.face(0)
+        second = album.face(0)
+        regroup_faces(session, album.album.id, [second], lambda vector, k: None)
+        assert first.person_id is not None and first.person_id == second.person_id
