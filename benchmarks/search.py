@@ -43,8 +43,8 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import markdown_table, percentile, start_serve, stop_serve  # noqa: E402
 
+from photosift.application import face_spaces, scoring  # noqa: E402
 from photosift.application import rekognition as app  # noqa: E402
-from photosift.application import scoring  # noqa: E402
 from photosift.catalog import face_index  # noqa: E402
 from photosift.catalog.db import Catalog  # noqa: E402
 from photosift.catalog.rekognition import RekognitionFace  # noqa: E402
@@ -104,7 +104,7 @@ def timed_searches(catalog: Catalog, queries: np.ndarray, threshold: float) -> t
 @contextmanager
 def exact_scan(catalog: Catalog) -> Iterator[None]:
     """Searches of ``catalog`` score every face meanwhile (the path without an index)."""
-    kept = face_index.for_catalog(catalog, app._SOURCE)
+    kept = face_spaces.index_of(catalog)
     face_index._INDEXES[catalog] = face_index.ExactScan()
     try:
         yield
@@ -113,7 +113,7 @@ def exact_scan(catalog: Catalog) -> Iterator[None]:
 
 
 def index_size_mib(catalog: Catalog) -> float:
-    index = face_index.for_catalog(catalog, app._SOURCE)
+    index = face_spaces.index_of(catalog)
     if isinstance(index, face_index.HnswFiles):
         return index._graphs[f"faces/{COLLECTION}"].index.memory_usage / 2**20
     with catalog.read() as session:
