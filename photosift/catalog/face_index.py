@@ -326,6 +326,12 @@ class HnswFiles(FaceIndex):
                     self._save(space)
 
     def _save(self, space: str) -> None:
+        try:
+            self._write_files(space)
+        except OSError as exc:  # e.g. the folder removed meanwhile: the graph is rebuilt from the catalog when needed
+            log.warning("face index %s: could not save its files (%s)", space, exc)
+
+    def _write_files(self, space: str) -> None:
         with self._lock:
             graph = self._graphs.get(space)
             if graph is None or self.folder is None:
