@@ -87,3 +87,25 @@ def test_without_an_index_the_whole_album_is_regrouped(catalog) -> None:
         second = album.face(0)
         regroup_faces(session, album.album.id, [second], lambda vector, k: None)
         assert first.person_id is not None and first.person_id == second.person_id
+
+
+def test_the_album_index_follows_its_faces_and_rebuilds_from_the_catalog(catalog) -> None:
+    from photosift.application import album_index, face_spaces
+
+    syn = Synthetic(13, directions=64)
+    index = face_spaces.index_of(catalog)
+    with catalog.session() as session:
+        album = SyntheticAlbum(session, syn)
+        faces = [album.face(0), album.face(0), album.face(1)]
+        album_index.add_faces(index, session, album.album.id, faces)
+        album_id, ids = album.album.id, [f.id for f in faces]
+    with catalog.session() as session:
+        nearest = album_index.nearest(index, session, album_id)
+        assert set(nearest(bytes_to_vector(faces[0].embedding), 3)) == set(ids)
+        album_index.remove_faces(index, session, album_id, ids[:1])
+    with catalog.session() as session:
+        assert ids[0] not in album_index.nearest(index, session, album_id)(bytes_to_vector(faces[0].embedding), 3)
+        album_index.drop(index, session, album_id)  # e.g. re-embedded: the catalog's faces are read again
+    with catalog.session() as session:
+        found = album_index.nearest(index, session, album_id)(bytes_to_vector(faces[2].embedding), 3)
+        assert set(found) == set(ids)
