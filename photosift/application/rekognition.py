@@ -435,10 +435,11 @@ def _user_faces(session: Session, collection_id: str, user_id: str) -> list[Reko
 
 
 def _faces(session: Session, collection_id: str, face_ids: Sequence[str]) -> dict[str, RekognitionFace]:
-    """The faces of the collection among ``face_ids``, by id (ids not there are left out)."""
-    query = select(RekognitionFace).where(RekognitionFace.collection_id == collection_id)
+    """The faces of the collection among ``face_ids``, by id (ids not there are left out). Looked up by primary key
+    alone: with the collection in the WHERE clause, SQLite walks the collection's index instead (every face)."""
     return {r.face_id: r for ids in _chunks(face_ids)
-            for r in session.scalars(query.where(RekognitionFace.face_id.in_(ids)))}
+            for r in session.scalars(select(RekognitionFace).where(RekognitionFace.face_id.in_(ids)))
+            if r.collection_id == collection_id}
 
 
 def _face_counts(session: Session, collection_id: str, user_ids: Sequence[str]) -> dict[str, int]:
