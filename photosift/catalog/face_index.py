@@ -86,8 +86,9 @@ class FaceIndex(ABC):
 
     @abstractmethod
     def nearest(self, session: Session, space: str, query: np.ndarray, k: int) -> list[str] | None:
-        """Up to ``k`` ids by decreasing inner product with ``query`` (approximate); ``[]`` for a query of another
-        dimension than the space's; ``None`` when this index cannot answer (no index, or ``k`` beyond it)."""
+        """Up to ``k`` ids by decreasing inner product with ``query`` (approximate; every id, unordered, when ``k``
+        reaches their count); ``[]`` for a query of another dimension than the space's; ``None`` when this index
+        cannot answer (no index, or ``k`` beyond it)."""
 
     def flush(self) -> None:  # noqa: B027 - only indexes kept in memory have something to write
         """Write whatever is kept in memory only (nothing for in-database indexes)."""
