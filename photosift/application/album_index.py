@@ -2,9 +2,9 @@
 with (``grouping.regroup_faces``) come from a neighbour query instead of a read of the whole album.
 
 One space per album (``album/<id>``) holds every face of the album whose vector the running recogniser made, as the
-index holds vectors (``scoring.index_vectors``). It follows the catalog: faces are added when a photo's analysis or
-re-embedding stores them and removed when their photo is deleted or analysed again; a deleted album drops its space.
-An index that missed a change rebuilds the space from the catalog (:class:`AlbumFaces`).
+index holds vectors (``scoring.index_vectors``). It follows the catalog: faces are added when a photo's analysis
+stores them and removed when their photo is deleted or analysed again; a re-embedded or deleted album drops its
+space. A dropped space, or one the index missed a change of, is rebuilt from the catalog (:class:`AlbumFaces`).
 """
 
 from __future__ import annotations

@@ -35,8 +35,9 @@ GROUP_MAX_BLUR = 3.0
 """% of a face's height: the most edge blur (``FaceQuality.relative_blur``) of a face grouped into people. Blurred
 faces look alike to the recogniser: LFW faces 30-90 px tall blurred by 5 % of their height (sigma) score 88 (the
 people linkage) against each other's strangers 100 times as often as sharp ones (1.1-1.7 % of pairs against
-4e-5), whatever their size; at 2.5 % they read about 2 and stay within 2-4 times the sharp rate. Small sharp faces
-are as reliable as large ones (4e-5 at 30 px), so size alone is no bar beyond ``too_small``."""
+4e-5), whatever their size; blurred by 2.5 % of their height, their ``relative_blur`` reads about 2 and they stay
+within 2-4 times the sharp rate. Small sharp faces are as reliable as large ones (4e-5 at 30 px), so size alone is
+no bar beyond ``too_small``."""
 GROUP_MIN_SHARPNESS = face_engine.REFERENCE_MIN_SHARPNESS
 """The least sharpness (0-100) of a face stored without ``relative_blur`` that is grouped into people."""
 
@@ -144,7 +145,7 @@ def regroup_faces(session: Session, album_id: str, faces: Sequence[Face], neares
     starts one with free neighbours, or waits as unknown. Faces no changed face is near cannot change. Falls back to
     ``regroup`` when ``nearest`` cannot tell. Records ``people.changed`` like ``regroup``."""
     changes: dict[str, str | None] = {}
-    left = set()
+    left: set[str] = set()
     for face in faces:
         if face.member_id is not None and face.person_id is not None:
             left.add(face.person_id)
