@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from photosift import faces as face_engine
 from photosift.application import scoring
 from photosift.application.grouping import Nearest
+from photosift.catalog import face_index
 from photosift.catalog.face_index import FaceIndex
 from photosift.catalog.models import Face, bytes_to_vector
 
 PREFIX = "album/"
-LOAD_BATCH = 10_000
 
 
 def space(album_id: str) -> str:
@@ -67,7 +67,7 @@ class AlbumFaces:
 
     def load(self, session: Session, space_name: str) -> Iterator[tuple[list[str], np.ndarray]]:
         query = (select(Face.id, Face.embedding).where(*self._where(space_name)).order_by(Face.id)
-                 .execution_options(yield_per=LOAD_BATCH))
+                 .execution_options(yield_per=face_index.BATCH))
         for rows in session.execute(query).partitions():
             yield [r[0] for r in rows], scoring.index_vectors([bytes_to_vector(r[1]) for r in rows])
 

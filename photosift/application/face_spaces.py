@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import numpy as np
 from sqlalchemy.orm import Session
 
+from photosift.application import album_index
 from photosift.application.album_index import AlbumFaces
+from photosift.application.grouping import Nearest
 from photosift.catalog import face_index
 from photosift.catalog.db import Catalog
 
@@ -41,4 +43,9 @@ def index_of(catalog: Catalog) -> face_index.FaceIndex:
     return face_index.for_catalog(catalog, SPACES)
 
 
-__all__ = ["SPACES", "Spaces", "index_of"]
+def album_nearest(catalog: Catalog, session: Session, album_id: str) -> Nearest:
+    """The album's faces nearest an embedding, from ``catalog``'s face index (``grouping.Nearest``)."""
+    return album_index.nearest(index_of(catalog), session, album_id)
+
+
+__all__ = ["SPACES", "Spaces", "album_nearest", "index_of"]

@@ -195,16 +195,12 @@ def regroup_faces(session: Session, album_id: str, faces: Sequence[Face], neares
     return data
 
 
-def regroup_after_analysis(session: Session, album_id: str, grouping: Callable[[], object] | None = None) -> None:
-    """``regroup`` (or ``grouping``: e.g. ``regroup_faces`` for one photo) in a savepoint for the job hooks: a
-    grouping failure is logged and leaves the people as they were (the next regroup catches up) instead of failing
-    the photo's analysis or the album's re-match."""
+def regroup_faces_guarded(session: Session, album_id: str, faces: Sequence[Face], nearest: Nearest) -> None:
+    """``regroup_faces`` in a savepoint for the jobs: a grouping failure is logged and leaves the people as they were
+    (the next regroup catches up) instead of failing the photo's analysis or the album's re-match."""
     try:
         with session.begin_nested():
-            if grouping is None:
-                regroup(session, album_id)
-            else:
-                grouping()
+            regroup_faces(session, album_id, faces, nearest)
     except Exception:
         log.exception("people grouping failed for album %s; people left unchanged", album_id)
 
@@ -220,6 +216,6 @@ def remove_empty_people(session: Session, album_id: str) -> list[str]:
 
 __all__ = [
     "GROUP_MAX_BLUR", "GROUP_MIN_SHARPNESS", "NEIGHBOURS", "PEOPLE_CHANGED", "PERSON_SAMPLE", "Nearest", "comparable",
-    "face_record", "new_person", "next_number", "regroup", "regroup_after_analysis", "regroup_faces",
+    "face_record", "new_person", "next_number", "regroup", "regroup_faces", "regroup_faces_guarded",
     "remove_empty_people", "worth_grouping",
 ]

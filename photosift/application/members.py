@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from photosift import faces as face_engine
-from photosift.application import album_index, face_spaces, scoring, suggestions, views
+from photosift.application import face_spaces, scoring, suggestions, views
 from photosift.application.albums import require_album
 from photosift.application.blobs import delete_unreferenced, store_upload
 from photosift.application.context import Services
@@ -255,8 +255,7 @@ def delete_member(svc: Services, album_id: str, member_id: str) -> None:
             face.person_pinned = False  # a face the user gave this member is free to be matched/grouped again
         session.delete(member)
         session.flush()
-        index = face_spaces.index_of(svc.catalog)
-        regroup_faces(session, album_id, matched, album_index.nearest(index, session, album_id))
+        regroup_faces(session, album_id, matched, face_spaces.album_nearest(svc.catalog, session, album_id))
         names = views.member_names(session, album_id)
         for photo_id in sorted({f.photo_id for f in matched}):
             faces = session.scalars(select(Face).where(Face.photo_id == photo_id).order_by(Face.position))

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.application import album_index, face_spaces, scoring, views
+from photosift.application import face_spaces, scoring, views
 from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.events import record_event
@@ -255,7 +255,8 @@ def reject_face(svc: Services, album_id: str, face_id: str, member_id: str) -> d
             face.member_id, face.similarity, face.person_pinned = None, None, False
             session.flush()
             _record_matches(session, album_id, [face.photo_id])
-            _regroup(svc, session, album_id, [face])  # free again: it may join a person
+            # free again: it may join a person
+            regroup_faces(session, album_id, [face], face_spaces.album_nearest(svc.catalog, session, album_id))
         enqueue_match(session, album_id)  # re-matches this face elsewhere and drops its look-alikes
         result = {"face_id": face.id, "photo_id": face.photo_id, "person_id": face.person_id,
                   "member_id": face.member_id, "previous": previous}
@@ -486,12 +487,6 @@ def person_view(person: Person, faces: Sequence[Face]) -> dict[str, Any]:
 def face_item(face: Face) -> dict[str, Any]:
     return {"id": face.id, "photo_id": face.photo_id, "box": face.box, "too_small": face.too_small,
             "pinned": face.person_pinned, "person_id": face.person_id}
-
-
-def _regroup(svc: Services, session: Session, album_id: str, faces: Sequence[Face]) -> None:
-    """The people brought up to date with ``faces`` freed from a member (``grouping.regroup_faces``)."""
-    index = face_spaces.index_of(svc.catalog)
-    regroup_faces(session, album_id, faces, album_index.nearest(index, session, album_id))
 
 
 def _after_change(svc: Services, album_id: str, *, jobs: bool = False) -> None:

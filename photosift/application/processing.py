@@ -17,7 +17,7 @@ from photosift import faces as face_engine
 from photosift.application import album_index, face_spaces, views
 from photosift.application.context import Services
 from photosift.application.events import record_event
-from photosift.application.grouping import regroup, regroup_after_analysis, regroup_faces
+from photosift.application.grouping import regroup, regroup_faces_guarded
 from photosift.application.matching import load_templates, match_faces, with_album_evidence
 from photosift.catalog.face_index import FaceIndex
 from photosift.catalog.models import Album, Face, Job, Photo, PhotoStatus, bytes_to_vector, utcnow, vector_to_bytes
@@ -93,8 +93,7 @@ def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoA
     session.flush()
     album_index.add_faces(index, session, album.id, faces)
     if any(face.member_id is None for face in faces):  # only unmatched faces can change the people
-        regroup_after_analysis(session, album.id, lambda: regroup_faces(
-            session, album.id, faces, album_index.nearest(index, session, album.id)))
+        regroup_faces_guarded(session, album.id, faces, album_index.nearest(index, session, album.id))
     if any(matches):  # new evidence of a member, or a match that the album's other photos check (rule 5)
         enqueue_match(session, album.id)
     view = views.photo_view(photo, faces, views.member_names(session, album.id))
@@ -178,9 +177,8 @@ class MatchJob:
                     changed.append({"photo_id": photo_id, "matches": views.matches_view(faces, names)})
             for data in changed:
                 record_event(session, album.id, "photo.matched", data)
-            index = face_spaces.index_of(self.svc.catalog)
-            regroup_after_analysis(session, album.id, lambda: regroup_faces(
-                session, album.id, moved, album_index.nearest(index, session, album.id)))
+            regroup_faces_guarded(session, album.id, moved, face_spaces.album_nearest(self.svc.catalog, session,
+                                                                                     album.id))
             # the end of this re-match (clients waiting for "their photos are being found" know it is over)
             record_event(session, album.id, "album.matched", {"photos_changed": len(changed)})
             mark_done(session, job.id)

@@ -39,7 +39,6 @@ from photosift.errors import AlreadyExists, FaceModelRetired, InvalidInput, NotF
 
 Box = tuple[float, float, float, float]  # left, top, width, height as ratios of the image's width/height
 IN_CHUNK = 500  # ids bound per IN (...) list
-LOAD_BATCH = 10_000  # faces read at a time while an index is rebuilt
 
 
 def candidates(limit: int) -> int:
@@ -508,13 +507,13 @@ class CollectionSpaces:
                     RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None))):
                 grouped[uid].append(_vector(blob))
             users = sorted(grouped)
-            for i in range(0, len(users), LOAD_BATCH):
-                batch = users[i : i + LOAD_BATCH]
+            for i in range(0, len(users), face_index.BATCH):
+                batch = users[i : i + face_index.BATCH]
                 yield batch, np.stack([scoring.index_vectors(grouped[u]).mean(axis=0) for u in batch])
             return
         query = (select(RekognitionFace.face_id, RekognitionFace.embedding)
                  .where(RekognitionFace.collection_id == collection_id)
-                 .execution_options(yield_per=LOAD_BATCH))
+                 .execution_options(yield_per=face_index.BATCH))
         for rows in session.execute(query).partitions():
             yield [r[0] for r in rows], scoring.index_vectors([_vector(r[1]) for r in rows])
 
