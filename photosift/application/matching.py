@@ -22,8 +22,11 @@ In an album almost every face is NOT the member being looked for, so a face is g
    least :data:`RECURRING` faces at :data:`CONFIDENT` or more to this face (the same person, seen again), one of them
    must reach the threshold for the member too. A stranger who recurs through an album (a friend of a friend in many
    photos) and resembles a member in one of them is recognised by the other photos. A masked face is exempt: its
-   look-alikes are masked too, and masked faces score low against an unmasked selfie. This needs every face of the
-   album, so it is applied by the album's re-match (``with_album_evidence``), not while one photo is analysed.
+   look-alikes are masked too, and masked faces score low against an unmasked selfie. The look-alikes come from
+   neighbour queries of the album's face index (:class:`IndexedLookAlikes`: they are among a face's nearest faces),
+   so rule 5 applies while a photo is analysed as well as at the album's re-match; without an index (PostgreSQL
+   without pgvector) the re-match scores every face of the album (:class:`AlbumFaces`) and an analysis leaves the
+   rule to it.
 
 A member's template is the mean of its reference faces and of the faces the user confirmed as theirs. Then faces
 and members are paired greedily from the highest similarity down, each at most once per photo. The similarity
@@ -34,24 +37,26 @@ rejections and album evidence of another recogniser are left out until the album
 (``photosift.application.reembedding``), and faces of another recogniser keep the member they had.
 
 Confident faces arrive as photos are analysed, so a photo's decision may change when later photos bring evidence:
-the analysis of a photo that matches a member queues a re-match of the album (``MatchJob``: jobs run in order, so it
-runs after the photos already queued, once per batch), which recomputes the evidence from every face and applies
-rule 5.
+the analysis of a photo that matches a member (before rule 5: its face may be another face's look-alike) queues a
+re-match of the album (``MatchJob``: jobs run in order, so it runs after the photos already queued, once per batch),
+which recomputes the evidence from every confident face and applies every rule again.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.application import scoring
+from photosift.application import nearby, scoring
+from photosift.application.grouping import Nearest
 from photosift.catalog.models import Album, Face, Member, Reference, Rejection, bytes_to_vector, vector_to_bytes
 
 ALBUM_THRESHOLD = 80.0
@@ -73,6 +78,18 @@ MARGIN_LOG_ODDS = 1.0
 (e.g. 96 against 90); a face that fits two members about equally is unknown."""
 
 
+class LookAlikes(Protocol):
+    """Where rule 5 finds a face's look-alikes: the faces of other photos at ``CONFIDENT`` or more to it."""
+
+    def look_alikes(self, vectors: np.ndarray, photo_id: str | None, templates: Templates, wanted: np.ndarray
+                    ) -> list[np.ndarray | None]:
+        """For each face of ``vectors`` (doubtful faces of photo ``photo_id``), its look-alikes' similarity to each
+        member of ``templates`` (look-alikes, members): all of them, or at least ``RECURRING`` of which some reach
+        the threshold for every member ``wanted`` marks (faces, members) (more could not change the rule's answer);
+        None when they cannot be told."""
+        ...
+
+
 @dataclass(frozen=True)
 class AlbumFaces:
     """Every usable face of an album, for rule 5: embeddings, their photos, and their similarity to each member."""
@@ -86,6 +103,49 @@ class AlbumFaces:
         """The faces made ready to score once, for the many photos a re-match compares with them."""
         return scoring.prepare(self.vectors)
 
+    def look_alikes(self, vectors: np.ndarray, photo_id: str | None, templates: Templates, wanted: np.ndarray
+                    ) -> list[np.ndarray | None]:
+        """Every look-alike, from a scan of the album's faces (``scores`` are against ``templates`` already)."""
+        alike = scoring.similarity(vectors, self.prepared) >= CONFIDENT  # (faces, album faces)
+        alike[:, self.photo_ids == photo_id] = False  # a photo's own faces are not its look-alikes
+        return [self.scores[twins] for twins in alike]
+
+
+@dataclass(frozen=True)
+class IndexedLookAlikes:
+    """Rule 5's look-alikes from neighbour queries of the album's face index (``nearby.around``), then scored
+    exactly. A face whose look-alikes the index cannot bound gets them from ``whole_album`` (a re-match: read once),
+    or None without it (an analysis: the re-match it queues applies the rule)."""
+
+    session: Session
+    album_id: str
+    nearest: Nearest
+    whole_album: Callable[[], AlbumFaces] | None = None
+
+    def look_alikes(self, vectors: np.ndarray, photo_id: str | None, templates: Templates, wanted: np.ndarray
+                    ) -> list[np.ndarray | None]:
+        out: list[np.ndarray | None] = []
+        for vector, cols in zip(vectors, wanted, strict=True):
+            def twins_of(found: list[nearby.Neighbour], vector: np.ndarray = vector) -> np.ndarray:
+                others = [n.vector for n in found if n.photo_id != photo_id]
+                if not others:
+                    return np.zeros((0, len(templates.member_ids)), np.float32)
+                twins = np.stack(others)[scoring.similarity(vector, np.stack(others))[0] >= CONFIDENT]
+                return scoring.similarity(twins, templates.vectors)
+
+            def enough(found: list[nearby.Neighbour], cols: np.ndarray = cols) -> bool:
+                twins = twins_of(found)
+                return len(twins) >= RECURRING and bool((twins.max(axis=0)[cols] >= templates.threshold).all())
+
+            found = nearby.around(self.session, self.album_id, self.nearest, vector, CONFIDENT, enough=enough)
+            out.append(None if found is None else twins_of(found))
+        unknown = [row for row, twins in enumerate(out) if twins is None]
+        if unknown and self.whole_album is not None:
+            scanned = self.whole_album().look_alikes(vectors[unknown], photo_id, templates, wanted[unknown])
+            for row, twins in zip(unknown, scanned, strict=True):
+                out[row] = twins
+        return out
+
 
 @dataclass(frozen=True)
 class Templates:
@@ -98,7 +158,7 @@ class Templates:
     rejected: dict[int, np.ndarray] = field(default_factory=dict)  # member column -> (k, d) rejected faces
     evidence: dict[int, np.ndarray] = field(default_factory=dict)  # member column -> (k, d) references + confirmed
     confident: dict[int, list[tuple[str, np.ndarray]]] = field(default_factory=dict)  # column -> (photo id, face)
-    album: AlbumFaces | None = None  # the album's faces (rule 5), known to a re-match of the whole album
+    album: LookAlikes | None = None  # where rule 5 finds look-alikes; None: rule 5 does not apply
 
     @cached_property
     def album_templates(self) -> dict[int, np.ndarray]:
@@ -181,20 +241,33 @@ def templates_from(evidence: dict[str, list[np.ndarray]], threshold: float,
 
 
 def with_album_evidence(templates: Templates, photo_ids: list[str], embeddings: list[np.ndarray],
-                        usable: list[bool]) -> Templates:
-    """``templates`` with its confident faces recomputed from the album's faces (``photo_ids[i]`` holds face ``i``),
-    as the current templates score them: for a re-match of the whole album."""
+                        usable: list[bool], look_alikes: LookAlikes | None = None) -> Templates:
+    """``templates`` with its confident faces recomputed from the album's faces (``photo_ids[i]`` holds face ``i``;
+    those that can score ``CONFIDENT`` at least), as the current templates score them: for a re-match. Rule 5 asks
+    ``look_alikes`` (the album's face index); without it the faces given are the whole album and answer it."""
     rows = [i for i, ok in enumerate(usable) if ok]
     if templates.vectors is None or not rows:
-        return replace(templates, confident={})
+        return replace(templates, confident={}, album=look_alikes)
     vectors = np.stack([embeddings[i] for i in rows])
     similarity = scoring.similarity(vectors, templates.vectors)
     scores = open_set_scores(similarity, vectors, templates)
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
     for row, col in zip(*np.nonzero(scores >= CONFIDENT), strict=True):
         confident[int(col)].append((photo_ids[rows[row]], vectors[row]))
-    album = AlbumFaces(vectors, np.array([photo_ids[i] for i in rows]), similarity)
+    album = look_alikes or AlbumFaces(vectors, np.array([photo_ids[i] for i in rows]), similarity)
     return replace(templates, confident=dict(confident), album=album)
+
+
+def album_faces(session: Session, album_id: str, templates: Templates) -> AlbumFaces:
+    """Every face of the album that rule 5 compares (of the running recogniser, not too small, not placed by hand),
+    scored against ``templates``: its look-alikes where the album's index cannot bound them."""
+    rows = session.execute(select(Face.photo_id, Face.embedding).where(
+        Face.album_id == album_id, Face.recognizer == face_engine.EMBEDDER, Face.too_small.is_(False),
+        Face.person_pinned.is_(False)).order_by(Face.photo_id, Face.position)).all()
+    vectors = (np.stack([bytes_to_vector(blob) for _, blob in rows]) if rows
+               else np.zeros((0, face_engine.EMBEDDING_DIM), np.float32))
+    return AlbumFaces(vectors, np.array([photo_id for photo_id, _ in rows]),
+                      scoring.similarity(vectors, templates.vectors))
 
 
 def album_threshold(album: Album) -> float:
@@ -238,20 +311,20 @@ def recurring_disagree(scores: np.ndarray, embeddings: np.ndarray, templates: Te
                        ) -> np.ndarray:
     """``scores`` (faces of photo ``photo_id``, members) with every pair that rule 5 of the module docstring excludes
     set to 0: a doubtful face whose look-alikes in other photos (at least ``RECURRING``) all stay below the
-    threshold for the member. Unchanged without the album's faces (``Templates.album``)."""
-    album = templates.album
+    threshold for the member. Unchanged where no look-alikes can be told (``Templates.album``)."""
     out = np.array(scores, dtype=np.float64)
     doubtful = (out >= templates.threshold) & (out < CONFIDENT)
-    if album is None or not doubtful.any():
+    if templates.album is None or not doubtful.any():
         return out
     doubtful[scoring.mask_probability(embeddings) >= 0.5] = False  # masked look-alikes score low: no evidence
     rows = np.flatnonzero(doubtful.any(axis=1))
-    alike = scoring.similarity(embeddings[rows], album.prepared) >= CONFIDENT  # (doubtful faces, album faces)
-    alike[:, album.photo_ids == photo_id] = False  # a photo's own faces are not its look-alikes
-    for row, twins in zip(rows, alike, strict=True):
-        if twins.sum() < RECURRING:
+    if not len(rows):
+        return out
+    found = templates.album.look_alikes(embeddings[rows], photo_id, templates, doubtful[rows])
+    for row, twins in zip(rows, found, strict=True):
+        if twins is None or len(twins) < RECURRING:
             continue
-        twin_best = album.scores[twins].max(axis=0)  # each member's best score among the look-alikes
+        twin_best = twins.max(axis=0)  # each member's best score among the look-alikes
         out[row, doubtful[row] & (twin_best < templates.threshold)] = 0.0
     return out
 

@@ -8,17 +8,28 @@ point (even SIGKILL) leaves either nothing or everything, and running it again r
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
-from photosift.application import album_index, face_spaces, views
+from photosift.application import album_index, face_spaces, nearby, views
 from photosift.application.context import Services
 from photosift.application.events import record_event
-from photosift.application.grouping import regroup, regroup_faces_guarded
-from photosift.application.matching import load_templates, match_faces, with_album_evidence
+from photosift.application.grouping import Nearest, regroup, regroup_faces_guarded
+from photosift.application.matching import (
+    CONFIDENT,
+    IndexedLookAlikes,
+    Templates,
+    album_faces,
+    load_templates,
+    match_faces,
+    with_album_evidence,
+)
 from photosift.catalog.face_index import FaceIndex
 from photosift.catalog.models import Album, Face, Job, Photo, PhotoStatus, bytes_to_vector, utcnow, vector_to_bytes
 from photosift.imaging import DecodeLimits
@@ -66,9 +77,12 @@ def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoA
     if old:
         session.execute(delete(Face).where(Face.id.in_(old)))
         album_index.remove_faces(index, session, album.id, old)
-    embeddings = [f.embedding for f in result.faces]
+    embeddings, small = [f.embedding for f in result.faces], [f.face.too_small for f in result.faces]
+    nearest = album_index.nearest(index, session, album.id)
     templates = load_templates(session, album, doubtful_for=embeddings)
-    matches = match_faces(embeddings, [f.face.too_small for f in result.faces], templates, photo.id)
+    unchecked = match_faces(embeddings, small, templates, photo.id)  # before rule 5 (no look-alikes given)
+    matches = (match_faces(embeddings, small, replace(templates, album=IndexedLookAlikes(session, album.id, nearest)),
+                           photo.id) if any(unchecked) else unchecked)
     faces = []
     for position, (found, match) in enumerate(zip(result.faces, matches, strict=True)):
         face = found.face
@@ -93,11 +107,44 @@ def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoA
     session.flush()
     album_index.add_faces(index, session, album.id, faces)
     if any(face.member_id is None for face in faces):  # only unmatched faces can change the people
-        regroup_faces_guarded(session, album.id, faces, album_index.nearest(index, session, album.id))
-    if any(matches):  # new evidence of a member, or a match that the album's other photos check (rule 5)
+        regroup_faces_guarded(session, album.id, faces, nearest)
+    if any(unchecked):  # new evidence of a member, or a look-alike of the album's doubtful faces (rule 5)
         enqueue_match(session, album.id)
     view = views.photo_view(photo, faces, views.member_names(session, album.id))
     record_event(session, album.id, "photo.analyzed", {"photo": view})
+
+
+def faces_to_rematch(session: Session, album_id: str, templates: Templates, nearest: Nearest
+                     ) -> dict[str, list[Face]] | None:
+    """The faces of the running recogniser whose member a re-match can change, by photo: those matched to a member
+    now, and those that can score the album's threshold (or ``CONFIDENT``, rule 4's evidence) against a member's
+    template, found around it in the album's index (``nearby.around``: a template ranks faces by their mean cosine
+    to its faces); with, in their photos, the faces placed by hand (they take part in the photo's one face per
+    member). Any other face stays unknown: it reaches no member, and no rule gives it one. None when the index
+    cannot bound them (no index, or a member near too many faces)."""
+    current = Face.recognizer == face_engine.EMBEDDER
+    ids = set(session.scalars(select(Face.id).where(Face.album_id == album_id, Face.member_id.is_not(None),
+                                                    Face.person_pinned.is_(False), current)))
+    floor = min(templates.threshold, CONFIDENT)
+    for template in templates.vectors if templates.vectors is not None else ():
+        found = nearby.around(session, album_id, nearest, template, floor)
+        if found is None:
+            return None
+        ids.update(n.id for n in found)
+    ordered = sorted(ids)
+    faces = [face for start in range(0, len(ordered), nearby.LOAD_BATCH)
+             for face in session.scalars(select(Face).where(Face.id.in_(ordered[start:start + nearby.LOAD_BATCH])))]
+    photos = {face.photo_id for face in faces}
+    placed = session.scalars(select(Face).where(Face.album_id == album_id, Face.person_pinned.is_(True), current))
+    return _by_photo([*faces, *(face for face in placed if face.photo_id in photos)])
+
+
+def _by_photo(faces: Iterable[Face]) -> dict[str, list[Face]]:
+    """``faces`` by photo (in photo id order), each photo's in position order."""
+    by_photo: dict[str, list[Face]] = defaultdict(list)
+    for face in sorted(faces, key=lambda f: (f.photo_id, f.position)):
+        by_photo[face.photo_id].append(face)  # a photo's faces share one recogniser: all are here, or none
+    return by_photo
 
 
 class AnalyzeJob:
@@ -135,9 +182,10 @@ class AnalyzeJob:
 
 
 class MatchJob:
-    """Re-match every analysed face of an album to its members' current templates; one ``photo.matched`` event per
-    changed photo, then ``album.matched`` ``{"photos_changed"}``. Faces whose vectors another recogniser made (not
-    re-embedded yet, or whose photo could not be read again) keep the member they had."""
+    """Re-match an album's faces to its members' current templates; one ``photo.matched`` event per changed photo,
+    then ``album.matched`` ``{"photos_changed"}``. Only the faces whose member can change are read
+    (``faces_to_rematch``), or every face when the album's index cannot bound them. Faces whose vectors another
+    recogniser made (not re-embedded yet, or whose photo could not be read again) keep the member they had."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -148,16 +196,20 @@ class MatchJob:
             if album is None:
                 mark_done(session, job.id)
                 return
-            by_photo: dict[str, list[Face]] = defaultdict(list)
-            for face in session.scalars(select(Face).where(Face.album_id == album.id,
-                                                           Face.recognizer == face_engine.EMBEDDER)
-                                        .order_by(Face.position)):
-                by_photo[face.photo_id].append(face)  # a photo's faces share one recogniser: all are here, or none
+            templates = load_templates(session, album)
+            nearest = face_spaces.album_nearest(self.svc.catalog, session, album.id)
+            by_photo = faces_to_rematch(session, album.id, templates, nearest)
+            look_alikes = None  # the whole album's faces answer rule 5
+            if by_photo is None:
+                by_photo = _by_photo(session.scalars(select(Face).where(Face.album_id == album.id,
+                                                                        Face.recognizer == face_engine.EMBEDDER)))
+            else:
+                look_alikes = IndexedLookAlikes(session, album.id, nearest,
+                                                cache(lambda: album_faces(session, album.id, templates)))
             vectors = {face.id: bytes_to_vector(face.embedding) for faces in by_photo.values() for face in faces}
             every = [face for faces in by_photo.values() for face in faces if not face.person_pinned]
-            templates = with_album_evidence(load_templates(session, album),
-                                            [f.photo_id for f in every], [vectors[f.id] for f in every],
-                                            [not f.too_small for f in every])
+            templates = with_album_evidence(templates, [f.photo_id for f in every], [vectors[f.id] for f in every],
+                                            [not f.too_small for f in every], look_alikes)
             names = views.member_names(session, album.id)
             changed: list[dict[str, Any]] = []
             moved: list[Face] = []  # faces given to a member or freed from one: the people they change
@@ -177,8 +229,7 @@ class MatchJob:
                     changed.append({"photo_id": photo_id, "matches": views.matches_view(faces, names)})
             for data in changed:
                 record_event(session, album.id, "photo.matched", data)
-            regroup_faces_guarded(session, album.id, moved, face_spaces.album_nearest(self.svc.catalog, session,
-                                                                                     album.id))
+            regroup_faces_guarded(session, album.id, moved, nearest)
             # the end of this re-match (clients waiting for "their photos are being found" know it is over)
             record_event(session, album.id, "album.matched", {"photos_changed": len(changed)})
             mark_done(session, job.id)

@@ -41,6 +41,12 @@ def index_vectors(embeddings: Sequence[np.ndarray]) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
+def ceiling(embedding: np.ndarray, cosine: float) -> float:
+    """The highest similarity to ``embedding`` of any face at most at ``cosine`` from it in the face index
+    (``index_vectors``): a neighbour query that reached that cosine holds every face scoring more."""
+    return face_engine.similarity_ceiling(embedding, cosine)
+
+
 def template(vectors: Sequence[np.ndarray]) -> np.ndarray:
     """One vector for several vectors of one person: scores the mean cosine to them (``faces.make_template``)."""
     return np.asarray(face_engine.make_template(list(vectors)), dtype=np.float32)
@@ -62,6 +68,6 @@ def same_face(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 __all__ = [
-    "DEFAULT_THRESHOLD", "Prepared", "index_vectors", "mask_probability", "prepare", "same_face", "scores",
+    "DEFAULT_THRESHOLD", "Prepared", "ceiling", "index_vectors", "mask_probability", "prepare", "same_face", "scores",
     "similarity", "template",
 ]

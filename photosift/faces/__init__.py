@@ -119,6 +119,13 @@ def similarity(a: np.ndarray, b: np.ndarray | calibration.Prepared) -> np.ndarra
     return calibration.load(EMBEDDER).similarity(a2, b2)
 
 
+def similarity_ceiling(embedding: np.ndarray, cosine: float) -> float:
+    """The highest :func:`similarity` to ``embedding`` (a face or a template) of any face whose recogniser vector
+    has at most ``cosine`` with its own (both at unit length: what a face index ranks by), whatever that face's
+    pose and mask: faces farther than a nearest-neighbour answer cannot score above it."""
+    return calibration.load(EMBEDDER).ceiling(np.asarray(embedding, np.float32), cosine)
+
+
 SAME_FACE_COSINE: float = 0.95
 """Two embeddings whose recogniser vectors reach this cosine show one and the same face (one photo twice, a burst
 shot's copy): different photos of one person reach at most 0.915 on LFW (2,170 pairs), the same photo 1.0."""
@@ -166,6 +173,7 @@ __all__ = [
     "mask_probability",
     "prepare",
     "same_face",
+    "similarity_ceiling",
     "reference_and_targets",
     "reference_face",
     "similarity",

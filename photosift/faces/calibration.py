@@ -21,7 +21,7 @@ parameters live in ``calibration.json`` next to this module, keyed by embedder n
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -105,8 +105,29 @@ class Calibration:
         """``(features, n, m)``: the model's features for every pair of ``a`` (n, dim) and ``b`` (m, dim)."""
         pa, pb = self.prepare(a), self.prepare(b)
         cosines = [x @ y.T for x, y in zip(pa.parts, pb.parts, strict=True)]
-        makers = {"p": lambda: np.maximum.outer(pa.pose, pb.pose), "m": lambda: np.maximum.outer(pa.mask, pb.mask),
-                  "mm": lambda: np.outer(pa.mask, pb.mask)}
+        return self._features(cosines, {"p": lambda: np.maximum.outer(pa.pose, pb.pose),
+                                        "m": lambda: np.maximum.outer(pa.mask, pb.mask),
+                                        "mm": lambda: np.outer(pa.mask, pb.mask)})
+
+    def ceiling(self, row: np.ndarray, cosine: float) -> float:
+        """The highest similarity to ``row`` (one embedding, e.g. a template) that any embedding can reach whose
+        recogniser vector is at most at ``cosine`` (of unit vectors) from ``row``'s, whatever its pose and mask:
+        the score rises with the cosine, and is linear in the other face's pose and in its mask probability on
+        either side of ``row``'s, so its largest value is at a corner. 100 for a model of several cosine parts
+        (a cosine of the whole vector bounds none of them)."""
+        if len(self.part_dims) != 1:
+            return 100.0
+        mine = self.prepare(row)
+        pose, mask = float(mine.pose[0]), float(mine.mask[0])
+        length = float(np.linalg.norm(mine.parts[0][0]))  # a template's part is shorter than 1: its mean cosine
+        other_pose = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+        other_mask = np.array([0.0, mask, 1.0, 0.0, mask, 1.0])
+        cosines = [np.full(6, max(cosine, 0.0) * length)]
+        return float(self.to_similarity(self.logit(self._features(cosines, {
+            "p": lambda: np.maximum(pose, other_pose), "m": lambda: np.maximum(mask, other_mask),
+            "mm": lambda: mask * other_mask}))).max())
+
+    def _features(self, cosines: list[np.ndarray], makers: dict[str, Callable[[], np.ndarray]]) -> np.ndarray:
         out = list(cosines)
         for name in self.conditions:
             cond = makers[name]()

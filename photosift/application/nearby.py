@@ -1,0 +1,79 @@
+"""An album's faces around one vector (a face, or a member's template): every face that can reach a similarity
+against it, from neighbour queries of the album's face index (``album_index``) instead of a read of the album.
+
+The index ranks faces by the cosine of their recogniser vectors (``scoring.index_vectors``); the calibrated score
+rises with that cosine and moves with the faces' pose and mask within known bounds (``scoring.ceiling``). So once
+the farthest face of an answer is too far for any face to reach the similarity wanted, no face beyond it can: the
+query widens (k doubling from :data:`START`) until then, or up to :data:`MOST`. The index is approximate (HNSW):
+its recall of the nearest faces, not this bound, is what could miss one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from photosift import faces as face_engine
+from photosift.application import scoring
+from photosift.application.grouping import NEIGHBOURS, Nearest
+from photosift.catalog.models import Face, bytes_to_vector
+
+START = NEIGHBOURS
+"""Faces the first query asks for."""
+MOST = 3072
+"""The most faces one query asks for (48 doubled six times); past it the caller reads the album instead. PostgreSQL's
+pgvector answers at most ``face_index.PG_EF_SEARCH_MAX`` (1,000): 768 there."""
+LOAD_BATCH = 900
+"""Face ids per ``IN (...)`` (SQLite allows 999 parameters in a statement before 3.32)."""
+
+
+class Neighbour(NamedTuple):
+    """A face that can be compared: not too small, not placed by hand, of the running recogniser."""
+
+    id: str
+    photo_id: str
+    vector: np.ndarray
+
+
+def around(session: Session, album_id: str, nearest: Nearest, query: np.ndarray, floor: float, *,
+           enough: Callable[[list[Neighbour]], bool] | None = None) -> list[Neighbour] | None:
+    """Every comparable face of the album that can score ``floor`` or more against ``query`` (a superset: the
+    caller scores them exactly); sooner when ``enough`` says the faces found so far suffice. None when ``nearest``
+    cannot tell (no index) or :data:`MOST` faces do not reach that far."""
+    k, loaded = START, {}
+    direction = scoring.index_vectors([query])[0]
+    while True:
+        found = nearest(query, k)
+        if found is None:
+            return None
+        loaded.update(_load(session, album_id, [i for i in found if i not in loaded]))
+        usable = [n for n, _ in loaded.values() if n is not None]
+        if len(found) < k or (enough is not None and enough(usable)):  # fewer than asked: every face of the album
+            return usable
+        answer = [loaded[i][1] for i in found if i in loaded]
+        farthest = float((scoring.index_vectors(answer) @ direction).min()) if answer else 1.0
+        if scoring.ceiling(query, farthest) < floor:
+            return usable
+        if k >= MOST:
+            return None
+        k *= 2
+
+
+def _load(session: Session, album_id: str, ids: Iterable[str]) -> dict[str, tuple[Neighbour | None, np.ndarray]]:
+    """``id -> (the face if comparable, its embedding)`` for the album's faces among ``ids`` (read by key alone)."""
+    ids, out = sorted(ids), {}
+    for start in range(0, len(ids), LOAD_BATCH):
+        for face_id, owner, photo_id, blob, pinned, small, recognizer in session.execute(
+                select(Face.id, Face.album_id, Face.photo_id, Face.embedding, Face.person_pinned, Face.too_small,
+                       Face.recognizer).where(Face.id.in_(ids[start:start + LOAD_BATCH]))):
+            if owner == album_id and recognizer == face_engine.EMBEDDER:
+                vector = bytes_to_vector(blob)
+                out[face_id] = (None if pinned or small else Neighbour(face_id, photo_id, vector), vector)
+    return out
+
+
+__all__ = ["LOAD_BATCH", "MOST", "START", "Neighbour", "around"]
