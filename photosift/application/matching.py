@@ -167,6 +167,16 @@ class Templates:
         return {col: scoring.template([*self.evidence[col], *(vector for _, vector in faces)])
                 for col, faces in self.confident.items()}
 
+    @cached_property
+    def prepared(self) -> scoring.Prepared:
+        """The members' templates made ready to score once, for the many photos a re-match scores."""
+        return scoring.prepare(self.vectors)
+
+    @cached_property
+    def confident_photos(self) -> dict[int, set[str]]:
+        """Per member column: the photos that hold its confident faces (a re-match asks for every photo)."""
+        return {col: {owner for owner, _ in faces} for col, faces in self.confident.items()}
+
 
 def load_templates(session: Session, album: Album, *, doubtful_for: Sequence[np.ndarray] = ()) -> Templates:
     """Each member's template: the mean of its reference faces and of the faces the user confirmed as theirs
@@ -296,12 +306,16 @@ def corroborate(scores: np.ndarray, embeddings: np.ndarray, templates: Templates
     references together with the member's confident faces of other photos."""
     out = np.array(scores, dtype=np.float64)
     for col, faces in templates.confident.items():
-        others = [vector for owner, vector in faces if owner != photo_id]
         doubtful = (out[:, col] >= templates.threshold) & (out[:, col] < CONFIDENT)
-        if not others or not doubtful.any():
+        if not doubtful.any():
             continue
-        album_template = (templates.album_templates[col] if len(others) == len(faces)
-                          else scoring.template([*templates.evidence[col], *others]))
+        if photo_id in templates.confident_photos[col]:  # its own faces are left out of its evidence
+            others = [vector for owner, vector in faces if owner != photo_id]
+            if not others:
+                continue
+            album_template = scoring.template([*templates.evidence[col], *others])
+        else:
+            album_template = templates.album_templates[col]
         agree = scoring.similarity(embeddings[doubtful], album_template[None, :])[:, 0]
         out[np.flatnonzero(doubtful)[agree < templates.threshold], col] = 0.0
     return out
@@ -341,7 +355,7 @@ def match_faces(embeddings: list[np.ndarray], too_small: list[bool], templates: 
     if templates.vectors is None or not usable:
         return result
     vectors = np.stack([embeddings[i] for i in usable])
-    scores = open_set_scores(scoring.similarity(vectors, templates.vectors), vectors, templates)
+    scores = open_set_scores(scoring.similarity(vectors, templates.prepared), vectors, templates)
     scores = corroborate(scores, vectors, templates, photo_id)
     scores = recurring_disagree(scores, vectors, templates, photo_id)
     for row, (col, sim) in assign_unique(scores, templates.threshold).items():

@@ -71,7 +71,8 @@ def analyze_stored(store: BlobStore, key: str, *, limits: DecodeLimits, blur_thr
 def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoAnalysis, index: FaceIndex) -> None:
     """Store one photo's analysis in the caller's transaction (which holds the album's lock): its faces matched to
     the members and put in the album's face index, the people brought up to date from the new faces' neighbours
-    (``grouping.regroup_faces``), a re-match queued when a member matched, and the ``photo.analyzed`` event.
+    (``grouping.regroup_faces``), a re-match queued when a member matched (rule 5 aside: it is applied with the
+    look-alikes the album's index finds, or left to the re-match), and the ``photo.analyzed`` event.
     Replaces what an earlier analysis of the photo stored."""
     old = list(session.scalars(select(Face.id).where(Face.photo_id == photo.id)))
     if old:
