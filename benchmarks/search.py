@@ -32,6 +32,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,43 +53,123 @@ from photosift.catalog.rekognition import RekognitionFace  # noqa: E402
 DIM = 512
 KEY, SECRET = "AKIDBENCHSEARCH01", "bench-search-secret"
 COLLECTION = "bench"
+WITHIN_SPREAD = 0.45  # log-normal spread of a face's distance from its identity (genuine cosine 0.56 +- 0.15)
 
 
-def synthetic_faces(count: int, per_identity: int, seed: int) -> Iterator[np.ndarray]:
-    """Embeddings (batches of ``(n, DIM + 1)`` float32) around identity centres; see the module docstring."""
+@dataclass(frozen=True)
+class Shape:
+    """How the recogniser's vectors spread, fitted to the shared data's real embeddings (LFW, CFP, MFR2): the mean
+    and the Cholesky factors of the covariance of identity centres and of faces around their centre, the pose values,
+    and the real faces themselves (mixed into every collection)."""
+
+    mean: np.ndarray
+    between: np.ndarray
+    within: np.ndarray
+    poses: np.ndarray
+    real: np.ndarray  # (n, DIM + 1) embeddings as stored
+    real_identity: np.ndarray  # (n,) labels
+
+
+def fit_shape() -> Shape | None:
+    """The shape of real embeddings; None without ``../shared/data`` (then vectors are isotropic: a harder case)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
+    import _data
+
+    if not _data.available():
+        return None
+    import _faces
+
+    faces = [f for name in _faces.SETS for f in _faces.load(name) if f.embedding is not None]
+    labels = np.array([f.identity for f in faces])
+    stored = np.stack([f.embedding for f in faces]).astype(np.float32)
+    unit = stored[:, :DIM].astype(np.float64)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    centres = np.zeros((len(counts), DIM))
+    np.add.at(centres, inverse, unit)
+    centres /= counts[:, None]
+    seen_twice = counts[inverse] >= 2
+    spread = (unit - centres[inverse])[seen_twice] * np.sqrt(counts[inverse][seen_twice] /
+                                                              (counts[inverse][seen_twice] - 1))[:, None]
+    within = np.cov(spread.T)
+    between = np.cov(centres[counts >= 2].T) - within * np.mean(1 / counts[counts >= 2])  # less the centres' noise
+    return Shape(centres[counts >= 2].mean(axis=0), _cholesky(between), _cholesky(within), stored[:, DIM].copy(),
+                 stored, labels)
+
+
+def _cholesky(covariance: np.ndarray, shrink: float = 0.05) -> np.ndarray:
+    """A Cholesky factor of ``covariance`` made positive definite (eigenvalues clipped, 5 % isotropic shrinkage)."""
+    values, vectors = np.linalg.eigh(covariance)
+    covariance = (vectors * np.maximum(values, 1e-6)) @ vectors.T
+    return np.linalg.cholesky((1 - shrink) * covariance + shrink * np.trace(covariance) / DIM * np.eye(DIM))
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection's embeddings (as stored: vector and pose value) and queries: other photos of its people."""
+
+    embeddings: np.ndarray  # (count, DIM + 1) float32
+    queries: np.ndarray  # (queries, DIM + 1)
+
+
+def make_collection(count: int, queries: int, per_identity: int, shape: Shape | None, seed: int) -> Collection:
+    """``count`` faces of about ``count / per_identity`` synthetic people shaped like real ones, with every real face
+    of ``shape`` among them; queries are new photos of synthetic people and, for half of them, real photos held out
+    of the collection (of people it holds other photos of)."""
     rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(max(count // per_identity, 1), DIM)).astype(np.float32)
-    for start in range(0, count, 50_000):
-        n = min(50_000, count - start)
-        vectors = centres[rng.integers(0, len(centres), n)] + rng.normal(size=(n, DIM)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        yield np.column_stack([vectors, rng.uniform(0, 0.5, n).astype(np.float32)])
+    held: list[int] = []
+    if shape is not None:
+        _, first = np.unique(shape.real_identity, return_index=True)
+        repeated = [i for i in first if (shape.real_identity == shape.real_identity[i]).sum() >= 2]
+        held = sorted(rng.choice(repeated, min(queries // 2, len(repeated)), replace=False).tolist())
+    real = np.delete(shape.real, held, axis=0) if shape is not None else np.zeros((0, DIM + 1), np.float32)
+    synthetic = count - len(real)
+    people = max(synthetic // per_identity, 1)
+    if shape is None:
+        centres, within = rng.normal(size=(people, DIM)), np.eye(DIM)
+    else:
+        centres, within = shape.mean + rng.normal(size=(people, DIM)) @ shape.between.T, shape.within
+
+    def photos(who: np.ndarray) -> np.ndarray:
+        out = []
+        for start in range(0, len(who), 50_000):
+            part = who[start:start + 50_000]
+            scale = np.exp(rng.normal(size=(len(part), 1)) * WITHIN_SPREAD) if shape is not None else 1.0
+            vectors = centres[part] + scale * (rng.normal(size=(len(part), DIM)) @ within.T)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            pose = rng.choice(shape.poses, len(part)) if shape is not None else rng.uniform(0, 0.5, len(part))
+            out.append(np.column_stack([vectors, pose]).astype(np.float32))
+        return np.concatenate(out) if out else np.zeros((0, DIM + 1), np.float32)
+
+    embeddings = np.concatenate([photos(rng.integers(0, people, synthetic)), real])
+    probes = [photos(rng.integers(0, people, queries - len(held)))]
+    if held:
+        probes.append(shape.real[held])
+    return Collection(embeddings[rng.permutation(len(embeddings))], np.concatenate(probes))
 
 
-def fill(catalog: Catalog, count: int, per_identity: int) -> tuple[list[str], np.ndarray]:
-    """A collection of ``count`` faces written into the catalog directly; (a sample of ids, their embeddings)."""
+def fill(catalog: Catalog, embeddings: np.ndarray) -> list[str]:
+    """A collection of ``embeddings`` written into the catalog directly; the faces' ids."""
     app.create_collection(catalog, COLLECTION, arn="arn", face_model_version=app.face_model_version())
-    now, sample_ids, sample = datetime.now(UTC), [], []
-    for batch in synthetic_faces(count, per_identity, seed=count):
-        ids = [str(uuid.uuid4()) for _ in batch]
+    now, ids = datetime.now(UTC), [str(uuid.uuid4()) for _ in range(len(embeddings))]
+    for start in range(0, len(embeddings), 20_000):
         rows = [{"face_id": i, "collection_id": COLLECTION, "image_id": "img", "external_image_id": None,
                  "user_id": None, "box_left": 0.1, "box_top": 0.1, "box_width": 0.2, "box_height": 0.2,
-                 "confidence": 99.0, "embedding": v.tobytes(), "created_at": now} for i, v in zip(ids, batch,
-                                                                                                strict=True)]
+                 "confidence": 99.0, "embedding": v.tobytes(), "created_at": now}
+                for i, v in zip(ids[start:start + 20_000], embeddings[start:start + 20_000], strict=True)]
         with catalog.session() as session:
             session.execute(insert(RekognitionFace), rows)
-        sample_ids += ids[:200]
-        sample.append(batch[:200])
-    return sample_ids, np.concatenate(sample)
+    return ids
 
 
-def probes(sample: np.ndarray, queries: int) -> np.ndarray:
-    """Other photos of indexed people: sampled faces plus noise (cosine ~0.9 to the face)."""
-    rng = np.random.default_rng(1)
-    chosen = sample[rng.choice(len(sample), queries, replace=queries > len(sample))].copy()
-    chosen[:, :DIM] += rng.normal(size=(queries, DIM)).astype(np.float32) * 0.02
-    chosen[:, :DIM] /= np.linalg.norm(chosen[:, :DIM], axis=1, keepdims=True)
-    return chosen
+def exact_answers(embeddings: np.ndarray, ids: list[str], queries: np.ndarray, threshold: float) -> list[list[str]]:
+    """What scoring every face answers: the ids of the 10 most similar at ``threshold`` or more, per query."""
+    prepared, out = scoring.prepare(embeddings), []
+    for query in queries:
+        scores = scoring.similarity(query, prepared)[0]
+        top = np.argpartition(-scores, 10)[:10]
+        out.append([ids[i] for i in top[np.argsort(-scores[top])] if scores[i] >= threshold])
+    return out
 
 
 def timed_searches(catalog: Catalog, queries: np.ndarray, threshold: float) -> tuple[list[float], list[list[str]]]:
@@ -122,40 +203,47 @@ def index_size_mib(catalog: Catalog) -> float:
 
 
 def recall(found: list[list[str]], truth: list[list[str]]) -> float:
-    pairs = [(set(f), set(t)) for f, t in zip(found, truth, strict=True) if t]
-    return sum(len(f & t) / len(t) for f, t in pairs) / max(len(pairs), 1)
+    """The share of the exact answers' faces the index's answers hold (over every query with an exact answer)."""
+    held = sum(len(set(f) & set(t)) for f, t in zip(found, truth, strict=True))
+    return held / max(sum(len(t) for t in truth), 1)
 
 
-def in_process(url: str, count: int, args: argparse.Namespace) -> list[object]:
+def in_process(url: str, count: int, args: argparse.Namespace, shape: Shape | None) -> list[list[object]]:
+    """One row per ``--ef-search`` value: build, size, search times, recall@10 and the exact scan's times."""
+    collection = make_collection(count, args.queries, args.identities_every, shape, seed=count)
     catalog = Catalog(url)
     catalog.migrate()
-    _, sample = fill(catalog, count, args.identities_every)
-    queries = probes(sample, args.queries)
+    ids = fill(catalog, collection.embeddings)
     threshold = scoring.DEFAULT_THRESHOLD - 1e-3
     start = time.perf_counter()
-    app.search_faces(catalog, COLLECTION, queries[0], threshold=threshold, limit=10)
+    app.search_faces(catalog, COLLECTION, collection.queries[0], threshold=threshold, limit=10)
     build = time.perf_counter() - start
     size = index_size_mib(catalog)
-    seconds, answers = timed_searches(catalog, queries, threshold)
-    _, top = timed_searches(catalog, queries[: args.exact_queries], 0.0)
+    runs = []
+    for ef in (int(e) for e in args.ef_search.split(",")):
+        face_index.HNSW_EF_SEARCH = ef
+        runs.append((ef, *timed_searches(catalog, collection.queries, threshold),
+                     timed_searches(catalog, collection.queries, 0.0)[1]))
     with exact_scan(catalog):
-        exact_seconds, truth = timed_searches(catalog, queries[: args.exact_queries], threshold)
-        _, top_truth = timed_searches(catalog, queries[: args.exact_queries], 0.0)
+        exact_seconds, _ = timed_searches(catalog, collection.queries[: args.exact_queries], threshold)
     app.delete_collection(catalog, COLLECTION)
     catalog.dispose()
-    p95, exact_p95 = percentile(seconds, 95) * 1000, percentile(exact_seconds, 95) * 1000
-    return [f"{count:,}", "SQLite + usearch" if url.startswith("sqlite") else "PostgreSQL + pgvector",
-            f"{build:.1f} s", f"{size:.0f} MiB", f"{percentile(seconds, 50) * 1000:.2f}", f"{p95:.2f}",
-            f"{recall(answers[: args.exact_queries], truth):.3f}", f"{recall(top, top_truth):.3f}",
-            f"{percentile(exact_seconds, 50) * 1000:.0f}", f"{exact_p95:.0f}", f"{exact_p95 / p95:.0f}x"]
+    truth = exact_answers(collection.embeddings, ids, collection.queries, threshold)
+    top_truth = exact_answers(collection.embeddings, ids, collection.queries, 0.0)
+    exact_p50, exact_p95 = (percentile(exact_seconds, q) * 1000 for q in (50, 95))
+    name = "SQLite + usearch" if url.startswith("sqlite") else "PostgreSQL + pgvector"
+    return [[f"{count:,}", name, ef, f"{build:.1f} s", f"{size:.0f} MiB", f"{percentile(seconds, 50) * 1000:.2f}",
+             f"{percentile(seconds, 95) * 1000:.2f}", f"{recall(answers, truth):.4f}", f"{recall(top, top_truth):.4f}",
+             f"{exact_p50:,.0f}", f"{exact_p95:,.0f}", f"{exact_p95 / (percentile(seconds, 95) * 1000):,.0f}x"]
+            for ef, seconds, answers, top in runs]
 
 
-def through_boto3(count: int, args: argparse.Namespace, workdir: Path) -> list[object]:
+def through_boto3(count: int, args: argparse.Namespace, shape: Shape | None, workdir: Path) -> list[object]:
     """p50/p95 ms of SearchFaces (by FaceId, MaxFaces 10) of a running server with ``count`` faces (SQLite)."""
     data = workdir / f"serve-{count}"
     catalog = Catalog(f"sqlite:///{(data / 'catalog.sqlite3').resolve()}")
     catalog.migrate()
-    ids, _ = fill(catalog, count, args.identities_every)
+    ids = fill(catalog, make_collection(count, 0, args.identities_every, shape, seed=count).embeddings)
     catalog.dispose()
     process, url = start_serve(data, PHOTOSIFT_AWS_CREDENTIALS=f"{KEY}:{SECRET}")
     try:
@@ -164,7 +252,7 @@ def through_boto3(count: int, args: argparse.Namespace, workdir: Path) -> list[o
                                                                           read_timeout=3600))
         client.search_faces(CollectionId=COLLECTION, FaceId=ids[0], MaxFaces=10)  # builds the index
         seconds = []
-        for face_id in (ids * 10)[: args.queries]:
+        for face_id in (ids * args.queries)[: args.queries]:
             start = time.perf_counter()
             client.search_faces(CollectionId=COLLECTION, FaceId=face_id, MaxFaces=10)
             seconds.append(time.perf_counter() - start)
@@ -189,25 +277,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="collection sizes, comma-separated")
     parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite and/or postgresql")
-    parser.add_argument("--queries", type=int, default=200, help="timed searches per size (default 200)")
-    parser.add_argument("--exact-queries", type=int, default=20, help="of which also scanned exactly (default 20)")
+    parser.add_argument("--queries", type=int, default=200, help="timed searches per size, also the recall's queries")
+    parser.add_argument("--exact-queries", type=int, default=5, help="of which also timed scanning every face")
+    parser.add_argument("--ef-search", default=str(face_index.HNSW_EF_SEARCH),
+                        help="HNSW ef_search values to measure, comma-separated (default: the shipped one)")
     parser.add_argument("--identities-every", type=int, default=10, help="faces per identity (default 10)")
-    parser.add_argument("--boto3", action="store_true", help="also SearchFaces through photosift serve")
+    parser.add_argument("--boto3", default="", help="also SearchFaces through photosift serve at these sizes")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    shape = fit_shape()
+    print("vectors: " + ("shaped like the shared data's real embeddings, which are mixed in" if shape else
+                         "isotropic (no ../shared/data)"), flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="photosift-search-"))
     rows = []
     try:
-        for backend in args.backends.split(","):
+        for backend in filter(None, args.backends.split(",")):
             with (pgvector_server(workdir) if backend == "postgresql" else _sqlite(workdir)) as url:
-                for count in sizes:
-                    rows.append(in_process(url, count, args))
-                    print(markdown_table(COLUMNS, rows[-1:]), flush=True)
-        print(f"\nIn-process search_faces (MaxFaces 10), {args.queries} searches per row; exact: "
-              f"{args.exact_queries} of them, timed and as the truth of recall@10:\n")
+                for count in (int(s) for s in args.sizes.split(",")):
+                    rows += (found := in_process(url, count, args, shape))
+                    print(markdown_table(COLUMNS, found), flush=True)
+        print(f"\nIn-process search_faces (MaxFaces 10); HNSW M {face_index.HNSW_M}, ef_construction "
+              f"{face_index.HNSW_EF_CONSTRUCTION}; {args.queries} searches per "
+              f"row, recall@10 against scoring every face for all of them, the exact scan timed on "
+              f"{args.exact_queries}:\n")
         print(markdown_table(COLUMNS, rows))
         if args.boto3:
-            served = [through_boto3(count, args, workdir) for count in (100, max(sizes))]
+            served = [through_boto3(int(count), args, shape, workdir) for count in args.boto3.split(",")]
             print("\nboto3 SearchFaces through photosift serve (SQLite), ms:\n")
             print(markdown_table(["faces", "p50", "p95"], served))
     finally:
@@ -215,7 +309,7 @@ def main() -> int:
     return 0
 
 
-COLUMNS = ["faces", "catalog", "index build", "index size", "p50 ms", "p95 ms", "recall@10 (80)",
+COLUMNS = ["faces", "catalog", "ef_search", "index build", "index size", "p50 ms", "p95 ms", "recall@10 (80)",
            "recall@10 (top)", "exact p50 ms", "exact p95 ms", "p95 ratio"]
 
 

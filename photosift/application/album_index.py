@@ -50,7 +50,7 @@ def nearest(index: FaceIndex, session: Session, album_id: str) -> Nearest:
     """The album's ``grouping.Nearest``: ids of the faces whose vectors are nearest an embedding."""
 
     def query(embedding: np.ndarray, k: int) -> list[str] | None:
-        return index.nearest(session, space(album_id), scoring.index_vectors([embedding])[0], k)
+        return index.nearest(session, space(album_id), scoring.index_query(embedding), k)
 
     return query
 

@@ -1,11 +1,11 @@
 """An album's faces around one vector (a face, or a member's template): every face that can reach a similarity
 against it, from neighbour queries of the album's face index (``album_index``) instead of a read of the album.
 
-The index ranks faces by the cosine of their recogniser vectors (``scoring.index_vectors``); the calibrated score
-rises with that cosine and moves with the faces' pose and mask within known bounds (``scoring.ceiling``). So once
-the farthest face of an answer is too far for any face to reach the similarity wanted, no face beyond it can: the
-query widens (k doubling from :data:`START`) until then, or up to :data:`MOST`. The index is approximate (HNSW):
-its recall of the nearest faces, not this bound, is what could miss one.
+The index ranks faces by the cosine of their recogniser vectors plus offsets for their pose and mask
+(``scoring.index_vectors``, ``scoring.index_query``); the calibrated score rises with that key within known bounds
+(``scoring.ceiling``). So once the farthest face of an answer is too far for any face to reach the similarity
+wanted, no face beyond it can: the query widens (k doubling from :data:`START`) until then, or up to :data:`MOST`.
+The index is approximate (HNSW): its recall of the nearest faces, not this bound, is what could miss one.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def around(session: Session, album_id: str, nearest: Nearest, query: np.ndarray,
     caller scores them exactly); sooner when ``enough`` says the faces found so far suffice. None when ``nearest``
     cannot tell (no index) or :data:`MOST` faces do not reach that far."""
     k, loaded = START, {}
-    direction = scoring.index_vectors([query])[0]
+    direction = scoring.index_query(query)
     while True:
         found = nearest(query, k)
         if found is None:

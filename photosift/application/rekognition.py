@@ -253,7 +253,7 @@ def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
     """Faces of the collection with similarity >= ``threshold`` to ``probe``, most similar first, at most ``limit``."""
     with catalog.read() as session:
         _collection(session, collection_id, comparable=True)
-        near = _index(catalog).nearest(session, _faces_space(collection_id), scoring.index_vectors([probe])[0],
+        near = _index(catalog).nearest(session, _faces_space(collection_id), scoring.index_query(probe),
                                        candidates(limit) + (exclude_face_id is not None))
         found = (session.scalars(select(RekognitionFace).where(RekognitionFace.collection_id == collection_id))
                  if near is None else _faces(session, collection_id, near).values())
@@ -375,7 +375,7 @@ def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
     """Users whose vector reaches ``threshold`` against ``probe``, most similar first, at most ``limit``."""
     with catalog.read() as session:
         _collection(session, collection_id, comparable=True)
-        near = _index(catalog).nearest(session, _users_space(collection_id), scoring.index_vectors([probe])[0],
+        near = _index(catalog).nearest(session, _users_space(collection_id), scoring.index_query(probe),
                                        candidates(limit) + (exclude_user_id is not None))
         query = select(RekognitionFace.user_id, RekognitionFace.embedding).where(
             RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None))

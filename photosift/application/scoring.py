@@ -35,16 +35,27 @@ def scores(probe: np.ndarray, stored: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def index_vectors(embeddings: Sequence[np.ndarray]) -> np.ndarray:
-    """What the face index holds of embeddings, ``(n, d - 1)``: the recogniser's vector (all values but the final
-    pose value) at unit length, ranked by inner product (the cosine; the calibrated score re-ranks the candidates)."""
-    vectors = np.stack([np.asarray(e, dtype=np.float32).reshape(-1)[:-1] for e in embeddings])
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    """What the face index holds of embeddings, ``(n, d + 2)``: the recogniser's unit vector and two offsets (the
+    face's pose and mask), so that the inner product with :func:`index_query` ranks faces as the calibrated score
+    does (``faces.index_vectors``; the calibrated score re-ranks the candidates). Embeddings of another recogniser
+    than the running one (never compared with its vectors) get their unit vector and zero offsets."""
+    rows = np.stack([np.asarray(e, dtype=np.float32).reshape(-1) for e in embeddings])
+    if rows.shape[1] == face_engine.EMBEDDING_DIM:
+        return face_engine.index_vectors(rows)
+    vectors = rows[:, :-1] / np.maximum(np.linalg.norm(rows[:, :-1], axis=1, keepdims=True), 1e-12)
+    return np.column_stack([vectors, np.zeros((len(rows), 2), np.float32)])
 
 
-def ceiling(embedding: np.ndarray, cosine: float) -> float:
-    """The highest similarity to ``embedding`` of any face at most at ``cosine`` from it in the face index
-    (``index_vectors``): a neighbour query that reached that cosine holds every face scoring more."""
-    return face_engine.similarity_ceiling(embedding, cosine)
+def index_query(embedding: np.ndarray) -> np.ndarray:
+    """The face index's query for one embedding (a face, or a template) against :func:`index_vectors`."""
+    return face_engine.index_query(np.asarray(embedding, dtype=np.float32).reshape(-1))
+
+
+def ceiling(embedding: np.ndarray, key: float) -> float:
+    """The highest similarity to ``embedding`` of any face whose index vector has at most ``key`` as inner product
+    with ``index_query(embedding)``: a neighbour query whose farthest answer is at ``key`` holds every face scoring
+    more."""
+    return face_engine.similarity_ceiling(embedding, key)
 
 
 def template(vectors: Sequence[np.ndarray]) -> np.ndarray:
@@ -68,6 +79,6 @@ def same_face(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 __all__ = [
-    "DEFAULT_THRESHOLD", "Prepared", "ceiling", "index_vectors", "mask_probability", "prepare", "same_face", "scores",
-    "similarity", "template",
+    "DEFAULT_THRESHOLD", "Prepared", "ceiling", "index_query", "index_vectors", "mask_probability", "prepare",
+    "same_face", "scores", "similarity", "template",
 ]

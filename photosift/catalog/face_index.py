@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 HNSW_M = 16  # graph degree ("M"; usearch: connectivity)
 HNSW_EF_CONSTRUCTION = 128  # candidates kept while inserting
 HNSW_EF_SEARCH = 512  # candidates kept while searching (at least the number asked for): recall@10 0.99 at 100k
-PG_BUILD_MEMORY = "2GB"  # maintenance_work_mem while pgvector builds a graph anew (faster when the graph fits)
+PG_BUILD_MEMORY_MAX_MIB = 8192  # bound on maintenance_work_mem while pgvector builds a graph anew
 PG_EF_SEARCH_MAX = 1000  # pgvector's bound on hnsw.ef_search: more results than this are left to the scan
 SAVE_DELAY_S = 5.0  # a changed graph is written to its files this long after the first unsaved change
 BATCH = 10_000  # vectors per batch while rebuilding
@@ -166,7 +166,8 @@ class _Graph:
     pending: dict[Stamp, tuple[int, Callable[[_Graph], None]]] = field(default_factory=dict)
     save_timer: threading.Timer | None = None
 
-    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+    def add(self, ids: Sequence[str], vectors: np.ndarray, threads: int = 1) -> None:
+        """Add (or replace) ``vectors`` under ``ids``, inserting on ``threads`` threads (0: every core)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if not len(ids):
             return
@@ -178,7 +179,7 @@ class _Graph:
         present = keys[self.index.contains(keys)]
         if len(present):
             self.index.remove(present)
-        self.index.add(keys, vectors, threads=1)  # usearch 2.26's parallel insertion loses neighbours
+        self.index.add(keys, vectors, threads=threads)
         self.ids.update(zip(keys.tolist(), ids, strict=True))
 
     def remove(self, ids: Sequence[str]) -> None:
@@ -305,7 +306,7 @@ class HnswFiles(FaceIndex):
     def _rebuild(self, session: Session, space: str, stamp: Stamp) -> _Graph:
         graph = _Graph(stamp)
         for ids, vectors in self.source.load(session, space):
-            graph.add(ids, vectors)
+            graph.add(ids, vectors, threads=0)  # a new graph: every core (recall as with one, benchmarks/search.py)
         self._schedule_save(space, graph)
         return graph
 
@@ -471,21 +472,34 @@ class PgVector(FaceIndex):
 
     def rebuild(self, space: str) -> None:
         """Fill the space's table anew from the catalog (one transaction: copy the vectors, then build the graph)."""
+        from pgvector.psycopg import register_vector
+
         table = _pg_table(space)
         with self._catalog().session() as session:
             session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": table})
             self.drop(session, space)
-            cursor, created = session.connection().connection.driver_connection.cursor(), False
+            driver = session.connection().connection.driver_connection
+            register_vector(driver)  # numpy arrays as binary vectors (COPY below)
+            cursor, count, dim = driver.cursor(), 0, 0
             for ids, vectors in self.source.load(session, space):
-                if not created:
-                    session.execute(text(f"CREATE TABLE {table} (id text PRIMARY KEY, v vector({vectors.shape[1]}))"))
-                    created = True
-                with cursor.copy(f"COPY {table} (id, v) FROM STDIN") as copy:
+                if not count:
+                    dim = vectors.shape[1]
+                    session.execute(text(f"CREATE TABLE {table} (id text PRIMARY KEY, v vector({dim}))"))
+                with cursor.copy(f"COPY {table} (id, v) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                    copy.set_types(["text", "vector"])
                     for item, vector in zip(ids, vectors, strict=True):
-                        copy.write_row((item, _pg_vector(vector)))
-            if created:
-                session.execute(text(f"SET LOCAL maintenance_work_mem = '{PG_BUILD_MEMORY}'"))
+                        copy.write_row((item, vector))
+                count += len(ids)
+            if count:
+                session.execute(text(f"SET LOCAL maintenance_work_mem = '{_build_memory_mib(count, dim)}MB'"))
                 _create_hnsw(session, table)
+
+
+def _build_memory_mib(count: int, dim: int) -> int:
+    """maintenance_work_mem for building a graph of ``count`` vectors: enough to hold it (pgvector builds many times
+    slower once the graph outgrows it), at most ``PG_BUILD_MEMORY_MAX_MIB``."""
+    need = count * (4 * dim + 16 * HNSW_M + 64) * 1.5 / 2**20
+    return int(min(max(need, 64), PG_BUILD_MEMORY_MAX_MIB))
 
 
 def _create_hnsw(session: Session, table: str) -> None:

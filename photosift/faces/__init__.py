@@ -119,11 +119,23 @@ def similarity(a: np.ndarray, b: np.ndarray | calibration.Prepared) -> np.ndarra
     return calibration.load(EMBEDDER).similarity(a2, b2)
 
 
-def similarity_ceiling(embedding: np.ndarray, cosine: float) -> float:
-    """The highest :func:`similarity` to ``embedding`` (a face or a template) of any face whose recogniser vector
-    has at most ``cosine`` with its own (both at unit length: what a face index ranks by), whatever that face's
-    pose and mask: faces farther than a nearest-neighbour answer cannot score above it."""
-    return calibration.load(EMBEDDER).ceiling(np.asarray(embedding, np.float32), cosine)
+def index_vectors(embeddings: np.ndarray) -> np.ndarray:
+    """``(n, d + 2)``: what a face index holds of ``embeddings`` (n, d) so that its inner product with
+    :func:`index_query` ranks faces as :func:`similarity` does near :data:`DEFAULT_THRESHOLD`: the unit recogniser
+    vector and two offsets for the face's pose and mask (``calibration.Calibration.index_vectors``)."""
+    return calibration.load(EMBEDDER).index_vectors(np.atleast_2d(embeddings), DEFAULT_THRESHOLD)
+
+
+def index_query(embedding: np.ndarray) -> np.ndarray:
+    """``(d + 2,)``: the face index's query for one embedding (a face or a template) against :func:`index_vectors`."""
+    return calibration.load(EMBEDDER).index_query(np.atleast_2d(embedding))
+
+
+def similarity_ceiling(embedding: np.ndarray, key: float) -> float:
+    """The highest :func:`similarity` to ``embedding`` (a face or a template) of any face whose index vector has at
+    most ``key`` as inner product with ``index_query(embedding)``, whatever that face's pose and mask: faces ranked
+    after a nearest-neighbour answer cannot score above it."""
+    return calibration.load(EMBEDDER).ceiling(np.asarray(embedding, np.float32), key, DEFAULT_THRESHOLD)
 
 
 SAME_FACE_COSINE: float = 0.95
@@ -174,6 +186,8 @@ __all__ = [
     "prepare",
     "same_face",
     "similarity_ceiling",
+    "index_query",
+    "index_vectors",
     "reference_and_targets",
     "reference_face",
     "similarity",

@@ -109,20 +109,62 @@ class Calibration:
                                         "m": lambda: np.maximum.outer(pa.mask, pb.mask),
                                         "mm": lambda: np.outer(pa.mask, pb.mask)})
 
-    def ceiling(self, row: np.ndarray, cosine: float) -> float:
+    def index_vectors(self, rows: np.ndarray, threshold: float) -> np.ndarray:
+        """``(n, d + 2)``: what a face index holds of embeddings ``rows`` so that its inner product with
+        :meth:`index_query` ranks faces as this score does. The unit recogniser vector, then how much less cosine
+        than a frontal unmasked face the face needs to reach ``threshold`` against a frontal unmasked face, for its
+        pose and for its mask probability. Against a query ``[q, 1 - pose, 1 - mask]`` the inner product is the
+        cosine plus those offsets, each weighted by how much the query's own condition leaves to the face's (the
+        pair's condition is the larger of the two: ``max(a, b) ~ a + b (1 - a)``). A model of several cosine parts
+        gets zero offsets."""
+        prepared = self.prepare(rows)
+        vectors = np.concatenate(prepared.parts, axis=1)
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        offsets = np.zeros((len(vectors), 2), np.float32)
+        if len(self.part_dims) == 1:
+            zero = np.zeros(len(vectors))
+            frontal = self._needed_cosine(zero, zero, threshold)
+            offsets[:, 0] = frontal - self._needed_cosine(prepared.pose, zero, threshold)
+            offsets[:, 1] = frontal - self._needed_cosine(zero, prepared.mask, threshold)
+        return np.concatenate([vectors, offsets], axis=1).astype(np.float32)
+
+    def index_query(self, row: np.ndarray) -> np.ndarray:
+        """``(d + 2,)``: the query for :meth:`index_vectors` of one embedding (a face, or a template: its direction)."""
+        prepared = self.prepare(row)
+        vector = np.concatenate(prepared.parts, axis=1)[0]
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return np.concatenate([vector, [1.0 - prepared.pose[0], 1.0 - prepared.mask[0]]]).astype(np.float32)
+
+    def _needed_cosine(self, pose: np.ndarray, mask: np.ndarray, threshold: float) -> np.ndarray:
+        """The cosine at which a face of ``pose`` and ``mask`` (per face) reaches ``threshold`` against a frontal
+        unmasked face (the score's log-odds are linear in the cosine under each condition)."""
+        conditions = {"p": lambda: np.asarray(pose, np.float64), "m": lambda: np.asarray(mask, np.float64),
+                      "mm": lambda: np.zeros(len(pose))}
+        at_zero = self.logit(self._features([np.zeros(len(pose))], conditions))
+        slope = self.logit(self._features([np.ones(len(pose))], conditions)) - at_zero
+        wanted = (np.log(threshold / (100.0 - threshold)) - self.offset) / self.scale
+        return (wanted - at_zero) / np.maximum(slope, 1e-6)
+
+    def ceiling(self, row: np.ndarray, key: float, threshold: float) -> float:
         """The highest similarity to ``row`` (one embedding, e.g. a template) that any embedding can reach whose
-        recogniser vector is at most at ``cosine`` (of unit vectors) from ``row``'s, whatever its pose and mask:
-        the score rises with the cosine, and is linear in the other face's pose and in its mask probability on
-        either side of ``row``'s, so its largest value is at a corner. 100 for a model of several cosine parts
-        (a cosine of the whole vector bounds none of them)."""
+        :meth:`index_vectors` (made for ``threshold``) has at most ``key`` as inner product with ``row``'s
+        :meth:`index_query`, whatever its pose and mask: faces ranked after a nearest-neighbour answer cannot score
+        above it. The score rises with the cosine; its largest value is sought over a grid of the other face's pose
+        and mask probability (the cosine such a face can have at most is ``key`` less its weighted offsets). 100 for
+        a model of several cosine parts (a cosine of the whole vector bounds none of them)."""
         if len(self.part_dims) != 1:
             return 100.0
         mine = self.prepare(row)
         pose, mask = float(mine.pose[0]), float(mine.mask[0])
         length = float(np.linalg.norm(mine.parts[0][0]))  # a template's part is shorter than 1: its mean cosine
-        other_pose = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
-        other_mask = np.array([0.0, mask, 1.0, 0.0, mask, 1.0])
-        cosines = [np.full(6, max(cosine, 0.0) * length)]
+        grid, zero = np.linspace(0.0, 1.0, 21), np.zeros(21)
+        frontal = self._needed_cosine(zero, zero, threshold)
+        pose_offsets = frontal - self._needed_cosine(grid, zero, threshold)
+        mask_offsets = frontal - self._needed_cosine(zero, grid, threshold)
+        at_pose, at_mask = (g.ravel() for g in np.meshgrid(np.arange(21), np.arange(21)))
+        other_pose, other_mask = grid[at_pose], grid[at_mask]
+        cosine = key - (1 - pose) * pose_offsets[at_pose] - (1 - mask) * mask_offsets[at_mask]
+        cosines = [np.clip(cosine, 0.0, 1.0) * length]
         return float(self.to_similarity(self.logit(self._features(cosines, {
             "p": lambda: np.maximum(pose, other_pose), "m": lambda: np.maximum(mask, other_mask),
             "mm": lambda: mask * other_mask}))).max())
