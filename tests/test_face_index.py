@@ -211,6 +211,9 @@ def test_another_recognisers_vectors_are_never_compared(url: str) -> None:
         def load(self, session, space):  # noqa: ANN001, ANN202
             return iter([stored[space]] if space in stored else [])
 
+        def hnsw(self, space):  # noqa: ANN001, ANN202
+            return face_index.SMALL
+
     owner = Catalog(url)  # the index lives as long as its catalog
     index = face_index.for_catalog(owner, Stored())
     rng = np.random.default_rng(8)

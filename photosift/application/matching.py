@@ -114,13 +114,15 @@ class AlbumFaces:
 @dataclass(frozen=True)
 class IndexedLookAlikes:
     """Rule 5's look-alikes from neighbour queries of the album's face index (``nearby.around``), then scored
-    exactly. A face whose look-alikes the index cannot bound gets them from ``whole_album`` (a re-match: read once),
-    or None without it (an analysis: the re-match it queues applies the rule)."""
+    exactly. A face whose look-alikes the index cannot bound within ``most`` neighbours gets them from
+    ``whole_album`` (a re-match: read once), or None without it (an analysis: the re-match it queues applies the
+    rule; an analysis asks for one neighbour query, so that its cost does not grow with the album)."""
 
     session: Session
     album_id: str
     nearest: Nearest
     whole_album: Callable[[], AlbumFaces] | None = None
+    most: int | None = None  # nearby.MOST
 
     def look_alikes(self, vectors: np.ndarray, photo_id: str | None, templates: Templates, wanted: np.ndarray
                     ) -> list[np.ndarray | None]:
@@ -137,7 +139,8 @@ class IndexedLookAlikes:
                 twins = twins_of(found)
                 return len(twins) >= RECURRING and bool((twins.max(axis=0)[cols] >= templates.threshold).all())
 
-            found = nearby.around(self.session, self.album_id, self.nearest, vector, CONFIDENT, enough=enough)
+            found = nearby.around(self.session, self.album_id, self.nearest, vector, CONFIDENT, enough=enough,
+                                  most=self.most)
             out.append(None if found is None else twins_of(found))
         unknown = [row for row, twins in enumerate(out) if twins is None]
         if unknown and self.whole_album is not None:

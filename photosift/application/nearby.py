@@ -40,10 +40,11 @@ class Neighbour(NamedTuple):
 
 
 def around(session: Session, album_id: str, nearest: Nearest, query: np.ndarray, floor: float, *,
-           enough: Callable[[list[Neighbour]], bool] | None = None) -> list[Neighbour] | None:
+           enough: Callable[[list[Neighbour]], bool] | None = None, most: int | None = None
+           ) -> list[Neighbour] | None:
     """Every comparable face of the album that can score ``floor`` or more against ``query`` (a superset: the
     caller scores them exactly); sooner when ``enough`` says the faces found so far suffice. None when ``nearest``
-    cannot tell (no index) or :data:`MOST` faces do not reach that far."""
+    cannot tell (no index) or ``most`` faces (default :data:`MOST`) do not reach that far."""
     k, loaded = START, {}
     direction = scoring.index_query(query)
     while True:
@@ -58,7 +59,7 @@ def around(session: Session, album_id: str, nearest: Nearest, query: np.ndarray,
         farthest = float((scoring.index_vectors(answer) @ direction).min()) if answer else 1.0
         if scoring.ceiling(query, farthest) < floor:
             return usable
-        if k >= MOST:
+        if k >= (MOST if most is None else most):
             return None
         k *= 2
 

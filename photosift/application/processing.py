@@ -82,8 +82,9 @@ def record_analysis(session: Session, album: Album, photo: Photo, result: PhotoA
     nearest = album_index.nearest(index, session, album.id)
     templates = load_templates(session, album, doubtful_for=embeddings)
     unchecked = match_faces(embeddings, small, templates, photo.id)  # before rule 5 (no look-alikes given)
-    matches = (match_faces(embeddings, small, replace(templates, album=IndexedLookAlikes(session, album.id, nearest)),
-                           photo.id) if any(unchecked) else unchecked)
+    look_alikes = IndexedLookAlikes(session, album.id, nearest, most=nearby.START)
+    matches = (match_faces(embeddings, small, replace(templates, album=look_alikes), photo.id) if any(unchecked)
+               else unchecked)
     faces = []
     for position, (found, match) in enumerate(zip(result.faces, matches, strict=True)):
         face = found.face

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from photosift.application import face_spaces, scoring
@@ -255,8 +255,8 @@ def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
         _collection(session, collection_id, comparable=True)
         near = _index(catalog).nearest(session, _faces_space(collection_id), scoring.index_query(probe),
                                        candidates(limit) + (exclude_face_id is not None))
-        found = (session.scalars(select(RekognitionFace).where(RekognitionFace.collection_id == collection_id))
-                 if near is None else _faces(session, collection_id, near).values())
+        found = (session.execute(select(*_SEARCHED).where(RekognitionFace.collection_id == collection_id))
+                 if near is None else _searched(session, collection_id, near))
         rows = [(_indexed(r), _vector(r.embedding)) for r in found if r.face_id != exclude_face_id]
     if not rows:
         return []
@@ -441,6 +441,20 @@ def _faces(session: Session, collection_id: str, face_ids: Sequence[str]) -> dic
             if r.collection_id == collection_id}
 
 
+_SEARCHED = (RekognitionFace.face_id, RekognitionFace.collection_id, RekognitionFace.image_id,
+             RekognitionFace.external_image_id, RekognitionFace.box_left, RekognitionFace.box_top,
+             RekognitionFace.box_width, RekognitionFace.box_height, RekognitionFace.confidence, RekognitionFace.user_id,
+             RekognitionFace.embedding)
+"""What a search reads of a face (rows, not ORM objects: a search reads many and changes none)."""
+
+
+def _searched(session: Session, collection_id: str, face_ids: Sequence[str]) -> list[Row]:
+    """``_SEARCHED`` of the collection's faces among ``face_ids`` (looked up by primary key alone, as ``_faces``)."""
+    return [r for ids in _chunks(face_ids)
+            for r in session.execute(select(*_SEARCHED).where(RekognitionFace.face_id.in_(ids)))
+            if r.collection_id == collection_id]
+
+
 def _face_counts(session: Session, collection_id: str, user_ids: Sequence[str]) -> dict[str, int]:
     query = (select(RekognitionFace.user_id, func.count())
              .where(RekognitionFace.collection_id == collection_id)
@@ -455,7 +469,7 @@ def _chunks(ids: Sequence[str]) -> list[list[str]]:
     return [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]
 
 
-def _indexed(row: RekognitionFace) -> IndexedFace:
+def _indexed(row: RekognitionFace | Row) -> IndexedFace:
     box = (row.box_left, row.box_top, row.box_width, row.box_height)
     return IndexedFace(row.face_id, row.image_id, row.external_image_id, box, row.confidence, row.user_id)
 

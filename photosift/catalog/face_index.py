@@ -43,9 +43,24 @@ from photosift.catalog.db import Catalog
 
 log = logging.getLogger(__name__)
 
-HNSW_M = 16  # graph degree ("M"; usearch: connectivity)
-HNSW_EF_CONSTRUCTION = 128  # candidates kept while inserting
-HNSW_EF_SEARCH = 512  # candidates kept while searching (at least the number asked for): recall@10 0.99 at 100k
+@dataclass(frozen=True)
+class Hnsw:
+    """Parameters of an HNSW graph."""
+
+    m: int  # graph degree (usearch: connectivity)
+    ef_construction: int  # candidates kept while inserting
+    ef_search: int  # candidates kept while searching (at least the number asked for)
+
+
+LARGE = Hnsw(m=32, ef_construction=200, ef_search=512)
+"""SQLite's graphs of spaces that grow to millions (a Rekognition collection). At 200,000 faces shaped like real
+ones, recall@10 at 80 of 0.992 (``SMALL``: 0.975) for 3 ms more a search and 2.7 times the build
+(``benchmarks/search.py``)."""
+SMALL = Hnsw(m=16, ef_construction=128, ef_search=512)
+"""SQLite's graphs of spaces of up to some tens of thousands of vectors (an album): recall@10 1.0 at 20,000 faces,
+and half the cost of ``LARGE`` to insert and search (``benchmarks/album_writes.py``)."""
+PGVECTOR = Hnsw(m=16, ef_construction=128, ef_search=512)
+"""PostgreSQL's graphs: pgvector 0.6 builds on two cores several times slower than usearch, so a smaller graph."""
 PG_BUILD_MEMORY_MAX_MIB = 8192  # bound on maintenance_work_mem while pgvector builds a graph anew
 PG_EF_SEARCH_MAX = 1000  # pgvector's bound on hnsw.ef_search: more results than this are left to the scan
 SAVE_DELAY_S = 5.0  # a changed graph is written to its files this long after the first unsaved change
@@ -67,6 +82,9 @@ class Source(Protocol):
 
     def load(self, session: Session, space: str) -> Iterator[tuple[list[str], np.ndarray]]:
         """The space's ``(ids, vectors (n, d) float32)`` in batches."""
+
+    def hnsw(self, space: str) -> Hnsw:
+        """The parameters of the space's graph (SQLite): ``LARGE`` or ``SMALL``."""
 
 
 class FaceIndex(ABC):
@@ -160,6 +178,7 @@ class _Graph:
     """One space's HNSW graph, the ids of its keys, and the stamp it reflects."""
 
     stamp: Stamp
+    params: Hnsw
     dim: int | None = None
     index: object = None  # usearch.index.Index once it has a dimension
     ids: dict[int, str] = field(default_factory=dict)
@@ -172,7 +191,7 @@ class _Graph:
         if not len(ids):
             return
         if self.index is None:
-            self.dim, self.index = vectors.shape[1], _new_usearch(vectors.shape[1])
+            self.dim, self.index = vectors.shape[1], _new_usearch(vectors.shape[1], self.params)
         if vectors.shape[1] != self.dim:
             return  # another recogniser's vectors are never compared
         keys = np.array([_key(i) for i in ids], dtype=np.uint64)
@@ -188,11 +207,11 @@ class _Graph:
             self.index.remove(np.array(keys, dtype=np.uint64))
 
 
-def _new_usearch(dim: int):  # noqa: ANN202 - usearch.index.Index
+def _new_usearch(dim: int, params: Hnsw):  # noqa: ANN202 - usearch.index.Index
     from usearch.index import Index, MetricKind
 
-    return Index(ndim=dim, metric=MetricKind.IP, dtype="f16", connectivity=HNSW_M,
-                 expansion_add=HNSW_EF_CONSTRUCTION, expansion_search=HNSW_EF_SEARCH)
+    return Index(ndim=dim, metric=MetricKind.IP, dtype="f16", connectivity=params.m,
+                 expansion_add=params.ef_construction, expansion_search=params.ef_search)
 
 
 def _key(item_id: str) -> int:
@@ -282,7 +301,7 @@ class HnswFiles(FaceIndex):
                 return []
             if k >= len(graph.ids):
                 return list(graph.ids.values())  # all of them: the caller scores every one
-            graph.index.expansion_search = max(HNSW_EF_SEARCH, k)
+            graph.index.expansion_search = max(self.source.hnsw(space).ef_search, k)
             found = graph.index.search(query, count=k)
             return [graph.ids[key] for key in found.keys.tolist() if key in graph.ids]
 
@@ -304,7 +323,7 @@ class HnswFiles(FaceIndex):
         return self._rebuild(session, space, stamp)
 
     def _rebuild(self, session: Session, space: str, stamp: Stamp) -> _Graph:
-        graph = _Graph(stamp)
+        graph = _Graph(stamp, self.source.hnsw(space))
         for ids, vectors in self.source.load(session, space):
             graph.add(ids, vectors, threads=0)  # a new graph: every core (recall as with one, benchmarks/search.py)
         self._schedule_save(space, graph)
@@ -360,10 +379,10 @@ class HnswFiles(FaceIndex):
             if meta["space"] != space or tuple(meta["stamp"] or ()) != tuple(stamp or ()):
                 return None
             stored = np.load(self.folder / meta["ids"])
-            graph = _Graph(stamp, meta["dim"], ids=dict(zip(stored["keys"].tolist(), stored["ids"].tolist(),
-                                                             strict=True)))
+            ids = dict(zip(stored["keys"].tolist(), stored["ids"].tolist(), strict=True))
+            graph = _Graph(stamp, self.source.hnsw(space), meta["dim"], ids=ids)
             if meta["dim"] is not None:
-                graph.index = _new_usearch(meta["dim"])
+                graph.index = _new_usearch(meta["dim"], graph.params)
                 graph.index.load(str(self.folder / meta["graph"]))
             return graph if len(graph.index or ()) == len(graph.ids) else None
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -418,9 +437,10 @@ class PgVector(FaceIndex):
         if not len(ids):
             return
         table, dim = self._table(session, space, create_dim=vectors.shape[1])
-        rows = [{"id": i, "v": _pg_vector(v)} for i, v in zip(ids, vectors, strict=True) if len(v) == dim]
+        rows = [{"id": i, "v": v} for i, v in zip(ids, vectors, strict=True) if len(v) == dim]
         if rows:
-            session.execute(text(f"INSERT INTO {table} (id, v) VALUES (:id, CAST(:v AS vector)) "
+            _know_vectors(session)
+            session.execute(text(f"INSERT INTO {table} (id, v) VALUES (:id, :v) "
                                  "ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v"), rows)
 
     def remove(self, session: Session, space: str, ids: Sequence[str]) -> None:
@@ -439,9 +459,10 @@ class PgVector(FaceIndex):
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         if found is None or found[1] != len(query):
             return []
-        session.execute(text(f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, k)}"))
-        return list(session.scalars(text(f"SELECT id FROM {found[0]} ORDER BY v <#> CAST(:q AS vector) LIMIT :k"),
-                                     {"q": _pg_vector(query), "k": k}))
+        _know_vectors(session)
+        session.execute(text(f"SET LOCAL hnsw.ef_search = {max(PGVECTOR.ef_search, k)}"))
+        return list(session.scalars(text(f"SELECT id FROM {found[0]} ORDER BY v <#> :q LIMIT :k"),
+                                     {"q": query, "k": k}))
 
     def _table(self, session: Session, space: str, create_dim: int | None = None) -> tuple[str, int] | None:
         """The space's table and dimension; created for ``create_dim`` when missing and asked for."""
@@ -472,14 +493,11 @@ class PgVector(FaceIndex):
 
     def rebuild(self, space: str) -> None:
         """Fill the space's table anew from the catalog (one transaction: copy the vectors, then build the graph)."""
-        from pgvector.psycopg import register_vector
-
         table = _pg_table(space)
         with self._catalog().session() as session:
             session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": table})
             self.drop(session, space)
-            driver = session.connection().connection.driver_connection
-            register_vector(driver)  # numpy arrays as binary vectors (COPY below)
+            driver = _know_vectors(session)
             cursor, count, dim = driver.cursor(), 0, 0
             for ids, vectors in self.source.load(session, space):
                 if not count:
@@ -498,18 +516,28 @@ class PgVector(FaceIndex):
 def _build_memory_mib(count: int, dim: int) -> int:
     """maintenance_work_mem for building a graph of ``count`` vectors: enough to hold it (pgvector builds many times
     slower once the graph outgrows it), at most ``PG_BUILD_MEMORY_MAX_MIB``."""
-    need = count * (4 * dim + 16 * HNSW_M + 64) * 1.5 / 2**20
+    need = count * (4 * dim + 16 * PGVECTOR.m + 64) * 1.5 / 2**20
     return int(min(max(need, 64), PG_BUILD_MEMORY_MAX_MIB))
 
 
 def _create_hnsw(session: Session, table: str) -> None:
     session.execute(text(f"CREATE INDEX IF NOT EXISTS {table}_hnsw ON {table} USING hnsw (v vector_ip_ops) "
-                         f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"))
+                         f"WITH (m = {PGVECTOR.m}, ef_construction = {PGVECTOR.ef_construction})"))
 
 
 def _pg_table(space: str) -> str:
     return f"face_index_{hashlib.sha1(space.encode()).hexdigest()[:20]}"
 
 
-def _pg_vector(vector: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
+def _know_vectors(session: Session):  # noqa: ANN202 - the session's psycopg connection
+    """The session's psycopg connection, taught once to send numpy arrays as binary ``vector`` values."""
+    from pgvector.psycopg import register_vector
+
+    driver = session.connection().connection.driver_connection
+    if driver not in _TAUGHT:
+        register_vector(driver)
+        _TAUGHT.add(driver)
+    return driver
+
+
+_TAUGHT: weakref.WeakSet = weakref.WeakSet()
