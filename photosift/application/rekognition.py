@@ -257,12 +257,12 @@ def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
                                        candidates(limit) + (exclude_face_id is not None))
         found = (session.execute(select(*_SEARCHED).where(RekognitionFace.collection_id == collection_id))
                  if near is None else _searched(session, collection_id, near))
-        rows = [(_indexed(r), _vector(r.embedding)) for r in found if r.face_id != exclude_face_id]
+        rows = [r for r in found if r.face_id != exclude_face_id]
     if not rows:
         return []
-    scores = scoring.scores(probe, [vector for _, vector in rows])
-    ranked = sorted(((s, r[0]) for s, r in zip(scores, rows, strict=True) if s >= threshold), key=lambda p: -p[0])
-    return [(face, float(s)) for s, face in ranked[:limit]]
+    scores = scoring.scores(probe, [_vector(r.embedding) for r in rows])
+    ranked = sorted((i for i in range(len(rows)) if scores[i] >= threshold), key=lambda i: -scores[i])
+    return [(_indexed(rows[i]), float(scores[i])) for i in ranked[:limit]]
 
 
 # --- users --------------------------------------------------------------------------------------------------------

@@ -52,10 +52,11 @@ class Hnsw:
     ef_search: int  # candidates kept while searching (at least the number asked for)
 
 
-LARGE = Hnsw(m=32, ef_construction=200, ef_search=512)
+LARGE = Hnsw(m=32, ef_construction=200, ef_search=256)
 """SQLite's graphs of spaces that grow to millions (a Rekognition collection). At 200,000 faces shaped like real
-ones, recall@10 at 80 of 0.992 (``SMALL``: 0.975) for 3 ms more a search and 2.7 times the build
-(``benchmarks/search.py``)."""
+ones M 32 / 200 found 0.980 of the ten best at 80 at ef_search 256 where ``SMALL``'s graph found 0.951
+(``benchmarks/search.py``: 0.990 at 100,000 faces); ef_search 512 finds more (0.997 at 100,000) for 2 ms more a
+search, which would take SearchFaces at 100,000 faces past twice its time at 100."""
 SMALL = Hnsw(m=16, ef_construction=128, ef_search=512)
 """SQLite's graphs of spaces of up to some tens of thousands of vectors (an album): recall@10 1.0 at 20,000 faces,
 and half the cost of ``LARGE`` to insert and search (``benchmarks/album_writes.py``)."""
@@ -185,8 +186,7 @@ class _Graph:
     pending: dict[Stamp, tuple[int, Callable[[_Graph], None]]] = field(default_factory=dict)
     save_timer: threading.Timer | None = None
 
-    def add(self, ids: Sequence[str], vectors: np.ndarray, threads: int = 1) -> None:
-        """Add (or replace) ``vectors`` under ``ids``, inserting on ``threads`` threads (0: every core)."""
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if not len(ids):
             return
@@ -198,7 +198,7 @@ class _Graph:
         present = keys[self.index.contains(keys)]
         if len(present):
             self.index.remove(present)
-        self.index.add(keys, vectors, threads=threads)
+        self.index.add(keys, vectors, threads=1)  # usearch 2.26's parallel insertion loses neighbours
         self.ids.update(zip(keys.tolist(), ids, strict=True))
 
     def remove(self, ids: Sequence[str]) -> None:
@@ -325,7 +325,7 @@ class HnswFiles(FaceIndex):
     def _rebuild(self, session: Session, space: str, stamp: Stamp) -> _Graph:
         graph = _Graph(stamp, self.source.hnsw(space))
         for ids, vectors in self.source.load(session, space):
-            graph.add(ids, vectors, threads=0)  # a new graph: every core (recall as with one, benchmarks/search.py)
+            graph.add(ids, vectors)
         self._schedule_save(space, graph)
         return graph
 
@@ -460,7 +460,7 @@ class PgVector(FaceIndex):
         if found is None or found[1] != len(query):
             return []
         _know_vectors(session)
-        session.execute(text(f"SET LOCAL hnsw.ef_search = {max(PGVECTOR.ef_search, k)}"))
+        session.execute(text(f"SET LOCAL hnsw.ef_search = {min(max(PGVECTOR.ef_search, k), PG_EF_SEARCH_MAX)}"))
         return list(session.scalars(text(f"SELECT id FROM {found[0]} ORDER BY v <#> :q LIMIT :k"),
                                      {"q": query, "k": k}))
 
