@@ -28,3 +28,11 @@ def pgvector_url() -> Iterator[str]:
     yield f"postgresql+psycopg://postgres@/photosift?host={root}"
     server.cleanup()
     shutil.rmtree(root, ignore_errors=True)
+
+
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """For a fixture parametrised ``["sqlite", "postgresql"]``: a SQLite file in ``tmp_path`` (usearch graphs), or
+    the session's PostgreSQL + pgvector database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    return request.getfixturevalue("pgvector_url")

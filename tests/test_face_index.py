@@ -26,7 +26,7 @@ from photosift.catalog.rekognition import RekognitionFace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "service"))
-from pgvector_support import pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
+from pgvector_support import catalog_url, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
 from service_support import postgres_url  # noqa: E402, F401 - Debian's PostgreSQL 15 (no pgvector)
 
 DIM = 512  # w600k_mbf's vector; an embedding adds the pose value
@@ -46,8 +46,7 @@ def embeddings(count: int, identities: int, seed: int) -> tuple[np.ndarray, np.n
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated catalog's URL: SQLite + usearch, or PostgreSQL + pgvector. Collections left are deleted after."""
-    url = f"sqlite:///{tmp_path / 'c.sqlite3'}" if request.param == "sqlite" else request.getfixturevalue(
-        "pgvector_url")
+    url = catalog_url(request, tmp_path)
     catalog = Catalog(url)
     catalog.migrate()
     yield url

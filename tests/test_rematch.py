@@ -27,16 +27,14 @@ from photosift.faces.types import EmbeddedFace, FaceQuality, Pose
 from photosift.faces.types import Face as EngineFace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pgvector_support import pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
+from pgvector_support import catalog_url, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
 
 DIM = faces.EMBEDDING_DIM - 1
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
-    url = f"sqlite:///{tmp_path / 'c.sqlite3'}" if request.param == "sqlite" else request.getfixturevalue(
-        "pgvector_url")
-    catalog = Catalog(url)
+    catalog = Catalog(catalog_url(request, tmp_path))
     catalog.migrate()
     yield catalog  # (the PostgreSQL database is the session's: each test makes albums of its own)
     catalog.dispose()
