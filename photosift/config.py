@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     session_days: float = Field(default=30.0, gt=0, le=3650)  # lifetime of a browser session (sign-in, share link)
     public_url: str = ""  # the address people open (https://photos.example); share links start with it
     aws_credentials: str = ""  # comma-separated ACCESS_KEY_ID:SECRET pairs
-    workers: int = Field(default=2, ge=1)
+    workers: int = Field(default=2, ge=0)  # analysis processes (and job threads); 0: an API-only node
     max_upload_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 100_000_000
     blur_threshold: float | None = None  # None = the blur module's documented default

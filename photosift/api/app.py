@@ -2,8 +2,8 @@
 
 ``app.state`` carries ``settings``, ``store`` (BlobStore), ``catalog`` (Catalog), ``engine`` (EnginePool: ``await
 engine.run(fn, *args)`` runs blocking engine work in the pool, raising ``Busy`` when saturated) and ``services``.
-Background job workers (threads that hand photos to analysis processes) start with the application's lifespan and
-stop with it; before they start, albums with vectors of another recogniser are queued for re-embedding.
+Background work (``application.background``: job workers, none when ``PHOTOSIFT_WORKERS=0``, and PostgreSQL's
+notifications) starts with the application's lifespan and stops with it.
 """
 
 from __future__ import annotations
@@ -37,11 +37,10 @@ from photosift.api.routes import (
 from photosift.api.schemas import ERROR_RESPONSES
 from photosift.api.throttle import SignInThrottle
 from photosift.application.access import OwnerCredentials
+from photosift.application.background import Background
 from photosift.application.context import build_services
-from photosift.application.processing import job_handlers
-from photosift.application.reembedding import queue_reembedding, reembedding_status
+from photosift.application.reembedding import reembedding_status
 from photosift.config import Settings, get_settings
-from photosift.jobs.runner import JobRunner
 
 log = logging.getLogger("photosift.api")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -53,20 +52,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     faces.verify_models()  # a missing or altered model file stops the start (ModelUnavailable)
     owner = OwnerCredentials(settings)  # a malformed key entry stops the start (InvalidInput)
     services = build_services(settings)
-    runner = JobRunner(services.queue, job_handlers(services), workers=settings.workers)
+    background = Background(services)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services.wake_workers = runner.wake
-        queue_reembedding(services)  # vectors of another recogniser: re-embedded by background jobs
-        runner.start()
+        background.start()
         try:
             yield
         finally:
-            runner.stop()
-            services.engine.shutdown()
-            services.analysis.shutdown()
-            services.catalog.dispose()
+            background.stop()
 
     app = FastAPI(
         title="photosift", version=photosift.__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -78,7 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = services.store
     app.state.catalog = services.catalog
     app.state.engine = services.engine
-    app.state.runner = runner
     app.state.owner_credentials = owner
     app.state.sign_in_throttle = SignInThrottle()
     install_error_handlers(app)

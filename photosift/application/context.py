@@ -32,7 +32,8 @@ class Services:
         return DecodeLimits(max_bytes=self.settings.max_upload_bytes, max_pixels=self.settings.max_pixels)
 
     def notify_jobs(self, n: int = 1) -> None:
-        """Tell idle workers of this process that ``n`` jobs were queued."""
+        """Tell idle workers of this process that ``n`` jobs were queued (other processes learn it from the
+        catalog: PostgreSQL's notifications, or their polling)."""
         if callable(self.wake_workers):
             self.wake_workers(n)
 
@@ -48,6 +49,6 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         store=store_from_settings(settings),
         catalog=catalog,
         queue=JobQueue(catalog, max_attempts=settings.job_max_attempts, lease_seconds=settings.job_lease_seconds),
-        engine=EnginePool(settings.workers, max_pending=settings.engine_max_pending),
+        engine=EnginePool(max(1, settings.workers), max_pending=settings.engine_max_pending),
         analysis=AnalysisProcesses(settings.workers),
     )

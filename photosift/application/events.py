@@ -27,16 +27,45 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from photosift.catalog.db import Catalog
 from photosift.catalog.models import Event
 
+PENDING = "photosift.pending_events"  # Session.info key: PostgreSQL events written at commit
+EVENT_LOCKS = 0x65766E74  # first key of the PostgreSQL advisory locks that order an album's events ("evnt")
+
 
 def record_event(session: Session, album_id: str, type_: str, data: dict[str, Any]) -> None:
-    """Append an event inside the caller's transaction (it becomes visible when that commits)."""
-    session.add(Event(album_id=album_id, type=type_, data=data))
+    """Append an event inside the caller's transaction (it becomes visible when that commits).
+
+    Streams read an album's log by id (``id > after``), so ids must become visible in order. SQLite commits one
+    transaction at a time; on PostgreSQL, where transactions commit concurrently, the events are written just before
+    the commit under a lock on the album held until the commit: a later id is never visible before an earlier one.
+    """
+    row = Event(album_id=album_id, type=type_, data=data)
+    if session.get_bind().dialect.name == "postgresql":
+        session.info.setdefault(PENDING, []).append(row)
+    else:
+        session.add(row)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_events(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    for album_id in sorted({row.album_id for row in pending}):  # one order: no deadlock between transactions
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:album))"),
+                        {"space": EVENT_LOCKS, "album": album_id})
+    session.add_all(pending)
+    session.flush()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_events(session: Session, _previous) -> None:  # noqa: ANN001 - SessionTransaction
+    session.info.pop(PENDING, None)
 
 
 def read_events(catalog: Catalog, album_id: str, after: int, limit: int = 200) -> list[Event]:
@@ -48,14 +77,14 @@ def read_events(catalog: Catalog, album_id: str, after: int, limit: int = 200) -
 
 
 class EventHub:
-    """Wakes the SSE streams of an album when a thread of this process commits events for it.
-
-    Streams also re-read the log every few seconds, so events written by other processes arrive too.
-    """
+    """Wakes the SSE streams of an album when events are committed for it: by a thread of this process
+    (``publish``), or by any server when the catalog's notifications arrive (PostgreSQL: ``listening`` is then True
+    and streams need not re-read the log unless woken; otherwise they re-read it every few seconds)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self.listening = False
 
     @contextmanager
     def subscribe(self, album_id: str) -> Iterator[asyncio.Event]:
@@ -76,6 +105,18 @@ class EventHub:
         """Wake the streams of ``album_id`` (call after committing its events; safe from any thread)."""
         with self._lock:
             entries = list(self._subscribers.get(album_id, ()))
-        for loop, event in entries:
+        self._wake(entries)
+
+    def set_listening(self, listening: bool) -> None:
+        """Record whether the catalog's notifications arrive; every stream re-reads the log at each change (what
+        was committed while they did not arrive)."""
+        self.listening = listening
+        with self._lock:
+            entries = [entry for entries in self._subscribers.values() for entry in entries]
+        self._wake(entries)
+
+    @staticmethod
+    def _wake(entries: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]) -> None:
+        for loop, wake in entries:
             with contextlib.suppress(RuntimeError):  # that stream's loop is closed
-                loop.call_soon_threadsafe(event.set)
+                loop.call_soon_threadsafe(wake.set)

@@ -161,7 +161,7 @@ class AnalyzeJob:
             blob_key = photo.blob_key if photo else None
         if blob_key is None:  # deleted meanwhile
             with self.svc.catalog.session() as session:
-                mark_done(session, job.id)
+                mark_done(session, job)
             return
         result = self.svc.analysis.run(analyze_stored, self.svc.store, blob_key, limits=self.svc.limits,
                                        blur_threshold=self.svc.settings.blur_threshold)
@@ -170,7 +170,7 @@ class AnalyzeJob:
             photo = session.get(Photo, job.photo_id)
             if album is not None and photo is not None:
                 record_analysis(session, album, photo, result, face_spaces.index_of(self.svc.catalog))
-            mark_done(session, job.id)
+            mark_done(session, job)
         self.svc.hub.publish(job.album_id)
 
     def failed(self, job: Job, error: str) -> None:
@@ -196,7 +196,7 @@ class MatchJob:
         with self.svc.catalog.session() as session:
             album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()
             if album is None:
-                mark_done(session, job.id)
+                mark_done(session, job)
                 return
             templates = load_templates(session, album)
             nearest = face_spaces.album_nearest(self.svc.catalog, session, album.id)
@@ -234,7 +234,7 @@ class MatchJob:
             regroup_faces_guarded(session, album.id, moved, nearest)
             # the end of this re-match (clients waiting for "their photos are being found" know it is over)
             record_event(session, album.id, "album.matched", {"photos_changed": len(changed)})
-            mark_done(session, job.id)
+            mark_done(session, job)
         self.svc.hub.publish(job.album_id)
 
     def failed(self, job: Job, error: str) -> None:
@@ -253,7 +253,7 @@ class RegroupJob:
         with self.svc.catalog.session() as session:
             if session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first() is not None:
                 regroup(session, job.album_id)
-            mark_done(session, job.id)
+            mark_done(session, job)
         self.svc.hub.publish(job.album_id)
 
     def failed(self, job: Job, error: str) -> None:

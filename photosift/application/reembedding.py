@@ -149,7 +149,7 @@ class ReembedJob:
         plan = self._plan(job.album_id)
         if plan is None:  # the album is gone
             with self.svc.catalog.session() as session:
-                mark_done(session, job.id)
+                mark_done(session, job)
             return
         progress = _Progress(self.svc, job, plan.total)
         progress.report(0, force=True)
@@ -196,7 +196,7 @@ class ReembedJob:
         with self.svc.catalog.session() as session:
             album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()
             if album is None:
-                mark_done(session, job.id)
+                mark_done(session, job)
                 return
             faces = _write_vectors(session, Face, album.id, results.faces.vectors, current)
             album_index.drop(face_spaces.index_of(self.svc.catalog), session, album.id)  # rebuilt at its next use
@@ -213,7 +213,7 @@ class ReembedJob:
             queued = bool(faces or references or rejections or templates) and enqueue_match(session, album.id)
             if faces:  # people of new vectors: group them again from every face, once the re-match is done
                 queued = enqueue_regroup(session, album.id) or queued
-            mark_done(session, job.id)
+            mark_done(session, job)
         if queued:
             self.svc.notify_jobs(1)
         self.svc.hub.publish(job.album_id)
@@ -231,7 +231,7 @@ class _Progress:
             return
         with self.svc.catalog.session() as session:
             record_event(session, self.job.album_id, PROGRESS, {"done": done, "total": self.total})
-            renew_lease(session, self.job.id, self.svc.queue.lease)
+            renew_lease(session, self.job, self.svc.queue.lease)
         self.last = time.monotonic()
         self.svc.hub.publish(self.job.album_id)
 

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x70686F74  # PostgreSQL advisory lock key held while migrating ("phot")
 
 
 class Catalog:
@@ -48,7 +49,8 @@ class Catalog:
             yield session  # closing the session ends the transaction; loaded objects stay usable (detached)
 
     def migrate(self, revision: str = "head") -> None:
-        """Bring the schema up to ``revision`` (Alembic ``upgrade``); safe to call at every start."""
+        """Bring the schema up to ``revision`` (Alembic ``upgrade``); safe to call at every start, also by several
+        servers at once (on PostgreSQL they take turns under an advisory lock)."""
         from alembic import command
         from alembic.config import Config
 
@@ -56,9 +58,18 @@ class Catalog:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.connect() as connection:
+            if not self.is_sqlite:  # servers starting together migrate one after the other
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-            connection.commit()
+            try:
+                command.upgrade(config, revision)
+                connection.commit()
+            finally:
+                if not self.is_sqlite:
+                    connection.rollback()  # after a failed upgrade, the transaction must end before the unlock
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                    connection.commit()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -6,8 +6,10 @@ import argparse
 import sys
 import textwrap
 
+from pydantic import ValidationError
+
 from photosift import __version__
-from photosift.cli import analyze, blur, faces, serve
+from photosift.cli import analyze, blur, faces, serve, worker
 from photosift.cli.output import EXIT_CODES
 from photosift.errors import PhotosiftError
 
@@ -37,7 +39,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {' '.join(message.split())} (see '{self.prog} --help')\n")
 
 
-FACE_COMMANDS = {"analyze", "detect", "compare", "find"}
+FACE_COMMANDS = {"analyze", "detect", "compare", "find", "worker"}
 """Commands that load the face models (``serve`` checks them when it builds the app)."""
 
 
@@ -51,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"photosift {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, blur, faces, analyze):
+    for module in (serve, worker, blur, faces, analyze):
         module.register(commands)
     return parser
 
@@ -74,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except PhotosiftError as exc:  # e.g. ModelUnavailable: a model file missing or altered, an unknown recogniser
         print(f"photosift: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a PHOTOSIFT_* setting of the wrong type or out of range
+        error = exc.errors()[0]
+        name = "PHOTOSIFT_" + "_".join(str(part) for part in error["loc"]).upper()
+        print(f"photosift: {name}: {error['msg']}", file=sys.stderr)
         return 2
 
 

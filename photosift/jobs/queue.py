@@ -4,15 +4,19 @@ Life of a job: ``queued`` → claimed (``running``, ``attempts`` + 1, leased to 
 ``done``; or, on an error, back to ``queued`` until ``max_attempts`` attempts were made, then ``failed`` with the
 error; or, when the store or catalog failed (``release``), back to ``queued`` after a back-off, the attempt not
 counted. A job whose worker died (crash, SIGKILL, power loss) is ``running`` with nobody working on it: ``recover()``
-at start-up queues every such job of this server again, and any worker reclaims a job whose lease expired (for
-several servers sharing one PostgreSQL catalog). Handlers must be idempotent: a job may run more than once.
+at start-up queues again every such job of a process of this host that is gone, and any worker reclaims a job whose
+lease expired (a machine that died). Handlers must be idempotent: a job may run more than once. Each claim is
+recorded with its own token (``Job.worker``: ``host:pid:token``) and a job's results commit only while that claim
+holds (``mark_done``): a worker that lost its job (its lease expired and another took it, or it was released at a
+stop) rolls its results back instead of committing them twice.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
@@ -20,9 +24,34 @@ from photosift.catalog.db import Catalog
 from photosift.catalog.models import Job, JobStatus, utcnow
 
 
+class LeaseLost(Exception):
+    """The job is no longer this worker's (its lease expired and another worker took it, or it was released):
+    its results must not be committed."""
+
+
 def server_identity() -> str:
-    """``host:pid`` of this process, recorded on the jobs it claims."""
+    """``host:pid`` of this process; a claim records it with a token of its own (``host:pid:token``)."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_gone(worker: str | None, host: str) -> bool:
+    """Whether the ``host:pid[:token]`` that claimed a job names a process of ``host`` that no longer runs (this
+    process counts as gone: at its start, jobs under its pid are a previous process's)."""
+    if worker is None:
+        return True
+    parts = worker.split(":")
+    if parts[0] != host or len(parts) < 2 or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 class JobQueue:
@@ -37,16 +66,20 @@ class JobQueue:
         self.worker = server_identity()
 
     def recover(self) -> int:
-        """Queue again every ``running`` job left by a previous run of this host; returns how many."""
-        host = self.worker.rsplit(":", 1)[0]
+        """Queue again every ``running`` job whose process is gone (a process of this host that no longer runs) or
+        whose lease expired; returns how many. Jobs of this host's other live workers stay theirs."""
+        host = self.worker.split(":", 1)[0]
         with self.catalog.session() as session:
-            result = session.execute(
-                update(Job)
-                .where(Job.status == JobStatus.RUNNING,
-                       or_(Job.worker.like(f"{host}:%"), Job.worker.is_(None), Job.lease_until < utcnow()))
-                .values(status=JobStatus.QUEUED, worker=None, lease_until=None)
-            )
-            return result.rowcount or 0
+            running = session.execute(
+                select(Job.id, Job.worker, Job.lease_until).where(Job.status == JobStatus.RUNNING).with_for_update()
+            ).all()
+            now = utcnow()
+            orphaned = [job_id for job_id, worker, lease_until in running
+                        if _process_gone(worker, host) or (lease_until is not None and _aware(lease_until) < now)]
+            if orphaned:
+                session.execute(update(Job).where(Job.id.in_(orphaned))
+                                .values(status=JobStatus.QUEUED, worker=None, lease_until=None))
+            return len(orphaned)
 
     def claim(self) -> Job | None:
         """Take the oldest runnable job (queued, or running with an expired lease), or ``None``."""
@@ -62,7 +95,7 @@ class JobQueue:
                 return None
             job.status = JobStatus.RUNNING
             job.attempts += 1
-            job.worker = self.worker
+            job.worker = f"{self.worker}:{secrets.token_hex(4)}"
             job.lease_until = now + self.lease
             session.flush()
             session.refresh(job)
@@ -71,24 +104,24 @@ class JobQueue:
 
     def retry_or_fail(self, job: Job, error: str, *, permanent: bool = False) -> bool:
         """Record a failed attempt: queue the job again after a back-off (1 s, 2 s, 4 s, ...), or mark it ``failed``
-        (returns True) when ``permanent`` or out of attempts."""
+        (returns True) when ``permanent`` or out of attempts. Nothing changes when this claim no longer holds."""
         failed = permanent or job.attempts >= self.max_attempts
         retry_at = None if failed else utcnow() + timedelta(seconds=self.backoff_seconds * 2 ** (job.attempts - 1))
         with self.catalog.session() as session:
-            session.execute(
-                update(Job).where(Job.id == job.id).values(
+            recorded = session.execute(
+                update(Job).where(Job.id == job.id, Job.worker == job.worker).values(
                     status=JobStatus.FAILED if failed else JobStatus.QUEUED, error=error[:2000], worker=None,
                     lease_until=retry_at,
                 )
-            )
-        return failed
+            ).rowcount
+        return failed and bool(recorded)  # a job another worker holds now is not given up here
 
     def release(self, job: Job, error: str, delay_seconds: float) -> None:
         """Queue the job again after ``delay_seconds`` without counting the attempt, recording ``error``: for a
         failure of the store or catalog (not of the job), which must not use up its attempts."""
         with self.catalog.session() as session:
             session.execute(
-                update(Job).where(Job.id == job.id).values(
+                update(Job).where(Job.id == job.id, Job.worker == job.worker).values(
                     status=JobStatus.QUEUED, attempts=max(0, job.attempts - 1), error=error[:2000], worker=None,
                     lease_until=utcnow() + timedelta(seconds=delay_seconds),
                 )
@@ -103,17 +136,25 @@ class JobQueue:
         return {status: count for status, count in rows}
 
 
-def mark_done(session, job_id: int) -> None:  # noqa: ANN001 - SQLAlchemy Session
-    """Mark ``job_id`` done inside the caller's transaction, so the job's results and its completion commit together
-    (a crash either keeps both or neither)."""
-    session.execute(
-        update(Job).where(Job.id == job_id).values(status=JobStatus.DONE, error=None, worker=None, lease_until=None)
-    )
+def mark_done(session, job: Job) -> None:  # noqa: ANN001 - SQLAlchemy Session
+    """Mark ``job`` done inside the caller's transaction, so the job's results and its completion commit together
+    (a crash either keeps both or neither). Raises ``LeaseLost`` when this claim of the job no longer holds (the
+    caller's transaction then rolls back: another worker's results count)."""
+    _update_claimed(session, job, status=JobStatus.DONE, error=None, worker=None, lease_until=None)
 
 
-def renew_lease(session, job_id: int, lease: timedelta) -> None:  # noqa: ANN001 - SQLAlchemy Session
+def renew_lease(session, job: Job, lease: timedelta) -> None:  # noqa: ANN001 - SQLAlchemy Session
     """Extend a running job's lease by ``lease`` from now, inside the caller's transaction: a job that reports
-    progress stays its worker's however long it runs (no other worker takes it over)."""
-    session.execute(
-        update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(lease_until=utcnow() + lease)
-    )
+    progress stays its worker's however long it runs (no other worker takes it over). Raises ``LeaseLost``."""
+    _update_claimed(session, job, lease_until=utcnow() + lease)
+
+
+def _update_claimed(session, job: Job, **values: object) -> None:  # noqa: ANN001 - SQLAlchemy Session
+    claimed = (Job.id == job.id, Job.status == JobStatus.RUNNING, Job.worker == job.worker)
+    if not session.execute(update(Job).where(*claimed).values(**values)).rowcount:
+        raise LeaseLost(f"job {job.id} is no longer this worker's")
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes (stored in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

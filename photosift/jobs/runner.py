@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
 from photosift.catalog.models import Job
 from photosift.errors import InvalidInput
-from photosift.jobs.queue import JobQueue
+from photosift.jobs.queue import JobQueue, LeaseLost
 from photosift.store.failures import storage_failure
 
 log = logging.getLogger("photosift.jobs")
@@ -59,7 +60,8 @@ class JobRunner:
     back-off (2 s doubling to 5 min) without using up an attempt; any other exception is retried up to the queue's
     ``max_attempts``. When even recording a failure fails (the catalog is full or down), the runner keeps it and
     records it as soon as the catalog accepts writes again, before it claims another job: a job is never left
-    ``running`` for its lease.
+    ``running`` for its lease. A handler whose job another worker took over (``LeaseLost``) has committed nothing;
+    the job is left to that worker. ``stop`` lets running jobs finish for a while, then releases the others.
     """
 
     MAX_RELEASE_SECONDS = 300.0
@@ -77,6 +79,7 @@ class JobRunner:
         self._unrecorded: deque[_Failure] = deque()  # failures the catalog did not take yet
         self._lock = threading.Lock()
         self._storage_failures = 0  # in a row, for the release back-off
+        self._running: dict[int, Job] = {}  # by thread id: the job each worker thread is running
 
     def start(self) -> None:
         """Queue again the jobs a previous run left unfinished, then start the worker threads."""
@@ -89,12 +92,24 @@ class JobRunner:
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Let running jobs finish (up to ``timeout`` seconds each), then return; queued jobs stay queued."""
+        """Let running jobs finish for up to ``timeout`` seconds, then release those still running (queued again at
+        once, the attempt not counted: another worker takes them); queued jobs stay queued."""
         self._stop.set()
         self.wake(len(self._threads))
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        with self._lock:
+            unfinished = list(self._running.values())
+            self._running.clear()
+        for job in unfinished:
+            try:
+                self.queue.release(job, "released: its worker stopped before it finished", 0.0)
+            except Exception:  # the catalog is down: the job's lease brings it back
+                log.exception("releasing job %s at stop failed", job.id)
+            else:
+                log.info("released job %s (%s) unfinished at stop", job.id, job.kind)
 
     def wake(self, n: int = 1) -> None:
         """Tell up to ``n`` idle workers that jobs were queued."""
@@ -128,8 +143,12 @@ class JobRunner:
         if handler is None:
             self._record(_Failure(job, _NoHandler(), f"no handler for job kind {job.kind!r}", True, None))
             return
+        with self._lock:
+            self._running[threading.get_ident()] = job
         try:
             handler.run(job)
+        except LeaseLost as exc:
+            log.info("job %s (%s): %s; its results were not committed", job.id, job.kind, exc)
         except Exception as exc:  # any failure is recorded on the job; the worker lives on
             typed = storage_failure(exc)
             failure = _Failure(job, handler, f"{type(typed or exc).__name__}: {typed or exc}",
@@ -140,6 +159,9 @@ class JobRunner:
         else:
             with self._lock:
                 self._storage_failures = 0
+        finally:
+            with self._lock:
+                self._running.pop(threading.get_ident(), None)
 
     def _back_off(self, typed: Exception | None) -> float | None:
         if typed is None:

@@ -21,7 +21,7 @@ from photosift.application.validation import MAX_EVENT_ID, check_event_id
 
 router = APIRouter(tags=["events"])
 
-POLL_SECONDS = 2.0  # re-read the log this often even without a wake-up (events written by other processes)
+POLL_SECONDS = 2.0  # check the access this often; re-read the log too unless notifications wake the stream
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -53,24 +53,29 @@ async def album_events(
 async def _stream(svc: Services, album_id: str, after: int, principal: Principal) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     last_sent = time.monotonic()
+    woken = True
     with svc.hub.subscribe(album_id) as wake:
         while True:
             wake.clear()
             if not await run_in_threadpool(still_valid, svc, principal):
                 return  # signed out or revoked: the browser's reconnection then gets 401
-            events = await run_in_threadpool(read_events, svc.catalog, album_id, after)
-            for event in events:
-                after = event.id
-                yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n"
-            if events:
-                last_sent = time.monotonic()
-                continue
-            if not await run_in_threadpool(_album_exists, svc, album_id):
-                yield f"event: album.deleted\ndata: {json.dumps({'album_id': album_id})}\n\n"
-                return
+            if woken or not svc.hub.listening:  # PostgreSQL's notifications wake it for any server's events
+                events = await run_in_threadpool(read_events, svc.catalog, album_id, after)
+                for event in events:
+                    after = event.id
+                    data = json.dumps(event.data, separators=(",", ":"))
+                    yield f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
+                if events:
+                    last_sent = time.monotonic()
+                    continue
+                if not await run_in_threadpool(_album_exists, svc, album_id):
+                    yield f"event: album.deleted\ndata: {json.dumps({'album_id': album_id})}\n\n"
+                    return
             try:
                 await asyncio.wait_for(wake.wait(), timeout=POLL_SECONDS)
+                woken = True
             except TimeoutError:
+                woken = False
                 if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
                     last_sent = time.monotonic()
                     yield ": keep-alive\n\n"

@@ -1,0 +1,46 @@
+"""``photosift worker``: an analysis-only node (no HTTP) that works through the catalog's job queue."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from photosift.cli.output import fail
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "worker", help="run background analysis only (no HTTP), for more machines",
+        description="Analyse the photos queued in the catalog, with no HTTP service: a worker node beside "
+                    "'photosift serve' nodes sharing one catalog (PHOTOSIFT_DATABASE_URL, PostgreSQL for several "
+                    "machines) and one store (PHOTOSIFT_STORE_URL). PHOTOSIFT_WORKERS analysis processes (default "
+                    "2, one per core). SIGTERM or Ctrl-C stops it: running jobs may finish for 10 seconds, the "
+                    "others go back to the queue.",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from photosift.application.background import Background
+    from photosift.application.context import build_services
+    from photosift.config import Settings
+    from photosift.errors import PhotosiftError
+
+    settings = Settings()
+    if settings.workers < 1:
+        return fail("a worker needs PHOTOSIFT_WORKERS of 1 or more")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        background = Background(build_services(settings))
+    except PhotosiftError as exc:
+        return fail(str(exc))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    background.start()
+    logging.getLogger("photosift.jobs").info("worker started: %d analysis processes", settings.workers)
+    stop.wait()
+    background.stop()
+    return 0
