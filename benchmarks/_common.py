@@ -9,7 +9,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,20 @@ def stop_serve(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def pgvector_server(workdir: Path) -> Iterator[str]:
+    """A PostgreSQL 16 + pgvector server (the ``pgserver`` wheel's) in ``workdir/pg``: the SQLAlchemy URL of an empty
+    database on it, for the block."""
+    import pgserver
+
+    server = pgserver.get_server(workdir / "pg", cleanup_mode="stop")
+    server.psql("CREATE DATABASE bench;")
+    try:
+        yield f"postgresql+psycopg://postgres@/bench?host={workdir / 'pg'}"
+    finally:
+        server.cleanup()
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -47,7 +47,7 @@ from botocore.config import Config
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import markdown_table, percentile, start_serve, stop_serve  # noqa: E402
+from _common import markdown_table, percentile, pgvector_server, start_serve, stop_serve  # noqa: E402
 
 from photosift.application import face_spaces, scoring  # noqa: E402
 from photosift.application import rekognition as app  # noqa: E402
@@ -268,18 +268,6 @@ def through_boto3(count: int, args: argparse.Namespace, shape: Shape | None, wor
     finally:
         stop_serve(process)
     return [f"{count:,}", f"{percentile(seconds, 50) * 1000:.1f}", f"{percentile(seconds, 95) * 1000:.1f}"]
-
-
-@contextmanager
-def pgvector_server(workdir: Path) -> Iterator[str]:
-    import pgserver
-
-    server = pgserver.get_server(workdir / "pg", cleanup_mode="stop")
-    server.psql("CREATE DATABASE bench;")
-    try:
-        yield f"postgresql+psycopg://postgres@/bench?host={workdir / 'pg'}"
-    finally:
-        server.cleanup()
 
 
 def main() -> int:

@@ -99,6 +99,9 @@ class JobStatus:
     FAILED = "failed"
 
 
+UNFINISHED_JOBS = "status IN ('queued', 'running')"
+
+
 class Album(Base):
     __tablename__ = "albums"
 
@@ -283,7 +286,10 @@ class Job(Base):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_status_id", "status", "id"), {"sqlite_autoincrement": True})
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),
+                      Index("ix_jobs_unfinished", "id", postgresql_where=text(UNFINISHED_JOBS),
+                            sqlite_where=text(UNFINISHED_JOBS)),  # what workers claim from, however many are done
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(20))

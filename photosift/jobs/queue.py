@@ -16,12 +16,15 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
 from photosift.catalog.db import Catalog
 from photosift.catalog.models import Job, JobStatus, utcnow
+
+UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class LeaseLost(Exception):
@@ -81,26 +84,23 @@ class JobQueue:
                                 .values(status=JobStatus.QUEUED, worker=None, lease_until=None))
             return len(orphaned)
 
-    def claim(self) -> Job | None:
-        """Take the oldest runnable job (queued, or running with an expired lease), or ``None``."""
+    def claim(self, kinds: Collection[str] | None = None) -> Job | None:
+        """Take the oldest runnable job (queued, or running with an expired lease), of one of ``kinds`` when given
+        (a worker takes only the jobs it has handlers for), or ``None``."""
         now = utcnow()
-        with self.catalog.session() as session:
-            # a queued job's lease_until, when set, is the earliest time of its next attempt (retry back-off)
-            runnable = or_(and_(Job.status == JobStatus.QUEUED, or_(Job.lease_until.is_(None), Job.lease_until < now)),
-                           and_(Job.status == JobStatus.RUNNING, Job.lease_until < now))
-            job = session.scalars(
-                select(Job).where(runnable).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
-            ).first()
-            if job is None:
-                return None
-            job.status = JobStatus.RUNNING
-            job.attempts += 1
-            job.worker = f"{self.worker}:{secrets.token_hex(4)}"
-            job.lease_until = now + self.lease
-            session.flush()
-            session.refresh(job)
-            session.expunge(job)
-            return job
+        # a queued job's lease_until, when set, is the earliest time of its next attempt (retry back-off)
+        runnable = or_(and_(Job.status == JobStatus.QUEUED, or_(Job.lease_until.is_(None), Job.lease_until < now)),
+                       and_(Job.status == JobStatus.RUNNING, Job.lease_until < now))
+        wanted = [Job.status.in_(UNFINISHED), runnable]  # the first: the partial index of unfinished jobs
+        if kinds is not None:
+            wanted.append(Job.kind.in_(kinds))
+        oldest = select(Job.id).where(*wanted).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
+        claim = (update(Job).where(Job.id == oldest.scalar_subquery())
+                 .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, lease_until=now + self.lease,
+                         worker=f"{self.worker}:{secrets.token_hex(4)}")
+                 .returning(Job))
+        with self.catalog.session() as session:  # one statement: the queue's cost per job stays small
+            return session.scalars(claim, execution_options={"synchronize_session": False}).first()
 
     def retry_or_fail(self, job: Job, error: str, *, permanent: bool = False) -> bool:
         """Record a failed attempt: queue the job again after a back-off (1 s, 2 s, 4 s, ...), or mark it ``failed``

@@ -123,7 +123,7 @@ class JobRunner:
                 self._stop.wait(self.poll_seconds)
                 continue
             try:
-                job = self.queue.claim()
+                job = self.queue.claim(self.handlers)
             except Exception:  # the catalog may be briefly unavailable; keep the worker alive
                 log.exception("claiming a job failed")
                 job = None
@@ -139,10 +139,7 @@ class JobRunner:
             self._pending_wakeups = max(0, self._pending_wakeups - 1)
 
     def _run(self, job: Job) -> None:
-        handler = self.handlers.get(job.kind)
-        if handler is None:
-            self._record(_Failure(job, _NoHandler(), f"no handler for job kind {job.kind!r}", True, None))
-            return
+        handler = self.handlers[job.kind]  # claimed for one of its kinds
         with self._lock:
             self._running[threading.get_ident()] = job
         try:
@@ -194,10 +191,3 @@ class JobRunner:
                     self._unrecorded.appendleft(failure)
                 return False
 
-
-class _NoHandler:
-    def run(self, job: Job) -> None:
-        raise NotImplementedError
-
-    def failed(self, job: Job, error: str) -> None:
-        pass

@@ -34,7 +34,8 @@ def free_port() -> int:
 
 
 class Server:
-    """A ``photosift serve`` subprocess with its own data folder; ``kill()`` is SIGKILL, ``start()`` restarts it."""
+    """A ``photosift serve`` subprocess with its own data folder; ``kill()`` is SIGKILL, ``start()`` restarts it (on
+    the same port)."""
 
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None, api_key: str | None = None) -> None:
         self.data_dir = data_dir
@@ -87,6 +88,24 @@ class Server:
     def client(self, **kwargs) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=self.headers, timeout=60, **kwargs)
 
+
+
+class Worker(Server):
+    """A ``photosift worker`` subprocess (analysis only, no HTTP); started once it says so in its log."""
+
+    def start(self) -> None:
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "photosift", "worker"], env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            if b"worker started" in self.log.read_bytes()[offset:]:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"worker did not start:\n{self.log.read_text()[-3000:]}")
 
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator:

@@ -153,3 +153,13 @@ def test_a_stopping_runner_releases_the_job_it_could_not_finish(tmp_path) -> Non
     assert _status(catalog, 1).status == JobStatus.QUEUED
     taken = JobQueue(catalog).claim()
     assert (taken.id, taken.attempts) == (1, 1)
+
+
+def test_a_worker_claims_only_the_kinds_it_handles(tmp_path) -> None:
+    catalog = _catalog(tmp_path)
+    with catalog.session() as session:
+        session.add(Job(kind="regroup", album_id="a" * 20))
+    queue = JobQueue(catalog)
+    assert queue.claim({"regroup"}).id == 3  # the older analyze jobs are left to workers that handle them
+    assert queue.claim({"regroup"}) is None
+    assert queue.claim({"analyze", "regroup"}).id == 1

@@ -1,5 +1,6 @@
-"""PostgreSQL only: the catalog announces its changes with ``NOTIFY`` (delivered at commit, to every server), so
-servers wake on them instead of polling (``photosift.catalog.notifications``):
+"""Several servers on one catalog. Jobs: a partial index of the unfinished ones (what workers claim from, however
+many are done). PostgreSQL: the catalog announces its changes with ``NOTIFY`` (delivered at commit, to every
+server), so servers wake on them instead of polling (``photosift.catalog.notifications``):
 - ``photosift_events``, payload the album id: an event was added to the album's log, or the album was deleted;
 - ``photosift_jobs``: a job was queued (added, retried or released).
 
@@ -9,6 +10,7 @@ Revises: 0013_face_index_offsets
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_notifications"
@@ -49,7 +51,12 @@ DROP FUNCTION IF EXISTS photosift_notify_job();
 """
 
 
+UNFINISHED_JOBS = "status IN ('queued', 'running')"
+
+
 def upgrade() -> None:
+    op.create_index("ix_jobs_unfinished", "jobs", ["id"], postgresql_where=sa.text(UNFINISHED_JOBS),
+                    sqlite_where=sa.text(UNFINISHED_JOBS))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(UPGRADE)
 
@@ -57,3 +64,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(DOWNGRADE)
+    op.drop_index("ix_jobs_unfinished", table_name="jobs")
