@@ -1,19 +1,27 @@
-"""Evaluate photosift.blur: accuracy at the default threshold, ROC AUC and 1000-vs-4000 px agreement.
+"""Evaluate photosift.blur: accuracy per kind at the default threshold, ROC AUC, and verdicts across renditions.
 
 Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a note when it is absent):
 - ``synthetic``: built here from sharp LFW / CFP / WIDER / facemask photos. Sharp variants: the original, JPEG
   recompression (q 30-60), downscaling (0.5-0.75), and "bokeh" (LFW: the central face kept sharp, the rest
   Gaussian-blurred). Blurry variants: Gaussian (sigma 2-4.5 px), defocus disk (radius 3.5-7 px) and linear motion
-  (9-19 px, any angle), each with mild sensor noise and JPEG (q 60-90). Strengths are in the photo's own pixels.
-  The default threshold was chosen once on this set; blur_kwentar is held out.
+  (9-19 px, any angle), each with mild sensor noise and JPEG (q 60-90); strengths in the photo's own pixels.
+  Mild blur (the blur people notice first), on the photos whose long side is at least ``MILD_MIN_SIDE`` px:
+  Gaussian sigma 0.3, 0.4 and 0.5 % of the long side and linear motion 1.2, 1.7 and 2.2 % of the long side (at
+  416 px: sigma 1.25-2.1 px, motion 5-9 px; on a 12 MP photo: sigma 12-20 px), each with the same noise and JPEG.
+  "Mild" is relative to the photo's size, so it means the same at every rendition; all of it counts as blurry.
+  Smaller photos get no mild rows: there those strengths are under a pixel, finer than the photo's own detail.
+  Anything about the default measure is chosen on this set; blur_kwentar is held out.
 - ``blur_kwentar``: real phone photos, the same scenes sharp / defocused / motion-blurred (held out).
 
 Measures: the default (judged on the sharpest salient region), the two references, and ``default+faces``: the
 default measure judged on the faces the product detector finds, as ``photosift blur`` and the service do.
 
-Resolution invariance: each photo is resized to a long side of 1000 px and of 4000 px, stored as JPEG q 92 and
-assessed through the normal path (default measure: ``assess_path``, reduced decode; references: full decode); the
-column is the share of photos whose two verdicts agree (synthetic: every 8th photo, for time).
+Renditions: each photo is resized to a long side of 4000, 1600, 800, 400 and 256 px, stored as JPEG q 92 and
+assessed through the normal path (default measure: ``assess_path``, reduced decode; references: full decode). The
+columns are the share of photos whose verdicts agree at every size from 400 to 4000 px, and at every size
+including 256 px. Synthetic: the originals, the three strong blurs and two mild ones (Gaussian 0.4 %, motion
+1.7 %) of every 3rd photo of at least ``MILD_MIN_SIDE`` px (enlarging a smaller photo to 4000 px makes it look
+mildly blurred itself). blur_kwentar: all 15 photos.
 
 Run: ``nice -n 10 .venv/bin/python eval/blur.py [--data DIR] [--limit N]``.
 """
@@ -37,7 +45,12 @@ from photosift.imaging import decode
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MEASURES = ("default", "laplacian_variance", "strong_edges")
 FACES = "default+faces"  # the product path: the default measure judged on the faces the product detector finds
-INVARIANCE_EVERY = 8
+RENDITIONS = (4000, 1600, 800, 400, 256)  # long sides; agreement counts 400-4000 (256 is reported apart)
+RENDITION_KINDS = ("original", "gaussian", "defocus", "motion", "mild gaussian 0.4%", "mild motion 1.7%")
+RENDITION_EVERY = 3  # synthetic: every 3rd source of at least MILD_MIN_SIDE px, for time
+MILD_GAUSSIAN = (0.3, 0.4, 0.5)  # sigma, % of the long side (1.2-2.1 px at 416 px; 12-20 px at 4000 px)
+MILD_MOTION = (1.2, 1.7, 2.2)  # length, % of the long side (5-9 px at 416 px)
+MILD_MIN_SIDE = 400  # px: below this the mild strengths are under a pixel or two, finer than the photo's own grid
 
 
 @dataclass(frozen=True)
@@ -93,8 +106,12 @@ def _motion_kernel(length: float, angle_deg: float) -> np.ndarray:
         x, y = center + t * dx, center + t * dy
         x0, y0 = int(np.floor(x)), int(np.floor(y))
         fx, fy = x - x0, y - y0
-        for xi, yi, w in ((x0, y0, (1 - fx) * (1 - fy)), (x0 + 1, y0, fx * (1 - fy)),
-                          (x0, y0 + 1, (1 - fx) * fy), (x0 + 1, y0 + 1, fx * fy)):
+        for xi, yi, w in (
+            (x0, y0, (1 - fx) * (1 - fy)),
+            (x0 + 1, y0, fx * (1 - fy)),
+            (x0, y0 + 1, (1 - fx) * fy),
+            (x0 + 1, y0 + 1, fx * fy),
+        ):
             if 0 <= xi < size and 0 <= yi < size:
                 kernel[yi, xi] += w
     return kernel / kernel.sum()
@@ -140,7 +157,20 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
         }
         for kind, image in blurred.items():
             samples.append(Sample(name, _jpeg(_noisy(image, rng), int(rng.integers(60, 91))), True, kind))
+        if max(h, w) >= MILD_MIN_SIDE:
+            for kind, image in mild_blurs(rgb, rng):
+                samples.append(Sample(name, _jpeg(_noisy(image, rng), int(rng.integers(60, 91))), True, kind))
     return samples
+
+
+def mild_blurs(rgb: np.ndarray, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray]]:
+    """The just-visible blurs: Gaussian sigma and motion length at ``MILD_GAUSSIAN`` / ``MILD_MOTION`` (% of the
+    long side), each strength once, the motion at a random angle."""
+    side = max(rgb.shape[:2])
+    for percent in MILD_GAUSSIAN:
+        yield f"mild gaussian {percent}%", cv2.GaussianBlur(rgb, (0, 0), side * percent / 100)
+    for percent in MILD_MOTION:
+        yield f"mild motion {percent}%", _filter(rgb, _motion_kernel(side * percent / 100, rng.uniform(0, 180)))
 
 
 def kwentar_set(data: Path) -> list[Sample]:
@@ -183,30 +213,58 @@ def _verdict(data: bytes, measure: str) -> bool:
     return blur.assess(decode(data).pixels, measure=measure).blurry
 
 
-def invariance(samples: list[Sample]) -> dict[str, float]:
-    """Per measure: the share of samples whose verdicts at 1000 px and 4000 px agree."""
-    agree = {m: 0 for m in MEASURES}
+@dataclass(frozen=True)
+class Renditions:
+    """One measure over the rendition set: the share of photos whose verdicts agree at every size of 400-4000 px
+    (``agree``) and at every size including 256 px (``agree_256``), and the accuracy at each size."""
+
+    agree: float
+    agree_256: float
+    accuracy: dict[int, float]
+
+
+def renditions(samples: list[Sample], measures: tuple[str, ...] = MEASURES) -> dict[str, Renditions]:
+    """Each sample resized to every ``RENDITIONS`` long side (JPEG q 92) and judged through the normal path."""
+    verdicts: dict[str, list[dict[int, bool]]] = {m: [] for m in measures}
     for sample in samples:
-        small, large = _resized_jpeg(sample.rgb, 1000), _resized_jpeg(sample.rgb, 4000)
-        for measure in MEASURES:
-            agree[measure] += _verdict(small, measure) == _verdict(large, measure)
-    return {m: agree[m] / max(1, len(samples)) for m in MEASURES}
+        encoded = {side: _resized_jpeg(sample.rgb, side) for side in RENDITIONS}
+        for measure in measures:
+            verdicts[measure].append({side: _verdict(data, measure) for side, data in encoded.items()})
+    table = {}
+    for measure, rows in verdicts.items():
+        large = [side for side in RENDITIONS if side >= 400]
+        table[measure] = Renditions(
+            agree=float(np.mean([len({row[side] for side in large}) == 1 for row in rows])),
+            agree_256=float(np.mean([len(set(row.values())) == 1 for row in rows])),
+            accuracy={
+                side: float(np.mean([row[side] == s.blurry for row, s in zip(rows, samples, strict=True)]))
+                for side in RENDITIONS
+            },
+        )
+    return table
 
 
-def evaluate(samples: list[Sample], invariance_samples: list[Sample]) -> dict[str, dict[str, float]]:
-    """Per measure: accuracy at the default threshold, ROC AUC, and 1000-vs-4000 px agreement."""
+def rendition_samples(samples: list[Sample]) -> list[Sample]:
+    """The synthetic rendition set: ``RENDITION_KINDS`` of every ``RENDITION_EVERY``-th source photo whose long side
+    is at least ``MILD_MIN_SIDE`` (smaller photos hold no detail as fine as the mild blurs: enlarged to 4000 px they
+    look mildly blurred themselves)."""
+    names = sorted({s.name for s in samples if max(s.rgb.shape[:2]) >= MILD_MIN_SIDE})[::RENDITION_EVERY]
+    keep = set(names)
+    return [s for s in samples if s.name in keep and s.kind in RENDITION_KINDS]
+
+
+def evaluate(samples: list[Sample]) -> dict[str, dict[str, float]]:
+    """Per measure: accuracy at the default threshold, ROC AUC, and (key ``kind <name>``) the accuracy per kind."""
     truth = np.array([s.blurry for s in samples])
-    agreement = invariance(invariance_samples)
+    kinds = np.array([s.kind for s in samples])
     table: dict[str, dict[str, float]] = {}
     for measure in (*MEASURES, FACES):
         results = [_assess(s.rgb, measure) for s in samples]
         scores = np.array([r.sharpness for r in results])
-        verdicts = np.array([r.blurry for r in results])
-        table[measure] = {
-            "accuracy": float((verdicts == truth).mean()),
-            "auc": roc_auc(scores, truth),
-            "agreement": agreement.get(measure, float("nan")),
-        }
+        hits = np.array([r.blurry for r in results]) == truth
+        table[measure] = {"accuracy": float(hits.mean()), "auc": roc_auc(scores, truth)}
+        for kind in dict.fromkeys(kinds):
+            table[measure][f"kind {kind}"] = float(hits[kinds == kind].mean())
     return table
 
 
@@ -223,14 +281,6 @@ def _assess(rgb: np.ndarray, measure: str) -> blur.BlurResult:
 _detector = None
 
 
-def per_kind(samples: list[Sample], measure: str) -> dict[str, float]:
-    """Accuracy per variant kind of one measure (diagnostics)."""
-    hits: dict[str, list[bool]] = {}
-    for sample in samples:
-        hits.setdefault(sample.kind, []).append(_assess(sample.rgb, measure).blurry == sample.blurry)
-    return {kind: sum(v) / len(v) for kind, v in sorted(hits.items())}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
@@ -241,25 +291,39 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     synthetic = synthetic_set(args.data, args.limit)
     kwentar = kwentar_set(args.data)
-    sets = {
-        "synthetic": (synthetic, synthetic[::INVARIANCE_EVERY]),
-        "blur_kwentar": (kwentar, kwentar),
-    }
+    sets = {"synthetic": (synthetic, rendition_samples(synthetic)), "blur_kwentar": (kwentar, kwentar)}
     print(f"default threshold {blur.DEFAULT_THRESHOLD}; analysis budget {blur.ANALYSIS_MAX_PIXELS} px")
-    print(f"synthetic: {len(synthetic)} images ({sum(s.blurry for s in synthetic)} blurry); "
-          f"blur_kwentar: {len(kwentar)} images ({sum(s.blurry for s in kwentar)} blurry)")
+    print(
+        f"synthetic: {len(synthetic)} images ({sum(s.blurry for s in synthetic)} blurry); "
+        f"blur_kwentar: {len(kwentar)} images ({sum(s.blurry for s in kwentar)} blurry)"
+    )
     print()
-    print("| measure | set | accuracy@default | ROC AUC | 1000-vs-4000 px agreement |")
-    print("|---|---|---|---|---|")
+    tables = {}
+    print("| measure | set | accuracy@default | ROC AUC | same verdict at 400-4000 px | and at 256 px |")
+    print("|---|---|---|---|---|---|")
     for set_name, (samples, inv) in sets.items():
-        table = evaluate(samples, inv)
+        table = tables[set_name] = evaluate(samples)
+        sized = renditions(inv)
         for measure, row in table.items():
-            agreement = "-" if measure == FACES else f"{row['agreement']:.3f} (n={len(inv)})"
-            print(f"| {measure} | {set_name} | {row['accuracy']:.3f} | {row['auc']:.3f} | {agreement} |", flush=True)
+            agreement = ["-", "-"]
+            if measure in sized:
+                agreement = [f"{sized[measure].agree:.3f} (n={len(inv)})", f"{sized[measure].agree_256:.3f}"]
+            print(
+                f"| {measure} | {set_name} | {row['accuracy']:.3f} | {row['auc']:.3f} | {' | '.join(agreement)} |",
+                flush=True,
+            )
+        for measure, found in sized.items():
+            print(
+                f"  {set_name} {measure} accuracy per rendition:",
+                ", ".join(f"{side} px {value:.3f}" for side, value in found.accuracy.items()),
+            )
     print()
-    for measure in ("default", FACES):
-        print(f"{measure}, synthetic accuracy per variant:",
-              ", ".join(f"{k} {v:.3f}" for k, v in per_kind(synthetic, measure).items()))
+    for set_name, table in tables.items():
+        for measure in ("default", FACES):
+            print(
+                f"{measure}, {set_name} accuracy per kind:",
+                ", ".join(f"{k[5:]} {v:.3f}" for k, v in table[measure].items() if k.startswith("kind ")),
+            )
     return 0
 
 
