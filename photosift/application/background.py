@@ -1,6 +1,7 @@
 """``Background``: what a server process runs besides answering requests, the same for ``photosift serve`` and
 ``photosift worker``: the job workers (none when ``PHOTOSIFT_WORKERS=0``: an API-only node) and, on PostgreSQL, the
-listener that wakes them and the event streams when another server queued jobs or committed events."""
+notifications that wake them when another server queued jobs (``QueueWatch``) and the event streams when another
+server committed events (``Listener``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from photosift.application.context import Services
 from photosift.application.processing import job_handlers
 from photosift.application.reembedding import queue_reembedding
-from photosift.catalog.notifications import EVENTS, JOBS, Listener
+from photosift.catalog.notifications import EVENTS, Listener, QueueWatch
 from photosift.jobs.runner import JobRunner
 
 log = logging.getLogger("photosift.jobs")
@@ -20,31 +21,33 @@ STOP_SECONDS = 10.0  # at a stop, running jobs may finish for this long; the oth
 class Background:
     """Job workers and catalog notifications of one process, started and stopped together."""
 
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, *, streams: bool = True) -> None:
+        """``streams``: this process serves event streams (``photosift serve``; a worker does not)."""
         self.svc = svc
         workers = svc.settings.workers
         self.runner = JobRunner(svc.queue, job_handlers(svc), workers=workers) if workers else None
-        self.listener = None
+        self.notifications: list[Listener | QueueWatch] = []
         if not svc.catalog.is_sqlite:
-            handlers = {EVENTS: svc.hub.publish}
+            if streams:
+                self.notifications.append(Listener(svc.catalog.url, {EVENTS: svc.hub.publish},
+                                                   on_listening=svc.hub.set_listening))
             if self.runner is not None:
-                handlers[JOBS] = lambda _payload: svc.notify_jobs(workers)
-            self.listener = Listener(svc.catalog.url, handlers, on_listening=svc.hub.set_listening)
+                self.notifications.append(QueueWatch(svc.catalog.url, self.runner.wake, self.runner.has_idle_worker))
 
     def start(self) -> None:
-        """Queue the re-embedding a change of recogniser needs, then start the workers and the listener."""
+        """Queue the re-embedding a change of recogniser needs, then start the workers and the notifications."""
         queue_reembedding(self.svc)
         if self.runner is not None:
             self.svc.wake_workers = self.runner.wake
             self.runner.start()
-        if self.listener is not None:
-            self.listener.start()
+        for notifications in self.notifications:
+            notifications.start()
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
-        """Stop listening, let running jobs finish for up to ``timeout`` seconds (the others are released), then
-        close the engine pools and the catalog."""
-        if self.listener is not None:
-            self.listener.stop()
+        """Stop the notifications, let running jobs finish for up to ``timeout`` seconds (the others are released),
+        then close the engine pools and the catalog."""
+        for notifications in self.notifications:
+            notifications.stop()
         if self.runner is not None:
             self.runner.stop(timeout)
         self.svc.engine.shutdown()

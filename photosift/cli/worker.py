@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("a worker needs PHOTOSIFT_WORKERS of 1 or more")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        background = Background(build_services(settings))
+        background = Background(build_services(settings), streams=False)
     except PhotosiftError as exc:
         return fail(str(exc))
     stop = threading.Event()

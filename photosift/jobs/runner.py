@@ -111,6 +111,11 @@ class JobRunner:
             else:
                 log.info("released job %s (%s) unfinished at stop", job.id, job.kind)
 
+    def has_idle_worker(self) -> bool:
+        """Whether a worker thread has no job to run (started and not stopping)."""
+        with self._lock:
+            return not self._stop.is_set() and len(self._running) < len(self._threads)
+
     def wake(self, n: int = 1) -> None:
         """Tell up to ``n`` idle workers that jobs were queued."""
         with self._wakeup:

@@ -1,12 +1,14 @@
 """On PostgreSQL, servers learn of each other's work from the catalog: committed events and queued jobs are
-announced (``LISTEN``/``NOTIFY``, nothing for a rolled-back transaction), and an album's event ids become visible in
-order even when transactions commit concurrently (streams read the log by id)."""
+announced (``LISTEN``/``NOTIFY``, nothing for a rolled-back transaction), a queued job wakes one idle worker process
+(the one holding the queue's watch), and an album's event ids become visible in order even when transactions commit
+concurrently (streams read the log by id)."""
 
 from __future__ import annotations
 
 import queue
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from sqlalchemy import delete, event
 from photosift.application.events import read_events, record_event
 from photosift.catalog.db import Catalog
 from photosift.catalog.models import Album, Job
-from photosift.catalog.notifications import EVENTS, JOBS, Listener
+from photosift.catalog.notifications import EVENTS, JOBS, Listener, QueueWatch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pgvector_support import pgvector_url  # noqa: E402, F401 - PostgreSQL 16 (pgserver)
@@ -60,6 +62,54 @@ def test_committed_events_and_queued_jobs_are_announced(catalog: Catalog) -> Non
         assert heard.empty()
     finally:
         listener.stop()
+
+
+class _Process:
+    """What a ``QueueWatch`` sees of a worker process: whether it is idle, and its wake-ups."""
+
+    def __init__(self) -> None:
+        self.idle, self.wakes = True, queue.Queue()
+
+    def wake(self) -> None:
+        self.wakes.put(True)
+
+
+def test_a_queued_job_wakes_one_idle_worker_process(catalog: Catalog) -> None:
+    album_id = "q" * 20
+    _album(catalog, album_id)
+    processes = [_Process(), _Process()]
+    watches = [QueueWatch(catalog.url, p.wake, lambda p=p: p.idle) for p in processes]
+    for watch in watches:
+        watch.start()
+    try:
+        first = _woken(processes)
+        assert len(first) == 1  # the one that took the watch is woken once (jobs may be waiting)
+        holder = first[0]
+        other = processes[1 - processes.index(holder)]
+        with catalog.session() as session:
+            session.add_all([Job(kind="match", album_id=album_id), Job(kind="regroup", album_id=album_id)])
+        assert _woken(processes) == [holder]  # one transaction: one wake-up, of the watcher only
+        holder.idle = False  # it took a job: the watch passes to the other idle process, which looks for jobs
+        assert _woken(processes) == [other]
+        with catalog.session() as session:
+            session.add(Job(kind="match", album_id=album_id))
+        assert _woken(processes) == [other]
+    finally:
+        for watch in watches:
+            watch.stop()
+
+
+def _woken(processes: list[_Process], settle: float = 1.5) -> list[_Process]:
+    """The processes woken within ``settle`` seconds (each wake-up counted)."""
+    deadline = time.monotonic() + settle
+    woken = []
+    while time.monotonic() < deadline:
+        for process in processes:
+            while not process.wakes.empty():
+                process.wakes.get()
+                woken.append(process)
+        time.sleep(0.02)
+    return woken
 
 
 def test_an_albums_event_ids_become_visible_in_commit_order(catalog: Catalog) -> None:
