@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from photosift.application import blobs, views
@@ -81,6 +82,19 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
             return exc
 
     stored = list(_upload_threads.map(store, uploads))
+    try:
+        results, queued = _record_uploads(svc, album_id, uploads, stored)
+    except IntegrityError:  # another server recorded the same bytes meanwhile (PostgreSQL): they are duplicates now
+        results, queued = _record_uploads(svc, album_id, uploads, stored)
+    if queued:
+        svc.notify_jobs(queued)
+        svc.hub.publish(album_id)
+    return results
+
+
+def _record_uploads(svc: Services, album_id: str, uploads: list[Upload],
+                    stored: list[blobs.StoredBlob | PhotosiftError]) -> tuple[list[dict[str, Any]], int]:
+    """Record the stored uploads as photos with their jobs and events, in one transaction: (results, queued)."""
     results: list[dict[str, Any]] = []
     queued = 0
     now = utcnow() - timedelta(microseconds=1)
@@ -111,10 +125,7 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
             record_event(session, album_id, "photo.added", {"photo_id": photo.id, "filename": upload.filename})
             queued += 1
             results.append({"filename": upload.filename, "id": photo.id, "status": photo.status, "duplicate": False})
-    if queued:
-        svc.notify_jobs(queued)
-        svc.hub.publish(album_id)
-    return results
+    return results, queued
 
 
 def _minutes(offset: timedelta | None) -> int | None:

@@ -169,3 +169,32 @@ def _history(server: Server, album_id: str) -> list[dict]:
     with pytest.raises(httpx.ReadTimeout), quiet, quiet.stream("GET", f"/v1/albums/{album_id}/events") as stream:
         events.extend(sse_events(stream.iter_lines()))
     return events
+
+
+def test_the_same_photo_sent_to_two_servers_at_once_is_one_photo(tmp_path, pgvector_url) -> None:  # noqa: F811
+    """A client that sends a photo again to another node while the first is still recording it (PostgreSQL, where
+    both transactions run at once) gets the same photo back, not an error."""
+    import hashlib
+
+    from photosift.application.context import build_services
+    from photosift.application.photos import Upload, add_photos
+    from photosift.catalog.models import Album, Photo, PhotoStatus
+    from photosift.config import Settings
+
+    svc = build_services(Settings(data_dir=tmp_path / "data", database_url=pgvector_url))
+    data = jpeg(np.full((64, 64, 3), 120, np.uint8))
+    with svc.catalog.session() as session:
+        album = Album(name="race")
+        session.add(album)
+    other_server = svc.catalog.engine.connect()  # records the same bytes first, and commits while we wait for it
+    other = other_server.begin()
+    other_server.execute(Photo.__table__.insert().values(
+        id="r" * 20, album_id=album.id, blob_key="elsewhere", sha256=hashlib.sha256(data).hexdigest(),
+        filename="first.jpg", content_type="image/jpeg", size_bytes=len(data), status=PhotoStatus.PENDING))
+    threading.Timer(1.0, other.commit).start()
+    try:
+        [result] = add_photos(svc, album.id, [Upload.from_bytes("again.jpg", data)])
+        assert result == {"filename": "again.jpg", "id": "r" * 20, "status": "pending", "duplicate": True}
+    finally:
+        other_server.close()
+        svc.catalog.dispose()
