@@ -6,6 +6,7 @@ event stream on node A sees the photos only node B received, as they are analyse
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 import threading
 import time
@@ -198,3 +199,34 @@ def test_the_same_photo_sent_to_two_servers_at_once_is_one_photo(tmp_path, pgvec
     finally:
         other_server.close()
         svc.catalog.dispose()
+
+
+def test_a_worker_stops_on_sigterm_leaving_no_job_running(tmp_path, images) -> None:
+    """An API-only node and a worker on one machine's SQLite catalog: SIGTERM stops the worker mid-batch (exit 0)
+    with every job done or back in the queue, and a new worker finishes the batch."""
+    env = {"PHOTOSIFT_DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.sqlite3'}",
+           "PHOTOSIFT_STORE_URL": str(tmp_path / "blobs")}
+    api = Server(tmp_path / "api", {**env, "PHOTOSIFT_WORKERS": "0"})
+    worker = Worker(tmp_path / "worker", {**env, "PHOTOSIFT_WORKERS": "1"})
+    try:
+        api.start()
+        worker.start()
+        with api.client() as client:
+            album_id = client.post("/v1/albums", json={"name": "stop"}).json()["id"]
+            face = np.asarray(Image.open(io.BytesIO(images["face2"])).convert("RGB"))
+            batch = [(f"p{n}.jpg", jpeg(np.roll(face, 40 * n, axis=1))) for n in range(8)]
+            ids = [p["id"] for p in upload(client, album_id, batch).json()["photos"]]
+            deadline = time.monotonic() + TIMEOUT
+            while not client.get("/v1/status").json()["jobs"].get("running") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            worker.process.terminate()
+            assert worker.process.wait(30) == 0
+            jobs = client.get("/v1/status").json()["jobs"]
+            assert not jobs.get("running") and not jobs.get("failed"), jobs
+            assert jobs.get("queued"), "the stop must land mid-batch"
+            worker.start()
+            done = wait_analysed(client, ids, timeout=TIMEOUT)
+            assert all(p["status"] == "done" and p["face_count"] == 1 for p in done.values())
+    finally:
+        worker.stop()
+        api.stop()
