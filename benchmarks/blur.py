@@ -1,8 +1,9 @@
 """Benchmark: ms per photo for decode + blur on 12 MP JPEGs, against the naive baseline in the same run.
 
 Baseline: full decode (``cv2.imread``) + ``cv2.Laplacian(gray).var()``. photosift: ``photosift.blur.assess_path``
-(reduced-scale JPEG decode to ``ANALYSIS_MAX_PIXELS`` + the default measure). The JPEGs (4000x3000, q 92) are made
-here from scikit-image's sample photos, upscaled, with sensor-like noise, in a temporary folder.
+(reduced-scale gray JPEG decode just large enough for ``ANALYSIS_LONG_SIDE`` + the default measure). The JPEGs
+(4000x3000, q 92) are made here from scikit-image's sample photos, upscaled, with sensor-like noise, in a temporary
+folder.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/blur.py [--photos N] [--rounds R]``.
 """
@@ -63,13 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         baseline = time_per_item(naive, photos, args.rounds)
         ours = time_per_item(photosift_blur, photos, args.rounds)
     print(f"{args.photos} JPEGs of {SIZE[0]}x{SIZE[1]}, median of {args.rounds} rounds, 1 OpenCV thread")
-    print(markdown_table(
-        ["method", "ms/photo", "ratio vs baseline"],
-        [
-            ["naive: full decode + cv2.Laplacian(...).var()", f"{baseline:.1f}", "1.00x"],
-            ["photosift.blur.assess_path (default measure)", f"{ours:.1f}", f"{baseline / ours:.2f}x faster"],
-        ],
-    ))
+    print(
+        markdown_table(
+            ["method", "ms/photo", "ratio vs baseline"],
+            [
+                ["naive: full decode + cv2.Laplacian(...).var()", f"{baseline:.1f}", "1.00x"],
+                ["photosift.blur.assess_path (default measure)", f"{ours:.1f}", f"{baseline / ours:.2f}x faster"],
+            ],
+        )
+    )
     return 0
 
 

@@ -45,6 +45,7 @@ from photosift.imaging import decode
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MEASURES = ("default", "laplacian_variance", "strong_edges")
 FACES = "default+faces"  # the product path: the default measure judged on the faces the product detector finds
+THRESHOLDS = (30.0, 40.0, 50.0, 60.0, 70.0)  # the threshold table's rows
 RENDITIONS = (4000, 1600, 800, 400, 256)  # long sides; agreement counts 400-4000 (256 is reported apart)
 RENDITION_KINDS = ("original", "gaussian", "defocus", "motion", "mild gaussian 0.4%", "mild motion 1.7%")
 RENDITION_EVERY = 3  # synthetic: every 3rd source of at least MILD_MIN_SIDE px, for time
@@ -253,19 +254,35 @@ def rendition_samples(samples: list[Sample]) -> list[Sample]:
     return [s for s in samples if s.name in keep and s.kind in RENDITION_KINDS]
 
 
-def evaluate(samples: list[Sample]) -> dict[str, dict[str, float]]:
-    """Per measure: accuracy at the default threshold, ROC AUC, and (key ``kind <name>``) the accuracy per kind."""
+def evaluate(samples: list[Sample]) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
+    """Per measure: accuracy at the default threshold, ROC AUC, and (key ``kind <name>``) the accuracy per kind;
+    and per measure the scores (for ``threshold_table``)."""
     truth = np.array([s.blurry for s in samples])
     kinds = np.array([s.kind for s in samples])
     table: dict[str, dict[str, float]] = {}
+    scores_by_measure: dict[str, np.ndarray] = {}
     for measure in (*MEASURES, FACES):
         results = [_assess(s.rgb, measure) for s in samples]
-        scores = np.array([r.sharpness for r in results])
+        scores = scores_by_measure[measure] = np.array([r.sharpness for r in results])
         hits = np.array([r.blurry for r in results]) == truth
         table[measure] = {"accuracy": float(hits.mean()), "auc": roc_auc(scores, truth)}
         for kind in dict.fromkeys(kinds):
             table[measure][f"kind {kind}"] = float(hits[kinds == kind].mean())
-    return table
+    return table, scores_by_measure
+
+
+def threshold_table(samples: list[Sample], scores: np.ndarray, thresholds: tuple[float, ...] = THRESHOLDS) -> str:
+    """Markdown: per threshold, the share of each kind judged right (sharp kinds: called sharp; blurred kinds:
+    called blurry)."""
+    kinds = list(dict.fromkeys(s.kind for s in samples))
+    truth = {kind: next(s.blurry for s in samples if s.kind == kind) for kind in kinds}
+    lines = ["| sharpness < | " + " | ".join(f"{k} ({'blurry' if truth[k] else 'sharp'})" for k in kinds) + " |"]
+    lines.append("|---" * (len(kinds) + 1) + "|")
+    kind_of = np.array([s.kind for s in samples])
+    for cut in thresholds:
+        cells = [f"{np.mean((scores[kind_of == k] < cut) == truth[k]):.3f}" for k in kinds]
+        lines.append(f"| {cut:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _assess(rgb: np.ndarray, measure: str) -> blur.BlurResult:
@@ -298,11 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         f"blur_kwentar: {len(kwentar)} images ({sum(s.blurry for s in kwentar)} blurry)"
     )
     print()
-    tables = {}
+    tables, scores = {}, {}
     print("| measure | set | accuracy@default | ROC AUC | same verdict at 400-4000 px | and at 256 px |")
     print("|---|---|---|---|---|---|")
     for set_name, (samples, inv) in sets.items():
-        table = tables[set_name] = evaluate(samples)
+        table, scores[set_name] = evaluate(samples)
+        tables[set_name] = table
         sized = renditions(inv)
         for measure, row in table.items():
             agreement = ["-", "-"]
@@ -324,6 +342,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{measure}, {set_name} accuracy per kind:",
                 ", ".join(f"{k[5:]} {v:.3f}" for k, v in table[measure].items() if k.startswith("kind ")),
             )
+    for set_name, (samples, _) in sets.items():
+        print()
+        print(f"What the threshold means ({FACES}, {set_name}): the share judged right per kind")
+        print(threshold_table(samples, scores[set_name][FACES]))
     return 0
 
 

@@ -1,26 +1,33 @@
 """Blur detection: a 0-100 sharpness score and a ``blurry`` verdict for a photo, judged on its subject.
 
-Default measure ("default"): estimated edge blur in pixels at a fixed analysis size.
+Default measure ("default"): estimated edge blur in pixels of the photo brought to one analysis size.
 
-1. The image is analysed at most ``ANALYSIS_MAX_PIXELS`` pixels (larger inputs are shrunk first), so a photo gives
-   the same verdict whether it arrives at 1000 px or 4000 px: blur is judged at the scale a person views it.
+1. Every photo is judged at a long side of ``ANALYSIS_LONG_SIDE`` px (larger inputs are shrunk with area
+   interpolation; smaller ones stay as they are), so the 400 px and the 4000 px copy of a photo get the same
+   verdict, and "blur" means blur relative to the photo's size: sigma 1 px here is 0.25 % of the long side, 10 px
+   on a 12 MP photo. The estimator then samples that image twice as finely (cubic), which reads blur of about one
+   pixel more precisely than the 3x3 gradients do on the coarse grid.
 2. At every edge pixel (Canny on a re-blurred copy) the blur width is estimated from the ratio of gradient magnitudes
    of the image and of the image re-blurred with a known Gaussian (Zhuo & Sim, "Defocus map estimation from a
    single image", 2011): for an edge blurred with sigma s, ``R = sqrt(s^2 + s0^2) / s``. The ratio does not depend on
    the edge's contrast, so dim scenes, low-contrast subjects and flat walls don't read as blurry.
-3. Edges are pooled per region (a window of tiles) and per gradient orientation (4 bins); a region's blur is the
-   median edge blur of its most blurred orientation, so linear motion blur, which leaves edges parallel to the
-   motion sharp, is still caught.
+3. Edges are pooled per region (a window of tiles) and per gradient orientation (4 bins). Blur that depends on the
+   direction (linear motion leaves edges parallel to the motion sharp) is caught at any angle: the bins' squared
+   blurs are fitted with ``a + b cos 2t + c sin 2t`` and the region's blur is the peak, ``sqrt(a + hypot(b, c))``.
 4. The photo is judged on its subject: the sharpest face when face boxes are given (``region="faces"``; a face is
-   soft by nature, so its sharpest third of edges — eyes, lashes, hairline — speaks for it), otherwise
-   the sharpest salient region (regions with enough edges; sky and walls have none) (``region="salient"``), so a sharp
-   subject in front of a soft background is not "blurry". With too few edges anywhere, the whole image decides.
+   soft by nature, so its sharpest tenth of edges — eyes, lashes, hairline — speaks for it), otherwise the
+   sharpest salient region (regions with edges in every orientation; sky and walls have none)
+   (``region="salient"``), so a sharp subject in front of a soft background is not "blurry". With too few edges
+   anywhere, the whole image decides.
 5. The blur sigma maps to 0-100 by the fixed monotone ``100 / (1 + (sigma / SIGMA_MID) ** 2)``.
 
 References (``measure=``): "laplacian_variance" (variance of the Laplacian) and "strong_edges" (the seed's measure:
 the share of pixels whose absolute Laplacian exceeds a fixed level). Both are computed at the resolution given, so
 their verdicts move with image size; each maps to 0-100 with a fixed monotone function whose midpoint (score 50) is
 a customary fixed cut (variance 100; 1 % strong-edge pixels), not tuned per data set.
+
+``crop_blur`` / ``sharpness_of`` (face quality) keep the pixel-based measure of earlier releases: a crop's blur in
+its own pixels at up to ``ANALYSIS_MAX_PIXELS``, scored against ``CROP_SIGMA_MID``.
 """
 
 from __future__ import annotations
@@ -38,25 +45,40 @@ from photosift.imaging import ImageSource, decode, fit_pixels
 Box = tuple[int, int, int, int]
 
 ANALYSIS_MAX_PIXELS = 640_000
-"""Pixel budget of the default measure. 640k keeps a 12 MP JPEG at libjpeg's 1/4 DCT scale for any aspect ratio,
-and makes a 1000 px and a 4000 px copy of the same photo land at the same analysis size."""
+"""Pixel budget of decoding for blur with faces: the face detector sees the photo at this size (640k keeps a 12 MP
+JPEG at libjpeg's 1/4 DCT scale). Crops (``crop_blur``) are measured at up to this size too."""
+
+ANALYSIS_LONG_SIDE = 400
+"""Long side (px) at which the default measure judges every photo: the smallest rendition whose verdict must agree
+with the full-size photo's. Decoding without faces needs only this much (libjpeg's 1/8 DCT scale for 12 MP)."""
 
 DEFAULT_THRESHOLD = 50.0
 """Sharpness below this is ``blurry`` (0-100 scale, every measure). For the default measure 50 = edge blur of
-``SIGMA_MID`` px at analysis size."""
+``SIGMA_MID`` px at ``ANALYSIS_LONG_SIDE`` (0.29 % of the long side)."""
 
 MEASURES = ("default", "laplacian_variance", "strong_edges")
 REGIONS = ("faces", "salient", "whole")
 
-SIGMA_MID = 1.6  # edge blur sigma (analysis px) that scores 50: chosen once on the synthetic set (see eval/blur.py)
-_REBLUR_SIGMA = 2.0  # s0: the known Gaussian of the re-blurred copy; edges are found on that copy too
+SIGMA_MID = 1.15
+"""Edge blur sigma (px at ``ANALYSIS_LONG_SIDE``) that scores 50: chosen once on eval/blur.py's synthetic set, the
+largest that keeps sharp originals, recompressed and downscaled photos and sharp faces on a blurred background at
+least 95 % sharp (what it means per kind: README, "What the sharpness threshold means")."""
+CROP_SIGMA_MID = 1.6  # crop_blur's scale: edge blur sigma (the crop's px) that scores 50 (face quality depends on it)
+_UPSAMPLE = 2  # the estimator samples the analysis image this much more finely
+_REBLUR_SIGMA = 2.0  # s0 in analysis px: the known Gaussian of the re-blurred copy; edges are found on that copy too
+_CROP_REBLUR_SIGMA = 2.0  # crop_blur's s0 (the crop's px)
 _CANNY_LOW, _CANNY_HIGH = 15.0, 30.0  # on the re-blurred copy's Sobel magnitude (about the step's contrast in levels)
+_STRONG_EDGES = (
+    2.0  # the default measure's edges: thresholds up to this many times those, as the photo's contrast allows
+)
+_CONTRAST_SHARE = 0.5  # ... the high threshold at most this share of the photo's strong gradients (99th percentile)
 _TILES_LONG_SIDE = 12  # tiles along the long side (a region is 1/4 of the long side: scale-free)
 _WINDOW = 5  # a region is WINDOW x WINDOW tiles
 _EDGE_QUANTILE = 0.5  # which edges of a region speak for it (0.5 = the median edge)
-_FACE_EDGE_QUANTILE = 0.3  # faces are soft by nature (skin shading): their sharpest features speak for them
+_FACE_EDGE_QUANTILE = 0.1  # faces are soft by nature (skin shading): their sharpest features speak for them
 _MIN_ORIENTATIONS = 4  # a region counts only with edges in this many of the 4 orientations (motion blur)
-_MIN_EDGES = 20  # edge pixels an orientation needs in a region to count
+_MIN_EDGES = 20  # edge pixels (on the finer grid) an orientation needs in a region to count
+_MIN_FACE_EDGES = 10  # edge pixels (on the finer grid) an orientation needs in a face to count
 _MIN_FACE_PX = 24  # faces narrower than this at analysis size are too small to judge
 _SIGMA_BINS = np.geomspace(0.25, 16.0, 193)  # histogram of per-edge sigma estimates
 
@@ -118,17 +140,20 @@ def assess(
 
 
 def sharpness_of(rgb: np.ndarray) -> float:
-    """0-100 sharpness of a whole crop (e.g. a face crop), pooled over the crop with the default measure."""
+    """0-100 sharpness of a whole crop (e.g. a face crop), pooled over the crop in its own pixels (``crop_blur``)."""
     return crop_blur(rgb)[0]
 
 
 def crop_blur(rgb: np.ndarray) -> tuple[float, float | None]:
     """``(sharpness_of(rgb), edge blur sigma in the crop's own pixels)``; the sigma is None when the crop has too
-    few edges to tell."""
+    few edges to tell. The crop is measured in its own pixels (at most ``ANALYSIS_MAX_PIXELS``) and scored against
+    ``CROP_SIGMA_MID``: face quality (``FaceTooBlurred``, grouping's relative blur) is calibrated on this."""
     gray = _gray(rgb)
     scale = _analysis_scale(gray.shape)
-    sigma = _region_sigma_full(_resize(gray, scale), min_edges=_MIN_EDGES // 4)
-    return round(_score_sigma(sigma), 2), None if sigma is None else sigma / scale
+    sigma, orient, _, _ = _edge_blur(_resize(gray, scale), upsample=1, reblur=_CROP_REBLUR_SIGMA)
+    pooled = _pooled_sigma(sigma, orient, min_edges=_MIN_EDGES // 4)
+    score = 0.0 if pooled is None else 100.0 / (1.0 + (pooled / CROP_SIGMA_MID) ** 2)
+    return round(score, 2), None if pooled is None else pooled / scale
 
 
 def assess_path(
@@ -137,14 +162,21 @@ def assess_path(
     threshold: float | None = None,
     face_detector: object | None = None,
 ) -> ImageBlur:
-    """Decode ``source`` (path or bytes) at ``ANALYSIS_MAX_PIXELS`` and judge it with the default measure.
+    """Decode ``source`` (path or bytes) and judge it with the default measure.
+
+    The photo is decoded at ``ANALYSIS_MAX_PIXELS`` when faces are to be found, else just large enough for
+    ``ANALYSIS_LONG_SIDE``.
 
     ``face_detector``: anything with ``detect(rgb) -> list[Face]`` (``photosift.faces.types.Detector``); its boxes on
     the decoded image make the faces decide. ``region_box`` is in pixels of the upright original. Raises
     ``InvalidImage`` / ``ImageTooLarge`` for unreadable inputs.
     """
-    # without faces to find, luma is all the measure needs: JPEGs then skip chroma decoding (~40 % faster)
-    decoded = decode(source, max_pixels=ANALYSIS_MAX_PIXELS, gray=face_detector is None)
+    # without faces to find, luma at the analysis size is all the measure needs: JPEGs then skip chroma decoding and
+    # decode at the smallest DCT scale that still covers ANALYSIS_LONG_SIDE (a budget of its square does, any aspect)
+    if face_detector is None:
+        decoded = decode(source, max_pixels=ANALYSIS_LONG_SIDE * ANALYSIS_LONG_SIDE, gray=True)
+    else:
+        decoded = decode(source, max_pixels=ANALYSIS_MAX_PIXELS)
     boxes: list[Box] = []
     if face_detector is not None:
         boxes = [tuple(face.box) for face in face_detector.detect(decoded.pixels)]  # type: ignore[attr-defined]
@@ -193,9 +225,9 @@ def _score_sigma(sigma: float | None) -> float:
 
 
 def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float, str, Box | None]:
-    scale = _analysis_scale(gray.shape)
-    small = _resize(gray, scale)
-    sigma_est, orient, ys, xs = _edge_blur(small)
+    scale = _long_side_scale(gray.shape)
+    small = _shrink(gray, scale)
+    sigma_est, orient, ys, xs = _edge_blur(small, upsample=_UPSAMPLE, reblur=_REBLUR_SIGMA, strong=True)
     if face_boxes:
         found = _judge_faces(face_boxes, scale, small.shape, sigma_est, orient, ys, xs)
         if found is not None:
@@ -210,19 +242,33 @@ def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float
     return _score_sigma(sigma), "whole", None
 
 
-def _edge_blur(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per edge pixel: estimated blur sigma (analysis px), orientation bin 0-3, row, column."""
+def _edge_blur(
+    gray: np.ndarray, upsample: int, reblur: float, strong: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per edge pixel: estimated blur sigma (px of ``gray``), orientation bin 0-3, row, column (both in px of
+    ``gray``; with ``upsample`` > 1 one pixel holds up to ``upsample ** 2`` edge pixels of the finer grid).
+    ``reblur``: s0 in px of ``gray``; ``strong``: raise the edge thresholds as far as the photo's contrast allows
+    (up to ``_STRONG_EDGES`` times)."""
     image = gray.astype(np.float32)
-    reblurred = cv2.GaussianBlur(image, (0, 0), _REBLUR_SIGMA)
+    if upsample != 1:
+        image = cv2.resize(image, None, fx=upsample, fy=upsample, interpolation=cv2.INTER_CUBIC)
+    reblurred = cv2.GaussianBlur(image, (0, 0), reblur * upsample)
     gx0 = cv2.Sobel(image, cv2.CV_32F, 1, 0)
     gy0 = cv2.Sobel(image, cv2.CV_32F, 0, 1)
     gx1 = cv2.Sobel(reblurred, cv2.CV_32F, 1, 0)
     gy1 = cv2.Sobel(reblurred, cv2.CV_32F, 0, 1)
     # the smoothed copy finds sharp and blurred edges alike; x4 keeps sub-level precision in int16 (|Sobel| of an
-    # 8-bit image is at most 1020, so x4 cannot overflow)
+    # 8-bit image is at most 1020, so x4 cannot overflow); on a finer grid an edge's slope per pixel is smaller
     dx = (gx1 * 4).astype(np.int16)
     dy = (gy1 * 4).astype(np.int16)
-    edges = cv2.Canny(dx, dy, _CANNY_LOW * 4, _CANNY_HIGH * 4, L2gradient=True)
+    low, high = _CANNY_LOW * 4 / upsample, _CANNY_HIGH * 4 / upsample
+    if strong:
+        # strong edges only, where the photo's contrast has them (noise and texture read as false sharp edges on
+        # weak ones); a dim photo keeps the plain thresholds
+        level = float(np.percentile(np.abs(dx[::4, ::4]) + np.abs(dy[::4, ::4]), 99)) * _CONTRAST_SHARE
+        factor = min(_STRONG_EDGES, max(1.0, level / high))
+        low, high = low * factor, high * factor
+    edges = cv2.Canny(dx, dy, low, high, L2gradient=True)
     points = cv2.findNonZero(edges)  # much faster than np.nonzero on a mostly empty mask
     if points is None:
         empty = np.zeros(0, dtype=np.int64)
@@ -233,23 +279,34 @@ def _edge_blur(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     m0 = np.hypot(gx0[ys, xs], gy0[ys, xs])
     m1 = np.hypot(ex1, ey1)
     ratio = m0 / np.maximum(m1, 1e-6)
-    sigma = _REBLUR_SIGMA / np.sqrt(np.maximum(ratio * ratio - 1.0, 1e-4))
+    sigma = reblur / np.sqrt(np.maximum(ratio * ratio - 1.0, 1e-4))
     angle = np.arctan2(ey1, ex1)  # gradient direction, -pi..pi
     orient = (np.floor((angle + math.pi / 8) / (math.pi / 4)).astype(np.int64)) % 4
-    return sigma.astype(np.float32), orient, ys, xs
+    return sigma.astype(np.float32), orient, ys // upsample, xs // upsample
 
 
 def _sigma_hist(sigma: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(_SIGMA_BINS, sigma), 0, len(_SIGMA_BINS))
 
 
-def _quantile_from_hist(hist: np.ndarray) -> np.ndarray:
-    """The ``_EDGE_QUANTILE`` sigma per histogram (last axis = bins), via the cumulative counts."""
+def _quantile_from_hist(hist: np.ndarray, quantile: float = _EDGE_QUANTILE) -> np.ndarray:
+    """The ``quantile`` sigma per histogram (last axis = bins), via the cumulative counts."""
     counts = hist.sum(axis=-1, keepdims=True)
     cum = np.cumsum(hist, axis=-1)
-    index = np.argmax(cum >= counts * _EDGE_QUANTILE, axis=-1)
+    index = np.argmax(cum >= counts * quantile, axis=-1)
     centers = np.concatenate([[_SIGMA_BINS[0]], np.sqrt(_SIGMA_BINS[1:] * _SIGMA_BINS[:-1]), [_SIGMA_BINS[-1]]])
     return centers[index]
+
+
+def _directional_peak(per_orientation: np.ndarray) -> np.ndarray:
+    """The largest blur over all directions (last axis: the 4 orientation bins at 0, 45, 90, 135 degrees): the
+    squared blurs fitted with ``a + b cos 2t + c sin 2t``, peak ``sqrt(a + hypot(b, c))`` (equal bins: their value;
+    motion between two bins: more than either)."""
+    squared = per_orientation.astype(np.float64) ** 2
+    mean = squared.mean(axis=-1)
+    cos2 = (squared[..., 0] - squared[..., 2]) / 2
+    sin2 = (squared[..., 1] - squared[..., 3]) / 2
+    return np.sqrt(mean + np.hypot(cos2, sin2))
 
 
 def _judge_salient(
@@ -267,13 +324,10 @@ def _judge_salient(
     cum = np.cumsum(np.cumsum(np.pad(hist, ((1, 0), (1, 0), (0, 0), (0, 0))), axis=0), axis=1)
     windows = cum[win_r:, win_c:] - cum[:-win_r, win_c:] - cum[win_r:, :-win_c] + cum[:-win_r, :-win_c]
     counts = windows.sum(axis=-1)  # (R, C, 4)
-    medians = _quantile_from_hist(windows)
-    supported = counts >= _MIN_EDGES
-    blur = np.where(supported, medians, -np.inf).max(axis=-1)  # most blurred supported orientation
-    valid = supported.sum(axis=-1) >= _MIN_ORIENTATIONS
+    valid = (counts >= _MIN_EDGES).sum(axis=-1) >= _MIN_ORIENTATIONS
     if not valid.any():
         return None
-    blur = np.where(valid, blur, np.inf)
+    blur = np.where(valid, _directional_peak(_quantile_from_hist(windows)), np.inf)
     r, c = np.unravel_index(int(np.argmin(blur)), blur.shape)
     left, top = int(c) * tile, int(r) * tile
     box = (left, top, min(win_c * tile, width - left), min(win_r * tile, height - top))
@@ -296,9 +350,16 @@ def _pooled_sigma(
     return best if best is not None else float(np.quantile(sigma, quantile))
 
 
-def _region_sigma_full(gray: np.ndarray, min_edges: int) -> float | None:
-    sigma, orient, _, _ = _edge_blur(gray)
-    return _pooled_sigma(sigma, orient, min_edges)
+def _face_sigma(sigma: np.ndarray, orient: np.ndarray) -> float:
+    """A face's blur: the sharpest ``_FACE_EDGE_QUANTILE`` of its edges per orientation, peak over directions
+    (orientations with too few edges take the most blurred one's value)."""
+    values = [sigma[orient == o] for o in range(4)]
+    per = [float(np.quantile(v, _FACE_EDGE_QUANTILE)) if v.size >= _MIN_FACE_EDGES else None for v in values]
+    known = [v for v in per if v is not None]
+    if not known:
+        return float(np.quantile(sigma, _FACE_EDGE_QUANTILE))
+    fill = max(known)
+    return float(_directional_peak(np.array([fill if v is None else v for v in per])))
 
 
 def _judge_faces(
@@ -325,10 +386,10 @@ def _judge_faces(
         x0, y0 = max(0, int(left)), max(0, int(top))
         x1, y1 = min(width, int(math.ceil(left + fw))), min(height, int(math.ceil(top + box[3] * scale)))
         inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
-        if np.count_nonzero(inside) < 10:
+        if np.count_nonzero(inside) < _MIN_FACE_EDGES:
             continue
-        value = _pooled_sigma(sigma[inside], orient[inside], min_edges=10, quantile=_FACE_EDGE_QUANTILE)
-        if value is not None and (best is None or value < best[0]):
+        value = _face_sigma(sigma[inside], orient[inside])
+        if best is None or value < best[0]:
             best = (value, tuple(int(v) for v in box))  # type: ignore[assignment]
     return best
 
@@ -363,6 +424,20 @@ def _resize(gray: np.ndarray, scale: float) -> np.ndarray:
     return fit_pixels(gray, ANALYSIS_MAX_PIXELS)
 
 
+def _long_side_scale(shape: tuple[int, ...]) -> float:
+    """The factor that brings ``shape``'s long side to ``ANALYSIS_LONG_SIDE`` (1.0 when it is not longer)."""
+    long_side = max(shape[:2])
+    return 1.0 if long_side <= ANALYSIS_LONG_SIDE else ANALYSIS_LONG_SIDE / long_side
+
+
+def _shrink(gray: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1.0:
+        return gray
+    height, width = gray.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
 def _to_input_box(box: Box, scale: float, shape: tuple[int, ...]) -> Box:
     if scale == 1.0:
         return box
@@ -373,6 +448,7 @@ def _to_input_box(box: Box, scale: float, shape: tuple[int, ...]) -> Box:
 
 
 __all__ = [
+    "ANALYSIS_LONG_SIDE",
     "ANALYSIS_MAX_PIXELS",
     "DEFAULT_THRESHOLD",
     "MEASURES",
