@@ -1,4 +1,6 @@
-"""One error hierarchy for photosift, mapped once each to HTTP, AWS error types and CLI exit codes.
+"""One error hierarchy for photosift, and how each error is answered (``REPLIES``: one table for the native API's
+HTTP status and the Rekognition endpoint's AWS type and status). The command line exits 2 on any error of a whole
+command and 1 when some files could not be used (``photosift.cli.output.EXIT_CODES``).
 
     PhotosiftError
     ├── InvalidInput            bad request data (parameters, CSV rows, ...)
@@ -24,6 +26,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -115,3 +118,45 @@ class InsufficientStorage(StorageError):
 
 class StoreUnavailable(StorageError):
     """The store or catalog cannot be reached, or failed to read or write (S3 connection errors, I/O errors)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """How an error is answered: ``status`` by the native API (``{"error": {"type": <class name>, ...}}``),
+    ``aws_type`` and ``aws_status`` by the Rekognition endpoint (``{"__type", "message"}``)."""
+
+    status: int
+    aws_type: str
+    aws_status: int = 400
+
+    @property
+    def internal(self) -> bool:
+        """An error of the server, not of the request: its message is not shown to Rekognition callers."""
+        return self.aws_status == 500
+
+
+REPLIES: dict[type[PhotosiftError], Reply] = {
+    PhotosiftError: Reply(500, "InternalServerError", 500),
+    InvalidInput: Reply(400, "InvalidParameterException"),
+    InvalidImage: Reply(400, "InvalidImageFormatException"),
+    ImageTooLarge: Reply(413, "ImageTooLargeException"),
+    NoFaceFound: Reply(422, "InvalidParameterException"),
+    SeveralFaces: Reply(422, "InvalidParameterException"),
+    FaceTooSmall: Reply(422, "InvalidParameterException"),
+    NotFound: Reply(404, "ResourceNotFoundException"),
+    AlreadyExists: Reply(409, "ResourceAlreadyExistsException"),
+    AccessDenied: Reply(401, "AccessDeniedException"),
+    Forbidden: Reply(403, "AccessDeniedException"),
+    TooManyAttempts: Reply(429, "AccessDeniedException"),
+    Busy: Reply(503, "ProvisionedThroughputExceededException"),
+    ModelUnavailable: Reply(503, "InternalServerError", 500),
+    StorageError: Reply(503, "ServiceUnavailableException", 503),  # may succeed later: the AWS SDKs retry a 503
+    InsufficientStorage: Reply(507, "ServiceUnavailableException", 503),
+    StoreUnavailable: Reply(503, "ServiceUnavailableException", 503),
+}
+"""Each error class's answer; a class not listed answers as its nearest listed base class."""
+
+
+def reply_for(exc: PhotosiftError) -> Reply:
+    """How ``exc`` is answered (its most specific class in ``REPLIES``)."""
+    return next(REPLIES[cls] for cls in type(exc).__mro__ if cls in REPLIES)

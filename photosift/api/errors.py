@@ -1,6 +1,6 @@
 """One JSON error shape for every native 4xx/5xx: ``{"error": {"type": ..., "message": ...}}``; no stack traces.
 
-Typed errors (``photosift.errors``) map once to HTTP statuses here. Requests of the Rekognition-compatible
+Typed errors answer with the status ``photosift.errors.REPLIES`` gives them. Requests of the Rekognition-compatible
 ``POST /`` are left to that router's own AWS-style formatting (``photosift.api.rekognition.error_response`` when it
 provides one).
 """
@@ -22,33 +22,14 @@ from photosift.store.failures import storage_failure
 
 log = logging.getLogger("photosift.api")
 
-STATUS = {
-    errors.ImageTooLarge: 413,
-    errors.InvalidInput: 400,
-    errors.NoFaceFound: 422,
-    errors.SeveralFaces: 422,
-    errors.FaceTooSmall: 422,
-    errors.NotFound: 404,
-    errors.AlreadyExists: 409,
-    errors.Forbidden: 403,
-    errors.AccessDenied: 401,
-    errors.TooManyAttempts: 429,
-    errors.Busy: 503,
-    errors.ModelUnavailable: 503,
-    errors.InsufficientStorage: 507,
-    errors.StoreUnavailable: 503,
-}
 _HTTP_TYPES = {400: "InvalidInput", 401: "AccessDenied", 403: "AccessDenied", 404: "NotFound",
                405: "MethodNotAllowed", 409: "AlreadyExists", 413: "RequestTooLarge", 415: "InvalidInput",
                422: "InvalidInput", 429: "Busy", 503: "Busy", 507: "InsufficientStorage"}
 
 
 def status_of(exc: errors.PhotosiftError) -> int:
-    """The HTTP status of a typed error (most specific class wins; 503 for an unreachable store, else 500)."""
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 503 if type(exc).__name__ == "StoreUnavailable" else 500
+    """The HTTP status of a typed error (``photosift.errors.REPLIES``)."""
+    return errors.reply_for(exc).status
 
 
 def error_body(type_: str, message: str, details: dict | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""AWS error types of the Rekognition endpoint, and the one table mapping photosift's errors onto them.
+"""AWS error types of the Rekognition endpoint; photosift's errors map onto them by ``photosift.errors.REPLIES``.
 
 Every error leaves the endpoint as HTTP ``status`` with body ``{"__type": code, "message": message}`` and header
 ``X-Amzn-ErrorType: code`` (what botocore and the AWS SDK for JavaScript v3 parse).
@@ -19,19 +19,6 @@ class AwsError(Exception):
         self.status = status
 
 
-# photosift error -> AWS error code; the most specific class wins (checked in this order).
-ERROR_TABLE: tuple[tuple[type[errors.PhotosiftError], str], ...] = (
-    (errors.ImageTooLarge, "ImageTooLargeException"),
-    (errors.InvalidImage, "InvalidImageFormatException"),
-    (errors.InvalidInput, "InvalidParameterException"),
-    (errors.NoFaceFound, "InvalidParameterException"),
-    (errors.FaceTooSmall, "InvalidParameterException"),
-    (errors.NotFound, "ResourceNotFoundException"),
-    (errors.AlreadyExists, "ResourceAlreadyExistsException"),
-    (errors.AccessDenied, "AccessDeniedException"),
-    (errors.Busy, "ProvisionedThroughputExceededException"),
-)
-
 # Where AWS uses a different type for the same situation in one operation.
 OPERATION_OVERRIDES: dict[tuple[str, type[errors.PhotosiftError]], str] = {
     ("CreateUser", errors.AlreadyExists): "ConflictException",
@@ -44,12 +31,8 @@ def to_aws(exc: errors.PhotosiftError, operation: str = "") -> AwsError:
         override = OPERATION_OVERRIDES.get((operation, cls))
         if override:
             return AwsError(override, str(exc))
-    for cls, code in ERROR_TABLE:
-        if isinstance(exc, cls):
-            return AwsError(code, str(exc))
-    if isinstance(exc, errors.StorageError):  # a full disk or an unreachable store: the SDKs retry a 503
-        return AwsError("ServiceUnavailableException", str(exc), 503)
-    return AwsError("InternalServerError", "Internal server error", 500)
+    reply = errors.reply_for(exc)
+    return AwsError(reply.aws_type, "Internal server error" if reply.internal else str(exc), reply.aws_status)
 
 
 def invalid_parameter(message: str) -> AwsError:

@@ -11,11 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from photosift.api import schemas
 from photosift.api.deps import SHARE_CONTRIBUTE, ServicesDep
-from photosift.api.errors import STATUS
 from photosift.api.uploads import read_uploads
 from photosift.application import photos
 from photosift.application.blobs import THUMBNAIL_SIZES
-from photosift.errors import ImageTooLarge, InvalidInput
+from photosift.errors import REPLIES, ImageTooLarge, InvalidInput
 
 router = APIRouter(tags=["photos"])
 Limit = Annotated[int, Query(ge=1, le=photos.MAX_PAGE, description="page size")]
@@ -38,7 +37,7 @@ async def upload_photos(album_id: str, svc: ServicesDep,
     if any("id" in r for r in results):
         return {"photos": results}
     errors = [r["error"] for r in results]
-    status = 413 if all(e["type"] == ImageTooLarge.__name__ for e in errors) else STATUS[InvalidInput]
+    status = 413 if all(e["type"] == ImageTooLarge.__name__ for e in errors) else REPLIES[InvalidInput].status
     message = "no file was accepted: " + "; ".join(f"{r['filename']}: {r['error']['message']}" for r in results)
     return JSONResponse({"error": {"type": errors[0]["type"], "message": message}, "photos": results},
                         status_code=status)
