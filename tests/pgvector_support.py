@@ -36,3 +36,16 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'c.sqlite3'}"
     return request.getfixturevalue("pgvector_url")
+
+
+def fresh_database(url: str, name: str) -> str:
+    """A new empty database ``name`` on the server of ``url`` (for a test that counts everything in its catalog)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(url)
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return server.set(database=name).render_as_string(hide_password=False)

@@ -90,12 +90,10 @@ def test_old_vectors_are_never_compared_and_keep_their_places(album) -> None:
     assert placements(catalog) == before
 
     svc = SimpleNamespace(catalog=catalog, hub=EventHub(), notify_jobs=lambda n=1: None)
-    with catalog.session() as session:
-        job = Job(kind="match", album_id=ids["album"], status="running")
+    with catalog.session() as session:  # a job as a worker holds it once claimed
+        job = Job(kind="match", album_id=ids["album"], status="running", worker="test:1:claim")
         session.add(job)
-        session.flush()
-        job_id = job.id
-    MatchJob(svc).run(SimpleNamespace(id=job_id, album_id=ids["album"]))
+    MatchJob(svc).run(job)
     assert placements(catalog) == before  # the old faces keep their member and person; the new one stays unknown
     with catalog.read() as session:
         assert session.scalar(select(Event.data).where(Event.type == "album.matched")) == {"photos_changed": 0}

@@ -116,12 +116,10 @@ def analysis(vectors: list[np.ndarray]) -> PhotoAnalysis:
 def rematch(catalog: Catalog, album_id: str) -> tuple[dict, list]:
     """Run a re-match; the album's placements ``(photo, position) -> (member name, similarity)`` and its events."""
     svc = SimpleNamespace(catalog=catalog, hub=EventHub())
-    with catalog.session() as session:
-        job = Job(kind="match", album_id=album_id, status="running")
+    with catalog.session() as session:  # a job as a worker holds it once claimed
+        job = Job(kind="match", album_id=album_id, status="running", worker="test:1:claim")
         session.add(job)
-        session.flush()
-        job_id = job.id
-    MatchJob(svc).run(SimpleNamespace(id=job_id, album_id=album_id))
+    MatchJob(svc).run(job)
     with catalog.read() as session:
         names = dict(session.execute(select(Member.id, Member.name).where(Member.album_id == album_id)).all())
         photos = dict(session.execute(select(Photo.id, Photo.filename).where(Photo.album_id == album_id)).all())

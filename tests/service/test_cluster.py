@@ -20,7 +20,7 @@ from PIL import Image
 from service_support import Server, Worker, jpeg, sse_events, upload, wait_analysed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pgvector_support import pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
+from pgvector_support import fresh_database, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector
 
 pytestmark = pytest.mark.integration
 PHOTOS, BATCH = 200, 10
@@ -74,7 +74,8 @@ def test_two_api_nodes_and_two_workers_survive_kills(tmp_path, moto_s3, pgvector
     import boto3
 
     boto3.client("s3", endpoint_url=moto_s3["PHOTOSIFT_S3_ENDPOINT_URL"]).create_bucket(Bucket="cluster")
-    shared = {"PHOTOSIFT_DATABASE_URL": pgvector_url, "PHOTOSIFT_STORE_URL": "s3://cluster/photos", **moto_s3}
+    database = fresh_database(pgvector_url, "cluster")  # its job counts are the cluster's alone
+    shared = {"PHOTOSIFT_DATABASE_URL": database, "PHOTOSIFT_STORE_URL": "s3://cluster/photos", **moto_s3}
     node_a = Server(tmp_path / "api-a", {**shared, "PHOTOSIFT_WORKERS": "0"})
     node_b = Server(tmp_path / "api-b", {**shared, "PHOTOSIFT_WORKERS": "0"})
     workers = [Worker(tmp_path / f"worker-{n}", {**shared, "PHOTOSIFT_WORKERS": "1"}) for n in (1, 2)]

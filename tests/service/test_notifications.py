@@ -97,6 +97,8 @@ def test_a_queued_job_wakes_one_idle_worker_process(catalog: Catalog) -> None:
     finally:
         for watch in watches:
             watch.stop()
+        with catalog.session() as session:  # its jobs go with it: no other test's worker sees them
+            session.execute(delete(Album).where(Album.id == album_id))
 
 
 def _woken(processes: list[_Process], settle: float = 1.5) -> list[_Process]:
