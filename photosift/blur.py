@@ -19,7 +19,10 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
    sharpest salient region (regions with edges in every orientation; sky and walls have none)
    (``region="salient"``), so a sharp subject in front of a soft background is not "blurry". With too few edges
    anywhere, the whole image decides.
-5. The blur sigma maps to 0-100 by the fixed monotone ``100 / (1 + (sigma / SIGMA_MID) ** 2)``.
+5. Camera shake blurs every region along one direction, the subject too (where a face's few edges may not show it):
+   the directional part of the least directionally blurred region, on the scale ``SHAKE_MID`` -> ``SIGMA_MID``,
+   caps the subject's sharpness.
+6. The blur sigma maps to 0-100 by the fixed monotone ``100 / (1 + (sigma / SIGMA_MID) ** 2)``.
 
 References (``measure=``): "laplacian_variance" (variance of the Laplacian) and "strong_edges" (the seed's measure:
 the share of pixels whose absolute Laplacian exceeds a fixed level). Both are computed at the resolution given, so
@@ -63,6 +66,9 @@ SIGMA_MID = 1.15
 """Edge blur sigma (px at ``ANALYSIS_LONG_SIDE``) that scores 50: chosen once on eval/blur.py's synthetic set, the
 largest that keeps sharp originals, recompressed and downscaled photos and sharp faces on a blurred background at
 least 95 % sharp (what it means per kind: README, "What the sharpness threshold means")."""
+SHAKE_MID = 1.4
+"""Directional blur (px at ``ANALYSIS_LONG_SIDE``) of every region that scores 50 whatever the subject: camera shake
+of about 1.2 % of the long side (chosen on the synthetic set with ``SIGMA_MID``)."""
 CROP_SIGMA_MID = 1.6  # crop_blur's scale: edge blur sigma (the crop's px) that scores 50 (face quality depends on it)
 _UPSAMPLE = 2  # the estimator samples the analysis image this much more finely
 _REBLUR_SIGMA = 2.0  # s0 in analysis px: the known Gaussian of the re-blurred copy; edges are found on that copy too
@@ -228,16 +234,16 @@ def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float
     scale = _long_side_scale(gray.shape)
     small = _shrink(gray, scale)
     sigma_est, orient, ys, xs = _edge_blur(small, upsample=_UPSAMPLE, reblur=_REBLUR_SIGMA, strong=True)
+    salient = _judge_salient(small.shape, sigma_est, orient, ys, xs)
+    shake = 0.0 if salient is None else salient[2] * SIGMA_MID / SHAKE_MID  # on the subject's scale
     if face_boxes:
         found = _judge_faces(face_boxes, scale, small.shape, sigma_est, orient, ys, xs)
         if found is not None:
             sigma, box = found
-            return _score_sigma(sigma), "faces", box
-    found = _judge_salient(small.shape, sigma_est, orient, ys, xs)
-    if found is not None:
-        sigma, (left, top, width, height) = found
-        box = _to_input_box((left, top, width, height), scale, gray.shape)
-        return _score_sigma(sigma), "salient", box
+            return _score_sigma(max(sigma, shake)), "faces", box
+    if salient is not None:
+        sigma, region, _ = salient
+        return _score_sigma(max(sigma, shake)), "salient", _to_input_box(region, scale, gray.shape)
     sigma = _pooled_sigma(sigma_est, orient, min_edges=1)
     return _score_sigma(sigma), "whole", None
 
@@ -302,17 +308,25 @@ def _directional_peak(per_orientation: np.ndarray) -> np.ndarray:
     """The largest blur over all directions (last axis: the 4 orientation bins at 0, 45, 90, 135 degrees): the
     squared blurs fitted with ``a + b cos 2t + c sin 2t``, peak ``sqrt(a + hypot(b, c))`` (equal bins: their value;
     motion between two bins: more than either)."""
+    mean, amplitude = _directional_parts(per_orientation)
+    return np.sqrt(mean + amplitude)
+
+
+def _directional_parts(per_orientation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(a, hypot(b, c))`` of the fit ``a + b cos 2t + c sin 2t`` to the squared blurs of the 4 orientation bins;
+    ``sqrt(2 hypot(b, c))`` is the blur along one direction only (linear motion of length ``L``: about ``L / 3.5``)."""
     squared = per_orientation.astype(np.float64) ** 2
-    mean = squared.mean(axis=-1)
     cos2 = (squared[..., 0] - squared[..., 2]) / 2
     sin2 = (squared[..., 1] - squared[..., 3]) / 2
-    return np.sqrt(mean + np.hypot(cos2, sin2))
+    return squared.mean(axis=-1), np.hypot(cos2, sin2)
 
 
 def _judge_salient(
     shape: tuple[int, ...], sigma: np.ndarray, orient: np.ndarray, ys: np.ndarray, xs: np.ndarray
-) -> tuple[float, Box] | None:
-    """The sharpest region (WINDOW x WINDOW tiles) with enough edges: its blur sigma and box (analysis px)."""
+) -> tuple[float, Box, float] | None:
+    """The sharpest region (WINDOW x WINDOW tiles) with enough edges: its blur sigma and box (analysis px); and the
+    shake: the directional blur of the least directionally blurred region (camera shake blurs every region along
+    one direction; a moving subject or a soft background does not)."""
     height, width = shape[:2]
     tile = max(8, math.ceil(max(height, width) / _TILES_LONG_SIDE))
     rows, cols = max(1, math.ceil(height / tile)), max(1, math.ceil(width / tile))
@@ -327,11 +341,13 @@ def _judge_salient(
     valid = (counts >= _MIN_EDGES).sum(axis=-1) >= _MIN_ORIENTATIONS
     if not valid.any():
         return None
-    blur = np.where(valid, _directional_peak(_quantile_from_hist(windows)), np.inf)
+    mean, amplitude = _directional_parts(_quantile_from_hist(windows))
+    blur = np.where(valid, np.sqrt(mean + amplitude), np.inf)
     r, c = np.unravel_index(int(np.argmin(blur)), blur.shape)
     left, top = int(c) * tile, int(r) * tile
     box = (left, top, min(win_c * tile, width - left), min(win_r * tile, height - top))
-    return float(blur[r, c]), box
+    shake = float(np.sqrt(2 * amplitude[valid].min()))
+    return float(blur[r, c]), box, shake
 
 
 def _pooled_sigma(

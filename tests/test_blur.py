@@ -145,6 +145,13 @@ def test_faces_decide_when_given(astronaut: np.ndarray) -> None:
     assert not blur.assess(soft_face).blurry  # without faces the sharpest salient region decides
 
 
+@pytest.mark.parametrize("angle", [0.0, 30.0, 90.0])
+def test_camera_shake_is_blurry_even_when_faces_decide(astronaut: np.ndarray, angle: float) -> None:
+    shaken = motion(astronaut, 11, angle)  # 2.2 % of the long side: the face's sharpest edges alone may pass
+    result = blur.assess(shaken, [(165, 40, 110, 130)])
+    assert result.region == "faces" and result.blurry
+
+
 def test_tiny_faces_fall_back_to_salient(astronaut: np.ndarray) -> None:
     assert blur.assess(astronaut, [(10, 10, 5, 5)]).region == "salient"
 
