@@ -74,10 +74,8 @@ _UPSAMPLE = 2  # the estimator samples the analysis image this much more finely
 _REBLUR_SIGMA = 2.0  # s0 in analysis px: the known Gaussian of the re-blurred copy; edges are found on that copy too
 _CROP_REBLUR_SIGMA = 2.0  # crop_blur's s0 (the crop's px)
 _CANNY_LOW, _CANNY_HIGH = 15.0, 30.0  # on the re-blurred copy's Sobel magnitude (about the step's contrast in levels)
-_STRONG_EDGES = (
-    2.0  # the default measure's edges: thresholds up to this many times those, as the photo's contrast allows
-)
-_CONTRAST_SHARE = 0.5  # ... the high threshold at most this share of the photo's strong gradients (99th percentile)
+_STRONG_EDGES = 2.0  # the default measure: Canny thresholds up to 2x those, as far as the photo's contrast allows:
+_CONTRAST_SHARE = 0.5  # the high one at most this share of the photo's strong gradients (99th percentile)
 _TILES_LONG_SIDE = 12  # tiles along the long side (a region is 1/4 of the long side: scale-free)
 _WINDOW = 5  # a region is WINDOW x WINDOW tiles
 _EDGE_QUANTILE = 0.5  # which edges of a region speak for it (0.5 = the median edge)
