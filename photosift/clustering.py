@@ -30,16 +30,16 @@ free faces (not yet in a person) against all usable faces, in chunks: O(free x a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from photosift.errors import InvalidInput
 
-FaceId = Hashable
-PhotoId = Hashable
-PersonId = Hashable
+FaceId = str  # the catalog's ids
+PhotoId = str
+PersonId = str
 SimilarityFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``(n, d), (m, d) -> (n, m)`` similarity 0-100 (the service passes ``photosift.application.scoring.similarity``)."""
 
@@ -215,15 +215,15 @@ def _build_units(faces: Sequence[FaceRecord], index: Mapping[FaceId, int],
         roots[uf.find(i)].append(i)
 
     units = _Units([], [], [], {})
-    for members in roots.values():
-        owners = {person_of_face[i] for i in members if i in person_of_face}
+    for indices in roots.values():
+        owners = {person_of_face[i] for i in indices if i in person_of_face}
         if len(owners) > 1:
             raise InvalidInput(f"a must-link group joins different people {sorted(map(repr, owners))}")
         u = len(units.members)
-        units.members.append(members)
+        units.members.append(indices)
         units.person.append(next(iter(owners)) if owners else None)
-        units.forced.append(not owners and any(i in in_group for i in members))
-        for i in members:
+        units.forced.append(not owners and any(i in in_group for i in indices))
+        for i in indices:
             units.unit_of[i] = u
     return units
 
@@ -334,7 +334,7 @@ def _cluster_component(faces: Sequence[FaceRecord], units: _Units, comp: list[in
 
     for r in range(n):
         refresh(r)
-    bar = float(log_odds(np.float64(params.link_threshold)))
+    bar = float(log_odds(np.asarray(params.link_threshold)))
     while True:
         r = int(np.argmax(best_val))
         if not best_val[r] >= bar:

@@ -198,7 +198,8 @@ def _exif_datetime(value: object, subsec: object) -> datetime | None:
     if found is None:
         return None
     try:
-        moment = datetime(*(int(part) for part in found.groups()))  # "0000:00:00 00:00:00" (unset) fails here
+        year, month, day, hour, minute, second = (int(part) for part in found.groups())
+        moment = datetime(year, month, day, hour, minute, second)  # "0000:00:00 00:00:00" (unset) fails here
     except ValueError:
         return None
     digits = _exif_text(subsec)

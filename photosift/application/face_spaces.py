@@ -31,7 +31,7 @@ class Spaces:
         """An album's graph is small (``face_index.SMALL``), a collection's may hold millions (``LARGE``)."""
         return face_index.SMALL if AlbumFaces.owns(space) else face_index.LARGE
 
-    def _source(self, space: str) -> face_index.Source:
+    def _source(self, space: str) -> face_index.Vectors:
         if AlbumFaces.owns(space):
             return self.albums
         from photosift.application.rekognition import COLLECTION_SPACES  # it indexes through this module

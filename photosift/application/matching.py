@@ -133,7 +133,7 @@ class IndexedLookAlikes:
                 if not others:
                     return np.zeros((0, len(templates.member_ids)), np.float32)
                 twins = np.stack(others)[scoring.similarity(vector, np.stack(others))[0] >= CONFIDENT]
-                return scoring.similarity(twins, templates.vectors)
+                return scoring.similarity(twins, templates.matrix)
 
             def enough(found: list[nearby.Neighbour], cols: np.ndarray = cols) -> bool:
                 twins = twins_of(found)
@@ -170,10 +170,16 @@ class Templates:
         return {col: scoring.template([*self.evidence[col], *(vector for _, vector in faces)])
                 for col, faces in self.confident.items()}
 
+    @property
+    def matrix(self) -> np.ndarray:
+        """``vectors``, where a caller scores against the templates (so some member has one)."""
+        assert self.vectors is not None, "no member has a template"
+        return self.vectors
+
     @cached_property
     def prepared(self) -> scoring.Prepared:
         """The members' templates made ready to score once, for the many photos a re-match scores."""
-        return scoring.prepare(self.vectors)
+        return scoring.prepare(self.matrix)
 
     @cached_property
     def confident_photos(self) -> dict[int, set[str]]:
@@ -196,11 +202,11 @@ def load_templates(session: Session, album: Album, *, doubtful_for: Sequence[np.
         evidence[member_id].append(bytes_to_vector(blob))
     rejected: dict[str, list[np.ndarray]] = defaultdict(list)
     if evidence:
-        for member_id, blob in session.execute(select(Face.member_id, Face.embedding).where(
+        for placed_on, blob in session.execute(select(Face.member_id, Face.embedding).where(
                 Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(True),
                 Face.too_small.is_(False), Face.recognizer == current).order_by(Face.id)):
-            if member_id in evidence:
-                evidence[member_id].append(bytes_to_vector(blob))
+            if placed_on in evidence:
+                evidence[placed_on].append(bytes_to_vector(blob))
         for member_id, blob in session.execute(select(Rejection.member_id, Rejection.embedding).where(
                 Rejection.album_id == album.id, Rejection.recognizer == current)):
             rejected[member_id].append(bytes_to_vector(blob))
@@ -218,10 +224,11 @@ def load_templates(session: Session, album: Album, *, doubtful_for: Sequence[np.
                      func.row_number().over(partition_by=Face.member_id, order_by=Face.id.desc()).label("rank"))
               .where(Face.album_id == album.id, Face.member_id.in_(doubtful), Face.person_pinned.is_(False),
                      Face.similarity >= CONFIDENT, Face.recognizer == current).subquery())
-    for member_id, photo_id, blob in session.execute(
+    for matched_to, photo_id, blob in session.execute(
             select(Face.member_id, Face.photo_id, Face.embedding).join(newest, newest.c.id == Face.id)
             .where(newest.c.rank <= CONFIDENT_SAMPLE).order_by(Face.member_id, Face.id)):
-        confident[column[member_id]].append((photo_id, bytes_to_vector(blob)))
+        if matched_to is not None:  # (the query asks for matched faces only)
+            confident[column[matched_to]].append((photo_id, bytes_to_vector(blob)))
     return replace(templates, confident=dict(confident))
 
 
@@ -280,7 +287,7 @@ def album_faces(session: Session, album_id: str, templates: Templates) -> AlbumF
     vectors = (np.stack([bytes_to_vector(blob) for _, blob in rows]) if rows
                else np.zeros((0, face_engine.EMBEDDING_DIM), np.float32))
     return AlbumFaces(vectors, np.array([photo_id for photo_id, _ in rows]),
-                      scoring.similarity(vectors, templates.vectors))
+                      scoring.similarity(vectors, templates.matrix))
 
 
 def album_threshold(album: Album) -> float:

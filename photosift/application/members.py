@@ -85,7 +85,7 @@ def _reference_face(svc: Services, upload: Upload, choice: int | None) -> dict[s
     if face.quality.sharpness < face_engine.REFERENCE_MIN_SHARPNESS:
         raise FaceTooBlurred(f"the face in {name} is too blurred to compare (face sharpness "
                              f"{face.quality.sharpness:g}, needs {face_engine.REFERENCE_MIN_SHARPNESS:g} of 100)")
-    blob = store_upload(svc, upload.file)
+    blob = store_upload(svc, data)
     return {"blob_key": blob.key, "filename": upload.filename, "box": [int(v) for v in face.box],
             "confidence": float(face.confidence), "embedding": vector_to_bytes(chosen.embedding),
             "recognizer": face_engine.EMBEDDER, "warning": warning}
@@ -110,16 +110,15 @@ def _check_not_another_member(session: Session, album_id: str, member_id: str | 
     >= ``SAME_PERSON``; one that only reaches the album's threshold is taken with a warning (look-alikes exist).
     Members whose template another recogniser made are not compared (until the album is re-embedded)."""
     from photosift.application.matching import album_threshold
-    from photosift.catalog.models import Album
 
     others = session.execute(select(Member.name, Member.template).where(
         Member.album_id == album_id, Member.template.is_not(None), Member.recognizer == face_engine.EMBEDDER,
         Member.id != (member_id or ""))).all()
     if not others:
         return
-    threshold = album_threshold(session.get(Album, album_id))
+    threshold = album_threshold(require_album(session, album_id))
     scores = scoring.similarity(np.stack([bytes_to_vector(f["embedding"]) for f in faces]),
-                                    np.stack([bytes_to_vector(t) for _, t in others]))
+                                    np.stack([bytes_to_vector(t) for _, t in others if t is not None]))
     for row, face in enumerate(faces):
         col = int(np.argmax(scores[row]))
         score, name = float(scores[row, col]), others[col][0]

@@ -286,7 +286,7 @@ def reject_preview(svc: Services, album_id: str, face_id: str, member_id: str) -
                 rejected = np.concatenate([templates.rejected[col], rejected])
             after = replace(templates, rejected={**templates.rejected, col: rejected})
             vectors = np.stack([bytes_to_vector(f.embedding) for f in matched])
-            scores = open_set_scores(scoring.similarity(vectors, after.vectors), vectors, after)[:, col]
+            scores = open_set_scores(scoring.similarity(vectors, after.matrix), vectors, after)[:, col]
             leaving += [f for f, score in zip(matched, scores, strict=True) if score < after.threshold]
     photos = sorted({f.photo_id for f in leaving})
     return {"faces": [f.id for f in leaving], "photos": photos, "count": len(photos)}
@@ -370,7 +370,8 @@ def _faces_of_people(session: Session, person_ids: Iterable[str]) -> dict[str, l
     grouped: dict[str, list[Face]] = defaultdict(list)
     if ids:
         for face in session.scalars(select(Face).where(Face.person_id.in_(ids)).order_by(Face.id)):
-            grouped[face.person_id].append(face)
+            if face.person_id is not None:  # (the query asks for these people's faces)
+                grouped[face.person_id].append(face)
     return grouped
 
 

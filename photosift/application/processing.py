@@ -224,7 +224,7 @@ class MatchJob:
                     member_id, sim = match if match else (None, None)
                     if face.member_id != member_id:
                         moved.append(face)
-                    if face.member_id != member_id or (member_id and abs((face.similarity or 0) - sim) > 0.01):
+                    if face.member_id != member_id or (sim is not None and abs((face.similarity or 0) - sim) > 0.01):
                         face.member_id, face.similarity = member_id, sim
                         dirty = True
                 if dirty:

@@ -160,10 +160,10 @@ class ReembedJob:
             _merge(results.references, embedded)
             done += len(chunk)
             progress.report(done)
-        for chunk in _chunks(plan.photos):
-            embedded = self.svc.analysis.run(embed_photos, self.svc.store, chunk, self.svc.limits)
+        for photos in _chunks(plan.photos):
+            embedded = self.svc.analysis.run(embed_photos, self.svc.store, photos, self.svc.limits)
             _merge(results.faces, embedded)
-            done += sum(len(p.faces) for p in chunk)
+            done += sum(len(p.faces) for p in photos)
             progress.report(done)
         for kind, failed in (("photo", results.faces.failed), ("reference photo", results.references.failed)):
             for row_id, reason in failed.items():

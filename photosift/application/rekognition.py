@@ -383,7 +383,7 @@ def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
                 [r for ids in _chunks(near) for r in session.execute(query.where(RekognitionFace.user_id.in_(ids)))])
     grouped: dict[str, list[np.ndarray]] = defaultdict(list)
     for uid, blob in rows:
-        if uid != exclude_user_id:
+        if uid is not None and uid != exclude_user_id:  # (the query asks for faces of users only)
             grouped[uid].append(_vector(blob))
     if not grouped:
         return []
@@ -460,7 +460,7 @@ def _face_counts(session: Session, collection_id: str, user_ids: Sequence[str]) 
              .where(RekognitionFace.collection_id == collection_id)
              .group_by(RekognitionFace.user_id))
     return {uid: int(n) for ids in _chunks(user_ids)
-            for uid, n in session.execute(query.where(RekognitionFace.user_id.in_(ids))).all()}
+            for uid, n in session.execute(query.where(RekognitionFace.user_id.in_(ids))).all() if uid is not None}
 
 
 def _chunks(ids: Sequence[str]) -> list[list[str]]:
@@ -519,7 +519,8 @@ class CollectionSpaces:
             grouped: dict[str, list[np.ndarray]] = defaultdict(list)
             for uid, blob in session.execute(select(RekognitionFace.user_id, RekognitionFace.embedding).where(
                     RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None))):
-                grouped[uid].append(_vector(blob))
+                if uid is not None:
+                    grouped[uid].append(_vector(blob))
             users = sorted(grouped)
             for i in range(0, len(users), face_index.BATCH):
                 batch = users[i : i + face_index.BATCH]

@@ -154,7 +154,8 @@ def list_suggestions(svc: Services, album_id: str, *, member_id: str | None = No
             [s.person_id for s in found if s.person_id])))}
         person_faces: dict[str, list[Face]] = defaultdict(list)
         for face in session.scalars(select(Face).where(Face.person_id.in_(list(people))).order_by(Face.id)):
-            person_faces[face.person_id].append(face)
+            if face.person_id is not None:  # (the query asks for these people's faces)
+                person_faces[face.person_id].append(face)
         items = [{"member": {"id": s.member_id, "name": names[s.member_id]},
                   "person": person_view(people[s.person_id], person_faces[s.person_id]) if s.person_id else None,
                   "faces": [face_item(faces[i]) for i in s.face_ids], "photos": len(s.photo_ids),

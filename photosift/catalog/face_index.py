@@ -32,7 +32,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from sqlalchemy import Column, Integer, String, Table, delete, event, select, text
@@ -75,7 +75,7 @@ spaces_table = Table(
 )
 
 
-class Source(Protocol):
+class Vectors(Protocol):
     """What a space holds, read from the catalog in ``session``."""
 
     def count(self, session: Session, space: str) -> int:
@@ -83,6 +83,10 @@ class Source(Protocol):
 
     def load(self, session: Session, space: str) -> Iterator[tuple[list[str], np.ndarray]]:
         """The space's ``(ids, vectors (n, d) float32)`` in batches."""
+
+
+class Source(Vectors, Protocol):
+    """The vectors of every space, and how each space's graph is built."""
 
     def hnsw(self, space: str) -> Hnsw:
         """The parameters of the space's graph (SQLite): ``LARGE`` or ``SMALL``."""
@@ -181,7 +185,7 @@ class _Graph:
     stamp: Stamp
     params: Hnsw
     dim: int | None = None
-    index: object = None  # usearch.index.Index once it has a dimension
+    index: Any = None  # usearch.index.Index once it has a dimension (usearch has no type hints)
     ids: dict[int, str] = field(default_factory=dict)
     pending: dict[Stamp, tuple[int, Callable[[_Graph], None]]] = field(default_factory=dict)
     save_timer: threading.Timer | None = None
@@ -263,7 +267,7 @@ class HnswFiles(FaceIndex):
             event.listen(session, "after_commit", lambda _s: always(), once=True)
             event.listen(session, "after_rollback", lambda _s: always(), once=True)
 
-    def _apply(self, space: str, old: Stamp, new: Stamp, change: Callable[[_Graph], None]) -> None:
+    def _apply(self, space: str, old: Stamp, new: tuple[str, int], change: Callable[[_Graph], None]) -> None:
         """Apply committed changes in stamp order (threads may commit in one order and get here in another)."""
         with self._lock:
             graph = self._graphs.get(space)
@@ -413,10 +417,15 @@ class PgVector(FaceIndex):
     transactions. At first use in a process, a space whose table holds another count than the catalog is rebuilt."""
 
     def __init__(self, catalog: Catalog, source: Source) -> None:
-        self._catalog = weakref.ref(catalog)  # the catalog holds this index (for_catalog): no cycle
+        self._catalog_ref = weakref.ref(catalog)  # the catalog holds this index (for_catalog): no cycle
         self.source = source
         self._checked: set[str] = set()
         self._lock = threading.Lock()
+
+    def _catalog(self) -> Catalog:
+        catalog = self._catalog_ref()
+        assert catalog is not None, "the face index outlived its catalog"
+        return catalog
 
     @staticmethod
     def available(catalog: Catalog) -> bool:
@@ -436,7 +445,9 @@ class PgVector(FaceIndex):
         vectors = np.asarray(vectors, dtype=np.float32)
         if not len(ids):
             return
-        table, dim = self._table(session, space, create_dim=vectors.shape[1])
+        found = self._table(session, space, create_dim=vectors.shape[1])
+        assert found is not None  # created when missing
+        table, dim = found
         rows = [{"id": i, "v": v} for i, v in zip(ids, vectors, strict=True) if len(v) == dim]
         if rows:
             _know_vectors(session)
@@ -533,7 +544,7 @@ def _know_vectors(session: Session):  # noqa: ANN202 - the session's psycopg con
     """The session's psycopg connection, taught once to send numpy arrays as binary ``vector`` values."""
     from pgvector.psycopg import register_vector
 
-    driver = session.connection().connection.driver_connection
+    driver = cast(Any, session.connection().connection.driver_connection)  # a psycopg Connection
     if driver not in _TAUGHT:
         register_vector(driver)
         _TAUGHT.add(driver)

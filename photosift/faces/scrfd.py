@@ -55,9 +55,8 @@ class Scrfd:
         if not boxes:
             return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
         box, score, point = np.vstack(boxes), np.concatenate(scores), np.vstack(points)
-        keep = cv2.dnn.NMSBoxes(box.tolist(), score.tolist(), min_score, NMS_IOU)
-        keep = np.asarray(keep, int).reshape(-1)
-        return box[keep] / scale, score[keep], point[keep] / scale
+        kept = np.asarray(cv2.dnn.NMSBoxes(box.tolist(), score.tolist(), min_score, NMS_IOU), int).reshape(-1)
+        return box[kept] / scale, score[kept], point[kept] / scale
 
     def _grid(self, rows: int, cols: int, stride: int) -> np.ndarray:
         """Cell centres (anchor points) of one stride, ``ANCHORS_PER_CELL`` times each, row by row."""

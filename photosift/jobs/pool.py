@@ -114,7 +114,7 @@ def spawn_pool(
     lifeline, keep = context.Pipe(duplex=False)  # (read end for the workers, write end kept by this process)
     executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_process,
                                    initargs=(lifeline, nice, initializer, initargs))
-    executor._photosift_lifeline = keep  # type: ignore[attr-defined] - lives (open) as long as the executor
+    executor._photosift_lifeline = keep  # type: ignore[attr-defined]  # lives (open) as long as the executor
     return executor
 
 

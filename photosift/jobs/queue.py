@@ -18,8 +18,9 @@ import secrets
 import socket
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, or_, select, update
 
 from photosift.catalog.db import Catalog
 from photosift.catalog.models import Job, JobStatus, utcnow
@@ -108,12 +109,12 @@ class JobQueue:
         failed = permanent or job.attempts >= self.max_attempts
         retry_at = None if failed else utcnow() + timedelta(seconds=self.backoff_seconds * 2 ** (job.attempts - 1))
         with self.catalog.session() as session:
-            recorded = session.execute(
+            recorded = _rows(session.execute(
                 update(Job).where(Job.id == job.id, Job.worker == job.worker).values(
                     status=JobStatus.FAILED if failed else JobStatus.QUEUED, error=error[:2000], worker=None,
                     lease_until=retry_at,
                 )
-            ).rowcount
+            ))
         return failed and bool(recorded)  # a job another worker holds now is not given up here
 
     def release(self, job: Job, error: str, delay_seconds: float) -> None:
@@ -151,8 +152,13 @@ def renew_lease(session, job: Job, lease: timedelta) -> None:  # noqa: ANN001 - 
 
 def _update_claimed(session, job: Job, **values: object) -> None:  # noqa: ANN001 - SQLAlchemy Session
     claimed = (Job.id == job.id, Job.status == JobStatus.RUNNING, Job.worker == job.worker)
-    if not session.execute(update(Job).where(*claimed).values(**values)).rowcount:
+    if not _rows(session.execute(update(Job).where(*claimed).values(**values))):
         raise LeaseLost(f"job {job.id} is no longer this worker's")
+
+
+def _rows(result: Result[Any]) -> int:
+    """Rows an UPDATE changed."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _aware(moment: datetime) -> datetime:

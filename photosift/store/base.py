@@ -63,4 +63,4 @@ class BlobStore(ABC):
 def sha256_file(file: BinaryIO) -> str:
     """The SHA-256 hex digest of ``file`` from its start, read in chunks (``hashlib`` releases the GIL)."""
     file.seek(0)
-    return hashlib.file_digest(file, "sha256").hexdigest()
+    return hashlib.file_digest(file, "sha256").hexdigest()  # type: ignore[arg-type]  # any binary file reads

@@ -79,7 +79,8 @@ async def search_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
             probe = await ctx.io(app.user_vector, ctx.catalog, cid, user_id)
     except (NotFound, InvalidInput) as exc:
         raise invalid_parameter(str(exc)) from exc
-    out = {"UserMatches": await _match_users(ctx, p, probe, exclude=user_id), "FaceModelVersion": version}
+    out: dict[str, Any] = {"UserMatches": await _match_users(ctx, p, probe, exclude=user_id),
+                           "FaceModelVersion": version}
     if face_id is not None:
         out["SearchedFace"] = {"FaceId": face_id}
     else:

@@ -52,7 +52,7 @@ def _unpack(packed: bytes) -> str | None:
     """The key packed in ``packed``, or ``None`` if no key packs to exactly these bytes."""
     if packed[:1] == b"\0":  # encode() writes no leading zero byte
         return None
-    number, chars = int.from_bytes(packed, "big"), []
+    number, chars = int.from_bytes(packed, "big"), list[str]()
     while number and len(chars) <= MAX_KEY:
         number, digit = divmod(number, _BASE)
         if digit == 0:

@@ -22,10 +22,10 @@ References = Annotated[list[UploadFile], File(description="reference photos; the
 FaceChoice = Annotated[int | None, Form(ge=0, le=1000, description=(
     "with ONE photo showing several faces of similar size: which face (0 = the largest, as listed by the "
     "SeveralFaces error)"))]
-REFERENCE_ERRORS = {422: {"model": schemas.ErrorBody, "description": "a reference photo shows no face, several "
-                                                                     "faces (choose one with 'face'), or a face too "
-                                                                     "small or blurred to compare"},
-                    409: {"model": schemas.ErrorBody, "description": "the face already matches another member"}}
+REFERENCE_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": schemas.ErrorBody, "description": "a reference photo shows no face, several faces (choose one "
+                                                     "with 'face'), or a face too small or blurred to compare"},
+    409: {"model": schemas.ErrorBody, "description": "the face already matches another member"}}
 
 
 class MemberUpdate(BaseModel):
