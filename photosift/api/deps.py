@@ -63,16 +63,24 @@ def api_keys(settings: Settings) -> list[str]:
     return [k.strip() for k in settings.api_keys.split(",") if k.strip()]
 
 
-def is_loopback(host: str | None) -> bool:
-    """Whether ``host`` (an IP address or ``localhost``) is a loopback address."""
+def is_loopback_name(host: str | None) -> bool:
+    """Whether ``host`` (a name or an IP address, IPv6 with or without brackets: a ``Host`` header's, the address
+    to listen on) is ``localhost`` or a loopback address (``127.0.0.1``, ``::1``, ...)."""
     if not host:
         return False
-    if host in ("localhost", "testclient"):  # "testclient": Starlette's in-process TestClient
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback_client(request: Request) -> bool:
+    """Whether ``request`` comes from this machine: its peer's address is a loopback address (``testclient``:
+    Starlette's in-process TestClient)."""
+    client = request.client.host if request.client else None
+    return client == "testclient" or is_loopback_name(client)
 
 
 def owner_credentials(request: Request) -> OwnerCredentials:
@@ -100,8 +108,7 @@ def resolve_principal(request: Request) -> Principal:
 def _resolve(request: Request) -> Principal:
     owner = owner_credentials(request)
     if owner.keyless:
-        client = request.client.host if request.client else None
-        if client is not None and not is_loopback(client):
+        if request.client is not None and not is_loopback_client(request):
             raise AccessDenied("this server has no API keys configured and accepts loopback clients only")
         return Principal(role="owner", via="loopback")
     svc: Services = request.app.state.services

@@ -19,7 +19,6 @@ Refusals of Rekognition requests (``POST /`` with ``X-Amz-Target``) carry the AW
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from photosift.api.deps import require_access
+from photosift.api.deps import is_loopback_name, require_access
 from photosift.api.errors import error_reply, is_rekognition, typed_error_response
 from photosift.config import Settings
 from photosift.errors import PhotosiftError
@@ -59,16 +58,6 @@ def split_host(value: str) -> tuple[str, int | None] | None:
     if not port.isascii() or not port.isdigit() or len(port) > 5:
         return None
     return host, int(port)
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a host name is ``localhost`` or a loopback IP address (``127.0.0.1``, ``::1``, ...)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_origins(value: str) -> frozenset[str]:
@@ -150,7 +139,7 @@ class RequestGuard:
     @staticmethod
     def _loopback_host(host_header: str | None, scope: Scope) -> bool:
         host = split_host(host_header) if host_header else None
-        if host is None or not is_loopback_host(host[0]):
+        if host is None or not is_loopback_name(host[0]):
             return False
         server = scope.get("server")
         return host[1] is None or not server or server[1] is None or host[1] == server[1]

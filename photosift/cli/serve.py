@@ -26,7 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from photosift.api.deps import api_keys, is_loopback
+    from photosift.api.deps import api_keys, is_loopback_name
     from photosift.config import Settings
     from photosift.errors import PhotosiftError
 
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if overrides:
         settings = settings.model_copy(update=overrides)
-    if not api_keys(settings) and not is_loopback(settings.host):
+    if not api_keys(settings) and not is_loopback_name(settings.host):
         return fail(f"refusing to listen on {settings.host}: set PHOTOSIFT_API_KEYS to serve beyond loopback")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     spool_uploads_on_disk(settings.data_dir)

@@ -8,7 +8,6 @@ AWS error; the app's own error handlers never see a request of this router.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import uuid
@@ -17,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from photosift.api.deps import is_loopback_client
 from photosift.api.rekognition import ops_collections, ops_images, ops_users, shapes, sigv4
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import AwsError, to_aws
@@ -113,7 +113,7 @@ def _authenticate(request: Request, body: bytes) -> str:
         log.error("%s", exc)
         raise AwsError("AccessDeniedException", "The server's AWS credentials are misconfigured") from exc
     if not secrets:
-        if not _is_loopback(request):
+        if not is_loopback_client(request):
             raise AwsError("AccessDeniedException", "No AWS credentials are configured on this server "
                            "(PHOTOSIFT_AWS_CREDENTIALS); only loopback clients are accepted")
         return sigv4.region_hint(request.headers) or DEFAULT_REGION
@@ -128,9 +128,3 @@ def _authenticate(request: Request, body: bytes) -> str:
     return caller.region
 
 
-def _is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
