@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from photosift.application import face_spaces, scoring
 from photosift.catalog import face_index
 from photosift.catalog.db import Catalog
+from photosift.catalog.models import bytes_to_vector, vector_to_bytes
 from photosift.catalog.rekognition import RekognitionCollection, RekognitionFace, RekognitionUser
 from photosift.errors import AlreadyExists, FaceModelRetired, InvalidInput, NotFound
 
@@ -186,7 +187,7 @@ def add_faces(catalog: Catalog, collection_id: str, faces: Sequence[NewFace], *,
                 face_id=str(uuid.uuid4()), collection_id=collection_id, image_id=image_id,
                 external_image_id=external_image_id, user_id=None, box_left=face.box[0], box_top=face.box[1],
                 box_width=face.box[2], box_height=face.box[3], confidence=float(face.confidence),
-                embedding=np.asarray(face.embedding, dtype="<f4").tobytes(), created_at=now,
+                embedding=vector_to_bytes(face.embedding), created_at=now,
             )
             session.add(row)
             out.append(_indexed(row))
@@ -245,7 +246,7 @@ def face_embedding(catalog: Catalog, collection_id: str, face_id: str) -> np.nda
         row = session.get(RekognitionFace, face_id)
         if row is None or row.collection_id != collection_id:
             raise NotFound(f"Face {face_id} was not found in collection {collection_id}")
-        return _vector(row.embedding)
+        return bytes_to_vector(row.embedding)
 
 
 def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, threshold: float, limit: int,
@@ -260,7 +261,7 @@ def search_faces(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
         rows = [r for r in found if r.face_id != exclude_face_id]
     if not rows:
         return []
-    scores = scoring.scores(probe, [_vector(r.embedding) for r in rows])
+    scores = scoring.scores(probe, [bytes_to_vector(r.embedding) for r in rows])
     ranked = sorted((i for i in range(len(rows)) if scores[i] >= threshold), key=lambda i: -scores[i])
     return [(_indexed(rows[i]), float(scores[i])) for i in ranked[:limit]]
 
@@ -314,7 +315,7 @@ def associate_faces(catalog: Catalog, collection_id: str, user_id: str, face_ids
         _collection(session, collection_id, comparable=True)  # a face is scored against the user's vector
         _user(session, collection_id, user_id)
         current = _user_faces(session, collection_id, user_id)
-        template = scoring.template([_vector(f.embedding) for f in current]) if current else None
+        template = scoring.template([bytes_to_vector(f.embedding) for f in current]) if current else None
         rows = _faces(session, collection_id, face_ids)
         for face_id in dict.fromkeys(face_ids):
             row = rows.get(face_id)
@@ -325,7 +326,8 @@ def associate_faces(catalog: Catalog, collection_id: str, user_id: str, face_ids
             elif row.user_id is not None:
                 failures.append(Failure(face_id, "ASSOCIATED_TO_A_DIFFERENT_USER", user_id=row.user_id))
             else:
-                score = None if template is None else float(scoring.scores(template, [_vector(row.embedding)])[0])
+                vector = bytes_to_vector(row.embedding)
+                score = None if template is None else float(scoring.scores(template, [vector])[0])
                 if score is not None and score < threshold:
                     failures.append(Failure(face_id, "LOW_MATCH_CONFIDENCE", user_id=user_id, similarity=score))
                 else:
@@ -367,7 +369,7 @@ def user_vector(catalog: Catalog, collection_id: str, user_id: str) -> np.ndarra
         faces = _user_faces(session, collection_id, user_id)
         if not faces:
             raise InvalidInput(f"User {user_id} has no faces associated")
-        return scoring.template([_vector(f.embedding) for f in faces])
+        return scoring.template([bytes_to_vector(f.embedding) for f in faces])
 
 
 def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, threshold: float, limit: int,
@@ -384,7 +386,7 @@ def search_users(catalog: Catalog, collection_id: str, probe: np.ndarray, *, thr
     grouped: dict[str, list[np.ndarray]] = defaultdict(list)
     for uid, blob in rows:
         if uid is not None and uid != exclude_user_id:  # (the query asks for faces of users only)
-            grouped[uid].append(_vector(blob))
+            grouped[uid].append(bytes_to_vector(blob))
     if not grouped:
         return []
     users = sorted(grouped)
@@ -474,10 +476,6 @@ def _indexed(row: RekognitionFace | Row) -> IndexedFace:
     return IndexedFace(row.face_id, row.image_id, row.external_image_id, box, row.confidence, row.user_id)
 
 
-def _vector(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
-
-
 # --- the face index ----------------------------------------------------------------------------------------------
 
 
@@ -497,7 +495,7 @@ def _index_user(catalog: Catalog, session: Session, collection_id: str, user_id:
     """Put the user's template (the mean of its faces' unit vectors) in the index, or take it out if it has none."""
     faces = _user_faces(session, collection_id, user_id)
     if faces:
-        template = scoring.index_vectors([_vector(f.embedding) for f in faces]).mean(axis=0, keepdims=True)
+        template = scoring.index_vectors([bytes_to_vector(f.embedding) for f in faces]).mean(axis=0, keepdims=True)
         _index(catalog).add(session, _users_space(collection_id), [user_id], template)
     else:
         _index(catalog).remove(session, _users_space(collection_id), [user_id])
@@ -520,7 +518,7 @@ class CollectionSpaces:
             for uid, blob in session.execute(select(RekognitionFace.user_id, RekognitionFace.embedding).where(
                     RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None))):
                 if uid is not None:
-                    grouped[uid].append(_vector(blob))
+                    grouped[uid].append(bytes_to_vector(blob))
             users = sorted(grouped)
             for i in range(0, len(users), face_index.BATCH):
                 batch = users[i : i + face_index.BATCH]
@@ -530,7 +528,7 @@ class CollectionSpaces:
                  .where(RekognitionFace.collection_id == collection_id)
                  .execution_options(yield_per=face_index.BATCH))
         for rows in session.execute(query).partitions():
-            yield [r[0] for r in rows], scoring.index_vectors([_vector(r[1]) for r in rows])
+            yield [r[0] for r in rows], scoring.index_vectors([bytes_to_vector(r[1]) for r in rows])
 
 
 COLLECTION_SPACES = CollectionSpaces()

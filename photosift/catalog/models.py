@@ -71,14 +71,17 @@ def recognizer_column() -> MappedColumn[str]:
     return mapped_column(String(40), server_default=RETIRED_RECOGNIZER, default=recognizer_required)
 
 
+VECTOR_DTYPE = np.dtype("<f4")  # how every stored vector is encoded: little-endian float32, whatever the machine
+
+
 def vector_to_bytes(vector: Any) -> bytes:
-    """A 1-d float32 vector as bytes."""
-    return np.asarray(vector, dtype=np.float32).reshape(-1).tobytes()
+    """A vector as the bytes the catalog stores (``VECTOR_DTYPE``, flattened)."""
+    return np.asarray(vector, dtype=VECTOR_DTYPE).reshape(-1).tobytes()
 
 
 def bytes_to_vector(data: bytes) -> np.ndarray:
-    """The inverse of ``vector_to_bytes``."""
-    return np.frombuffer(data, dtype=np.float32)
+    """The inverse of ``vector_to_bytes`` (a read-only view of ``data``)."""
+    return np.frombuffer(data, dtype=VECTOR_DTYPE)
 
 
 class PhotoStatus:
