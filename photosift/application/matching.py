@@ -59,10 +59,10 @@ from photosift.application import nearby, scoring
 from photosift.application.grouping import Nearest
 from photosift.catalog.models import Album, Face, Member, Reference, Rejection, bytes_to_vector, vector_to_bytes
 
-ALBUM_THRESHOLD = 80.0
+ALBUM_THRESHOLD = face_engine.DEFAULT_THRESHOLD
 """The default similarity at which an album gives a face to a member (an album's own ``threshold`` overrides it)."""
 
-CONFIDENT = 90.0
+CONFIDENT = face_engine.CERTAIN_THRESHOLD
 """A face matched to a member at this similarity or more is evidence of how the member looks in the album (rule 4)."""
 
 CONFIDENT_SAMPLE = 256

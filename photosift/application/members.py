@@ -44,8 +44,8 @@ from photosift.errors import (
     SeveralFaces,
 )
 
-SAME_PERSON = 90.0
-"""A reference face at least this similar to another member (a false-match rate of about 6e-5) is that member."""
+SAME_PERSON = face_engine.CERTAIN_THRESHOLD
+"""A reference face at least this similar to another member is that member."""
 SIMILAR_SIZE = 0.4
 """A second face with at least this share of the largest face's area makes a reference photo ambiguous."""
 

