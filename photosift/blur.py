@@ -242,8 +242,7 @@ def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float
     if salient is not None:
         sigma, region, _ = salient
         return _score_sigma(max(sigma, shake)), "salient", _to_input_box(region, scale, gray.shape)
-    sigma = _pooled_sigma(sigma_est, orient, min_edges=1)
-    return _score_sigma(sigma), "whole", None
+    return _score_sigma(_pooled_sigma(sigma_est, orient, min_edges=1)), "whole", None
 
 
 def _edge_blur(
@@ -253,7 +252,7 @@ def _edge_blur(
     ``gray``; with ``upsample`` > 1 one pixel holds up to ``upsample ** 2`` edge pixels of the finer grid).
     ``reblur``: s0 in px of ``gray``; ``strong``: raise the edge thresholds as far as the photo's contrast allows
     (up to ``_STRONG_EDGES`` times)."""
-    image = gray.astype(np.float32)
+    image: np.ndarray = gray.astype(np.float32)
     if upsample != 1:
         image = cv2.resize(image, None, fx=upsample, fy=upsample, interpolation=cv2.INTER_CUBIC)
     reblurred = cv2.GaussianBlur(image, (0, 0), reblur * upsample)
