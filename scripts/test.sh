@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for a new user or CI: set everything up in .venv, then lint and run the whole test suite.
+# One command for a new user or CI: set everything up in .venv, then lint, type-check and run the whole test suite.
 # Arguments go to pytest. Browser tests need Debian's chromium, the AWS SDK for Go test Debian's golang-go and
 # golang-github-aws-aws-sdk-go-dev (built offline in GOPATH mode): installed here when running as root.
 set -euo pipefail
@@ -16,4 +16,5 @@ if { ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/github.com/aws/a
     || echo "warning: could not install Go and the AWS SDK for Go; the Go SDK test will be skipped" >&2
 fi
 .venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"
