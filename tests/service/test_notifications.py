@@ -101,7 +101,7 @@ def test_a_queued_job_wakes_one_idle_worker_process(catalog: Catalog) -> None:
             session.execute(delete(Album).where(Album.id == album_id))
 
 
-def _woken(processes: list[_Process], settle: float = 1.5) -> list[_Process]:
+def _woken(processes: list[_Process], settle: float = 3.0) -> list[_Process]:
     """The processes woken within ``settle`` seconds (each wake-up counted)."""
     deadline = time.monotonic() + settle
     woken = []
