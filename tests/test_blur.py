@@ -114,6 +114,13 @@ def test_directional_peak() -> None:
     assert blur._directional_peak(np.array([1.8, 1.8, 1.0, 1.0])) > 1.8
 
 
+def test_small_photos_are_judged_in_their_own_pixels_with_an_allowance() -> None:
+    # continuous at the analysis size (renditions from 400 px up are judged alike), a 250 px photo's midpoint 1.19 px
+    assert blur._small_photo_allowance((300, 400)) == blur._small_photo_allowance((3000, 4000)) == 1.0
+    assert blur._small_photo_allowance((399, 399)) == pytest.approx(1.0, abs=0.01)
+    assert blur.SIGMA_MID * blur._small_photo_allowance((250, 250)) == pytest.approx(1.19, abs=0.01)
+
+
 def test_crop_blur_keeps_its_pixel_scale(astronaut: np.ndarray) -> None:
     # face quality (FaceTooBlurred, grouping's relative blur) is calibrated on these numbers
     score, sigma = blur.crop_blur(astronaut[40:170, 165:275])
@@ -236,7 +243,7 @@ def test_assess_path_asks_the_face_detector(tmp_path: Path, astronaut: np.ndarra
 
 @pytest.mark.skipif(not (DATA / "blur_kwentar" / "labels.csv").is_file(), reason="no ../shared/data")
 def test_kwentar_accuracy_and_renditions_at_default_threshold(tmp_path: Path) -> None:
-    # held out (README: 13 of 15 right, the same verdict at 400-1600 px for all 15)
+    # held out (README: 14 of 15 right, the same verdict at 400-1600 px for all 15)
     folder = DATA / "blur_kwentar"
     with open(folder / "labels.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -248,5 +255,5 @@ def test_kwentar_accuracy_and_renditions_at_default_threshold(tmp_path: Path) ->
         small = tmp_path / "small.jpg"
         cv2.imwrite(str(small), cv2.cvtColor(resize_long(rgb, 400), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
         agree.append(blur.assess_path(small).result.blurry == verdict)
-    assert sum(hits) / len(hits) >= 0.85
+    assert sum(hits) / len(hits) >= 0.93
     assert sum(agree) / len(agree) >= 0.93
