@@ -10,7 +10,11 @@ Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a not
   416 px: sigma 1.25-2.1 px, motion 5-9 px; on a 12 MP photo: sigma 12-20 px), each with the same noise and JPEG.
   "Mild" is relative to the photo's size, so it means the same at every rendition; all of it counts as blurry.
   Smaller photos get no mild rows: there those strengths are under a pixel, finer than the photo's own detail.
-  Anything about the default measure is chosen on this set; blur_kwentar is held out.
+  Anything about the default measure is chosen on this set; blur_kwentar is held out. The sources are not equally
+  sharp: LFW's deep-funneled photos (250 px, warped onto their grid) are softer at their size than CFP's photos of
+  100-400 px, about as soft as a 400 px photo with 0.3 % Gaussian blur; they stay in the set as sharp photos, and
+  photosift.blur allows small photos the blur of their resampling (``SMALL_GRID_SIGMA``) rather than judging them
+  like 400 px ones.
 - ``blur_kwentar``: real phone photos, the same scenes sharp / defocused / motion-blurred (held out).
 
 Measures: the default (judged on the sharpest salient region), the two references, and ``default+faces``: the
