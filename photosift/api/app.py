@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import photosift
-from photosift import faces
 from photosift.api.deps import OWNER_ONLY, check_path_ids, check_scope, require_access
 from photosift.api.docs import install_docs
 from photosift.api.errors import install_error_handlers
@@ -38,7 +37,7 @@ from photosift.api.schemas import ERROR_RESPONSES
 from photosift.api.throttle import SignInThrottle
 from photosift.application.access import OwnerCredentials
 from photosift.application.background import Background
-from photosift.application.context import build_services
+from photosift.application.context import build_services, verify_engine
 from photosift.application.reembedding import reembedding_status
 from photosift.config import Settings, get_settings
 
@@ -49,7 +48,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for ``settings`` (default: from the environment). Runs catalog migrations."""
     settings = settings or get_settings()
-    faces.verify_models()  # a missing or altered model file stops the start (ModelUnavailable)
+    verify_engine()  # a missing or altered model file stops the start (ModelUnavailable)
     owner = OwnerCredentials(settings)  # a malformed key entry stops the start (InvalidInput)
     services = build_services(settings)
     background = Background(services)

@@ -38,6 +38,14 @@ class Services:
             self.wake_workers(n)
 
 
+def verify_engine() -> None:
+    """Check the face models this server will load against their pinned SHA-256 (``ModelUnavailable`` otherwise):
+    a server calls it at start-up, before it accepts work."""
+    from photosift import faces
+
+    faces.verify_models()
+
+
 def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     """Open the store and catalog ``settings`` name (running migrations unless ``migrate`` is False)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 """One image in, its faces out: decode, detect (largest first) and embed the faces a caller selects, as the
-Rekognition operations need them. The API layer reaches the face engine only through here and ``scoring``."""
+Rekognition operations need them. The API layer reaches the face engine only through here, ``face_quality`` and
+``scoring`` (``Face``: the engine's detected face, as these modules hand it out)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,13 @@ class AnalysedImage:
     embeddings: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-def analyse_image(data: bytes, limits: DecodeLimits, embed: Selector | None) -> AnalysedImage:
-    """Decode ``data`` at the album photos' face budget, detect its faces and embed those ``embed`` selects."""
+def analyse_image(data: bytes, max_bytes: int, max_pixels: int, embed: Selector | None) -> AnalysedImage:
+    """Decode ``data`` (refused beyond ``max_bytes`` or ``max_pixels``) at the album photos' face budget, detect its
+    faces and embed those ``embed`` selects."""
     from photosift import faces, imaging  # the engine; imported when first needed (model loading is slow)
     from photosift.analysis import FACE_MAX_PIXELS
 
+    limits = DecodeLimits(max_bytes=max_bytes, max_pixels=max_pixels)
     decoded = imaging.decode(data, max_pixels=FACE_MAX_PIXELS, limits=limits)  # reduced decode, as for album photos
     found = sorted(faces.detect_faces(decoded), key=lambda f: f.box[2] * f.box[3], reverse=True)
     chosen = list(embed(found)) if embed and found else []
@@ -40,4 +43,4 @@ def analyse_image(data: bytes, limits: DecodeLimits, embed: Selector | None) -> 
     return AnalysedImage(size=decoded.original_size, faces=found, embeddings=vectors)
 
 
-__all__ = ["AnalysedImage", "Selector", "analyse_image"]
+__all__ = ["AnalysedImage", "Face", "Selector", "analyse_image"]

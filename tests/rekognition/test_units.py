@@ -10,8 +10,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from photosift import errors
-from photosift.api.rekognition import detail, quality, shapes, sigv4
+from photosift.api.rekognition import detail, shapes, sigv4
 from photosift.api.rekognition.errors import AwsError, to_aws
+from photosift.application import face_quality as quality
 from photosift.faces.types import Face, FaceQuality, Pose
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from photosift.faces.types import Face
+from photosift.application.face_images import Face
 
 AWS_DEFAULT_THRESHOLD = 80.0  # AWS's documented default of its threshold parameters (its own scale: detail.py)
 # Face.landmarks order (subject's right eye, left eye, nose, right mouth corner, left mouth corner) -> AWS types.

@@ -8,7 +8,6 @@ from photosift import errors
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import AwsError, invalid_parameter
 from photosift.application.face_images import AnalysedImage, Selector, analyse_image
-from photosift.imaging import DecodeLimits
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_S3_BYTES = 15 * 1024 * 1024
@@ -17,8 +16,7 @@ MAX_S3_BYTES = 15 * 1024 * 1024
 async def analyse(ctx: Context, image: dict[str, Any], embed: Selector | None = None) -> AnalysedImage:
     """Read and decode ``image`` (an AWS ``Image`` structure), detect faces, embed those ``embed`` selects."""
     data, limit = await read(ctx, image)
-    limits = DecodeLimits(max_bytes=limit, max_pixels=getattr(ctx.settings, "max_pixels", DecodeLimits.max_pixels))
-    return await ctx.compute(analyse_image, data, limits, embed)
+    return await ctx.compute(analyse_image, data, limit, ctx.settings.max_pixels, embed)
 
 
 async def read(ctx: Context, image: dict[str, Any]) -> tuple[bytes, int]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from photosift.api.rekognition import detail, paging, quality
+from photosift.api.rekognition import detail, paging
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
+from photosift.application import face_quality as quality
 from photosift.application import rekognition as app
 from photosift.application import scoring
 from photosift.errors import NotFound

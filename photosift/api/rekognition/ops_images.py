@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from photosift.api.rekognition import detail, quality
+from photosift.api.rekognition import detail
 from photosift.api.rekognition.context import Context
 from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
+from photosift.application import face_quality as quality
 from photosift.application import scoring
 
 

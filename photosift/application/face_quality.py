@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from photosift.faces.types import Face
+from photosift.application.face_images import Face
 
 LEVELS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
 
