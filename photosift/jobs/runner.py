@@ -70,6 +70,7 @@ class JobRunner:
                  poll_seconds: float = 1.0) -> None:
         self.queue = queue
         self.handlers = handlers
+        self.kinds = tuple(handlers)  # a worker claims only the jobs it has handlers for
         self.workers = workers
         self.poll_seconds = poll_seconds
         self._wakeup = threading.Condition()
@@ -128,7 +129,7 @@ class JobRunner:
                 self._stop.wait(self.poll_seconds)
                 continue
             try:
-                job = self.queue.claim(self.handlers)
+                job = self.queue.claim(self.kinds)
             except Exception:  # the catalog may be briefly unavailable; keep the worker alive
                 log.exception("claiming a job failed")
                 job = None
