@@ -1,0 +1,7 @@
+"""Members of albums and their reference photos and templates.
+
+Repository functions: a session first, then keyword-only arguments; they return ``records`` dataclasses or plain
+values, never ORM rows.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""People: groups of unnamed faces of an album.
+
+Repository functions: a session first, then keyword-only arguments; they return ``records`` dataclasses or plain
+values, never ORM rows.
+"""
+
+from __future__ import annotations
