@@ -1,4 +1,5 @@
-"""Shared fixtures: a real face photo (scikit-image's astronaut) and generated photos built from its face."""
+"""Shared fixtures: a real face photo (scikit-image's astronaut) and generated photos built from its face; the
+servers, S3 and PostgreSQL of ``support/service_support``; every test under ``e2e/`` marked ``e2e``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from service_support import images, make_server, moto_s3, postgres_url  # noqa: F401 - pytest fixtures
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the end-to-end tests (real servers, SDKs, Chromium): ``-m "not e2e"`` runs the rest."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
+
 
 # The astronaut's face in skimage.data.astronaut() (512x512): a generous crop around it, (top, bottom, left, right).
 ASTRONAUT_FACE_CROP = (20, 230, 140, 310)

@@ -13,10 +13,8 @@ from __future__ import annotations
 import base64
 import io
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -29,12 +27,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from rk_helpers import BUCKET, CREDENTIALS, Server, jpeg, start_server
+from service_support import postgres_url  # noqa: E402, F401 - the service tests' PostgreSQL fixture
 
 from photosift.api.rekognition import shapes
 from photosift.api.rekognition.protocol import CONTENT_TYPE, OPERATIONS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
-from service_support import postgres_url  # noqa: E402, F401 - the service tests' PostgreSQL fixture
 
 pytestmark = pytest.mark.integration
 

@@ -6,21 +6,17 @@ concurrently (streams read the log by id)."""
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from pgvector_support import pgvector_url  # noqa: E402, F401 - PostgreSQL 16 (pgserver)
 from sqlalchemy import delete, event
 
 from photosift.application.events import read_events, record_event
 from photosift.catalog.db import Catalog
 from photosift.catalog.models import Album, Job
 from photosift.catalog.notifications import EVENTS, JOBS, Listener, QueueWatch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pgvector_support import pgvector_url  # noqa: E402, F401 - PostgreSQL 16 (pgserver)
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 LIVE = 120_000  # ms: analysis and re-matching, face models loading included
 STEP = 30_000  # ms: any other UI step
 WIDTHS = (360, 390, 430)
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "album-phone.png"
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "album-phone.png"
 
 
 def phone(width: int, height: int = 800) -> dict:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pgvector_support import catalog_url, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
+from service_support import postgres_url  # noqa: E402, F401 - Debian's PostgreSQL 15 (no pgvector)
 from sqlalchemy import select, text
 
 from photosift.application import rekognition as app
@@ -23,11 +24,6 @@ from photosift.application import scoring
 from photosift.catalog import face_index
 from photosift.catalog.db import Catalog
 from photosift.catalog.rekognition import RekognitionFace
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent / "service"))
-from pgvector_support import catalog_url, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
-from service_support import postgres_url  # noqa: E402, F401 - Debian's PostgreSQL 15 (no pgvector)
 
 DIM = 512  # w600k_mbf's vector; an embedding adds the pose value
 

@@ -3,19 +3,16 @@ collections of another face model version than the running recogniser's are refu
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from service_support import postgres_url  # noqa: E402, F401 - the service tests' PostgreSQL fixture
 
 from photosift.application import rekognition as app
 from photosift.catalog.db import Catalog
 from photosift.errors import FaceModelRetired
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
-from service_support import postgres_url  # noqa: E402, F401 - the service tests' PostgreSQL fixture
 
 # More ids than PostgreSQL (65,535) or SQLite (32,766) bind in one statement.
 MANY = 70_000

@@ -3,18 +3,15 @@ vector of a catalog the previous release wrote is marked as that release's recog
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
-
-from photosift.catalog.db import Catalog
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "service"))
 from release_catalog import OLD_RECOGNIZER, write_release_catalog  # noqa: E402
 from service_support import postgres_url  # noqa: E402, F401 - the service tests' PostgreSQL fixture
+
+from photosift.catalog.db import Catalog
 
 OLD_DIM = 641  # the facenet+dlib release's vectors once 0008 gave them a pose value (FaceNet 512, dlib 128, pose)
 

@@ -28,7 +28,7 @@ from PIL import Image
 
 from photosift.api.rekognition import shapes
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CREDENTIALS = {"AKIDPHOTOSIFTTEST01": "s3cr3t-one/with+chars", "AKIDPHOTOSIFTTEST02": "second-secret"}
 BUCKET = "test-bucket"
 S3_FACE = "sdk/astronaut.jpg"  # in BUCKET of the moto S3 behind the ``s3_server`` fixture: the astronaut photo

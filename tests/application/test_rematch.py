@@ -4,13 +4,13 @@ analysed."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from pgvector_support import catalog_url, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
 from sqlalchemy import select
 from synthetic_faces import Synthetic
 
@@ -25,9 +25,6 @@ from photosift.catalog.db import Catalog
 from photosift.catalog.models import Album, Event, Face, Job, Member, Photo, Reference, vector_to_bytes
 from photosift.faces.types import EmbeddedFace, FaceQuality, Pose
 from photosift.faces.types import Face as EngineFace
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pgvector_support import catalog_url, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
 
 DIM = faces.EMBEDDING_DIM - 1
 

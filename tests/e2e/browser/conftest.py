@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
-
 from service_support import Server  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
+OUTPUT = Path(__file__).resolve().parents[3] / "test-output" / "browser"
 KEY = "browser-test-key-5f1c2a"
 PASSWORD = "owner password for the trip"
 

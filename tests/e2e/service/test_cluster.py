@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from pgvector_support import fresh_database, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector
 from PIL import Image
 from service_support import Server, Worker, jpeg, sse_events, upload, wait_analysed
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pgvector_support import fresh_database, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector
 
 pytestmark = pytest.mark.integration
 PHOTOS, BATCH = 200, 10

@@ -13,7 +13,7 @@ from skimage import data
 from photosift import blur
 from photosift.errors import InvalidImage
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 LIVE = 120_000  # ms: analysis of the whole batch, face models loading included
 STEP = 30_000  # ms: any other UI step (generous: CI machines may be busy)
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "album.png"
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "album.png"
 
 
 def blurry_scene() -> bytes:
