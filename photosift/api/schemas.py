@@ -1,11 +1,12 @@
-"""Request and response shapes of the native API (documentation for OpenAPI; handlers return plain dicts)."""
+"""Request and response shapes of the native API (documentation for OpenAPI; handlers return ``records`` objects
+or plain dicts)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from photosift.application import validation
 from photosift.errors import InvalidInput
@@ -63,6 +64,13 @@ class Album(BaseModel):
     cover_photo_id: str | None = Field(default=None, description="album list: the photo to show for the album "
                                        "(e.g. its thumbnail): the first analysed photo by date taken (EXIF, else "
                                        "upload time; as sort=taken_at lists them), null while there is none")
+
+    @model_serializer(mode="wrap")
+    def _omit_unread(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202 - typed, the schema is lost
+        """``threshold`` only when the album has its own, the counts only when they were read
+        (``cover_photo_id`` stays even when null: the album list shows it)."""
+        return {key: value for key, value in handler(self).items()
+                if value is not None or key not in ("threshold", "photos", "members", "status")}
 
 
 class Reference(BaseModel):

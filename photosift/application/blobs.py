@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select
 
 from photosift import imaging  # noqa: F401 - registers the HEIF opener with Pillow
 from photosift.application.context import Services
-from photosift.catalog.models import Photo, Reference
+from photosift.catalog import photos
 from photosift.errors import ImageTooLarge, InvalidImage, NotFound
 from photosift.imaging import CaptureTime, DecodeLimits, capture_time
 from photosift.integrity import check_complete
@@ -174,8 +173,7 @@ def delete_unreferenced(svc: Services, keys: Iterable[str]) -> int:
     deleted = 0
     for key in keys:
         with svc.catalog.read() as session:
-            used = session.scalar(select(Photo.id).where(Photo.blob_key == key).limit(1)) or session.scalar(
-                select(Reference.id).where(Reference.blob_key == key).limit(1))
+            used = photos.blob_used(session, blob_key=key)
         if used:
             continue
         try:

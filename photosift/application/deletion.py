@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
-
 from photosift.application import album_index, face_spaces
-from photosift.application.albums import require_album
 from photosift.application.blobs import delete_unreferenced
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.grouping import PEOPLE_CHANGED, remove_empty_people
 from photosift.application.processing import enqueue_match
 from photosift.application.validation import check_ids
-from photosift.catalog.models import Face, Photo
+from photosift.catalog import albums, faces, photos
 from photosift.errors import InvalidInput, NotFound
 
 PHOTO_DELETED = "photo.deleted"
@@ -32,7 +29,7 @@ PHOTO_DELETED = "photo.deleted"
 def delete_photo(svc: Services, photo_id: str) -> None:
     """Delete one photo (``NotFound`` when there is none)."""
     with svc.catalog.read() as session:
-        album_id = session.scalar(select(Photo.album_id).where(Photo.id == photo_id))
+        album_id = photos.album_id_of(session, photo_id=photo_id)
     if album_id is None:
         raise NotFound(f"no photo {photo_id!r}")
     result = delete_photos(svc, album_id, photo_ids=[photo_id])
@@ -52,21 +49,19 @@ def delete_photos(svc: Services, album_id: str, *, photo_ids: Sequence[str] | No
         raise InvalidInput("send either photo_ids (a list of photo ids) or blurry: true")
     wanted = check_ids(list(photo_ids), "photo_ids") if photo_ids is not None else []
     with svc.catalog.session() as session:
-        require_album(session, album_id, lock=True)
-        query = select(Photo.id, Photo.blob_key).where(Photo.album_id == album_id)
-        query = query.where(Photo.id.in_(wanted)) if photo_ids is not None else query.where(Photo.blurry.is_(True))
-        found = dict(session.execute(query.order_by(Photo.id)).all())
+        albums.require(session, album_id=album_id, lock=True)
+        found = (photos.blob_keys(session, album_id=album_id, photo_ids=wanted) if photo_ids is not None
+                 else photos.blob_keys(session, album_id=album_id, blurry=True))
         deleted = list(found)
         if deleted:
-            faces = session.execute(select(Face.id, Face.person_id, Face.member_id, Face.person_pinned)
-                                    .where(Face.photo_id.in_(deleted))).all()
-            session.execute(delete(Photo).where(Photo.id.in_(deleted)))  # cascades to faces and jobs
-            album_index.remove_faces(face_spaces.index_of(svc.catalog), session, album_id, [f[0] for f in faces])
+            gone = faces.assignments(session, photo_ids=deleted)
+            photos.delete(session, photo_ids=deleted)  # cascades to faces and jobs
+            album_index.remove_faces(face_spaces.index_of(svc.catalog), session, album_id, [f.id for f in gone])
             session.flush()
             removed = remove_empty_people(session, album_id)
-            if removed or any(person_id for _, person_id, _, _ in faces):
+            if removed or any(face.person_id for face in gone):
                 record_event(session, album_id, PEOPLE_CHANGED, {"faces": {}, "removed": removed})
-            if any(member_id and pinned for _, _, member_id, pinned in faces):
+            if any(face.member_id and face.pinned for face in gone):
                 enqueue_match(session, album_id)  # a confirmed face was part of its member's template
             record_event(session, album_id, PHOTO_DELETED, {"photo_ids": deleted})
     if deleted:

@@ -14,14 +14,12 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
 from zipstream import ZIP_STORED, ZipStream
 
-from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.photos import require_member_filter
 from photosift.application.validation import check_id, check_ids
-from photosift.catalog.models import Face, Member, Person, Photo
+from photosift.catalog import albums, members, people, photos
 from photosift.errors import InvalidInput, NotFound
 from photosift.store.base import CHUNK
 
@@ -50,30 +48,27 @@ def album_download(svc: Services, album_id: str, *, member_id: str | None = None
     """
     if sum(v is not None for v in (member_id, person_id, photo_ids)) != 1:
         raise InvalidInput("choose the photos: exactly one of member, person or photo_ids")
+    wanted = None
     with svc.catalog.read() as session:
-        album = require_album(session, album_id)
-        query = select(Photo).where(Photo.album_id == album_id)
+        album = albums.require(session, album_id=album_id)
         if member_id is not None:
             require_member_filter(session, album_id, member_id)
-            query = query.where(exists().where(Face.photo_id == Photo.id, Face.member_id == member_id))
-            label = session.scalar(select(Member.name).where(Member.id == member_id)) or "member"
+            label = members.names(session, album_id=album_id).get(member_id) or "member"
         elif person_id is not None:
             check_id(person_id, "person")
-            number = session.scalar(select(Person.number).where(Person.id == person_id, Person.album_id == album_id))
+            number = people.number(session, album_id=album_id, person_id=person_id)
             if number is None:
                 raise NotFound(f"no person {person_id!r} in album {album_id!r}")
-            query = query.where(exists().where(Face.photo_id == Photo.id, Face.person_id == person_id))
             label = f"Person {number}"
         else:
             wanted = check_ids(list(photo_ids or []), "photo_ids")
-            query = query.where(Photo.id.in_(wanted))
             label = ""  # "<n> photos", once they are found
-        photos = list(session.scalars(query.order_by(func.coalesce(Photo.taken_at, Photo.created_at), Photo.id)))
-        if photo_ids is not None and (missing := sorted(set(wanted) - {p.id for p in photos})):
-            raise NotFound(f"album {album_id!r} has no photo {', '.join(map(repr, missing[:5]))}"
-                           + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""))
-        entries = [(p.blob_key, p.size_bytes, name) for p, name in zip(photos, entry_names(photos), strict=True)]
-        archive = archive_name(album.name, label or f"{len(photos)} photo{'' if len(photos) == 1 else 's'}")
+        chosen = photos.files(session, album_id=album_id, member_id=member_id, person_id=person_id, photo_ids=wanted)
+    if wanted is not None and (missing := sorted(set(wanted) - {p.id for p in chosen})):
+        raise NotFound(f"album {album_id!r} has no photo {', '.join(map(repr, missing[:5]))}"
+                       + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""))
+    entries = [(p.blob_key, p.size_bytes, name) for p, name in zip(chosen, entry_names(chosen), strict=True)]
+    archive = archive_name(album.name, label or f"{len(chosen)} photo{'' if len(chosen) == 1 else 's'}")
     stream = ZipStream(compress_type=ZIP_STORED, sized=True)
     for key, size, name in entries:
         stream.add(_blob_chunks(svc, key), name, size=size)
@@ -88,12 +83,12 @@ def archive_name(album: str, label: str) -> str:
     return f"{album_part} - {label_part}.zip"
 
 
-def entry_names(photos: Sequence[Photo]) -> list[str]:
+def entry_names(files: Sequence[photos.File]) -> list[str]:
     """A file name for each photo: its uploaded name made safe (else ``<id><extension>``), a number added to names
     already taken ("IMG_1.jpg", "IMG_1 (2).jpg"; compared ignoring case, as macOS and Windows do)."""
     taken: set[str] = set()
     names = []
-    for photo in photos:
+    for photo in files:
         name = safe_name(photo.filename or "") or f"{photo.id}{_extension(photo.content_type)}"
         stem, dot, ext = name.rpartition(".")
         if not dot or not stem:

@@ -8,16 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from photosift.application import blobs, views
-from photosift.application.albums import require_album
+from photosift.application import blobs
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.validation import check_id
-from photosift.catalog.models import Face, Job, Member, Photo, PhotoStatus, utcnow
+from photosift.catalog import albums, faces, members, photos, records
+from photosift.catalog.db import IntegrityError, Session
+from photosift.catalog.models import PhotoStatus, utcnow
 from photosift.errors import InvalidInput, NotFound, PhotosiftError
 
 MAX_PAGE = 500
@@ -71,7 +68,7 @@ def add_photos(svc: Services, album_id: str, uploads: list[Upload]) -> list[dict
     if len(uploads) > svc.settings.max_files_per_request:
         raise InvalidInput(f"{len(uploads)} files in one request; the limit is {svc.settings.max_files_per_request}")
     with svc.catalog.read() as session:
-        require_album(session, album_id)
+        albums.require(session, album_id=album_id)
 
     def store(upload: Upload) -> blobs.StoredBlob | PhotosiftError:
         if upload.error is not None or upload.file is None:
@@ -99,14 +96,13 @@ def _record_uploads(svc: Services, album_id: str, uploads: list[Upload],
     queued = 0
     now = utcnow() - timedelta(microseconds=1)
     with svc.catalog.session() as session:
-        require_album(session, album_id)
+        albums.require(session, album_id=album_id)
         for upload, blob in zip(uploads, stored, strict=True):
             if isinstance(blob, PhotosiftError):
                 results.append({"filename": upload.filename,
                                 "error": {"type": type(blob).__name__, "message": str(blob)}})
                 continue
-            existing = session.scalars(
-                select(Photo).where(Photo.album_id == album_id, Photo.sha256 == blob.sha256)).first()
+            existing = photos.with_sha256(session, album_id=album_id, sha256=blob.sha256)
             if existing is not None:
                 results.append({"filename": upload.filename, "id": existing.id, "status": existing.status,
                                 "duplicate": True})
@@ -114,14 +110,11 @@ def _record_uploads(svc: Services, album_id: str, uploads: list[Upload],
             # Upload times increase in the order of the parts, like the ids (the upload order), so a list by date
             # taken keeps that order for photos without an EXIF date even if the clock steps back meanwhile.
             now = max(utcnow(), now + timedelta(microseconds=1))
-            photo = Photo(album_id=album_id, blob_key=blob.key, sha256=blob.sha256, filename=upload.filename,
-                          content_type=blob.content_type, size_bytes=blob.size, status=PhotoStatus.PENDING,
-                          created_at=now, taken_at=blob.taken.utc if blob.taken else now,
-                          taken_at_offset=_minutes(blob.taken.offset) if blob.taken else None,
-                          taken_at_source="exif" if blob.taken else "upload")
-            session.add(photo)
-            session.flush()
-            session.add(Job(kind="analyze", album_id=album_id, photo_id=photo.id))
+            photo = photos.add(session, album_id=album_id, blob_key=blob.key, sha256=blob.sha256,
+                               filename=upload.filename, content_type=blob.content_type, size_bytes=blob.size,
+                               created_at=now, taken_at=blob.taken.utc if blob.taken else now,
+                               taken_at_offset=_minutes(blob.taken.offset) if blob.taken else None,
+                               taken_at_source="exif" if blob.taken else "upload")
             record_event(session, album_id, "photo.added", {"photo_id": photo.id, "filename": upload.filename})
             queued += 1
             results.append({"filename": upload.filename, "id": photo.id, "status": photo.status, "duplicate": False})
@@ -139,32 +132,22 @@ def require_member_filter(session: Session, album_id: str, member_id: str) -> st
     if member_id.strip().lower() in _NULL_WORDS or not member_id.strip():
         raise InvalidInput(f"member {member_id!r} is not a member id: leave the parameter out for every photo")
     check_id(member_id, "member")
-    found = session.scalar(select(Member.id).where(Member.id == member_id, Member.album_id == album_id))
-    if found is None:
+    if not members.in_album(session, album_id=album_id, member_id=member_id):
         raise NotFound(f"no member {member_id!r} in album {album_id!r}")
     return member_id
 
 
-def _require_photo(session: Session, photo_id: str) -> Photo:
-    photo = session.get(Photo, photo_id)
-    if photo is None:
-        raise NotFound(f"no photo {photo_id!r}")
-    return photo
-
-
-def get_photo(svc: Services, photo_id: str) -> dict[str, Any]:
+def get_photo(svc: Services, photo_id: str) -> records.Photo:
     """A photo with its analysis results (dimensions, blur, faces and their member matches)."""
     with svc.catalog.read() as session:
-        photo = _require_photo(session, photo_id)
-        faces = views.faces_by_photo(session, [photo.id])[photo.id]
-        return views.photo_view(photo, faces, views.member_names(session, photo.album_id))
+        return photos.get(session, photo_id=photo_id)
 
 
 def photo_blob(svc: Services, photo_id: str) -> tuple[str, str]:
     """``(blob key, content type)`` of a photo."""
     with svc.catalog.read() as session:
-        photo = _require_photo(session, photo_id)
-        return photo.blob_key, photo.content_type
+        photo = photos.file(session, photo_id=photo_id)
+    return photo.blob_key, photo.content_type
 
 
 def photo_content(svc: Services, photo_id: str) -> tuple[bytes, str]:
@@ -210,11 +193,10 @@ def _thumbnail_source(svc: Services, photo_id: str, size: int, square: bool) -> 
     if size not in blobs.THUMBNAIL_SIZES:
         raise InvalidInput(f"thumbnail size must be one of {', '.join(map(str, blobs.THUMBNAIL_SIZES))}")
     with svc.catalog.read() as session:
-        photo = _require_photo(session, photo_id)
+        photo = photos.file(session, photo_id=photo_id)
         if not square:
             return _ThumbnailSource(photo.blob_key, [], True)
-        boxes = [list(box) for box in session.execute(
-            select(Face.left, Face.top, Face.width, Face.height).where(Face.photo_id == photo_id))]
+        boxes = faces.boxes(session, photo_id=photo_id)
         # Analysis is final for the blob's bytes (the same bytes give the same faces), so is its square crop.
         return _ThumbnailSource(photo.blob_key, boxes, photo.status in (PhotoStatus.DONE, PhotoStatus.FAILED))
 
@@ -223,7 +205,7 @@ def list_photos(
     svc: Services, album_id: str, *, member_id: str | None = None, blurry: bool | None = None,
     has_faces: bool | None = None, status: str | None = None, limit: int = 50, cursor: str | None = None,
     sort: str = "uploaded", taken_after: datetime | None = None, taken_before: datetime | None = None,
-) -> dict[str, Any]:
+) -> records.Page:
     """A page of an album's photos with faces; filters combine with AND.
 
     ``member_id``: photos where that member was matched (``NotFound`` for another album's or no member);
@@ -231,51 +213,28 @@ def list_photos(
     pending|done|failed; ``taken_after`` (inclusive) / ``taken_before`` (exclusive): the capture time (a time
     without a UTC offset is read as UTC, like a camera time without one). ``sort``: ``uploaded`` (upload order,
     oldest first), ``taken_at`` (capture time, oldest first) or ``-taken_at`` (newest first). ``cursor``: the
-    ``next_cursor`` of the previous page (of the same sort). Returns ``{"items", "next_cursor"}`` (``next_cursor``
-    None on the last page).
+    ``next_cursor`` of the previous page (of the same sort). ``next_cursor`` is None on the last page.
     """
     limit = _page_size(limit)
     if sort not in SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
+    by_upload = sort == "uploaded"
     with svc.catalog.read() as session:
-        require_album(session, album_id)
-        query = select(Photo).where(Photo.album_id == album_id)
-        taken = func.coalesce(Photo.taken_at, Photo.created_at)
-        if taken_after is not None:
-            query = query.where(taken >= _utc(taken_after))
-        if taken_before is not None:
-            query = query.where(taken < _utc(taken_before))
+        albums.require(session, album_id=album_id)
         if member_id is not None:
             require_member_filter(session, album_id, member_id)
-            query = query.where(exists().where(Face.photo_id == Photo.id, Face.member_id == member_id))
-        if blurry is not None:
-            query = query.where(Photo.blurry.is_(blurry))
-        if has_faces is not None:
-            query = query.where(Photo.face_count > 0 if has_faces else Photo.face_count == 0)
-        if status is not None:
-            query = query.where(Photo.status == status)
-        if sort == "uploaded":
-            if cursor:
-                query = query.where(Photo.id > cursor)
-            query = query.order_by(Photo.id)
-        else:
-            newest_first = sort.startswith("-")
-            if cursor:
-                moment, last_id = _parse_taken_cursor(cursor)
-                later = taken < moment if newest_first else taken > moment
-                query = query.where(or_(later, and_(taken == moment, Photo.id > last_id)))
-            query = query.order_by(taken.desc() if newest_first else taken, Photo.id)
-        photos = list(session.scalars(query.limit(limit + 1)))
-        more = len(photos) > limit
-        photos = photos[:limit]
-        faces = views.faces_by_photo(session, [p.id for p in photos])
-        names = views.member_names(session, album_id)
-        items = [views.photo_view(p, faces[p.id], names) for p in photos]
-    if not more:
-        return {"items": items, "next_cursor": None}
-    last = photos[-1]
-    next_cursor = last.id if sort == "uploaded" else f"{_micros(last.taken_at or last.created_at)}.{last.id}"
-    return {"items": items, "next_cursor": next_cursor}
+        after_taken = _parse_taken_cursor(cursor) if cursor and not by_upload else None
+        items = photos.page(session, album_id=album_id, limit=limit + 1, member_id=member_id, blurry=blurry,
+                            has_faces=has_faces, status=status, sort=sort,
+                            taken_after=None if taken_after is None else _utc(taken_after),
+                            taken_before=None if taken_before is None else _utc(taken_before),
+                            after_id=cursor if by_upload else None, after_taken=after_taken)
+    if len(items) <= limit:
+        return records.Page(items=items, next_cursor=None)
+    last = items[limit - 1]
+    # A record's taken_at is the capture (else upload) time itself, in the camera's offset or as naive UTC.
+    next_cursor = last.id if by_upload else f"{_micros(datetime.fromisoformat(last.taken_at or ''))}.{last.id}"
+    return records.Page(items=items[:limit], next_cursor=next_cursor)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -299,24 +258,18 @@ def _parse_taken_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def list_faces(svc: Services, album_id: str, *, unknown: bool | None = None, member_id: str | None = None,
-               limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+               limit: int = 50, cursor: str | None = None) -> records.Page:
     """A page of an album's faces (``unknown``: faces no member matched), each with its ``photo_id``."""
     limit = _page_size(limit)
     with svc.catalog.read() as session:
-        require_album(session, album_id)
-        query = select(Face).where(Face.album_id == album_id)
-        if unknown is not None:
-            query = query.where(Face.member_id.is_(None) if unknown else Face.member_id.is_not(None))
+        albums.require(session, album_id=album_id)
         if member_id is not None:
             require_member_filter(session, album_id, member_id)
-            query = query.where(Face.member_id == member_id)
-        if cursor:
-            query = query.where(Face.id > cursor)
-        faces = list(session.scalars(query.order_by(Face.id).limit(limit + 1)))
-        more = len(faces) > limit
-        names = views.member_names(session, album_id)
-        items = [views.face_view(f, names) for f in faces[:limit]]
-    return {"items": items, "next_cursor": items[-1]["id"] if more else None}
+        items = faces.page(session, album_id=album_id, limit=limit + 1, unknown=unknown, member_id=member_id,
+                           after_id=cursor)
+    more = len(items) > limit
+    items = items[:limit]
+    return records.Page(items=items, next_cursor=items[-1].id if more else None)
 
 
 def _page_size(limit: int) -> int:

@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["MIGRATIONS", "MIGRATION_LOCK", "Catalog", "Session"]
+__all__ = ["MIGRATIONS", "MIGRATION_LOCK", "Catalog", "IntegrityError", "Session"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x70686F74  # PostgreSQL advisory lock key held while migrating ("phot")

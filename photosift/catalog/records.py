@@ -195,3 +195,11 @@ def taken_at(row: models.Photo) -> str | None:
     if row.taken_at_offset is None:
         return moment.replace(tzinfo=None).isoformat()
     return moment.astimezone(timezone(timedelta(minutes=row.taken_at_offset))).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of a list (``Photo`` or ``Face`` records); ``next_cursor`` None on the last page."""
+
+    items: list[Any]
+    next_cursor: str | None

@@ -50,8 +50,8 @@ def listed(svc: Services, album: str, sort: str, limit: int = 500) -> list[str]:
     names, cursor = [], None
     while True:
         page = photos.list_photos(svc, album, sort=sort, limit=limit, cursor=cursor)
-        names += [p["filename"] for p in page["items"]]
-        if (cursor := page["next_cursor"]) is None:
+        names += [p.filename for p in page.items]
+        if (cursor := page.next_cursor) is None:
             return names
 
 
@@ -59,18 +59,18 @@ def test_one_uploads_times_follow_its_parts_even_if_the_clock_steps_back(svc: Se
     start = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     ticks = iter(range(100))
     monkeypatch.setattr(photos, "utcnow", lambda: start - timedelta(milliseconds=next(ticks) // 3))
-    album = albums.create_album(svc, name="clock")["id"]
+    album = albums.create_album(svc, name="clock").id
     names = [f"{n}.jpg" for n in range(8)]
     add(svc, album, [(name, image(n)) for n, name in enumerate(names)])
     assert listed(svc, album, "uploaded") == names
     assert listed(svc, album, "taken_at") == listed(svc, album, "taken_at", limit=3) == names
     assert listed(svc, album, "-taken_at") == listed(svc, album, "-taken_at", limit=2) == names[::-1]
-    created = [p["created_at"] for p in photos.list_photos(svc, album)["items"]]
+    created = [p.created_at for p in photos.list_photos(svc, album).items]
     assert created == sorted(set(created))  # strictly increasing
 
 
 def test_taken_at_falls_back_to_the_upload_time_and_keeps_ties_in_upload_order(svc: Services) -> None:
-    album = albums.create_album(svc, name="dates")["id"]
+    album = albums.create_album(svc, name="dates").id
     tie = "2024:07:01 10:00:00"
     ids = add(svc, album, [("none1.jpg", image(1)), ("tie1.jpg", image(2, tie)),
                            ("early.jpg", image(3, "2024:06:30 09:00:00")), ("tie2.jpg", image(4, tie)),
@@ -84,7 +84,7 @@ def test_taken_at_falls_back_to_the_upload_time_and_keeps_ties_in_upload_order(s
         assert listed(svc, album, "taken_at", limit) == by_date, limit
         assert listed(svc, album, "-taken_at", limit) == newest_first, limit
     old = photos.get_photo(svc, ids["old.jpg"])
-    assert old["taken_at"] == old["created_at"] and old["taken_at_source"] == "upload"
+    assert old.taken_at == old.created_at and old.taken_at_source == "upload"
 
 
 def set_status(svc: Services, status: str, *photo_ids: str) -> None:
@@ -94,17 +94,17 @@ def set_status(svc: Services, status: str, *photo_ids: str) -> None:
 
 def covers(svc: Services, *album_ids: str) -> list[str | None]:
     """The ``cover_photo_id`` of each album in the album list."""
-    listed = {a["id"]: a["cover_photo_id"] for a in albums.list_albums(svc)}
+    listed = {a.id: a.cover_photo_id for a in albums.list_albums(svc)}
     return [listed[album_id] for album_id in album_ids]
 
 
 def test_the_album_list_names_each_albums_cover_photo(svc: Services) -> None:
-    empty = albums.create_album(svc, name="empty")["id"]
-    trip = albums.create_album(svc, name="trip")["id"]
+    empty = albums.create_album(svc, name="empty").id
+    trip = albums.create_album(svc, name="trip").id
     ids = add(svc, trip, [("late.jpg", image(1, "2024:07:03 10:00:00")), ("first.jpg", image(2, "2024:07:01 08:00:00")),
                           ("broken.jpg", image(3, "2024:06:01 08:00:00")), ("tie.jpg", image(4, "2024:07:02 10:00:00")),
                           ("tie2.jpg", image(5, "2024:07:02 10:00:00")), ("now.jpg", image(6))])
-    other = albums.create_album(svc, name="other")["id"]
+    other = albums.create_album(svc, name="other").id
     other_ids = add(svc, other, [("a.jpg", image(7)), ("b.jpg", image(8))])
     assert covers(svc, empty, trip, other) == [None, None, None]  # nothing analysed yet
 
@@ -132,10 +132,10 @@ def test_the_album_list_takes_as_many_queries_for_one_album_as_for_many(svc: Ser
             event.remove(svc.catalog.engine, "before_cursor_execute", count)
         return sum(s.lstrip().upper().startswith(("SELECT", "WITH")) for s in statements)
 
-    first = albums.create_album(svc, name="a0")["id"]
+    first = albums.create_album(svc, name="a0").id
     set_status(svc, PhotoStatus.DONE, *add(svc, first, [("x.jpg", image(1))]).values())
     one = queries()
     for n in range(1, 6):
-        album = albums.create_album(svc, name=f"a{n}")["id"]
+        album = albums.create_album(svc, name=f"a{n}").id
         set_status(svc, PhotoStatus.DONE, *add(svc, album, [(f"{n}.jpg", image(n + 1))]).values())
     assert queries() == one

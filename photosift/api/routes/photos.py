@@ -14,6 +14,7 @@ from photosift.api.deps import SHARE_CONTRIBUTE, ServicesDep
 from photosift.api.uploads import read_uploads
 from photosift.application import photos
 from photosift.application.blobs import THUMBNAIL_SIZES
+from photosift.catalog import records
 from photosift.errors import REPLIES, ImageTooLarge, InvalidInput
 
 router = APIRouter(tags=["photos"])
@@ -54,7 +55,7 @@ def list_photos(
         description="uploaded: upload order; taken_at / -taken_at: capture time, oldest / newest first")] = "uploaded",
     taken_after: Annotated[datetime | None, Query(description="taken at or after (ISO 8601; no offset = UTC)")] = None,
     taken_before: Annotated[datetime | None, Query(description="taken before (ISO 8601; no offset = UTC)")] = None,
-) -> dict[str, Any]:
+) -> records.Page:
     """A page of the album's photos (upload order unless ``sort``) with their faces and matches; filters combine
     with AND. An unknown ``member`` is 404; ``member=null`` is 400 (leave it out for every photo)."""
     return photos.list_photos(svc, album_id, member_id=member, blurry=blurry, has_faces=has_faces, status=status,
@@ -67,13 +68,13 @@ def list_faces(
     album_id: str, svc: ServicesDep, limit: Limit = 50, cursor: Cursor = None,
     unknown: Annotated[bool | None, Query(description="true: faces no member matched")] = None,
     member: Annotated[str | None, Query(description="only faces matched to this member id")] = None,
-) -> dict[str, Any]:
+) -> records.Page:
     """A page of the album's faces with their photo ids (``unknown=true``: unknown faces)."""
     return photos.list_faces(svc, album_id, unknown=unknown, member_id=member, limit=limit, cursor=cursor)
 
 
 @router.get("/photos/{photo_id}", response_model=schemas.Photo)
-def get_photo(photo_id: str, svc: ServicesDep) -> dict[str, Any]:
+def get_photo(photo_id: str, svc: ServicesDep) -> records.Photo:
     """A photo's results: status, dimensions, sharpness/blurry, faces (box, confidence, quality) and for each face
     the member it matched with similarity, or ``unknown``."""
     return photos.get_photo(svc, photo_id)
