@@ -6,10 +6,11 @@ values, never ORM rows.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, delete, func, select
 
 from photosift.catalog import members, models, records
 from photosift.catalog.db import Session
@@ -55,3 +56,147 @@ def assignments(session: Session, *, photo_ids: Sequence[str]) -> list[Assignmen
         _Face.photo_id.in_(photo_ids))
     return [Assignment(id=face_id, person_id=person_id, member_id=member_id, pinned=pinned)
             for face_id, person_id, member_id, pinned in session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A face as grouping and the user's corrections read it: its placement, quality and vector (``embedding``: the
+    stored bytes, ``bytes_to_vector`` reads them; ``recognizer``: the recogniser that made them)."""
+
+    id: str
+    album_id: str
+    photo_id: str
+    box: list[int]
+    confidence: float
+    too_small: bool
+    sharpness: float
+    relative_blur: float | None
+    embedding: bytes
+    recognizer: str
+    member_id: str | None
+    similarity: float | None
+    person_id: str | None
+    person_pinned: bool
+
+
+def _stored(row: models.Face) -> Stored:
+    return Stored(id=row.id, album_id=row.album_id, photo_id=row.photo_id, box=row.box, confidence=row.confidence,
+                  too_small=row.too_small, sharpness=row.sharpness, relative_blur=row.relative_blur,
+                  embedding=row.embedding, recognizer=row.recognizer, member_id=row.member_id,
+                  similarity=row.similarity, person_id=row.person_id, person_pinned=row.person_pinned)
+
+
+def stored(session: Session, *, face_ids: Sequence[str]) -> list[Stored]:
+    """The faces among ``face_ids`` that exist, read by key alone (in no particular order)."""
+    return [_stored(f) for f in _rows(session, face_ids)]
+
+
+def of_album(session: Session, *, album_id: str) -> list[Stored]:
+    """Every face of the album, in id order."""
+    return [_stored(f) for f in session.scalars(select(_Face).where(_Face.album_id == album_id).order_by(_Face.id))]
+
+
+def unknown(session: Session, *, album_id: str) -> list[Stored]:
+    """The album's unknown faces (no member matched them, no person holds them), in id order."""
+    return [_stored(f) for f in session.scalars(select(_Face).where(*_unknown(album_id)).order_by(_Face.id))]
+
+
+def count_unknown(session: Session, *, album_id: str) -> int:
+    """How many of the album's faces are unknown."""
+    return session.scalar(select(func.count()).select_from(_Face).where(*_unknown(album_id))) or 0
+
+
+def _unknown(album_id: str) -> tuple[ColumnElement[bool], ...]:
+    return _Face.album_id == album_id, _Face.member_id.is_(None), _Face.person_id.is_(None)
+
+
+def of_people(session: Session, *, person_ids: Sequence[str]) -> dict[str, list[Stored]]:
+    """The faces of each person of ``person_ids`` that has some, in id order."""
+    grouped: dict[str, list[Stored]] = defaultdict(list)
+    if person_ids:
+        for face in session.scalars(select(_Face).where(_Face.person_id.in_(person_ids)).order_by(_Face.id)):
+            if face.person_id is not None:  # (the query asks for these people's faces)
+                grouped[face.person_id].append(_stored(face))
+    return grouped
+
+
+def newest_of_person(session: Session, *, person_id: str, limit: int) -> list[Stored]:
+    """The person's ``limit`` newest faces (highest ids first)."""
+    query = select(_Face).where(_Face.person_id == person_id).order_by(_Face.id.desc()).limit(limit)
+    return [_stored(f) for f in session.scalars(query)]
+
+
+def count_of_person(session: Session, *, person_id: str) -> int:
+    """How many faces the person holds."""
+    return session.scalar(select(func.count()).select_from(_Face).where(_Face.person_id == person_id)) or 0
+
+
+def of_member(session: Session, *, member_id: str, pinned: bool | None = None) -> list[Stored]:
+    """The faces matched or pinned to the member (``pinned``: only those a user placed, or only the others), in id
+    order."""
+    query = select(_Face).where(_Face.member_id == member_id)
+    if pinned is not None:
+        query = query.where(_Face.person_pinned.is_(pinned))
+    return [_stored(f) for f in session.scalars(query.order_by(_Face.id))]
+
+
+def count_of_member(session: Session, *, member_id: str) -> int:
+    """How many faces are matched or pinned to the member (its photos: one face per photo)."""
+    return session.scalar(select(func.count()).select_from(_Face).where(_Face.member_id == member_id)) or 0
+
+
+def matches(session: Session, *, album_id: str, photo_id: str) -> list[records.Match]:
+    """The matched faces of the album's photo ``photo_id`` in engine order (a ``photo.matched`` event's)."""
+    faces = session.scalars(select(_Face).where(_Face.photo_id == photo_id).order_by(_Face.position))
+    return records.matches_of(faces, members.names(session, album_id=album_id))
+
+
+def set_people(session: Session, *, people: dict[str, str | None]) -> None:
+    """Put each face of ``people`` (face id -> person id, None: none) in its person, leaving it pinned or not."""
+    for row in _rows(session, list(people)):
+        row.person_id = people[row.id]
+    session.flush()
+
+
+def pin_to_person(session: Session, *, face_ids: Sequence[str], person_id: str | None) -> None:
+    """A user placed the faces in ``person_id`` (None: in unknown), out of any member."""
+    for row in _rows(session, face_ids):
+        row.person_id, row.member_id, row.similarity, row.person_pinned = person_id, None, None, True
+    session.flush()
+
+
+def pin_to_member(session: Session, *, member_id: str, similarities: dict[str, float | None]) -> None:
+    """A user gave the faces of ``similarities`` (face id -> similarity to the member's template) to the member, out
+    of every person; "not <member>" said of them before is withdrawn."""
+    for row in _rows(session, list(similarities)):
+        row.member_id, row.similarity, row.person_id, row.person_pinned = member_id, similarities[row.id], None, True
+    session.execute(delete(models.Rejection).where(models.Rejection.member_id == member_id,
+                                                   models.Rejection.face_id.in_(list(similarities))))
+    session.flush()
+
+
+def unmatch(session: Session, *, face_id: str) -> None:
+    """The face leaves its member and is free again (unpinned)."""
+    for row in _rows(session, [face_id]):
+        row.member_id, row.similarity, row.person_pinned = None, None, False
+    session.flush()
+
+
+def reject(session: Session, *, face: Stored, member_id: str) -> None:
+    """Keep "``face`` is not member ``member_id``" (once per face and member), with the face's vector."""
+    query = select(models.Rejection.id).where(models.Rejection.member_id == member_id,
+                                              models.Rejection.face_id == face.id)
+    if session.scalar(query) is None:
+        session.add(models.Rejection(album_id=face.album_id, member_id=member_id, face_id=face.id,
+                                     embedding=face.embedding, recognizer=face.recognizer))
+
+
+_CHUNK = 500
+"""Face ids per ``IN`` list (SQLite limits a statement's parameters)."""
+
+
+def _rows(session: Session, face_ids: Sequence[str]) -> list[models.Face]:
+    """The faces' rows (the session's own objects when it holds them, so its other readers see the writes)."""
+    ids = list(face_ids)
+    return [row for start in range(0, len(ids), _CHUNK)
+            for row in session.scalars(select(_Face).where(_Face.id.in_(ids[start:start + _CHUNK])))]

@@ -203,3 +203,60 @@ class Page:
 
     items: list[Any]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FaceBox:
+    """A face shown for something else (a person's cover): where it is."""
+
+    face_id: str
+    photo_id: str
+    box: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person (a group of unnamed faces), "Person <number>"; ``faces``, ``photos`` and ``cover`` once the use case
+    counted its faces; ``moved``: the faces a merge moved into it."""
+
+    id: str
+    album_id: str
+    name: str
+    number: int | None
+    hidden: bool
+    faces: int = 0
+    photos: int = 0
+    cover: FaceBox | None = None
+    moved: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFace:
+    """A face of a person (or an unknown face): ``pinned`` when a user placed it."""
+
+    id: str
+    photo_id: str
+    box: list[int]
+    too_small: bool
+    pinned: bool
+    person_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonDetail(Person):
+    """A person with all its faces."""
+
+    items: list[PersonFace] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleList:
+    """An album's people and how many of its faces are unknown (no member, no person)."""
+
+    items: list[Person]
+    unknown: int
+
+
+def person_of(row: models.Person) -> Person:
+    """The person without its faces (``faces``, ``photos`` and ``cover`` are the use case's)."""
+    return Person(id=row.id, album_id=row.album_id, name=f"Person {row.number}", number=row.number, hidden=row.hidden)

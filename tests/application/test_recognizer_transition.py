@@ -99,7 +99,7 @@ def test_old_vectors_are_never_compared_and_keep_their_places(album) -> None:
         assert session.scalar(select(Event.data).where(Event.type == "album.matched")) == {"photos_changed": 0}
 
     listed = people.list_people(svc, ids["album"])  # a person of old faces only: its cover is not scored
-    assert [(p["id"], p["faces"], p["cover"]["face_id"]) for p in listed["items"]] == [
+    assert [(p.id, p.faces, p.cover.face_id) for p in listed.items] == [
         (ids["person"], 2, ids["grouped1"])]
     assert people.merge_suggestions(svc, ids["album"]) == {"items": []}
     with pytest.raises(InvalidInput, match="not re-embedded"):

@@ -6,9 +6,13 @@ the face engine sees the same person at new positions and sizes; ``group`` puts 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 from service_support import jpeg
+
+from photosift.application.suggestions import SUGGEST_LOG_ODDS
 
 # Crops (left, top, right, bottom) of the 512x512 sources that keep the whole face, the scale (never up: an
 # upscaled photo is soft, and the blur check would rightly call it blurry) and whether to mirror it.
@@ -55,3 +59,9 @@ def group() -> bytes:
     canvas.paste(left, (20, 40))
     canvas.paste(right, (540, 40))
     return jpeg(np.asarray(canvas))
+
+
+def just_above(score: float) -> float:
+    """An album threshold a little above ``score``, so that a face of that score is a suggestion there."""
+    log_odds = math.log(score / (100.0 - score)) + SUGGEST_LOG_ODDS / 2
+    return round(100.0 / (1.0 + math.exp(-log_odds)), 3)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from photosift.api import schemas
 from photosift.api.deps import SHARE_CONTRIBUTE, AlbumId, FaceId, PersonId, ServicesDep
 from photosift.application import people
+from photosift.catalog import records
 
 router = APIRouter(tags=["people"])
 
@@ -25,20 +26,20 @@ class MergeSuggestions(BaseModel):
 
 @router.get("/albums/{album_id}/people", response_model=schemas.PeopleList)
 def list_people(album_id: AlbumId, svc: ServicesDep,
-                hidden: Annotated[bool, Query(description="include hidden people")] = False) -> dict[str, Any]:
+                hidden: Annotated[bool, Query(description="include hidden people")] = False) -> records.PeopleList:
     """The album's people, most faces first, each with a cover face and counts; and the number of unknown faces."""
     return people.list_people(svc, album_id, include_hidden=hidden)
 
 
 @router.post("/albums/{album_id}/people", status_code=201, response_model=schemas.Person,
              openapi_extra=SHARE_CONTRIBUTE)
-def create_person(album_id: AlbumId, body: schemas.FaceIds, svc: ServicesDep) -> dict[str, Any]:
+def create_person(album_id: AlbumId, body: schemas.FaceIds, svc: ServicesDep) -> records.Person:
     """A new person made of the given faces, taken from wherever they are (a person, a member, unknown)."""
     return people.create_person(svc, album_id, body.face_ids)
 
 
 @router.post("/albums/{album_id}/people/merge", response_model=schemas.Person, openapi_extra=SHARE_CONTRIBUTE)
-def merge_people(album_id: AlbumId, body: schemas.PeopleMerge, svc: ServicesDep) -> dict[str, Any]:
+def merge_people(album_id: AlbumId, body: schemas.PeopleMerge, svc: ServicesDep) -> records.Person:
     """Merge ``source`` into ``target``; refused when both appear in one photo. ``moved`` lists the faces moved."""
     return people.merge_people(svc, album_id, body.source, body.target)
 
@@ -62,7 +63,7 @@ def merge_suggestions(album_id: AlbumId, svc: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/albums/{album_id}/people/{person_id}", response_model=schemas.PersonDetail)
-def get_person(album_id: AlbumId, person_id: PersonId, svc: ServicesDep) -> dict[str, Any]:
+def get_person(album_id: AlbumId, person_id: PersonId, svc: ServicesDep) -> records.PersonDetail:
     """A person with all its faces (``unknown``: the faces that fit nobody)."""
     return people.get_person(svc, album_id, person_id)
 
@@ -70,7 +71,7 @@ def get_person(album_id: AlbumId, person_id: PersonId, svc: ServicesDep) -> dict
 @router.patch("/albums/{album_id}/people/{person_id}", response_model=schemas.Person,
               openapi_extra=SHARE_CONTRIBUTE)
 def update_person(album_id: AlbumId, person_id: PersonId, body: schemas.PersonUpdate, svc: ServicesDep
-                  ) -> dict[str, Any]:
+                  ) -> records.Person:
     """Hide a person from the people list (``hidden: true``) or show it again."""
     return people.set_hidden(svc, album_id, person_id, body.hidden)
 
@@ -85,7 +86,8 @@ def rename_person(album_id: AlbumId, person_id: PersonId, body: schemas.PersonRe
 
 @router.post("/albums/{album_id}/people/{person_id}/split", status_code=201, response_model=schemas.Person,
              openapi_extra=SHARE_CONTRIBUTE)
-def split_person(album_id: AlbumId, person_id: PersonId, body: schemas.FaceIds, svc: ServicesDep) -> dict[str, Any]:
+def split_person(album_id: AlbumId, person_id: PersonId, body: schemas.FaceIds, svc: ServicesDep
+                 ) -> records.Person:
     """Move some of a person's faces into a new person (they are different people)."""
     return people.split_person(svc, album_id, person_id, body.face_ids)
 

@@ -213,8 +213,8 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
 
 
 def test_is_this_member_yes_and_no(browser, server: Server, screenshots: Path) -> None:
+    from people_images import just_above
     from playwright.sync_api import expect
-    from test_suggestions import just_above
 
     client = server.client()
     # How her second shot scores against her selfie; albums whose threshold is a little above it suggest that shot.

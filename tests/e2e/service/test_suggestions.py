@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import httpx
 import pytest
-from people_images import shot
+from people_images import just_above, shot
 from service_support import Server, wait_idle
 from test_members import add_member, analysed
 
-from photosift.application.suggestions import SUGGEST_LOG_ODDS
-
 pytestmark = pytest.mark.integration
-
-
-def just_above(score: float) -> float:
-    """An album threshold a little above ``score``, so that a face of that score is a suggestion there."""
-    log_odds = math.log(score / (100.0 - score)) + SUGGEST_LOG_ODDS / 2
-    return round(100.0 / (1.0 + math.exp(-log_odds)), 3)
 
 
 def suggestions(client: httpx.Client, album_id: str, **params: str) -> list[dict]:
