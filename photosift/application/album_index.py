@@ -10,6 +10,7 @@ space. A dropped space, or one the index missed a change of, is rebuilt from the
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -72,7 +73,7 @@ class AlbumFaces:
             yield [r[0] for r in rows], scoring.index_vectors([bytes_to_vector(r[1]) for r in rows])
 
     @staticmethod
-    def _where(space_name: str) -> tuple:
+    def _where(space_name: str) -> tuple[Any, ...]:
         return Face.album_id == space_name[len(PREFIX):], Face.recognizer == face_engine.EMBEDDER
 
 

@@ -64,7 +64,7 @@ def _write_pending_events(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_pending_events(session: Session, _previous) -> None:  # noqa: ANN001 - SessionTransaction
+def _drop_pending_events(session: Session, _previous: object) -> None:  # _previous: a SessionTransaction
     session.info.pop(PENDING, None)
 
 

@@ -57,6 +57,7 @@ from sqlalchemy.orm import Session
 from photosift import faces as face_engine
 from photosift.application import nearby, scoring
 from photosift.application.grouping import Nearest
+from photosift.catalog import records
 from photosift.catalog.models import Album, Face, Member, Reference, Rejection, bytes_to_vector, vector_to_bytes
 
 ALBUM_THRESHOLD = face_engine.DEFAULT_THRESHOLD
@@ -187,7 +188,8 @@ class Templates:
         return {col: {owner for owner, _ in faces} for col, faces in self.confident.items()}
 
 
-def load_templates(session: Session, album: Album, *, doubtful_for: Sequence[np.ndarray] = ()) -> Templates:
+def load_templates(session: Session, album: Album | records.Album, *,
+                   doubtful_for: Sequence[np.ndarray] = ()) -> Templates:
     """Each member's template: the mean of its reference faces and of the faces the user confirmed as theirs
     ("this is <member>": pinned), so corrections become evidence for later photos. For the members some face of
     ``doubtful_for`` (a photo's faces about to be matched) scores doubtfully against (between the threshold and
@@ -290,7 +292,7 @@ def album_faces(session: Session, album_id: str, templates: Templates) -> AlbumF
                       scoring.similarity(vectors, templates.matrix))
 
 
-def album_threshold(album: Album) -> float:
+def album_threshold(album: Album | records.Album) -> float:
     """The similarity at which ``album`` gives a face to a member."""
     return album.threshold if album.threshold is not None else ALBUM_THRESHOLD
 
@@ -396,4 +398,5 @@ def assign_unique(scores: np.ndarray, threshold: float) -> dict[int, tuple[int, 
 
 def _log_odds(similarity: np.ndarray) -> np.ndarray:
     s = np.clip(similarity, 1e-6, 100.0 - 1e-6)
-    return np.log(s) - np.log(100.0 - s)
+    log_odds: np.ndarray = np.log(s) - np.log(100.0 - s)
+    return log_odds

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Row, delete, func, select
@@ -450,7 +451,7 @@ _SEARCHED = (RekognitionFace.face_id, RekognitionFace.collection_id, Rekognition
 """What a search reads of a face (rows, not ORM objects: a search reads many and changes none)."""
 
 
-def _searched(session: Session, collection_id: str, face_ids: Sequence[str]) -> list[Row]:
+def _searched(session: Session, collection_id: str, face_ids: Sequence[str]) -> list[Row[*tuple[Any, ...]]]:
     """``_SEARCHED`` of the collection's faces among ``face_ids`` (looked up by primary key alone, as ``_faces``)."""
     return [r for ids in _chunks(face_ids)
             for r in session.execute(select(*_SEARCHED).where(RekognitionFace.face_id.in_(ids)))
@@ -471,7 +472,7 @@ def _chunks(ids: Sequence[str]) -> list[list[str]]:
     return [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]
 
 
-def _indexed(row: RekognitionFace | Row) -> IndexedFace:
+def _indexed(row: RekognitionFace | Row[*tuple[Any, ...]]) -> IndexedFace:
     box = (row.box_left, row.box_top, row.box_width, row.box_height)
     return IndexedFace(row.face_id, row.image_id, row.external_image_id, box, row.confidence, row.user_id)
 

@@ -10,11 +10,12 @@ needs to serialize takes row locks (``with_for_update``).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,7 +80,7 @@ class Catalog:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI connection
+def _sqlite_pragmas(connection: sqlite3.Connection, _record: object) -> None:
     # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN would defer it until the first
     # write, after reads that may then be stale).
     connection.isolation_level = None
@@ -91,7 +92,7 @@ def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DBAPI connec
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+def _sqlite_begin(connection: Connection) -> None:
     if connection.get_execution_options().get("photosift_readonly"):
         connection.exec_driver_sql("BEGIN")
     else:

@@ -211,7 +211,7 @@ class _Graph:
             self.index.remove(np.array(keys, dtype=np.uint64))
 
 
-def _new_usearch(dim: int, params: Hnsw):  # noqa: ANN202 - usearch.index.Index
+def _new_usearch(dim: int, params: Hnsw) -> Any:  # a usearch.index.Index
     from usearch.index import Index, MetricKind
 
     return Index(ndim=dim, metric=MetricKind.IP, dtype="f16", connectivity=params.m,
@@ -540,7 +540,7 @@ def _pg_table(space: str) -> str:
     return f"face_index_{hashlib.sha1(space.encode()).hexdigest()[:20]}"
 
 
-def _know_vectors(session: Session):  # noqa: ANN202 - the session's psycopg connection
+def _know_vectors(session: Session) -> Any:  # the session's psycopg connection
     """The session's psycopg connection, taught once to send numpy arrays as binary ``vector`` values."""
     from pgvector.psycopg import register_vector
 
@@ -551,4 +551,4 @@ def _know_vectors(session: Session):  # noqa: ANN202 - the session's psycopg con
     return driver
 
 
-_TAUGHT: weakref.WeakSet = weakref.WeakSet()
+_TAUGHT: weakref.WeakSet[Any] = weakref.WeakSet()

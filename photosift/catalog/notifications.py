@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -53,7 +54,7 @@ class _Connected:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def session(self, connection) -> None:  # noqa: ANN001 - psycopg.Connection
+    def session(self, connection: Any) -> None:  # a psycopg.Connection
         raise NotImplementedError
 
     def down(self) -> None:
@@ -88,7 +89,7 @@ class Listener(_Connected):
         self.handlers = handlers
         self.on_listening = on_listening
 
-    def session(self, connection) -> None:  # noqa: ANN001 - psycopg.Connection
+    def session(self, connection: Any) -> None:  # a psycopg.Connection
         for channel in self.handlers:
             connection.execute(f"LISTEN {channel}")
         self.on_listening(True)
@@ -115,7 +116,7 @@ class QueueWatch(_Connected):
         self.wake = wake
         self.idle = idle
 
-    def session(self, connection) -> None:  # noqa: ANN001 - psycopg.Connection
+    def session(self, connection: Any) -> None:  # a psycopg.Connection
         while not self.stopping:
             if not self.idle() or not connection.execute("SELECT pg_try_advisory_lock(%s)",
                                                          (WATCH_LOCK,)).fetchone()[0]:

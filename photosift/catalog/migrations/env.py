@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
 import photosift.catalog.models  # noqa: F401 - registers the native tables on Base.metadata
 from photosift.catalog.base import Base
@@ -31,7 +31,7 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():

@@ -9,6 +9,8 @@ Revises: 0007_capture_date
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,7 +25,7 @@ COLUMNS = (("faces", "id", "embedding"), ("member_references", "id", "embedding"
 FRONTAL = b"\x00\x00\x00\x00"  # float32 0.0
 
 
-def _rewrite(length: int, change) -> None:  # noqa: ANN001 - bytes -> bytes
+def _rewrite(length: int, change: Callable[[bytes], bytes]) -> None:
     bind = op.get_bind()
     for table, key, column in COLUMNS:
         t = sa.table(table, sa.column(key), sa.column(column, sa.LargeBinary))
