@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from photosift.application import album_index
 from photosift.application.album_index import AlbumFaces
 from photosift.application.grouping import Nearest
 from photosift.catalog import face_index
-from photosift.catalog.db import Catalog
+from photosift.catalog.db import Catalog, Session
 
 
 class Spaces:

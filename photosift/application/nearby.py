@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
 from photosift.application import scoring
 from photosift.application.grouping import NEIGHBOURS, Nearest
-from photosift.catalog.models import Face, bytes_to_vector
+from photosift.catalog import faces
+from photosift.catalog.db import Session
+from photosift.catalog.models import bytes_to_vector
 
 START = NEIGHBOURS
 """Faces the first query asks for."""
@@ -66,14 +66,12 @@ def around(session: Session, album_id: str, nearest: Nearest, query: np.ndarray,
 
 def _load(session: Session, album_id: str, ids: Iterable[str]) -> dict[str, tuple[Neighbour | None, np.ndarray]]:
     """``id -> (the face if comparable, its embedding)`` for the album's faces among ``ids`` (read by key alone)."""
-    ids, out = sorted(ids), {}
-    for start in range(0, len(ids), LOAD_BATCH):
-        for face_id, owner, photo_id, blob, pinned, small, recognizer in session.execute(
-                select(Face.id, Face.album_id, Face.photo_id, Face.embedding, Face.person_pinned, Face.too_small,
-                       Face.recognizer).where(Face.id.in_(ids[start:start + LOAD_BATCH]))):
-            if owner == album_id and recognizer == face_engine.EMBEDDER:
-                vector = bytes_to_vector(blob)
-                out[face_id] = (None if pinned or small else Neighbour(face_id, photo_id, vector), vector)
+    out = {}
+    for face in faces.vectors(session, face_ids=list(ids)):
+        if face.album_id == album_id and face.recognizer == face_engine.EMBEDDER:
+            vector = bytes_to_vector(face.embedding)
+            comparable = not (face.pinned or face.too_small)
+            out[face.id] = (Neighbour(face.id, face.photo_id, vector) if comparable else None, vector)
     return out
 
 

@@ -200,3 +200,25 @@ def _rows(session: Session, face_ids: Sequence[str]) -> list[models.Face]:
     ids = list(face_ids)
     return [row for start in range(0, len(ids), _CHUNK)
             for row in session.scalars(select(_Face).where(_Face.id.in_(ids[start:start + _CHUNK])))]
+
+
+@dataclass(frozen=True, slots=True)
+class Vector:
+    """A face's vector and what decides whether it may be compared (the narrow read of neighbour queries)."""
+
+    id: str
+    album_id: str
+    photo_id: str
+    embedding: bytes
+    recognizer: str
+    pinned: bool
+    too_small: bool
+
+
+def vectors(session: Session, *, face_ids: Sequence[str]) -> list[Vector]:
+    """The vectors of the faces among ``face_ids`` that exist, read by key alone (in no particular order)."""
+    ids = sorted(face_ids)
+    columns = (_Face.id, _Face.album_id, _Face.photo_id, _Face.embedding, _Face.recognizer, _Face.person_pinned,
+               _Face.too_small)
+    return [Vector(*row) for start in range(0, len(ids), _CHUNK)
+            for row in session.execute(select(*columns).where(_Face.id.in_(ids[start:start + _CHUNK])))]
