@@ -30,16 +30,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
 from photosift.application import scoring
-from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.grouping import worth_grouping
 from photosift.application.matching import Templates, album_threshold, load_templates, open_set_scores
-from photosift.catalog.models import Face, Member, Person, bytes_to_vector
+from photosift.catalog import albums, faces, members, people
+from photosift.catalog.db import Session
+from photosift.catalog.models import bytes_to_vector
 
 SUGGEST_LOG_ODDS = 0.19
 """How far below the album's threshold (log-odds of the 0-100 score) a suggestion may score: ``log(2)`` in the
@@ -110,13 +109,12 @@ def suggest(candidates: Sequence[Candidate], templates: Templates, listed: dict[
 
 def album_suggestions(session: Session, album_id: str) -> list[Suggestion]:
     """Every suggestion of the album as it is now."""
-    album = require_album(session, album_id)
-    templates = load_templates(session, album)
+    templates = load_templates(session, albums.require(session, album_id=album_id))
     if templates.vectors is None:
         return []
-    hidden = set(session.scalars(select(Person.id).where(Person.album_id == album_id, Person.hidden.is_(True))))
+    hidden = {p.id for p in people.listed(session, album_id=album_id, include_hidden=True) if p.hidden}
     candidates, listed, matched = [], defaultdict(set), defaultdict(list)
-    for face in session.scalars(select(Face).where(Face.album_id == album_id).order_by(Face.id)):
+    for face in faces.of_album(session, album_id=album_id):
         if face.member_id is not None:
             listed[face.photo_id].add(face.member_id)
             if face.recognizer == face_engine.EMBEDDER and not face.person_pinned:
@@ -131,7 +129,7 @@ def counts(session: Session, album_id: str, *, before_rematch: bool = False) -> 
     """Member id -> the number of photos its suggestions hold. ``before_rematch`` (a member's references just
     changed, the album's re-match is queued): leave out what scores at or above the album's threshold, which the
     re-match decides."""
-    threshold = album_threshold(require_album(session, album_id))
+    threshold = album_threshold(albums.require(session, album_id=album_id))
     out: dict[str, int] = defaultdict(int)
     for suggestion in album_suggestions(session, album_id):
         if not (before_rematch and suggestion.similarity >= threshold):
@@ -147,18 +145,14 @@ def list_suggestions(svc: Services, album_id: str, *, member_id: str | None = No
     with svc.catalog.read() as session:
         found = [s for s in album_suggestions(session, album_id)
                  if (member_id is None or s.member_id == member_id) and (person_id is None or s.person_id == person_id)]
-        names = dict(session.execute(select(Member.id, Member.name).where(Member.album_id == album_id)).all())
-        faces = {f.id: f for f in session.scalars(select(Face).where(Face.id.in_(
-            [face_id for s in found for face_id in s.face_ids])))}
-        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(
-            [s.person_id for s in found if s.person_id])))}
-        person_faces: dict[str, list[Face]] = defaultdict(list)
-        for face in session.scalars(select(Face).where(Face.person_id.in_(list(people))).order_by(Face.id)):
-            if face.person_id is not None:  # (the query asks for these people's faces)
-                person_faces[face.person_id].append(face)
+        names = members.names(session, album_id=album_id)
+        shown = {f.id: f for f in faces.stored(session, face_ids=[face_id for s in found for face_id in s.face_ids])}
+        wanted = {s.person_id for s in found if s.person_id}
+        groups = {p.id: p for p in people.listed(session, album_id=album_id, include_hidden=True) if p.id in wanted}
+        person_faces = faces.of_people(session, person_ids=list(groups))
         items = [{"member": {"id": s.member_id, "name": names[s.member_id]},
-                  "person": person_view(people[s.person_id], person_faces[s.person_id]) if s.person_id else None,
-                  "faces": [face_item(faces[i]) for i in s.face_ids], "photos": len(s.photo_ids),
+                  "person": person_view(groups[s.person_id], person_faces[s.person_id]) if s.person_id else None,
+                  "faces": [face_item(shown[i]) for i in s.face_ids], "photos": len(s.photo_ids),
                   "similarity": s.similarity} for s in found]
     return {"items": items}
 
