@@ -10,18 +10,29 @@ space. A dropped space, or one the index missed a change of, is rebuilt from the
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Protocol
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
 from photosift.application import scoring
 from photosift.application.grouping import Nearest
-from photosift.catalog import face_index
+from photosift.catalog import face_index, faces
+from photosift.catalog.db import Session
 from photosift.catalog.face_index import FaceIndex
-from photosift.catalog.models import Face, bytes_to_vector
+from photosift.catalog.models import bytes_to_vector
+
+
+class IndexedFace(Protocol):
+    """What the index reads of a stored face."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def recognizer(self) -> str: ...
+    @property
+    def embedding(self) -> bytes: ...
+
 
 PREFIX = "album/"
 
@@ -30,9 +41,9 @@ def space(album_id: str) -> str:
     return f"{PREFIX}{album_id}"
 
 
-def add_faces(index: FaceIndex, session: Session, album_id: str, faces: Sequence[Face]) -> None:
-    """Put ``faces`` (stored, flushed) of the album in its space; faces of another recogniser stay out."""
-    current = [f for f in faces if f.recognizer == face_engine.EMBEDDER]
+def add_faces(index: FaceIndex, session: Session, album_id: str, stored: Sequence[IndexedFace]) -> None:
+    """Put faces ``stored`` (and flushed) of the album in its space; faces of another recogniser stay out."""
+    current = [f for f in stored if f.recognizer == face_engine.EMBEDDER]
     if current:
         vectors = scoring.index_vectors([bytes_to_vector(f.embedding) for f in current])
         index.add(session, space(album_id), [f.id for f in current], vectors)
@@ -64,17 +75,16 @@ class AlbumFaces:
         return space_name.startswith(PREFIX)
 
     def count(self, session: Session, space_name: str) -> int:
-        return session.scalar(select(func.count()).select_from(Face).where(*self._where(space_name))) or 0
+        return faces.count_of_recognizer(session, album_id=_album_id(space_name), recognizer=face_engine.EMBEDDER)
 
     def load(self, session: Session, space_name: str) -> Iterator[tuple[list[str], np.ndarray]]:
-        query = (select(Face.id, Face.embedding).where(*self._where(space_name)).order_by(Face.id)
-                 .execution_options(yield_per=face_index.BATCH))
-        for rows in session.execute(query).partitions():
-            yield [r[0] for r in rows], scoring.index_vectors([bytes_to_vector(r[1]) for r in rows])
+        for ids, embeddings in faces.embeddings_of_recognizer(session, album_id=_album_id(space_name),
+                                                             recognizer=face_engine.EMBEDDER, batch=face_index.BATCH):
+            yield ids, scoring.index_vectors([bytes_to_vector(e) for e in embeddings])
 
-    @staticmethod
-    def _where(space_name: str) -> tuple[Any, ...]:
-        return Face.album_id == space_name[len(PREFIX):], Face.recognizer == face_engine.EMBEDDER
+
+def _album_id(space_name: str) -> str:
+    return space_name[len(PREFIX):]
 
 
 __all__ = ["AlbumFaces", "add_faces", "drop", "nearest", "remove_faces", "space"]

@@ -7,7 +7,7 @@ values, never ORM rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, delete, func, select
@@ -222,3 +222,20 @@ def vectors(session: Session, *, face_ids: Sequence[str]) -> list[Vector]:
                _Face.too_small)
     return [Vector(*row) for start in range(0, len(ids), _CHUNK)
             for row in session.execute(select(*columns).where(_Face.id.in_(ids[start:start + _CHUNK])))]
+
+
+def count_of_recognizer(session: Session, *, album_id: str, recognizer: str) -> int:
+    """How many of the album's faces ``recognizer`` embedded."""
+    return session.scalar(select(func.count()).select_from(_Face).where(
+        _Face.album_id == album_id, _Face.recognizer == recognizer)) or 0
+
+
+def embeddings_of_recognizer(session: Session, *, album_id: str, recognizer: str, batch: int
+                             ) -> Iterator[tuple[list[str], list[bytes]]]:
+    """The ids and stored vectors of the album's faces ``recognizer`` embedded, ``batch`` at a time in id order
+    (streamed: an album of any size is never held at once)."""
+    query = (select(_Face.id, _Face.embedding)
+             .where(_Face.album_id == album_id, _Face.recognizer == recognizer).order_by(_Face.id)
+             .execution_options(yield_per=batch))
+    for rows in session.execute(query).partitions():
+        yield [row[0] for row in rows], [row[1] for row in rows]
