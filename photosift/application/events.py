@@ -27,53 +27,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
-
-from photosift.catalog.db import Catalog
-from photosift.catalog.models import Event
-
-PENDING = "photosift.pending_events"  # Session.info key: PostgreSQL events written at commit
-EVENT_LOCKS = 0x65766E74  # first key of the PostgreSQL advisory locks that order an album's events ("evnt")
+from photosift.catalog import events
+from photosift.catalog.db import Catalog, Session
 
 
 def record_event(session: Session, album_id: str, type_: str, data: dict[str, Any]) -> None:
-    """Append an event inside the caller's transaction (it becomes visible when that commits).
-
-    Streams read an album's log by id (``id > after``), so ids must become visible in order. SQLite commits one
-    transaction at a time; on PostgreSQL, where transactions commit concurrently, the events are written just before
-    the commit under a lock on the album held until the commit: a later id is never visible before an earlier one.
-    """
-    row = Event(album_id=album_id, type=type_, data=data)
-    if session.get_bind().dialect.name == "postgresql":
-        session.info.setdefault(PENDING, []).append(row)
-    else:
-        session.add(row)
+    """Append an event inside the caller's transaction; it becomes visible, in order, when that commits
+    (``catalog.events.append``)."""
+    events.append(session, album_id=album_id, type_=type_, data=data)
 
 
-@event.listens_for(Session, "before_commit")
-def _write_pending_events(session: Session) -> None:
-    pending = session.info.pop(PENDING, None)
-    if not pending:
-        return
-    for album_id in sorted({row.album_id for row in pending}):  # one order: no deadlock between transactions
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:album))"),
-                        {"space": EVENT_LOCKS, "album": album_id})
-    session.add_all(pending)
-    session.flush()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending_events(session: Session, _previous: object) -> None:  # _previous: a SessionTransaction
-    session.info.pop(PENDING, None)
-
-
-def read_events(catalog: Catalog, album_id: str, after: int, limit: int = 200) -> list[Event]:
+def read_events(catalog: Catalog, album_id: str, after: int, limit: int = 200) -> list[events.Event]:
     """Events of ``album_id`` with id > ``after``, oldest first."""
     with catalog.read() as session:
-        return list(session.scalars(
-            select(Event).where(Event.album_id == album_id, Event.id > after).order_by(Event.id).limit(limit)
-        ))
+        return events.after(session, album_id=album_id, after_id=after, limit=limit)
 
 
 class EventHub:
