@@ -16,16 +16,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
-
-from photosift.application.albums import require_album
 from photosift.application.context import Services
 from photosift.application.validation import check_name
-from photosift.application.views import iso
-from photosift.catalog.models import AccessSession, Photo, Share, utcnow
+from photosift.catalog import albums, photos, shares
+from photosift.catalog.models import utcnow
+from photosift.catalog.records import iso
+from photosift.catalog.shares import ShareLink, aware
 from photosift.config import Settings
 from photosift.errors import InvalidInput, NotFound
 
@@ -141,7 +140,7 @@ def create_share(svc: Services, album_id: str, *, can_upload: bool = False, labe
             raise InvalidInput(f"expires_in must be between 60 seconds and {MAX_SHARE_DAYS} days")
         expires_at = now + timedelta(seconds=expires_in)
     elif expires_at is not None:
-        expires_at = _aware(expires_at)
+        expires_at = aware(expires_at)
         if expires_at <= now:
             raise InvalidInput("expires_at is in the past")
         if expires_at > now + timedelta(days=MAX_SHARE_DAYS):
@@ -149,11 +148,9 @@ def create_share(svc: Services, album_id: str, *, can_upload: bool = False, labe
     label = check_name(label, "label") if label is not None and label.strip() else None
     token = new_token()
     with svc.catalog.session() as session:
-        require_album(session, album_id)
-        share = Share(album_id=album_id, token_hash=hash_secret(token), label=label, can_upload=can_upload,
-                      expires_at=expires_at, created_at=now)
-        session.add(share)
-        session.flush()
+        albums.require(session, album_id=album_id)
+        share = shares.create(session, album_id=album_id, token_hash=hash_secret(token), label=label,
+                              can_upload=can_upload, created_at=now, expires_at=expires_at)
         return {**_share_view(share, sessions=0, now=now), "token": token}
 
 
@@ -161,27 +158,23 @@ def list_shares(svc: Services, album_id: str) -> list[dict[str, Any]]:
     """The album's share links, oldest first, without tokens; ``sessions``: browsers signed in through each."""
     now = utcnow()
     with svc.catalog.read() as session:
-        require_album(session, album_id)
-        shares = session.scalars(select(Share).where(Share.album_id == album_id).order_by(Share.id)).all()
-        counts = dict(session.execute(
-            select(AccessSession.share_id, func.count()).where(
-                AccessSession.share_id.in_([s.id for s in shares]), AccessSession.expires_at > now)
-            .group_by(AccessSession.share_id)).all()) if shares else {}
-        return [_share_view(s, sessions=counts.get(s.id, 0), now=now) for s in shares]
+        albums.require(session, album_id=album_id)
+        links = shares.of_album(session, album_id=album_id)
+        counts = shares.live_sessions(session, share_ids=[s.id for s in links], now=now)
+        return [_share_view(s, sessions=counts.get(s.id, 0), now=now) for s in links]
 
 
 def revoke_share(svc: Services, album_id: str, share_id: str) -> None:
     """Delete the share link and every session opened with it (effective for the next request)."""
     with svc.catalog.session() as session:
-        share = session.get(Share, share_id)
+        share = shares.get(session, share_id=share_id)
         if share is None or share.album_id != album_id:
             raise NotFound(f"no share {share_id!r} in album {album_id!r}")
-        session.execute(delete(AccessSession).where(AccessSession.share_id == share_id))
-        session.delete(share)
+        shares.delete(session, share_id=share_id)
 
 
-def _share_view(share: Share, *, sessions: int, now: datetime) -> dict[str, Any]:
-    expired = share.expires_at is not None and _aware(share.expires_at) <= now
+def _share_view(share: ShareLink, *, sessions: int, now: datetime) -> dict[str, Any]:
+    expired = share.expires_at is not None and share.expires_at <= now
     return {"id": share.id, "album_id": share.album_id, "label": share.label, "can_upload": share.can_upload,
             "created_at": iso(share.created_at), "expires_at": iso(share.expires_at), "expired": expired,
             "sessions": sessions}
@@ -196,12 +189,12 @@ def principal_for_token(svc: Services, token: str) -> Principal | None:
                      share_id=share.id)
 
 
-def _live_share(svc: Services, token_hash: str) -> Share | None:
+def _live_share(svc: Services, token_hash: str) -> ShareLink | None:
     with svc.catalog.read() as session:
-        share = session.scalars(select(Share).where(Share.token_hash == token_hash)).first()
+        share = shares.by_token_hash(session, token_hash=token_hash)
     if share is None or not hmac.compare_digest(share.token_hash, token_hash):
         return None
-    if share.expires_at is not None and _aware(share.expires_at) <= utcnow():
+    if share.expires_at is not None and share.expires_at <= utcnow():
         return None
     return share
 
@@ -214,9 +207,9 @@ def open_owner_session(svc: Services, fingerprint: str) -> tuple[str, datetime, 
     expires = now + timedelta(days=svc.settings.session_days)
     token = new_token()
     with svc.catalog.session() as session:
-        _purge_expired(session, now)
-        session.add(AccessSession(token_hash=hash_secret(token), credential=fingerprint, created_at=now,
-                                  expires_at=expires))
+        shares.purge_expired(session, now=now)
+        shares.open_session(session, token_hash=hash_secret(token), credential=fingerprint, created_at=now,
+                            expires_at=expires)
     return token, expires, Principal(role="owner", via="session", session_hash=hash_secret(token))
 
 
@@ -229,14 +222,14 @@ def open_share_session(svc: Services, share_token: str) -> tuple[str, datetime, 
     now = utcnow()
     expires = now + timedelta(days=svc.settings.session_days)
     if share.expires_at is not None:
-        expires = min(expires, _aware(share.expires_at))
+        expires = min(expires, share.expires_at)
     token = new_token()
     with svc.catalog.session() as session:
-        _purge_expired(session, now)
-        if session.get(Share, share.id) is None:  # revoked meanwhile
+        shares.purge_expired(session, now=now)
+        if shares.get(session, share_id=share.id) is None:  # revoked meanwhile
             return None
-        session.add(AccessSession(token_hash=hash_secret(token), share_id=share.id, created_at=now,
-                                  expires_at=expires))
+        shares.open_session(session, token_hash=hash_secret(token), share_id=share.id, created_at=now,
+                            expires_at=expires)
     principal = Principal(role="share", via="session", album_id=share.album_id, can_upload=share.can_upload,
                           share_id=share.id, session_hash=hash_secret(token))
     return token, expires, principal
@@ -248,19 +241,17 @@ def principal_for_session(svc: Services, token: str, owner: OwnerCredentials) ->
     token_hash = hash_secret(token)
     now = utcnow()
     with svc.catalog.read() as session:
-        row = session.execute(
-            select(AccessSession, Share).outerjoin(Share, Share.id == AccessSession.share_id)
-            .where(AccessSession.token_hash == token_hash)).first()
+        row = shares.browser_session(session, token_hash=token_hash)
     if row is None:
         return None
     found, share = row
-    if not hmac.compare_digest(found.token_hash, token_hash) or _aware(found.expires_at) <= now:
+    if not hmac.compare_digest(found.token_hash, token_hash) or found.expires_at <= now:
         return None
     if found.share_id is None:
         if found.credential not in owner.fingerprints():
             return None
         return Principal(role="owner", via="session", session_hash=token_hash)
-    if share is None or (share.expires_at is not None and _aware(share.expires_at) <= now):
+    if share is None or (share.expires_at is not None and share.expires_at <= now):
         return None
     return Principal(role="share", via="session", album_id=share.album_id, can_upload=share.can_upload,
                      share_id=share.id, session_hash=token_hash)
@@ -269,7 +260,7 @@ def principal_for_session(svc: Services, token: str, owner: OwnerCredentials) ->
 def close_session(svc: Services, token: str) -> None:
     """Sign out: delete the session of this cookie token (nothing when there is none)."""
     with svc.catalog.session() as session:
-        session.execute(delete(AccessSession).where(AccessSession.token_hash == hash_secret(token)))
+        shares.close_session(session, token_hash=hash_secret(token))
 
 
 def still_valid(svc: Services, principal: Principal) -> bool:
@@ -279,19 +270,14 @@ def still_valid(svc: Services, principal: Principal) -> bool:
     now = utcnow()
     with svc.catalog.read() as session:
         if principal.session_hash is not None:
-            found = session.scalars(select(AccessSession).where(
-                AccessSession.token_hash == principal.session_hash)).first()
-            if found is None or _aware(found.expires_at) <= now:
+            row = shares.browser_session(session, token_hash=principal.session_hash)
+            if row is None or row[0].expires_at <= now:
                 return False
         if principal.share_id is not None:
-            share = session.get(Share, principal.share_id)
-            if share is None or (share.expires_at is not None and _aware(share.expires_at) <= now):
+            share = shares.get(session, share_id=principal.share_id)
+            if share is None or (share.expires_at is not None and share.expires_at <= now):
                 return False
     return True
-
-
-def _purge_expired(session: Any, now: datetime) -> None:
-    session.execute(delete(AccessSession).where(AccessSession.expires_at <= now))
 
 
 # ---------------------------------------------------------------- scope
@@ -299,9 +285,4 @@ def _purge_expired(session: Any, now: datetime) -> None:
 def album_of_photo(svc: Services, photo_id: str) -> str | None:
     """The album a photo belongs to, or ``None`` when there is no such photo."""
     with svc.catalog.read() as session:
-        return session.scalar(select(Photo.album_id).where(Photo.id == photo_id))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return photos.album_id_of(session, photo_id=photo_id)
