@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photosift.catalog.models import Album, Face, Member, Photo, Reference
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC (SQLite returns naive datetimes; every stored time is UTC)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+from photosift.catalog.records import iso, taken_at
 
 
 def album_view(album: Album, *, photos: int | None = None, members: int | None = None) -> dict[str, Any]:
@@ -74,20 +67,6 @@ def photo_view(photo: Photo, faces: list[Face] | None, member_names: dict[str, s
     if faces is not None:
         view["faces"] = [face_view(f, member_names) for f in faces]
     return view
-
-
-def taken_at(photo: Photo) -> str | None:
-    """When the photo was taken, ISO 8601: from EXIF in the camera's UTC offset when it recorded one, else the
-    camera's clock without an offset (its time zone is unknown); from the upload in UTC."""
-    moment = photo.taken_at or photo.created_at
-    if moment is None:
-        return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if photo.taken_at_source != "exif":
-        return moment.isoformat()
-    if photo.taken_at_offset is None:
-        return moment.replace(tzinfo=None).isoformat()
-    return moment.astimezone(timezone(timedelta(minutes=photo.taken_at_offset))).isoformat()
 
 
 def member_names(session: Session, album_id: str) -> dict[str, str]:
