@@ -8,20 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from photosift.catalog.models import Album, Face, Member, Photo, Reference
+from photosift.catalog.models import Face, Member, Photo, Reference
 from photosift.catalog.records import iso, taken_at
-
-
-def album_view(album: Album, *, photos: int | None = None, members: int | None = None) -> dict[str, Any]:
-    """An album: ``threshold`` only when it has its own, the counts when given."""
-    view: dict[str, Any] = {"id": album.id, "name": album.name, "created_at": iso(album.created_at)}
-    if album.threshold is not None:
-        view["threshold"] = album.threshold
-    if photos is not None:
-        view["photos"] = photos
-    if members is not None:
-        view["members"] = members
-    return view
 
 
 def member_view(member: Member, references: Iterable[Reference]) -> dict[str, Any]:
@@ -72,15 +60,6 @@ def photo_view(photo: Photo, faces: list[Face] | None, member_names: dict[str, s
 def member_names(session: Session, album_id: str) -> dict[str, str]:
     """``{member id: name}`` of an album."""
     return dict(session.execute(select(Member.id, Member.name).where(Member.album_id == album_id)).all())
-
-
-def faces_by_photo(session: Session, photo_ids: list[str]) -> dict[str, list[Face]]:
-    """The faces of each photo in ``photo_ids``, in engine order."""
-    grouped: dict[str, list[Face]] = {pid: [] for pid in photo_ids}
-    if photo_ids:
-        for face in session.scalars(select(Face).where(Face.photo_id.in_(photo_ids)).order_by(Face.position)):
-            grouped[face.photo_id].append(face)
-    return grouped
 
 
 def matches_view(faces: Iterable[Face], names: dict[str, str]) -> list[dict[str, Any]]:
