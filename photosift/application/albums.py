@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from photosift.application import album_index, face_spaces
 from photosift.application.blobs import delete_unreferenced
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.validation import check_name, check_threshold
 from photosift.catalog import albums, records
-from photosift.catalog.models import Album
-from photosift.errors import NotFound
-
-
-def require_album(session: Session, album_id: str, *, lock: bool = False) -> Album:
-    """Deprecated: ``photosift.catalog.albums.require``. The album ``album_id`` (row-locked on PostgreSQL when
-    ``lock``); raises ``NotFound``."""
-    query = select(Album).where(Album.id == album_id)
-    if lock:
-        query = query.with_for_update()
-    album = session.scalars(query).first()
-    if album is None:
-        raise NotFound(f"no album {album_id!r}")
-    return album
 
 
 def create_album(svc: Services, *, name: str, threshold: float | None = None) -> records.Album:

@@ -8,7 +8,7 @@ In an album almost every face is NOT the member being looked for, so a face is g
 2. it is clearly closer to that member than to any other member above the threshold (a margin of
    :data:`MARGIN_LOG_ODDS` on the score's log-odds; otherwise it is ambiguous and stays unknown), and
 3. it looks more like the member than like every face the user said is NOT that member ("not <member>"
-   corrections, :class:`photosift.catalog.models.Rejection`): a rejected face, and doubtful faces very like it
+   corrections, ``photosift.catalog.faces.reject``): a rejected face, and doubtful faces very like it
    (below :data:`CONFIDENT`), stop matching. A face at :data:`CONFIDENT` or more is the member itself far more often
    than a stranger who resembles a rejected one (``photosift.faces.same_face``: unless it is the rejected face
    itself), so one mistaken "Not" on a correct face takes the member out of fewer other photos
@@ -51,14 +51,14 @@ from functools import cached_property
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from photosift import faces as face_engine
 from photosift.application import nearby, scoring
-from photosift.application.grouping import Nearest
+from photosift.application.grouping import Identified, Nearest
+from photosift.catalog import faces as faces_repo
+from photosift.catalog import members as members_repo
 from photosift.catalog import records
-from photosift.catalog.models import Album, Face, Member, Reference, Rejection, bytes_to_vector, vector_to_bytes
+from photosift.catalog.db import Session
 
 ALBUM_THRESHOLD = face_engine.DEFAULT_THRESHOLD
 """The default similarity at which an album gives a face to a member (an album's own ``threshold`` overrides it)."""
@@ -77,6 +77,16 @@ RECURRING = 2
 MARGIN_LOG_ODDS = 1.0
 """A face above the threshold for two members goes to the better one only if its score's log-odds lead by this much
 (e.g. 96 against 90); a face that fits two members about equally is unknown."""
+
+
+class Thresholded(Protocol):
+    """An album as matching reads it (a ``records.Album``): its id and own threshold (None: the default)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def threshold(self) -> float | None: ...
 
 
 class LookAlikes(Protocol):
@@ -188,7 +198,7 @@ class Templates:
         return {col: {owner for owner, _ in faces} for col, faces in self.confident.items()}
 
 
-def load_templates(session: Session, album: Album | records.Album, *,
+def load_templates(session: Session, album: Thresholded, *,
                    doubtful_for: Sequence[np.ndarray] = ()) -> Templates:
     """Each member's template: the mean of its reference faces and of the faces the user confirmed as theirs
     ("this is <member>": pinned), so corrections become evidence for later photos. For the members some face of
@@ -198,20 +208,13 @@ def load_templates(session: Session, album: Album | records.Album, *,
     instead (``with_album_evidence``). Vectors of another recogniser than the running one are left out (see the
     module docstring)."""
     current = face_engine.EMBEDDER
-    evidence: dict[str, list[np.ndarray]] = defaultdict(list)
-    for member_id, blob in session.execute(select(Reference.member_id, Reference.embedding).where(
-            Reference.album_id == album.id, Reference.recognizer == current).order_by(Reference.id)):
-        evidence[member_id].append(bytes_to_vector(blob))
-    rejected: dict[str, list[np.ndarray]] = defaultdict(list)
+    evidence = members_repo.reference_vectors(session, album_id=album.id, recognizer=current)
+    rejected: dict[str, list[np.ndarray]] = {}
     if evidence:
-        for placed_on, blob in session.execute(select(Face.member_id, Face.embedding).where(
-                Face.album_id == album.id, Face.member_id.is_not(None), Face.person_pinned.is_(True),
-                Face.too_small.is_(False), Face.recognizer == current).order_by(Face.id)):
+        for placed_on, vector in faces_repo.confirmed_vectors(session, album_id=album.id, recognizer=current):
             if placed_on in evidence:
-                evidence[placed_on].append(bytes_to_vector(blob))
-        for member_id, blob in session.execute(select(Rejection.member_id, Rejection.embedding).where(
-                Rejection.album_id == album.id, Rejection.recognizer == current)):
-            rejected[member_id].append(bytes_to_vector(blob))
+                evidence[placed_on].append(vector)
+        rejected = faces_repo.rejected_vectors(session, album_id=album.id, recognizer=current)
     templates = templates_from(evidence, album_threshold(album), rejected)
     if not len(doubtful_for) or templates.vectors is None:
         return templates
@@ -222,30 +225,23 @@ def load_templates(session: Session, album: Album | records.Album, *,
         return templates
     column = {m: i for i, m in enumerate(templates.member_ids)}
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
-    newest = (select(Face.id, Face.member_id,
-                     func.row_number().over(partition_by=Face.member_id, order_by=Face.id.desc()).label("rank"))
-              .where(Face.album_id == album.id, Face.member_id.in_(doubtful), Face.person_pinned.is_(False),
-                     Face.similarity >= CONFIDENT, Face.recognizer == current).subquery())
-    for matched_to, photo_id, blob in session.execute(
-            select(Face.member_id, Face.photo_id, Face.embedding).join(newest, newest.c.id == Face.id)
-            .where(newest.c.rank <= CONFIDENT_SAMPLE).order_by(Face.member_id, Face.id)):
-        if matched_to is not None:  # (the query asks for matched faces only)
-            confident[column[matched_to]].append((photo_id, bytes_to_vector(blob)))
+    newest = faces_repo.confident_vectors(session, album_id=album.id, member_ids=doubtful, recognizer=current,
+                                          least=CONFIDENT, newest=CONFIDENT_SAMPLE)
+    for matched_to, photo_id, vector in newest:
+        confident[column[matched_to]].append((photo_id, vector))
     return replace(templates, confident=dict(confident))
 
 
-def rebuild_template(session: Session, member: Member) -> list[Reference]:
-    """Set ``member.template`` to the template of its references of the running recogniser, and return all its
+def rebuild_template(session: Session, member: Identified) -> list[records.Reference]:
+    """Set the member's template to the template of its references of the running recogniser, and return all its
     references (oldest first). A member whose references are all of another recogniser keeps its template until
     they are re-embedded; a member without references has none."""
-    references = list(session.scalars(select(Reference).where(Reference.member_id == member.id)
-                                      .order_by(Reference.id)))
-    current = [r for r in references if r.recognizer == face_engine.EMBEDDER]
-    if current or not references:
-        member.template = (vector_to_bytes(scoring.template([bytes_to_vector(r.embedding) for r in current]))
-                           if current else None)
-        member.recognizer = face_engine.EMBEDDER
-    return references
+    stored = members_repo.member_vectors(session, member_id=member.id)
+    current = [vector for recognizer, vector in stored if recognizer == face_engine.EMBEDDER]
+    if current or not stored:
+        template = scoring.template(current) if current else None
+        members_repo.set_template(session, member_id=member.id, template=template, recognizer=face_engine.EMBEDDER)
+    return members_repo.references(session, member_id=member.id)
 
 
 def templates_from(evidence: dict[str, list[np.ndarray]], threshold: float,
@@ -283,16 +279,14 @@ def with_album_evidence(templates: Templates, photo_ids: list[str], embeddings: 
 def album_faces(session: Session, album_id: str, templates: Templates) -> AlbumFaces:
     """Every face of the album that rule 5 compares (of the running recogniser, not too small, not placed by hand),
     scored against ``templates``: its look-alikes where the album's index cannot bound them."""
-    rows = session.execute(select(Face.photo_id, Face.embedding).where(
-        Face.album_id == album_id, Face.recognizer == face_engine.EMBEDDER, Face.too_small.is_(False),
-        Face.person_pinned.is_(False)).order_by(Face.photo_id, Face.position)).all()
-    vectors = (np.stack([bytes_to_vector(blob) for _, blob in rows]) if rows
+    rows = faces_repo.unpinned_vectors(session, album_id=album_id, recognizer=face_engine.EMBEDDER)
+    vectors = (np.stack([vector for _, vector in rows]) if rows
                else np.zeros((0, face_engine.EMBEDDING_DIM), np.float32))
     return AlbumFaces(vectors, np.array([photo_id for photo_id, _ in rows]),
                       scoring.similarity(vectors, templates.matrix))
 
 
-def album_threshold(album: Album | records.Album) -> float:
+def album_threshold(album: Thresholded) -> float:
     """The similarity at which ``album`` gives a face to a member."""
     return album.threshold if album.threshold is not None else ALBUM_THRESHOLD
 

@@ -17,22 +17,23 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from photosift import faces as face_engine
-from photosift.application import face_spaces, scoring, suggestions, views
-from photosift.application.albums import require_album
+from photosift.application import face_spaces, scoring, suggestions
 from photosift.application.blobs import delete_unreferenced, store_upload
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.grouping import regroup_faces
-from photosift.application.matching import rebuild_template
+from photosift.application.matching import album_threshold, rebuild_template
 from photosift.application.photos import Upload
 from photosift.application.processing import enqueue_match
 from photosift.application.validation import check_name
-from photosift.catalog.models import Face, Member, Reference, bytes_to_vector, vector_to_bytes
+from photosift.catalog import albums, records
+from photosift.catalog import faces as faces_repo
+from photosift.catalog import members as members_repo
+from photosift.catalog.db import Session
+from photosift.catalog.models import bytes_to_vector, vector_to_bytes
 from photosift.errors import (
     AlreadyExists,
     FaceOfAnotherMember,
@@ -40,7 +41,6 @@ from photosift.errors import (
     FaceTooSmall,
     InvalidInput,
     NoFaceFound,
-    NotFound,
     SeveralFaces,
 )
 
@@ -109,16 +109,12 @@ def _check_not_another_member(session: Session, album_id: str, member_id: str | 
     """Refuse reference faces that surely are another member of the album (one person, one member): similarity
     >= ``SAME_PERSON``; one that only reaches the album's threshold is taken with a warning (look-alikes exist).
     Members whose template another recogniser made are not compared (until the album is re-embedded)."""
-    from photosift.application.matching import album_threshold
-
-    others = session.execute(select(Member.name, Member.template).where(
-        Member.album_id == album_id, Member.template.is_not(None), Member.recognizer == face_engine.EMBEDDER,
-        Member.id != (member_id or ""))).all()
+    others = members_repo.templates(session, album_id=album_id, recognizer=face_engine.EMBEDDER, excluding=member_id)
     if not others:
         return
-    threshold = album_threshold(require_album(session, album_id))
+    threshold = album_threshold(albums.require(session, album_id=album_id))
     scores = scoring.similarity(np.stack([bytes_to_vector(f["embedding"]) for f in faces]),
-                                    np.stack([bytes_to_vector(t) for _, t in others if t is not None]))
+                                np.stack([template for _, template in others]))
     for row, face in enumerate(faces):
         col = int(np.argmax(scores[row]))
         score, name = float(scores[row, col]), others[col][0]
@@ -132,49 +128,41 @@ def _check_not_another_member(session: Session, album_id: str, member_id: str | 
             face["warning"] = "; ".join(w for w in (face["warning"], warning) if w)
 
 
-def _require_member(session: Session, member_id: str, album_id: str | None = None) -> Member:
-    member = session.get(Member, member_id)
-    if member is None or (album_id is not None and member.album_id != album_id):
-        raise NotFound(f"no member {member_id!r}")
-    return member
-
-
-def _commit_references(svc: Services, member: Member, session: Session, faces: list[dict[str, Any]]
-                       ) -> dict[str, Any]:
+def _commit_references(session: Session, member: records.Member, faces: list[dict[str, Any]]
+                       ) -> records.MemberDetail:
     for face in faces:
-        session.add(Reference(member_id=member.id, album_id=member.album_id,
-                              **{k: v for k, v in face.items() if k != "warning"}))
-    session.flush()
+        members_repo.add_reference(session, member_id=member.id, album_id=member.album_id,
+                                   **{k: v for k, v in face.items() if k != "warning"})
     references = rebuild_template(session, member)
-    view = views.member_view(member, references)
-    view["warnings"] = [f["warning"] for f in faces if f["warning"]]
-    view["suggestions"] = suggestions.counts(session, member.album_id, before_rematch=True).get(member.id, 0)
+    member = members_repo.require(session, album_id=member.album_id, member_id=member.id)  # its updated_at now
+    detail = records.member_detail(
+        member, warnings=[f["warning"] for f in faces if f["warning"]],
+        suggestions=suggestions.counts(session, member.album_id, before_rematch=True).get(member.id, 0))
     record_event(session, member.album_id, "member.updated",
                  {"member_id": member.id, "name": member.name, "references": len(references)})
     enqueue_match(session, member.album_id)
-    return view
+    return detail
 
 
 async def create_member(svc: Services, album_id: str, name: str, uploads: list[Upload], *,
-                        face: int | None = None) -> dict[str, Any]:
+                        face: int | None = None) -> records.MemberDetail:
     """A new member from one or more checked reference photos (see the module docstring); ``face`` chooses the face
     of a single photo (0 = the largest)."""
     name = check_name(name, "member name")
     await run_in_threadpool(_check_new_member, svc, album_id, name)
     faces = await _reference_faces(svc, uploads, face)
 
-    def commit() -> dict[str, Any]:
+    def commit() -> records.MemberDetail:
         with svc.catalog.session() as session:
             _check_new_member_in(session, album_id, name)
             _check_not_another_member(session, album_id, None, faces)
-            member = Member(album_id=album_id, name=name, recognizer=face_engine.EMBEDDER)
-            session.add(member)
-            session.flush()
-            return _commit_references(svc, member, session, faces)
+            member_id = members_repo.create(session, album_id=album_id, name=name, recognizer=face_engine.EMBEDDER)
+            member = members_repo.require(session, album_id=album_id, member_id=member_id)
+            return _commit_references(session, member, faces)
 
-    view = await run_in_threadpool(commit)
+    member = await run_in_threadpool(commit)
     _after_change(svc, album_id)
-    return view
+    return member
 
 
 def _check_new_member(svc: Services, album_id: str, name: str) -> None:
@@ -183,59 +171,55 @@ def _check_new_member(svc: Services, album_id: str, name: str) -> None:
 
 
 def _check_new_member_in(session: Session, album_id: str, name: str) -> None:
-    require_album(session, album_id)
-    if session.scalar(select(Member.id).where(Member.album_id == album_id, Member.name == name)) is not None:
+    albums.require(session, album_id=album_id)
+    if members_repo.named(session, album_id=album_id, name=name) is not None:
         raise AlreadyExists(f"album {album_id!r} already has a member named {name!r}")
 
 
 async def add_references(svc: Services, album_id: str, member_id: str, uploads: list[Upload], *,
-                         face: int | None = None) -> dict[str, Any]:
+                         face: int | None = None) -> records.MemberDetail:
     """Add checked reference photos to a member; its template and the album's matches are updated."""
     await run_in_threadpool(get_member, svc, album_id, member_id)
     faces = await _reference_faces(svc, uploads, face)
 
-    def commit() -> dict[str, Any]:
+    def commit() -> records.MemberDetail:
         with svc.catalog.session() as session:
-            require_album(session, album_id, lock=True)
+            albums.require(session, album_id=album_id, lock=True)
             _check_not_another_member(session, album_id, member_id, faces)
-            return _commit_references(svc, _require_member(session, member_id, album_id), session, faces)
+            return _commit_references(session, members_repo.require(session, album_id=album_id, member_id=member_id),
+                                      faces)
 
-    view = await run_in_threadpool(commit)
+    member = await run_in_threadpool(commit)
     _after_change(svc, album_id)
-    return view
+    return member
 
 
-def remove_reference(svc: Services, album_id: str, member_id: str, reference_id: str) -> dict[str, Any]:
+def remove_reference(svc: Services, album_id: str, member_id: str, reference_id: str) -> records.MemberDetail:
     """Remove one reference photo; a member without references matches nothing until new ones are added."""
     with svc.catalog.session() as session:
-        require_album(session, album_id, lock=True)
-        member = _require_member(session, member_id, album_id)
-        reference = session.get(Reference, reference_id)
-        if reference is None or reference.member_id != member.id:
-            raise NotFound(f"member {member_id!r} has no reference {reference_id!r}")
-        key = reference.blob_key
-        session.delete(reference)
-        session.flush()
+        albums.require(session, album_id=album_id, lock=True)
+        member = members_repo.require(session, album_id=album_id, member_id=member_id)
+        key = members_repo.remove_reference(session, member_id=member.id, reference_id=reference_id)
         references = rebuild_template(session, member)
-        view = views.member_view(member, references)
+        detail = records.member_detail(members_repo.require(session, album_id=album_id, member_id=member_id))
         record_event(session, album_id, "member.updated",
                      {"member_id": member.id, "name": member.name, "references": len(references)})
         enqueue_match(session, album_id)
     _after_change(svc, album_id)
     delete_unreferenced(svc, [key])
-    return view
+    return detail
 
 
-def rename_member(svc: Services, album_id: str, member_id: str, name: str) -> dict[str, Any]:
+def rename_member(svc: Services, album_id: str, member_id: str, name: str) -> records.MemberDetail:
     """Give a member a new name (``AlreadyExists`` when another member of the album has it); open clients get
     ``member.updated``."""
     name = check_name(name, "member name")
     with svc.catalog.session() as session:
-        require_album(session, album_id, lock=True)
-        member = _require_member(session, member_id, album_id)
+        albums.require(session, album_id=album_id, lock=True)
+        member = members_repo.require(session, album_id=album_id, member_id=member_id)
         if member.name != name:
             _check_new_member_in(session, album_id, name)
-            member.name = name
+            members_repo.rename(session, member_id=member.id, name=name)
             record_event(session, album_id, "member.updated",
                          {"member_id": member.id, "name": name, "references": len(member.references)})
     _after_change(svc, album_id)
@@ -245,48 +229,41 @@ def rename_member(svc: Services, album_id: str, member_id: str, name: str) -> di
 def delete_member(svc: Services, album_id: str, member_id: str) -> None:
     """Delete a member and its references; its matches become unknown faces (then the album is re-matched)."""
     with svc.catalog.session() as session:
-        require_album(session, album_id, lock=True)
-        member = _require_member(session, member_id, album_id)
-        keys = list(session.scalars(select(Reference.blob_key).where(Reference.member_id == member.id)))
-        matched = list(session.scalars(select(Face).where(Face.member_id == member.id)))
-        for face in matched:
-            face.member_id, face.similarity = None, None
-            face.person_pinned = False  # a face the user gave this member is free to be matched/grouped again
-        session.delete(member)
-        session.flush()
+        albums.require(session, album_id=album_id, lock=True)
+        member = members_repo.require(session, album_id=album_id, member_id=member_id)
+        keys = members_repo.blob_keys(session, member_id=member.id)
+        # a face the user gave this member is free to be matched/grouped again
+        matched = faces_repo.release(session, member_id=member.id)
+        members_repo.delete(session, member_id=member.id)
         regroup_faces(session, album_id, matched, face_spaces.album_nearest(svc.catalog, session, album_id))
-        names = views.member_names(session, album_id)
         for photo_id in sorted({f.photo_id for f in matched}):
-            faces = session.scalars(select(Face).where(Face.photo_id == photo_id).order_by(Face.position))
+            matches = faces_repo.matches(session, album_id=album_id, photo_id=photo_id)
             record_event(session, album_id, "photo.matched",
-                         {"photo_id": photo_id, "matches": views.matches_view(faces, names)})
+                         {"photo_id": photo_id, "matches": records.as_json(matches)})
         record_event(session, album_id, "member.deleted", {"member_id": member_id})
         enqueue_match(session, album_id)
     _after_change(svc, album_id)
     delete_unreferenced(svc, keys)
 
 
-def get_member(svc: Services, album_id: str, member_id: str) -> dict[str, Any]:
+def get_member(svc: Services, album_id: str, member_id: str) -> records.MemberDetail:
     """A member with its reference photos, how many photos it was matched in, and how many photos its
     suggestions hold (``photosift.application.suggestions``)."""
     with svc.catalog.read() as session:
-        member = _require_member(session, member_id, album_id)
-        view = views.member_view(member, member.references)
-        view["photos"] = session.scalar(select(func.count()).select_from(Face).where(Face.member_id == member.id))
-        view["suggestions"] = suggestions.counts(session, album_id).get(member.id, 0)
-        return view
+        member = members_repo.require(session, album_id=album_id, member_id=member_id)
+        return records.member_detail(member, photos=faces_repo.count_of_member(session, member_id=member.id),
+                                     suggestions=suggestions.counts(session, album_id).get(member.id, 0))
 
 
-def list_members(svc: Services, album_id: str) -> list[dict[str, Any]]:
+def list_members(svc: Services, album_id: str) -> list[records.MemberDetail]:
     """The album's members, oldest first, with their photo and suggestion counts."""
     with svc.catalog.read() as session:
-        require_album(session, album_id)
-        counts = dict(session.execute(select(Face.member_id, func.count()).where(Face.album_id == album_id)
-                                      .group_by(Face.member_id)).all())
-        members = session.scalars(select(Member).where(Member.album_id == album_id).order_by(Member.id)).all()
+        albums.require(session, album_id=album_id)
+        counts = faces_repo.counts_by_member(session, album_id=album_id)
+        members = members_repo.listed(session, album_id=album_id)
         waiting = suggestions.counts(session, album_id)
-        return [{**views.member_view(m, m.references), "photos": counts.get(m.id, 0),
-                 "suggestions": waiting.get(m.id, 0)} for m in members]
+        return [records.member_detail(m, photos=counts.get(m.id, 0), suggestions=waiting.get(m.id, 0))
+                for m in members]
 
 
 def _after_change(svc: Services, album_id: str) -> None:

@@ -28,17 +28,14 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session
+from typing import TypeVar
 
 from photosift import faces as face_engine
 from photosift.application import album_index, face_spaces
 from photosift.application.context import Services
 from photosift.application.events import record_event
 from photosift.application.matching import rebuild_template
-from photosift.application.processing import enqueue_match, enqueue_regroup
+from photosift.application.processing import enqueue_match, enqueue_regroup, locked_album
 from photosift.application.reembed_work import (
     Embedded,
     StoredFace,
@@ -47,8 +44,9 @@ from photosift.application.reembed_work import (
     embed_photos,
     embed_references,
 )
-from photosift.catalog.models import Album, Event, Face, Job, JobStatus, Member, Photo, Reference, Rejection
-from photosift.jobs.queue import mark_done, renew_lease
+from photosift.catalog import albums, events, faces, members
+from photosift.errors import NotFound
+from photosift.jobs.queue import Claimed, enqueue, mark_done, pending_albums, renew_lease
 
 log = logging.getLogger("photosift.reembedding")
 
@@ -59,10 +57,6 @@ DONE = "album.reembedded"
 """Event type: ``{"recognizer", "faces", "references", "rejections", "failed_photos", "failed_references"}``."""
 PROGRESS_SECONDS = 2.0
 PHOTOS_PER_CALL = 8  # photos (or reference photos) handed to an analysis process at once
-PENDING = (JobStatus.QUEUED, JobStatus.RUNNING)
-FACE_COLUMNS = (Face.id, Face.photo_id, Face.left, Face.top, Face.width, Face.height, Face.confidence, Face.landmarks,
-                Face.pose, Face.sharpness, Face.brightness, Face.too_small)
-"""What re-embedding reads of a stored face (not its old vector)."""
 
 T = TypeVar("T")
 
@@ -76,15 +70,15 @@ def queue_reembedding(svc: Services) -> list[str]:
     recogniser (what is left could not be re-embedded). Returns the albums queued."""
     current = face_engine.EMBEDDER
     with svc.catalog.session() as session:
-        stale = _stale_albums(session, current)
+        stale = albums.stale(session, recognizer=current)
         if not stale:
             return []
-        pending = set(session.scalars(select(Job.album_id).where(Job.kind == KIND, Job.status.in_(PENDING))))
-        finished = {album_id for album_id, data in _last_reembedded(session).items()
+        pending = pending_albums(session, kind=KIND)
+        finished = {album_id for album_id, data in events.latest_data(session, type_=DONE).items()
                     if data.get("recognizer") == current}
         added = sorted(stale - pending - finished)
         for album_id in added:
-            session.add(Job(kind=KIND, album_id=album_id))
+            enqueue(session, kind=KIND, album_id=album_id)
     if added:
         log.info("re-embedding %d album(s) with recogniser %s", len(added), current)
         svc.notify_jobs(len(added))
@@ -96,26 +90,9 @@ def reembedding_status(svc: Services) -> dict[str, int]:
     on another recogniser's vectors (both 0 once every re-embedding is over)."""
     current = face_engine.EMBEDDER
     with svc.catalog.read() as session:
-        albums = sorted(set(session.scalars(select(Job.album_id).where(Job.kind == KIND, Job.status.in_(PENDING)))))
-        pending = 0
-        for model in (Face, Reference) if albums else ():
-            pending += session.scalar(select(func.count()).select_from(model).where(
-                model.album_id.in_(albums), model.recognizer != current)) or 0
-    return {"albums": len(albums), "faces": pending}
-
-
-def _stale_albums(session: Session, current: str) -> set[str]:
-    stale = set(session.scalars(select(Face.album_id).where(Face.recognizer != current).distinct()))
-    stale |= set(session.scalars(select(Reference.album_id).where(Reference.recognizer != current).distinct()))
-    stale |= set(session.scalars(select(Member.album_id).where(Member.recognizer != current,
-                                                               Member.template.is_not(None)).distinct()))
-    return stale
-
-
-def _last_reembedded(session: Session) -> dict[str, dict[str, Any]]:
-    """The data of each album's latest ``album.reembedded`` event."""
-    rows = session.execute(select(Event.album_id, Event.data).where(Event.type == DONE).order_by(Event.id)).all()
-    return {album_id: data or {} for album_id, data in rows}
+        pending = sorted(pending_albums(session, kind=KIND))
+        stale = albums.count_stale(session, album_ids=pending, recognizer=current) if pending else 0
+    return {"albums": len(pending), "faces": stale}
 
 
 # --- the job ------------------------------------------------------------------------------------------------------
@@ -145,7 +122,7 @@ class ReembedJob:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
 
-    def run(self, job: Job) -> None:
+    def run(self, job: Claimed) -> None:
         plan = self._plan(job.album_id)
         if plan is None:  # the album is gone
             with self.svc.catalog.session() as session:
@@ -170,48 +147,48 @@ class ReembedJob:
                 log.warning("album %s: %s %s keeps its old vectors: %s", job.album_id, kind, row_id, reason)
         self._commit(job, results)
 
-    def failed(self, job: Job, error: str) -> None:
+    def failed(self, job: Claimed, error: str) -> None:
         log.error("re-embedding album %s failed: %s (its old vectors stay unused; it is tried again at the next "
                   "start)", job.album_id, error)
 
     def _plan(self, album_id: str) -> _Plan | None:
         current = face_engine.EMBEDDER
         with self.svc.catalog.read() as session:
-            if session.get(Album, album_id) is None:
+            try:
+                albums.require(session, album_id=album_id)
+            except NotFound:
                 return None
-            references = [StoredReference(rid, key, _box(box)) for rid, key, box in session.execute(
-                select(Reference.id, Reference.blob_key, Reference.box).where(
-                    Reference.album_id == album_id, Reference.recognizer != current).order_by(Reference.id))]
+            references = [StoredReference(rid, key, _box(box)) for rid, key, box in
+                          members.references_to_embed(session, album_id=album_id, recognizer=current)]
             keys: dict[str, str] = {}
-            faces: dict[str, list[StoredFace]] = defaultdict(list)
-            for row in session.execute(select(*FACE_COLUMNS, Photo.blob_key).join(Photo, Photo.id == Face.photo_id)
-                                       .where(Face.album_id == album_id, Face.recognizer != current)
-                                       .order_by(Face.photo_id, Face.position)):
-                keys[row.photo_id] = row.blob_key
-                faces[row.photo_id].append(_stored_face(row))
-        return _Plan(references, [StoredPhoto(pid, keys[pid], tuple(found)) for pid, found in faces.items()])
+            stored: dict[str, list[StoredFace]] = defaultdict(list)
+            for face in faces.to_embed(session, album_id=album_id, recognizer=current):
+                keys[face.photo_id] = face.blob_key
+                stored[face.photo_id].append(_stored_face(face))
+        return _Plan(references, [StoredPhoto(pid, keys[pid], tuple(found)) for pid, found in stored.items()])
 
-    def _commit(self, job: Job, results: _Results) -> None:
+    def _commit(self, job: Claimed, results: _Results) -> None:
         current = face_engine.EMBEDDER
         with self.svc.catalog.session() as session:
-            album = session.scalars(select(Album).where(Album.id == job.album_id).with_for_update()).first()
+            album = locked_album(session, job.album_id)
             if album is None:
                 mark_done(session, job)
                 return
-            faces = _write_vectors(session, Face, album.id, results.faces.vectors, current)
+            embedded = faces.set_vectors(session, album_id=album.id, vectors=results.faces.vectors, recognizer=current)
             album_index.drop(face_spaces.index_of(self.svc.catalog), session, album.id)  # rebuilt at its next use
-            references = _write_vectors(session, Reference, album.id, results.references.vectors, current)
-            rejections = _copy_rejections(session, album.id, current)
-            templates = 0
-            for member in session.scalars(select(Member).where(Member.album_id == album.id)):
-                before = (member.template, member.recognizer)
-                rebuild_template(session, member)
-                templates += (member.template, member.recognizer) != before
+            references = members.set_reference_vectors(session, album_id=album.id,
+                                                       vectors=results.references.vectors, recognizer=current)
+            rejections = faces.copy_rejection_vectors(session, album_id=album.id, recognizer=current)
+            before = members.template_states(session, album_id=album.id)
+            for member_id in before:
+                rebuild_template(session, _Member(member_id))
+            after = members.template_states(session, album_id=album.id)
+            templates = sum(after[member_id] != state for member_id, state in before.items())
             record_event(session, album.id, DONE, {
-                "recognizer": current, "faces": faces, "references": references, "rejections": rejections,
+                "recognizer": current, "faces": embedded, "references": references, "rejections": rejections,
                 "failed_photos": len(results.faces.failed), "failed_references": len(results.references.failed)})
-            queued = bool(faces or references or rejections or templates) and enqueue_match(session, album.id)
-            if faces:  # people of new vectors: group them again from every face, once the re-match is done
+            queued = bool(embedded or references or rejections or templates) and enqueue_match(session, album.id)
+            if embedded:  # people of new vectors: group them again from every face, once the re-match is done
                 queued = enqueue_regroup(session, album.id) or queued
             mark_done(session, job)
         if queued:
@@ -222,7 +199,7 @@ class ReembedJob:
 class _Progress:
     """``album.reembedding`` events, at most every ``PROGRESS_SECONDS``, each renewing the job's lease."""
 
-    def __init__(self, svc: Services, job: Job, total: int) -> None:
+    def __init__(self, svc: Services, job: Claimed, total: int) -> None:
         self.svc, self.job, self.total = svc, job, total
         self.last = 0.0
 
@@ -236,30 +213,11 @@ class _Progress:
         self.svc.hub.publish(self.job.album_id)
 
 
-def _write_vectors(session: Session, model: type[Face] | type[Reference], album_id: str, vectors: dict[str, bytes],
-                   current: str) -> int:
-    """Store ``vectors`` (row id -> bytes) on the album's rows of ``model`` that are still of another recogniser
-    (rows deleted or replaced meanwhile are left out); returns how many were written."""
-    still_old = set(session.scalars(select(model.id).where(model.album_id == album_id, model.recognizer != current)))
-    rows = [{"row_id": row_id, "vector": blob} for row_id, blob in vectors.items() if row_id in still_old]
-    _update_many(session, model, rows, current)
-    return len(rows)
+@dataclass(frozen=True)
+class _Member:
+    """A member by its id (what ``rebuild_template`` reads of it)."""
 
-
-def _copy_rejections(session: Session, album_id: str, current: str) -> int:
-    """Give each rejection of another recogniser the vector of its face, when the face is of the running one."""
-    rows = [{"row_id": rid, "vector": blob} for rid, blob in session.execute(
-        select(Rejection.id, Face.embedding).join(Face, Face.id == Rejection.face_id).where(
-            Rejection.album_id == album_id, Rejection.recognizer != current, Face.recognizer == current))]
-    _update_many(session, Rejection, rows, current)
-    return len(rows)
-
-
-def _update_many(session: Session, model: type[Any], rows: list[dict[str, Any]], current: str) -> None:
-    if rows:
-        table = model.__table__
-        session.execute(update(table).where(table.c.id == bindparam("row_id"))
-                        .values(embedding=bindparam("vector"), recognizer=current), rows)
+    id: str
 
 
 def _merge(into: Embedded, part: Embedded) -> None:
@@ -276,10 +234,10 @@ def _box(box: Sequence[float]) -> tuple[int, int, int, int]:
     return left, top, width, height
 
 
-def _stored_face(face: Any) -> StoredFace:  # noqa: ANN401 - a result row of FACE_COLUMNS
+def _stored_face(face: faces.ToEmbed) -> StoredFace:
     pose = face.pose or {}
     return StoredFace(
-        face_id=face.id, box=_box((face.left, face.top, face.width, face.height)), confidence=float(face.confidence),
+        face_id=face.id, box=_box(face.box), confidence=float(face.confidence),
         landmarks=tuple((float(x), float(y)) for x, y in face.landmarks),
         pose=(float(pose.get("yaw", 0.0)), float(pose.get("pitch", 0.0)), float(pose.get("roll", 0.0))),
         sharpness=float(face.sharpness), brightness=float(face.brightness), too_small=bool(face.too_small))

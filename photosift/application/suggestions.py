@@ -27,7 +27,6 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
@@ -36,7 +35,7 @@ from photosift.application import scoring
 from photosift.application.context import Services
 from photosift.application.grouping import worth_grouping
 from photosift.application.matching import Templates, album_threshold, load_templates, open_set_scores
-from photosift.catalog import albums, faces, members, people
+from photosift.catalog import albums, faces, members, people, records
 from photosift.catalog.db import Session
 from photosift.catalog.models import bytes_to_vector
 
@@ -64,6 +63,28 @@ class Suggestion:
     face_ids: tuple[str, ...]
     photo_ids: tuple[str, ...]
     similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class MemberName:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A suggestion as the service shows it: the member, the person (None for a lone face) and the faces."""
+
+    member: MemberName
+    person: records.Person | None
+    faces: list[records.PersonFace]
+    photos: int
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShownList:
+    items: list[Shown]
 
 
 def suggestion_floor(threshold: float) -> float:
@@ -138,7 +159,7 @@ def counts(session: Session, album_id: str, *, before_rematch: bool = False) -> 
 
 
 def list_suggestions(svc: Services, album_id: str, *, member_id: str | None = None,
-                     person_id: str | None = None) -> dict[str, Any]:
+                     person_id: str | None = None) -> ShownList:
     """The album's suggestions, most similar first, optionally of one member or one person."""
     from photosift.application.people import face_item, person_view
 
@@ -150,12 +171,12 @@ def list_suggestions(svc: Services, album_id: str, *, member_id: str | None = No
         wanted = {s.person_id for s in found if s.person_id}
         groups = {p.id: p for p in people.listed(session, album_id=album_id, include_hidden=True) if p.id in wanted}
         person_faces = faces.of_people(session, person_ids=list(groups))
-        items = [{"member": {"id": s.member_id, "name": names[s.member_id]},
-                  "person": person_view(groups[s.person_id], person_faces[s.person_id]) if s.person_id else None,
-                  "faces": [face_item(shown[i]) for i in s.face_ids], "photos": len(s.photo_ids),
-                  "similarity": s.similarity} for s in found]
-    return {"items": items}
+        return ShownList([Shown(
+            member=MemberName(s.member_id, names[s.member_id]),
+            person=person_view(groups[s.person_id], person_faces[s.person_id]) if s.person_id else None,
+            faces=[face_item(shown[i]) for i in s.face_ids], photos=len(s.photo_ids), similarity=s.similarity)
+            for s in found])
 
 
-__all__ = ["SUGGEST_LOG_ODDS", "Candidate", "Suggestion", "album_suggestions", "counts", "in_album",
-           "list_suggestions", "suggest", "suggestion_floor"]
+__all__ = ["SUGGEST_LOG_ODDS", "Candidate", "MemberName", "Shown", "ShownList", "Suggestion", "album_suggestions",
+           "counts", "in_album", "list_suggestions", "suggest", "suggestion_floor"]

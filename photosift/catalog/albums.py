@@ -84,6 +84,28 @@ def delete(session: Session, *, album_id: str) -> None:
     session.delete(_row(session, album_id))
 
 
+
+def stale(session: Session, *, recognizer: str) -> set[str]:
+    """The albums holding faces, reference photos or member templates that another recogniser than ``recognizer``
+    made."""
+    found = set(session.scalars(select(models.Face.album_id).where(models.Face.recognizer != recognizer).distinct()))
+    found |= set(session.scalars(select(models.Reference.album_id).where(models.Reference.recognizer != recognizer)
+                                 .distinct()))
+    found |= set(session.scalars(select(models.Member.album_id).where(models.Member.recognizer != recognizer,
+                                                                      models.Member.template.is_not(None))
+                                 .distinct()))
+    return found
+
+
+def count_stale(session: Session, *, album_ids: list[str], recognizer: str) -> int:
+    """How many faces and reference photos of the albums another recogniser than ``recognizer`` embedded."""
+    count = 0
+    for model in (models.Face, models.Reference):
+        count += session.scalar(select(func.count()).select_from(model).where(
+            model.album_id.in_(album_ids), model.recognizer != recognizer)) or 0
+    return count
+
+
 def _row(session: Session, album_id: str) -> models.Album:
     album = session.get(models.Album, album_id)
     if album is None:

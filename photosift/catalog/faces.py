@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, select
+import numpy as np
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, update
 
 from photosift.catalog import members, models, records
 from photosift.catalog.db import Session
@@ -77,13 +79,15 @@ class Stored:
     similarity: float | None
     person_id: str | None
     person_pinned: bool
+    position: int  # in its photo, as the engine returned the faces
 
 
 def _stored(row: models.Face) -> Stored:
     return Stored(id=row.id, album_id=row.album_id, photo_id=row.photo_id, box=row.box, confidence=row.confidence,
                   too_small=row.too_small, sharpness=row.sharpness, relative_blur=row.relative_blur,
                   embedding=row.embedding, recognizer=row.recognizer, member_id=row.member_id,
-                  similarity=row.similarity, person_id=row.person_id, person_pinned=row.person_pinned)
+                  similarity=row.similarity, person_id=row.person_id, person_pinned=row.person_pinned,
+                  position=row.position)
 
 
 def stored(session: Session, *, face_ids: Sequence[str]) -> list[Stored]:
@@ -239,3 +243,182 @@ def embeddings_of_recognizer(session: Session, *, album_id: str, recognizer: str
              .execution_options(yield_per=batch))
     for rows in session.execute(query).partitions():
         yield [row[0] for row in rows], [row[1] for row in rows]
+
+
+def release(session: Session, *, member_id: str) -> list[Stored]:
+    """The member's faces leave it and are free again (unpinned: grouping and matching may place them); returns
+    them as they are now."""
+    rows = list(session.scalars(select(_Face).where(_Face.member_id == member_id)))
+    for row in rows:
+        row.member_id, row.similarity, row.person_pinned = None, None, False
+    session.flush()
+    return [_stored(row) for row in rows]
+
+
+def counts_by_member(session: Session, *, album_id: str) -> dict[str, int]:
+    """Member id -> how many of the album's faces are matched or pinned to it (its photos: one face per photo)."""
+    query = (select(_Face.member_id, func.count()).where(_Face.album_id == album_id, _Face.member_id.is_not(None))
+             .group_by(_Face.member_id))
+    return {member_id: count for member_id, count in session.execute(query) if member_id is not None}
+
+
+def confirmed_vectors(session: Session, *, album_id: str, recognizer: str) -> list[tuple[str, np.ndarray]]:
+    """``(member id, vector)`` of the album's faces users gave a member ("this is <member>": pinned) that are not
+    too small and ``recognizer`` embedded, in id order."""
+    query = select(_Face.member_id, _Face.embedding).where(
+        _Face.album_id == album_id, _Face.member_id.is_not(None), _Face.person_pinned.is_(True),
+        _Face.too_small.is_(False), _Face.recognizer == recognizer).order_by(_Face.id)
+    return [(member_id, models.bytes_to_vector(blob)) for member_id, blob in session.execute(query)
+            if member_id is not None]
+
+
+def rejected_vectors(session: Session, *, album_id: str, recognizer: str) -> dict[str, list[np.ndarray]]:
+    """Member id -> the vectors (of ``recognizer``) of the faces users said are not that member."""
+    found: dict[str, list[np.ndarray]] = defaultdict(list)
+    for member_id, blob in session.execute(select(models.Rejection.member_id, models.Rejection.embedding).where(
+            models.Rejection.album_id == album_id, models.Rejection.recognizer == recognizer)):
+        found[member_id].append(models.bytes_to_vector(blob))
+    return dict(found)
+
+
+def confident_vectors(session: Session, *, album_id: str, member_ids: Sequence[str], recognizer: str,
+                      least: float, newest: int) -> list[tuple[str, str, np.ndarray]]:
+    """``(member id, photo id, vector)`` of each member's ``newest`` newest faces matched to it (not pinned) at a
+    similarity of ``least`` or more that ``recognizer`` embedded, by member then id."""
+    ranked = (select(_Face.id, _Face.member_id,
+                     func.row_number().over(partition_by=_Face.member_id, order_by=_Face.id.desc()).label("rank"))
+              .where(_Face.album_id == album_id, _Face.member_id.in_(member_ids), _Face.person_pinned.is_(False),
+                     _Face.similarity >= least, _Face.recognizer == recognizer).subquery())
+    query = (select(_Face.member_id, _Face.photo_id, _Face.embedding).join(ranked, ranked.c.id == _Face.id)
+             .where(ranked.c.rank <= newest).order_by(_Face.member_id, _Face.id))
+    return [(member_id, photo_id, models.bytes_to_vector(blob)) for member_id, photo_id, blob in session.execute(query)
+            if member_id is not None]
+
+
+def unpinned_vectors(session: Session, *, album_id: str, recognizer: str) -> list[tuple[str, np.ndarray]]:
+    """``(photo id, vector)`` of the album's faces ``recognizer`` embedded that are not too small and no user
+    placed, by photo then position."""
+    query = select(_Face.photo_id, _Face.embedding).where(
+        _Face.album_id == album_id, _Face.recognizer == recognizer, _Face.too_small.is_(False),
+        _Face.person_pinned.is_(False)).order_by(_Face.photo_id, _Face.position)
+    return [(photo_id, models.bytes_to_vector(blob)) for photo_id, blob in session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class New:
+    """A face an analysis found, to store: where it is (``box``, ``position`` in its photo), its quality, its vector
+    (``embedding``: stored bytes, of ``recognizer``) and the member it matched (None: unknown)."""
+
+    position: int
+    box: list[int]
+    confidence: float
+    landmarks: list[list[float]]
+    pose: dict[str, float]
+    sharpness: float
+    brightness: float
+    relative_blur: float | None
+    too_small: bool
+    embedding: bytes
+    recognizer: str
+    member_id: str | None
+    similarity: float | None
+
+
+def add(session: Session, *, album_id: str, photo_id: str, faces: Sequence[New]) -> list[Stored]:
+    """Store the faces of the album's photo ``photo_id`` (flushed: they have their ids); returns them in order."""
+    rows = [_Face(photo_id=photo_id, album_id=album_id, position=f.position, left=f.box[0], top=f.box[1],
+                  width=f.box[2], height=f.box[3], confidence=f.confidence, landmarks=f.landmarks, pose=f.pose,
+                  sharpness=f.sharpness, brightness=f.brightness, relative_blur=f.relative_blur,
+                  too_small=f.too_small, embedding=f.embedding, recognizer=f.recognizer, member_id=f.member_id,
+                  similarity=f.similarity) for f in faces]
+    session.add_all(rows)
+    session.flush()
+    return [_stored(row) for row in rows]
+
+
+def delete_of_photo(session: Session, *, photo_id: str) -> list[str]:
+    """Delete the photo's faces; returns their ids."""
+    ids = list(session.scalars(select(_Face.id).where(_Face.photo_id == photo_id)))
+    if ids:
+        session.execute(delete(_Face).where(_Face.id.in_(ids)))
+    return ids
+
+
+def matched_ids(session: Session, *, album_id: str, recognizer: str) -> set[str]:
+    """The ids of the album's faces ``recognizer`` embedded that a member matched (not placed by a user)."""
+    return set(session.scalars(select(_Face.id).where(
+        _Face.album_id == album_id, _Face.member_id.is_not(None), _Face.person_pinned.is_(False),
+        _Face.recognizer == recognizer)))
+
+
+def placed(session: Session, *, album_id: str, recognizer: str) -> list[Stored]:
+    """The album's faces ``recognizer`` embedded that a user placed (pinned)."""
+    query = select(_Face).where(_Face.album_id == album_id, _Face.person_pinned.is_(True),
+                                _Face.recognizer == recognizer)
+    return [_stored(f) for f in session.scalars(query)]
+
+
+def set_matches(session: Session, *, matches: dict[str, tuple[str | None, float | None]]) -> None:
+    """Give each face of ``matches`` (face id -> (member id, similarity); None: unknown) its match."""
+    for row in _rows(session, list(matches)):
+        row.member_id, row.similarity = matches[row.id]
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ToEmbed:
+    """A stored face to embed again (not its old vector): its photo's blob, where it is and its quality."""
+
+    id: str
+    photo_id: str
+    blob_key: str
+    box: list[int]
+    confidence: float
+    landmarks: list[list[float]]
+    pose: dict[str, float] | None
+    sharpness: float
+    brightness: float
+    too_small: bool
+
+
+def to_embed(session: Session, *, album_id: str, recognizer: str) -> list[ToEmbed]:
+    """The album's faces another recogniser than ``recognizer`` embedded, by photo then position."""
+    query = (select(_Face.id, _Face.photo_id, models.Photo.blob_key, _Face.left, _Face.top, _Face.width,
+                    _Face.height, _Face.confidence, _Face.landmarks, _Face.pose, _Face.sharpness, _Face.brightness,
+                    _Face.too_small)
+             .join(models.Photo, models.Photo.id == _Face.photo_id)
+             .where(_Face.album_id == album_id, _Face.recognizer != recognizer)
+             .order_by(_Face.photo_id, _Face.position))
+    return [ToEmbed(id=r.id, photo_id=r.photo_id, blob_key=r.blob_key, box=[r.left, r.top, r.width, r.height],
+                    confidence=r.confidence, landmarks=r.landmarks, pose=r.pose, sharpness=r.sharpness,
+                    brightness=r.brightness, too_small=r.too_small) for r in session.execute(query)]
+
+
+def set_vectors(session: Session, *, album_id: str, vectors: dict[str, bytes], recognizer: str) -> int:
+    """Store ``vectors`` (face id -> stored bytes) of ``recognizer`` on the album's faces still of another
+    recogniser (faces deleted or analysed again meanwhile are left out); returns how many were written."""
+    still_old = set(session.scalars(select(_Face.id).where(_Face.album_id == album_id,
+                                                           _Face.recognizer != recognizer)))
+    rows = [{"row_id": face_id, "vector": blob} for face_id, blob in vectors.items() if face_id in still_old]
+    _set_vectors(session, _Face, rows, recognizer)
+    return len(rows)
+
+
+def copy_rejection_vectors(session: Session, *, album_id: str, recognizer: str) -> int:
+    """Give each of the album's rejections of another recogniser the vector of its face, when the face is of
+    ``recognizer``; returns how many."""
+    rejection = models.Rejection
+    rows = [{"row_id": rejection_id, "vector": blob} for rejection_id, blob in session.execute(
+        select(rejection.id, _Face.embedding).join(_Face, _Face.id == rejection.face_id).where(
+            rejection.album_id == album_id, rejection.recognizer != recognizer, _Face.recognizer == recognizer))]
+    _set_vectors(session, rejection, rows, recognizer)
+    return len(rows)
+
+
+def _set_vectors(session: Session, model: type[models.Face] | type[models.Rejection], rows: list[dict[str, Any]],
+                 recognizer: str) -> None:
+    """Bulk-update ``embedding`` and ``recognizer`` of ``model``'s rows (``row_id``, ``vector``)."""
+    if rows:
+        table = cast(Table, model.__table__)
+        session.execute(update(table).where(table.c.id == bindparam("row_id"))
+                        .values(embedding=bindparam("vector"), recognizer=recognizer), rows)

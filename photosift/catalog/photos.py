@@ -16,6 +16,7 @@ from sqlalchemy import delete as delete_rows
 from photosift.catalog import members, models, records
 from photosift.catalog.db import Session
 from photosift.errors import NotFound
+from photosift.jobs import queue
 
 _Photo = models.Photo
 _taken = func.coalesce(_Photo.taken_at, _Photo.created_at)  # the capture time, else the upload time
@@ -43,7 +44,7 @@ def add(session: Session, *, album_id: str, blob_key: str, sha256: str, filename
                    taken_at_source=taken_at_source)
     session.add(photo)
     session.flush()
-    session.add(models.Job(kind="analyze", album_id=album_id, photo_id=photo.id))
+    queue.enqueue(session, kind="analyze", album_id=album_id, photo_id=photo.id)
     return records.photo_of(photo, None, {})
 
 
@@ -167,3 +168,22 @@ def _with_faces(session: Session, album_id: str, photos: list[models.Photo]) -> 
             faces[face.photo_id].append(face)
     names = members.names(session, album_id=album_id)
     return [records.photo_of(p, faces[p.id], names) for p in photos]
+
+
+def set_analysed(session: Session, *, photo_id: str, width: int, height: int, sharpness: float, blurry: bool,
+                 blur_region: str | None, face_count: int) -> None:
+    """Record the photo's analysis (dimensions, blur verdict, how many faces): it is ``done``, without error."""
+    photo = _require(session, photo_id)
+    photo.width, photo.height = width, height
+    photo.sharpness, photo.blurry, photo.blur_region = sharpness, blurry, blur_region
+    photo.face_count = face_count
+    photo.status, photo.error, photo.analysed_at = models.PhotoStatus.DONE, None, models.utcnow()
+
+
+def set_failed(session: Session, *, photo_id: str, error: str) -> bool:
+    """Mark the photo ``failed`` with ``error``; False when there is no such photo (deleted meanwhile)."""
+    photo = session.get(_Photo, photo_id)
+    if photo is None:
+        return False
+    photo.status, photo.error = models.PhotoStatus.FAILED, error
+    return True

@@ -260,3 +260,19 @@ class PeopleList:
 def person_of(row: models.Person) -> Person:
     """The person without its faces (``faces``, ``photos`` and ``cover`` are the use case's)."""
     return Person(id=row.id, album_id=row.album_id, name=f"Person {row.number}", number=row.number, hidden=row.hidden)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDetail(Member):
+    """A member as its use cases answer: how many photos it was matched in and how many its suggestions hold (None:
+    not counted), and what was noticed but accepted in new reference photos."""
+
+    photos: int | None = None
+    suggestions: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def member_detail(member: Member, **extra: Any) -> MemberDetail:
+    """``member`` with ``extra``: any of ``photos``, ``suggestions``, ``warnings``, or a field of ``member`` to
+    replace (e.g. ``references``)."""
+    return MemberDetail(**{**{f.name: getattr(member, f.name) for f in dataclasses.fields(member)}, **extra})

@@ -16,6 +16,7 @@ from photosift.application import members
 from photosift.application.context import Services
 from photosift.application.photos import Upload
 from photosift.application.validation import check_filename
+from photosift.catalog import records
 
 router = APIRouter(tags=["members"])
 References = Annotated[list[UploadFile], File(description="reference photos; the largest face of each is used")]
@@ -35,7 +36,7 @@ class MemberUpdate(BaseModel):
 @router.post("/albums/{album_id}/members", status_code=201, response_model=schemas.Member,
              responses=REFERENCE_ERRORS, openapi_extra=SHARE_CONTRIBUTE)
 async def create_member(album_id: AlbumId, svc: ServicesDep, name: Annotated[schemas.Name, Form()], files: References,
-                        face: FaceChoice = None) -> dict[str, Any]:
+                        face: FaceChoice = None) -> records.MemberDetail:
     """Create a member from a name and one or more reference photos (multipart). Existing photos of the album are
     re-matched in the background; ``photo.matched`` events report the changes. ``warnings`` lists what was
     noticed but accepted (e.g. a smaller second face in a selfie)."""
@@ -43,20 +44,20 @@ async def create_member(album_id: AlbumId, svc: ServicesDep, name: Annotated[sch
 
 
 @router.get("/albums/{album_id}/members", response_model=list[schemas.Member])
-def list_members(album_id: AlbumId, svc: ServicesDep) -> list[dict[str, Any]]:
+def list_members(album_id: AlbumId, svc: ServicesDep) -> list[records.MemberDetail]:
     """The album's members with their references and photo counts."""
     return members.list_members(svc, album_id)
 
 
 @router.get("/albums/{album_id}/members/{member_id}", response_model=schemas.Member)
-def get_member(album_id: AlbumId, member_id: MemberId, svc: ServicesDep) -> dict[str, Any]:
+def get_member(album_id: AlbumId, member_id: MemberId, svc: ServicesDep) -> records.MemberDetail:
     """One member with its references."""
     return members.get_member(svc, album_id, member_id)
 
 
 @router.patch("/albums/{album_id}/members/{member_id}", response_model=schemas.Member,
               responses={409: {"model": schemas.ErrorBody, "description": "another member has that name"}})
-def rename_member(album_id: AlbumId, member_id: MemberId, body: MemberUpdate, svc: ServicesDep) -> dict[str, Any]:
+def rename_member(album_id: AlbumId, member_id: MemberId, body: MemberUpdate, svc: ServicesDep) -> records.MemberDetail:
     """Rename a member (``{"name"}``, unique in the album); open clients get ``member.updated``. Owner only."""
     return members.rename_member(svc, album_id, member_id, body.name)
 
@@ -71,7 +72,7 @@ def delete_member(album_id: AlbumId, member_id: MemberId, svc: ServicesDep) -> R
 @router.post("/albums/{album_id}/members/{member_id}/references", response_model=schemas.Member,
              responses=REFERENCE_ERRORS, openapi_extra=SHARE_CONTRIBUTE)
 async def add_references(album_id: AlbumId, member_id: MemberId, svc: ServicesDep, files: References,
-                         face: FaceChoice = None) -> dict[str, Any]:
+                         face: FaceChoice = None) -> records.MemberDetail:
     """Add reference photos (checked as for a new member); the member's template is rebuilt from all its references
     and photos re-matched."""
     return await members.add_references(svc, album_id, member_id, await _references(svc, files), face=face)
@@ -79,7 +80,7 @@ async def add_references(album_id: AlbumId, member_id: MemberId, svc: ServicesDe
 
 @router.delete("/albums/{album_id}/members/{member_id}/references/{reference_id}", response_model=schemas.Member)
 async def remove_reference(album_id: AlbumId, member_id: MemberId, reference_id: ReferenceId, svc: ServicesDep
-                           ) -> dict[str, Any]:
+                           ) -> records.MemberDetail:
     """Remove one reference photo; the template is rebuilt and photos re-matched."""
     return await run_in_threadpool(members.remove_reference, svc, album_id, member_id, reference_id)
 

@@ -60,7 +60,7 @@ class RejectPreview(BaseModel):
 
 @router.get("/albums/{album_id}/suggestions", response_model=Suggestions)
 def list_suggestions(album_id: AlbumId, svc: ServicesDep, member_id: OptionalId = None,
-                     person_id: OptionalId = None) -> dict[str, Any]:
+                     person_id: OptionalId = None) -> suggestions.ShownList:
     """People and faces that came close to a member without being given to them ("Is this <member>?"), most similar
     first; ``member_id`` / ``person_id`` keep one member's or one person's. Answer with ``POST
     /suggestions/answer``."""
