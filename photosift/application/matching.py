@@ -54,10 +54,9 @@ import numpy as np
 
 from photosift import faces as face_engine
 from photosift.application import nearby, scoring
-from photosift.application.grouping import Identified, Nearest
+from photosift.application.grouping import Nearest
 from photosift.catalog import faces as faces_repo
 from photosift.catalog import members as members_repo
-from photosift.catalog import records
 from photosift.catalog.db import Session
 
 ALBUM_THRESHOLD = face_engine.DEFAULT_THRESHOLD
@@ -232,16 +231,15 @@ def load_templates(session: Session, album: Thresholded, *,
     return replace(templates, confident=dict(confident))
 
 
-def rebuild_template(session: Session, member: Identified) -> list[records.Reference]:
-    """Set the member's template to the template of its references of the running recogniser, and return all its
-    references (oldest first). A member whose references are all of another recogniser keeps its template until
-    they are re-embedded; a member without references has none."""
-    stored = members_repo.member_vectors(session, member_id=member.id)
+def rebuild_template(session: Session, member_id: str) -> None:
+    """Set the member's template to the template of its references of the running recogniser. A member whose
+    references are all of another recogniser keeps its template until they are re-embedded; a member without
+    references has none."""
+    stored = members_repo.member_vectors(session, member_id=member_id)
     current = [vector for recognizer, vector in stored if recognizer == face_engine.EMBEDDER]
     if current or not stored:
         template = scoring.template(current) if current else None
-        members_repo.set_template(session, member_id=member.id, template=template, recognizer=face_engine.EMBEDDER)
-    return members_repo.references(session, member_id=member.id)
+        members_repo.set_template(session, member_id=member_id, template=template, recognizer=face_engine.EMBEDDER)
 
 
 def templates_from(evidence: dict[str, list[np.ndarray]], threshold: float,

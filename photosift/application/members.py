@@ -133,13 +133,13 @@ def _commit_references(session: Session, member: records.Member, faces: list[dic
     for face in faces:
         members_repo.add_reference(session, member_id=member.id, album_id=member.album_id,
                                    **{k: v for k, v in face.items() if k != "warning"})
-    references = rebuild_template(session, member)
+    rebuild_template(session, member.id)
     member = members_repo.require(session, album_id=member.album_id, member_id=member.id)  # its updated_at now
     detail = records.member_detail(
         member, warnings=[f["warning"] for f in faces if f["warning"]],
         suggestions=suggestions.counts(session, member.album_id, before_rematch=True).get(member.id, 0))
     record_event(session, member.album_id, "member.updated",
-                 {"member_id": member.id, "name": member.name, "references": len(references)})
+                 {"member_id": member.id, "name": member.name, "references": len(member.references)})
     enqueue_match(session, member.album_id)
     return detail
 
@@ -200,14 +200,14 @@ def remove_reference(svc: Services, album_id: str, member_id: str, reference_id:
         albums.require(session, album_id=album_id, lock=True)
         member = members_repo.require(session, album_id=album_id, member_id=member_id)
         key = members_repo.remove_reference(session, member_id=member.id, reference_id=reference_id)
-        references = rebuild_template(session, member)
-        detail = records.member_detail(members_repo.require(session, album_id=album_id, member_id=member_id))
+        rebuild_template(session, member.id)
+        member = members_repo.require(session, album_id=album_id, member_id=member_id)  # its updated_at now
         record_event(session, album_id, "member.updated",
-                     {"member_id": member.id, "name": member.name, "references": len(references)})
+                     {"member_id": member.id, "name": member.name, "references": len(member.references)})
         enqueue_match(session, album_id)
     _after_change(svc, album_id)
     delete_unreferenced(svc, [key])
-    return detail
+    return records.member_detail(member)
 
 
 def rename_member(svc: Services, album_id: str, member_id: str, name: str) -> records.MemberDetail:

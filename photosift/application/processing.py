@@ -28,7 +28,7 @@ from photosift.application.matching import (
     match_faces,
     with_album_evidence,
 )
-from photosift.catalog import albums, members, photos, records
+from photosift.catalog import albums, jobs, members, photos, records
 from photosift.catalog import faces as faces_repo
 from photosift.catalog.db import Session
 from photosift.catalog.face_index import FaceIndex
@@ -36,7 +36,7 @@ from photosift.catalog.faces import Stored
 from photosift.catalog.models import bytes_to_vector, vector_to_bytes
 from photosift.errors import NotFound
 from photosift.imaging import DecodeLimits
-from photosift.jobs.queue import Claimed, enqueue_once, mark_done
+from photosift.jobs.queue import Claimed, mark_done
 from photosift.store.base import BlobStore
 
 if TYPE_CHECKING:
@@ -45,12 +45,12 @@ if TYPE_CHECKING:
 
 def enqueue_match(session: Session, album_id: str) -> bool:
     """Queue a re-match of the album unless one is already queued; returns whether a job was added."""
-    return enqueue_once(session, kind="match", album_id=album_id)
+    return jobs.enqueue_once(session, kind="match", album_id=album_id)
 
 
 def enqueue_regroup(session: Session, album_id: str) -> bool:
     """Queue a full re-cluster of the album's people (``RegroupJob``) unless one is queued."""
-    return enqueue_once(session, kind="regroup", album_id=album_id)
+    return jobs.enqueue_once(session, kind="regroup", album_id=album_id)
 
 
 def analyze_stored(store: BlobStore, key: str, *, limits: DecodeLimits, blur_threshold: float | None
@@ -143,16 +143,16 @@ class AnalyzeJob:
     def run(self, job: Claimed) -> None:
         photo_id = _photo_of(job)
         with self.svc.catalog.read() as session:
-            blob_key = photos.blob_keys(session, album_id=job.album_id, photo_ids=[photo_id]).get(photo_id)
-        if blob_key is None:  # deleted meanwhile
+            stored = _file_or_none(session, photo_id)
+        if stored is None:  # deleted meanwhile
             with self.svc.catalog.session() as session:
                 mark_done(session, job)
             return
-        result = self.svc.analysis.run(analyze_stored, self.svc.store, blob_key, limits=self.svc.limits,
+        result = self.svc.analysis.run(analyze_stored, self.svc.store, stored.blob_key, limits=self.svc.limits,
                                        blur_threshold=self.svc.settings.blur_threshold)
         with self.svc.catalog.session() as session:
             album = locked_album(session, job.album_id)
-            photo = _photo_or_none(session, photo_id)
+            photo = _file_or_none(session, photo_id)
             if album is not None and photo is not None:
                 record_analysis(session, album, photo, result, face_spaces.index_of(self.svc.catalog))
             mark_done(session, job)
@@ -172,10 +172,11 @@ def _photo_of(job: Claimed) -> str:
     return job.photo_id
 
 
-def _photo_or_none(session: Session, photo_id: str) -> records.Photo | None:
+def _file_or_none(session: Session, photo_id: str) -> photos.File | None:
+    """The photo's file (its id and blob key), None when it was deleted meanwhile."""
     try:
-        return photos.get(session, photo_id=photo_id)
-    except NotFound:  # deleted meanwhile
+        return photos.file(session, photo_id=photo_id)
+    except NotFound:
         return None
 
 

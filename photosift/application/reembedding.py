@@ -44,9 +44,9 @@ from photosift.application.reembed_work import (
     embed_photos,
     embed_references,
 )
-from photosift.catalog import albums, events, faces, members
+from photosift.catalog import albums, events, faces, jobs, members
 from photosift.errors import NotFound
-from photosift.jobs.queue import Claimed, enqueue, mark_done, pending_albums, renew_lease
+from photosift.jobs.queue import Claimed, mark_done, renew_lease
 
 log = logging.getLogger("photosift.reembedding")
 
@@ -73,12 +73,12 @@ def queue_reembedding(svc: Services) -> list[str]:
         stale = albums.stale(session, recognizer=current)
         if not stale:
             return []
-        pending = pending_albums(session, kind=KIND)
+        pending = jobs.pending_albums(session, kind=KIND)
         finished = {album_id for album_id, data in events.latest_data(session, type_=DONE).items()
                     if data.get("recognizer") == current}
         added = sorted(stale - pending - finished)
         for album_id in added:
-            enqueue(session, kind=KIND, album_id=album_id)
+            jobs.enqueue(session, kind=KIND, album_id=album_id)
     if added:
         log.info("re-embedding %d album(s) with recogniser %s", len(added), current)
         svc.notify_jobs(len(added))
@@ -90,7 +90,7 @@ def reembedding_status(svc: Services) -> dict[str, int]:
     on another recogniser's vectors (both 0 once every re-embedding is over)."""
     current = face_engine.EMBEDDER
     with svc.catalog.read() as session:
-        pending = sorted(pending_albums(session, kind=KIND))
+        pending = sorted(jobs.pending_albums(session, kind=KIND))
         stale = albums.count_stale(session, album_ids=pending, recognizer=current) if pending else 0
     return {"albums": len(pending), "faces": stale}
 
@@ -181,7 +181,7 @@ class ReembedJob:
             rejections = faces.copy_rejection_vectors(session, album_id=album.id, recognizer=current)
             before = members.template_states(session, album_id=album.id)
             for member_id in before:
-                rebuild_template(session, _Member(member_id))
+                rebuild_template(session, member_id)
             after = members.template_states(session, album_id=album.id)
             templates = sum(after[member_id] != state for member_id, state in before.items())
             record_event(session, album.id, DONE, {
@@ -211,13 +211,6 @@ class _Progress:
             renew_lease(session, self.job, self.svc.queue.lease)
         self.last = time.monotonic()
         self.svc.hub.publish(self.job.album_id)
-
-
-@dataclass(frozen=True)
-class _Member:
-    """A member by its id (what ``rebuild_template`` reads of it)."""
-
-    id: str
 
 
 def _merge(into: Embedded, part: Embedded) -> None:

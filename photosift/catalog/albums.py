@@ -84,7 +84,6 @@ def delete(session: Session, *, album_id: str) -> None:
     session.delete(_row(session, album_id))
 
 
-
 def stale(session: Session, *, recognizer: str) -> set[str]:
     """The albums holding faces, reference photos or member templates that another recogniser than ``recognizer``
     made."""

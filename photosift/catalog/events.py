@@ -49,7 +49,6 @@ def after(session: Session, *, album_id: str, after_id: int, limit: int) -> list
     return [Event(id=row.id, type=row.type, data=row.data) for row in session.execute(query)]
 
 
-
 def latest_data(session: Session, *, type_: str) -> dict[str, dict[str, Any]]:
     """The data of each album's latest event of type ``type_`` (``{}`` when it has none), by album id."""
     query = (select(models.Event.album_id, models.Event.data).where(models.Event.type == type_)

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select
 
-from photosift.catalog import members, models, records
+from photosift.catalog import members, models, records, vector_writes
 from photosift.catalog.db import Session
 
 _Face = models.Face
@@ -397,28 +396,15 @@ def to_embed(session: Session, *, album_id: str, recognizer: str) -> list[ToEmbe
 def set_vectors(session: Session, *, album_id: str, vectors: dict[str, bytes], recognizer: str) -> int:
     """Store ``vectors`` (face id -> stored bytes) of ``recognizer`` on the album's faces still of another
     recogniser (faces deleted or analysed again meanwhile are left out); returns how many were written."""
-    still_old = set(session.scalars(select(_Face.id).where(_Face.album_id == album_id,
-                                                           _Face.recognizer != recognizer)))
-    rows = [{"row_id": face_id, "vector": blob} for face_id, blob in vectors.items() if face_id in still_old]
-    _set_vectors(session, _Face, rows, recognizer)
-    return len(rows)
+    return vector_writes.replace_old(session, _Face, album_id=album_id, vectors=vectors, recognizer=recognizer)
 
 
 def copy_rejection_vectors(session: Session, *, album_id: str, recognizer: str) -> int:
     """Give each of the album's rejections of another recogniser the vector of its face, when the face is of
     ``recognizer``; returns how many."""
     rejection = models.Rejection
-    rows = [{"row_id": rejection_id, "vector": blob} for rejection_id, blob in session.execute(
+    vectors = {rejection_id: blob for rejection_id, blob in session.execute(
         select(rejection.id, _Face.embedding).join(_Face, _Face.id == rejection.face_id).where(
-            rejection.album_id == album_id, rejection.recognizer != recognizer, _Face.recognizer == recognizer))]
-    _set_vectors(session, rejection, rows, recognizer)
-    return len(rows)
-
-
-def _set_vectors(session: Session, model: type[models.Face] | type[models.Rejection], rows: list[dict[str, Any]],
-                 recognizer: str) -> None:
-    """Bulk-update ``embedding`` and ``recognizer`` of ``model``'s rows (``row_id``, ``vector``)."""
-    if rows:
-        table = cast(Table, model.__table__)
-        session.execute(update(table).where(table.c.id == bindparam("row_id"))
-                        .values(embedding=bindparam("vector"), recognizer=recognizer), rows)
+            rejection.album_id == album_id, rejection.recognizer != recognizer, _Face.recognizer == recognizer))}
+    vector_writes.write(session, rejection, vectors, recognizer)
+    return len(vectors)

@@ -7,12 +7,11 @@ values, never ORM rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import cast
 
 import numpy as np
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import select
 
-from photosift.catalog import models, records
+from photosift.catalog import models, records, vector_writes
 from photosift.catalog.db import Session
 from photosift.errors import NotFound
 
@@ -67,12 +66,6 @@ def listed(session: Session, *, album_id: str) -> list[records.Member]:
         references[reference.member_id].append(reference)
     query = select(models.Member).where(models.Member.album_id == album_id).order_by(models.Member.id)
     return [records.member_of(member, references[member.id]) for member in session.scalars(query)]
-
-
-def references(session: Session, *, member_id: str) -> list[records.Reference]:
-    """The member's references, oldest first."""
-    query = select(models.Reference).where(models.Reference.member_id == member_id).order_by(models.Reference.id)
-    return [records.reference_of(r) for r in session.scalars(query)]
 
 
 def templates(session: Session, *, album_id: str, recognizer: str, excluding: str | None = None
@@ -170,15 +163,8 @@ def references_to_embed(session: Session, *, album_id: str, recognizer: str) -> 
 def set_reference_vectors(session: Session, *, album_id: str, vectors: dict[str, bytes], recognizer: str) -> int:
     """Store ``vectors`` (reference id -> stored bytes) of ``recognizer`` on the album's references still of another
     recogniser (references deleted meanwhile are left out); returns how many were written."""
-    reference = models.Reference
-    still_old = set(session.scalars(select(reference.id).where(reference.album_id == album_id,
-                                                               reference.recognizer != recognizer)))
-    rows = [{"row_id": row_id, "vector": blob} for row_id, blob in vectors.items() if row_id in still_old]
-    if rows:
-        table = cast(Table, reference.__table__)
-        session.execute(update(table).where(table.c.id == bindparam("row_id"))
-                        .values(embedding=bindparam("vector"), recognizer=recognizer), rows)
-    return len(rows)
+    return vector_writes.replace_old(session, models.Reference, album_id=album_id, vectors=vectors,
+                                     recognizer=recognizer)
 
 
 def template_states(session: Session, *, album_id: str) -> dict[str, tuple[bytes | None, str]]:

@@ -13,10 +13,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy import delete as delete_rows
 
-from photosift.catalog import members, models, records
+from photosift.catalog import jobs, members, models, records
 from photosift.catalog.db import Session
 from photosift.errors import NotFound
-from photosift.jobs import queue
 
 _Photo = models.Photo
 _taken = func.coalesce(_Photo.taken_at, _Photo.created_at)  # the capture time, else the upload time
@@ -44,7 +43,7 @@ def add(session: Session, *, album_id: str, blob_key: str, sha256: str, filename
                    taken_at_source=taken_at_source)
     session.add(photo)
     session.flush()
-    queue.enqueue(session, kind="analyze", album_id=album_id, photo_id=photo.id)
+    jobs.enqueue(session, kind="analyze", album_id=album_id, photo_id=photo.id)
     return records.photo_of(photo, None, {})
 
 

@@ -23,9 +23,8 @@ from typing import Any, Protocol, cast
 from sqlalchemy import CursorResult, Result, and_, or_, select, update
 
 from photosift.catalog.db import Catalog, Session
+from photosift.catalog.jobs import UNFINISHED
 from photosift.catalog.models import Job, JobStatus, utcnow
-
-UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class Claimed(Protocol):
@@ -152,41 +151,20 @@ class JobQueue:
         return {status: count for status, count in rows}
 
 
-def enqueue(session: Session, *, kind: str, album_id: str, photo_id: str | None = None) -> None:
-    """Queue a job inside the caller's transaction (workers see it once that commits): the one place jobs are
-    added."""
-    session.add(Job(kind=kind, album_id=album_id, photo_id=photo_id))
-
-
-def enqueue_once(session: Session, *, kind: str, album_id: str) -> bool:
-    """Queue a job of ``kind`` for the album unless one is queued already; returns whether a job was added."""
-    queued = session.scalar(select(Job.id).where(Job.album_id == album_id, Job.kind == kind,
-                                                 Job.status == "queued").limit(1))
-    if queued is not None:
-        return False
-    enqueue(session, kind=kind, album_id=album_id)
-    return True
-
-
-def pending_albums(session: Session, *, kind: str) -> set[str]:
-    """The albums with a job of ``kind`` queued or running."""
-    return set(session.scalars(select(Job.album_id).where(Job.kind == kind, Job.status.in_(UNFINISHED))))
-
-
-def mark_done(session, job: Claimed) -> None:  # noqa: ANN001 - SQLAlchemy Session
+def mark_done(session: Session, job: Claimed) -> None:
     """Mark ``job`` done inside the caller's transaction, so the job's results and its completion commit together
     (a crash either keeps both or neither). Raises ``LeaseLost`` when this claim of the job no longer holds (the
     caller's transaction then rolls back: another worker's results count)."""
     _update_claimed(session, job, status=JobStatus.DONE, error=None, worker=None, lease_until=None)
 
 
-def renew_lease(session, job: Claimed, lease: timedelta) -> None:  # noqa: ANN001 - SQLAlchemy Session
+def renew_lease(session: Session, job: Claimed, lease: timedelta) -> None:
     """Extend a running job's lease by ``lease`` from now, inside the caller's transaction: a job that reports
     progress stays its worker's however long it runs (no other worker takes it over). Raises ``LeaseLost``."""
     _update_claimed(session, job, lease_until=utcnow() + lease)
 
 
-def _update_claimed(session, job: Claimed, **values: object) -> None:  # noqa: ANN001 - SQLAlchemy Session
+def _update_claimed(session: Session, job: Claimed, **values: object) -> None:
     claimed = (Job.id == job.id, Job.status == JobStatus.RUNNING, Job.worker == job.worker)
     if not _rows(session.execute(update(Job).where(*claimed).values(**values))):
         raise LeaseLost(f"job {job.id} is no longer this worker's")

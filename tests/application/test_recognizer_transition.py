@@ -115,7 +115,7 @@ def test_old_vectors_are_never_compared_and_keep_their_places(album) -> None:
         member = session.get(Member, ids["member"])
         kept = (member.template, member.recognizer)
     with catalog.session() as session:
-        rebuild_template(session, session.get(Member, ids["member"]))  # references all old: template kept
+        rebuild_template(session, ids["member"])  # references all old: template kept
     with catalog.read() as session:
         member = session.get(Member, ids["member"])
         assert (member.template, member.recognizer) == kept
