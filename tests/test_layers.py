@@ -28,11 +28,6 @@ def _offences(folder: str, rule) -> list[str]:  # noqa: ANN001 - a predicate of 
             for module, name in _imports(path) if rule(module, name)]
 
 
-NOT_YET_MOVED = {  # issue 26: use cases whose queries still wait for their repository module; the list only shrinks
-    "rekognition",
-}
-
-
 def _sql_or_orm(module: str, name: str) -> bool:
     return module.split(".")[0] == "sqlalchemy" or (module in ORM_MODULES and name not in ORM_CONSTANTS)
 
@@ -40,9 +35,7 @@ def _sql_or_orm(module: str, name: str) -> bool:
 def test_no_sql_or_orm_rows_in_the_application_layer() -> None:
     """Use cases reach the catalog through its repository modules (``photosift.catalog.<entity>``) and see
     ``records`` dataclasses, not SQL or ORM classes (the models' constants are fine)."""
-    offending = {Path(line.split(":")[0]).stem for line in _offences("application", _sql_or_orm)}
-    assert offending - NOT_YET_MOVED == set(), "new SQL in the application layer"
-    assert NOT_YET_MOVED - offending == set(), "moved: take it off NOT_YET_MOVED"
+    assert _offences("application", _sql_or_orm) == []
 
 
 def test_no_engine_in_the_api_layer() -> None:
