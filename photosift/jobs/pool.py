@@ -89,11 +89,15 @@ class AnalysisProcesses:
             raise
 
     def shutdown(self) -> None:
-        """Stop the worker processes (running calls are abandoned; their jobs are taken again at the next start)."""
+        """Stop the worker processes (running calls are abandoned; their jobs are taken again at the next start).
+        The processes are terminated: left running, the interpreter's exit would wait for their calls to finish."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
+            processes = list(executor._processes.values())  # (Python 3.14: executor.terminate_workers())
             executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
 
 
 def spawn_pool(
