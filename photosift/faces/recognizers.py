@@ -1,4 +1,5 @@
-"""Face recognisers: an aligned 112x112 face in, an L2-normalised vector out, through onnxruntime.
+"""Face recognisers: an aligned 112x112 face in, an L2-normalised vector out (OpenVINO or onnxruntime, as
+:mod:`photosift.faces.onnx` measured).
 
 - ``w600k_mbf`` (default): InsightFace's MobileFaceNet trained on WebFace600K (the recogniser of its ``buffalo_s``
   pack), 512-d, RGB ``(x - 127.5) / 127.5``. Non-commercial research use only.
@@ -20,7 +21,7 @@ import numpy as np
 
 from photosift.errors import ModelUnavailable
 from photosift.faces.alignment import align
-from photosift.faces.onnx import session
+from photosift.faces.onnx import forward
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:
@@ -41,11 +42,12 @@ class RecognizerSpec:
     mean: float
     scale: float
     batch: int | None  # None: any batch size
+    runtime: str = "onnxruntime"
     strip_unused_inputs: bool = False
 
 
 RECOGNIZERS: dict[str, RecognizerSpec] = {
-    "w600k_mbf": RecognizerSpec("w600k_mbf", "2.0", "w600k_mbf", 512, 127.5, 1 / 127.5, None),
+    "w600k_mbf": RecognizerSpec("w600k_mbf", "2.0", "w600k_mbf", 512, 127.5, 1 / 127.5, None, runtime="openvino"),
     "sface": RecognizerSpec("sface", "2.1", "sface_int8", 128, 0.0, 1.0, 1, strip_unused_inputs=True),
 }
 DEFAULT_RECOGNIZER = "w600k_mbf"
@@ -75,8 +77,8 @@ class Recognizer:
     def __init__(self, name: str = DEFAULT_RECOGNIZER) -> None:
         self.spec = RECOGNIZERS[name]
         self.name, self.dim = name, self.spec.dim
-        self._session = session(self.spec.model, self.spec.strip_unused_inputs)
-        self._input = self._session.get_inputs()[0].name
+        self._forward = forward(self.spec.model, runtime=self.spec.runtime,
+                                strip_unused_inputs=self.spec.strip_unused_inputs)
 
     def embed(self, rgb: np.ndarray, landmarks: Sequence[np.ndarray]) -> np.ndarray:
         """``(n, dim)`` unit vectors of the faces of ``rgb`` with these five-point ``landmarks`` (pixels of ``rgb``)."""
@@ -90,6 +92,5 @@ class Recognizer:
         batch = np.concatenate([stack, stack[:, :, ::-1]]).astype(np.float32).transpose(0, 3, 1, 2)
         blob = np.ascontiguousarray((batch - self.spec.mean) * self.spec.scale)
         step = self.spec.batch or len(blob)
-        rows = l2_normalize(np.vstack([self._session.run(None, {self._input: blob[i : i + step]})[0]
-                                       for i in range(0, len(blob), step)]))
+        rows = l2_normalize(np.vstack([self._forward(blob[i : i + step]) for i in range(0, len(blob), step)]))
         return l2_normalize(rows[: len(stack)] + rows[len(stack) :])

@@ -1,0 +1,55 @@
+"""The recogniser's vectors do not depend on the runtime: OpenVINO (which runs w600k_mbf) and onnxruntime give the
+same vectors for the same faces, so vectors stored before the change of runtime are compared with new ones as
+before."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import numpy as np
+
+from photosift.faces import recognizers
+from photosift.faces.onnx import forward
+from photosift.faces.recognizers import RECOGNIZERS, l2_normalize
+
+
+def test_openvino_and_onnxruntime_agree_on_the_recogniser(astronaut_face: np.ndarray) -> None:
+    spec = RECOGNIZERS["w600k_mbf"]
+    assert spec.runtime == "openvino"
+    faces = [cv2.resize(astronaut_face, (112, 112)), cv2.resize(astronaut_face[20:180, 10:160], (112, 112)),
+             np.ascontiguousarray(cv2.resize(astronaut_face, (112, 112))[:, ::-1])]
+    batch = np.ascontiguousarray((np.stack(faces).astype(np.float32).transpose(0, 3, 1, 2) - spec.mean) * spec.scale)
+    openvino = l2_normalize(forward(spec.model, runtime="openvino")(batch))
+    onnxruntime = l2_normalize(forward(spec.model, runtime="onnxruntime")(batch))
+    assert openvino.shape == onnxruntime.shape == (3, spec.dim)
+    assert np.min(np.sum(openvino * onnxruntime, axis=1)) > 0.99999
+    assert np.max(np.abs(openvino @ openvino.T - onnxruntime @ onnxruntime.T)) < 1e-4
+    one = l2_normalize(forward(spec.model, runtime="openvino")(batch[:1]))  # any batch size
+    assert np.allclose(one[0], openvino[0], atol=1e-4)
+
+
+def test_the_recogniser_embeds_through_its_runtime(astronaut_face: np.ndarray) -> None:
+    recognizer = recognizers.Recognizer("w600k_mbf")
+    face = cv2.resize(astronaut_face, (112, 112))
+    vectors = recognizer.embed_aligned([face, face[:, ::-1]])
+    assert vectors.shape == (2, 512)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > 0.999  # a face and its mirror image: the same flip-averaged vector
+
+
+def test_embedding_lets_other_threads_run(astronaut_face: np.ndarray) -> None:
+    # OpenVINO releases the GIL while it infers, as onnxruntime does: the server's other threads keep running.
+    recognizer = recognizers.Recognizer("w600k_mbf")
+    faces = [cv2.resize(astronaut_face, (112, 112))] * 16
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: ([recognizer.embed_aligned(faces) for _ in range(3)], done.set()))
+    longest_pause, start = 0.0, time.perf_counter()
+    last = start
+    worker.start()
+    while not done.is_set():  # this thread counts how long it was kept from running at a stretch
+        now = time.perf_counter()
+        longest_pause, last = max(longest_pause, now - last), now
+    worker.join()
+    assert longest_pause < (last - start) / 3
