@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import time
@@ -96,7 +97,8 @@ def make_photos(folder: Path, per_set: int) -> dict[int, list[str]]:
     return photos
 
 
-def _init(pipeline: str, upsample: int, side: int = 0) -> None:
+def _init(pipeline: str, upsample: int, side: int = 0, warm: str | None = None) -> None:
+    """Load a pipeline's models in this worker, and run it once on ``warm`` (every worker is warm before timing)."""
     global _baseline
     if pipeline == "photosift":
         from photosift.faces.engine import get_engine
@@ -113,6 +115,14 @@ def _init(pipeline: str, upsample: int, side: int = 0) -> None:
             upsample,
             side,
         )
+    if warm is not None:
+        (run_photosift if pipeline == "photosift" else run_baseline)(warm)
+
+
+def _ready(_: int) -> int:
+    """A worker that runs this has finished ``_init``; its process id."""
+    time.sleep(0.05)
+    return os.getpid()
 
 
 def run_photosift(path: str) -> tuple[int, int]:
@@ -151,9 +161,11 @@ def measure(pipeline: str, photos: dict[int, list[str]], upsample: int, side: in
     baseline's copy)."""
     func = run_photosift if pipeline == "photosift" else run_baseline
     out = {}
-    warm = photos.get(1) or next(iter(photos.values()))
-    with spawn_pool(workers, _init, (pipeline, upsample, side)) as pool:  # photosift's pool, for both pipelines
-        list(pool.map(func, warm[:workers]))  # warm-up: models loaded, caches filled in every worker
+    warm = (photos.get(1) or next(iter(photos.values())))[0]
+    with spawn_pool(workers, _init, (pipeline, upsample, side, warm)) as pool:  # photosift's pool, for both pipelines
+        ready: set[int] = set()
+        while len(ready) < workers:  # the workers start with the first tasks: time nothing until each is warm
+            ready.update(pool.map(_ready, range(workers)))
         for n, paths in photos.items():
             start = time.perf_counter()
             results = list(pool.map(func, paths, chunksize=1))

@@ -62,7 +62,7 @@ def _openvino_forward(path: Path) -> Forward:
     shape = model.inputs[0].get_partial_shape()
     shape[0] = ov.Dimension(-1)
     model.reshape({model.inputs[0]: shape})
-    compiled = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1,
+    compiled = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
                                                  "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"})
     output = compiled.outputs[0]
     requests = threading.local()
