@@ -54,7 +54,8 @@ def forward(name: str, *, runtime: str, strip_unused_inputs: bool = False) -> Fo
 
 def _openvino_forward(path: Path) -> Forward:
     """OpenVINO's CPU plugin in fp32 (``INFERENCE_PRECISION_HINT``: no bf16 on CPUs that have it, so every machine
-    computes the same vectors), the batch dimension left free; one inference request per thread."""
+    computes the same vectors), the batch dimension left free, no thread pinned to a core (two analysis processes
+    pinned theirs to the same core); one inference request per thread."""
     import openvino as ov
 
     core = ov.Core()
@@ -62,8 +63,9 @@ def _openvino_forward(path: Path) -> Forward:
     shape = model.inputs[0].get_partial_shape()
     shape[0] = ov.Dimension(-1)
     model.reshape({model.inputs[0]: shape})
-    compiled = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
-                                                 "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"})
+    compiled = core.compile_model(model, "CPU", {
+        "INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
+        "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"})
     output = compiled.outputs[0]
     requests = threading.local()
 
