@@ -4,11 +4,9 @@ before."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import cv2
 import numpy as np
+from gil import longest_stall
 
 from photosift.faces import recognizers
 from photosift.faces.onnx import forward
@@ -43,13 +41,5 @@ def test_embedding_lets_other_threads_run(astronaut_face: np.ndarray) -> None:
     # OpenVINO releases the GIL while it infers, as onnxruntime does: the server's other threads keep running.
     recognizer = recognizers.Recognizer("w600k_mbf")
     faces = [cv2.resize(astronaut_face, (112, 112))] * 16
-    done = threading.Event()
-    worker = threading.Thread(target=lambda: ([recognizer.embed_aligned(faces) for _ in range(3)], done.set()))
-    longest_pause, start = 0.0, time.perf_counter()
-    last = start
-    worker.start()
-    while not done.is_set():  # this thread counts how long it was kept from running at a stretch
-        now = time.perf_counter()
-        longest_pause, last = max(longest_pause, now - last), now
-    worker.join()
-    assert longest_pause < (last - start) / 3
+    stall, whole = longest_stall(lambda: [recognizer.embed_aligned(faces) for _ in range(3)])
+    assert stall < whole / 3
