@@ -144,9 +144,7 @@ class AnalyzeJob:
         photo_id = _photo_of(job)
         with self.svc.catalog.read() as session:
             stored = _file_or_none(session, photo_id)
-        if stored is None:  # deleted meanwhile
-            with self.svc.catalog.session() as session:
-                mark_done(session, job)
+        if stored is None:  # deleted meanwhile, and its job with it (nothing left to mark done)
             return
         result = self.svc.analysis.run(analyze_stored, self.svc.store, stored.blob_key, limits=self.svc.limits,
                                        blur_threshold=self.svc.settings.blur_threshold)
