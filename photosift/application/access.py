@@ -23,8 +23,8 @@ from photosift.application.context import Services
 from photosift.application.validation import check_name
 from photosift.catalog import albums, photos, shares
 from photosift.catalog.models import utcnow
-from photosift.catalog.records import iso
-from photosift.catalog.shares import ShareLink, aware
+from photosift.catalog.records import aware, iso
+from photosift.catalog.shares import ShareLink
 from photosift.config import Settings
 from photosift.errors import InvalidInput, NotFound
 

@@ -27,8 +27,6 @@ START = NEIGHBOURS
 MOST = 3072
 """The most faces one query asks for (48 doubled six times); past it the caller reads the album instead. PostgreSQL's
 pgvector answers at most ``face_index.PG_EF_SEARCH_MAX`` (1,000): 768 there."""
-LOAD_BATCH = 900
-"""Face ids per ``IN (...)`` (SQLite allows 999 parameters in a statement before 3.32)."""
 
 
 class Neighbour(NamedTuple):
@@ -75,4 +73,4 @@ def _load(session: Session, album_id: str, ids: Iterable[str]) -> dict[str, tupl
     return out
 
 
-__all__ = ["LOAD_BATCH", "MOST", "START", "Neighbour", "around"]
+__all__ = ["MOST", "START", "Neighbour", "around"]

@@ -1,8 +1,7 @@
 """The Rekognition endpoint's collections, indexed faces and users.
 
 Repository functions: a session first, then keyword-only arguments; they return the dataclasses below or plain
-values, never ORM rows. Lists of ids go to the database ``IN_CHUNK`` at a time, so no list length reaches a
-database's limit on bound parameters (65,535 in PostgreSQL, 32,766 in SQLite). Faces are looked up by primary key
+values, never ORM rows. Lists of ids go to the database ``db.IN_CHUNK`` at a time. Faces are looked up by primary key
 alone and then checked for their collection: with the collection in the WHERE clause, SQLite walks the collection's
 index instead (every face).
 """
@@ -19,12 +18,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Row, delete, func, select, update
 
-from photosift.catalog.db import Session
+from photosift.catalog.db import Session, in_chunks
 from photosift.catalog.models import bytes_to_vector, vector_to_bytes
+from photosift.catalog.records import aware
 from photosift.catalog.rekognition import RekognitionCollection, RekognitionFace, RekognitionUser
 
 Box = tuple[float, float, float, float]  # left, top, width, height as ratios of the image's width/height
-IN_CHUNK = 500  # ids bound per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -114,8 +113,7 @@ def create(session: Session, *, collection_id: str, arn: str, face_model_version
 
 def detail(session: Session, *, collection: Collection) -> CollectionDetail:
     """``collection`` with its face and user counts."""
-    where = RekognitionFace.collection_id == collection.collection_id
-    faces = session.scalar(select(func.count()).where(where)) or 0
+    faces = face_count(session, collection_id=collection.collection_id)
     users = session.scalar(select(func.count()).where(RekognitionUser.collection_id == collection.collection_id))
     return CollectionDetail(collection.collection_id, collection.arn, collection.face_model_version,
                             collection.created_at, faces, users or 0)
@@ -164,7 +162,8 @@ def face_page(session: Session, *, collection_id: str, after: str | None, limit:
         query = query.where(RekognitionFace.face_id > after)
     query = query.order_by(RekognitionFace.face_id).limit(limit + 1)
     if face_ids:  # each chunk's first limit + 1 rows, merged: the first limit + 1 of them all
-        found = [r for ids in _chunks(face_ids) for r in session.execute(query.where(RekognitionFace.face_id.in_(ids)))]
+        found = [r for ids in in_chunks(face_ids)
+                 for r in session.execute(query.where(RekognitionFace.face_id.in_(ids)))]
         found = sorted(found, key=lambda r: r.face_id)[: limit + 1]
     else:
         found = list(session.execute(query))
@@ -180,7 +179,7 @@ def with_vectors(session: Session, *, collection_id: str, face_ids: Sequence[str
     if face_ids is None:
         rows = list(session.execute(query.where(RekognitionFace.collection_id == collection_id)))
     else:
-        rows = [r for ids in _chunks(face_ids) for r in session.execute(query.where(RekognitionFace.face_id.in_(ids)))
+        rows = [r for ids in in_chunks(face_ids) for r in session.execute(query.where(RekognitionFace.face_id.in_(ids)))
                 if r.collection_id == collection_id]
     return [FaceVector(r) for r in rows]
 
@@ -192,13 +191,13 @@ def face_embedding(session: Session, *, collection_id: str, face_id: str) -> np.
 
 
 def delete_faces(session: Session, *, face_ids: Sequence[str]) -> None:
-    for ids in _chunks(face_ids):
+    for ids in in_chunks(face_ids):
         session.execute(delete(RekognitionFace).where(RekognitionFace.face_id.in_(ids)))
 
 
 def set_user(session: Session, *, face_ids: Sequence[str], user_id: str | None) -> None:
     """Associate faces ``face_ids`` with ``user_id`` (``None``: with no user)."""
-    for ids in _chunks(face_ids):
+    for ids in in_chunks(face_ids):
         session.execute(update(RekognitionFace).where(RekognitionFace.face_id.in_(ids)).values(user_id=user_id))
 
 
@@ -252,7 +251,7 @@ def face_counts(session: Session, *, collection_id: str, user_ids: Sequence[str]
     query = (select(RekognitionFace.user_id, func.count())
              .where(RekognitionFace.collection_id == collection_id)
              .group_by(RekognitionFace.user_id))
-    return {uid: int(n) for ids in _chunks(user_ids)
+    return {uid: int(n) for ids in in_chunks(user_ids)
             for uid, n in session.execute(query.where(RekognitionFace.user_id.in_(ids))).all() if uid is not None}
 
 
@@ -262,7 +261,7 @@ def user_embeddings(session: Session, *, collection_id: str,
     query = select(RekognitionFace.user_id, RekognitionFace.embedding).where(
         RekognitionFace.collection_id == collection_id, RekognitionFace.user_id.is_not(None))
     rows = (session.execute(query).all() if user_ids is None else
-            [r for ids in _chunks(user_ids) for r in session.execute(query.where(RekognitionFace.user_id.in_(ids)))])
+            [r for ids in in_chunks(user_ids) for r in session.execute(query.where(RekognitionFace.user_id.in_(ids)))])
     grouped: dict[str, list[np.ndarray]] = defaultdict(list)
     for uid, blob in rows:
         if uid is not None:  # (the query asks for faces of users only)
@@ -284,15 +283,8 @@ _FACE = (RekognitionFace.face_id, RekognitionFace.collection_id, RekognitionFace
 """What an ``IndexedFace`` reads of a face (rows, not ORM objects: lists and searches read many and change none)."""
 
 
-def _chunks(ids: Sequence[str]) -> list[list[str]]:
-    """Distinct ``ids`` in lists of at most ``IN_CHUNK``."""
-    unique = list(dict.fromkeys(ids))
-    return [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]
-
-
 def _collection(row: RekognitionCollection) -> Collection:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-    return Collection(row.collection_id, row.arn, row.face_model_version, created)
+    return Collection(row.collection_id, row.arn, row.face_model_version, aware(row.created_at))
 
 
 def _indexed(row: RekognitionFace | Row[*tuple[Any, ...]]) -> IndexedFace:

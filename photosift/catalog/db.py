@@ -11,7 +11,7 @@ needs to serialize takes row locks (``with_for_update``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,10 +19,13 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["MIGRATIONS", "MIGRATION_LOCK", "Catalog", "IntegrityError", "Session"]
+__all__ = ["IN_CHUNK", "MIGRATIONS", "MIGRATION_LOCK", "Catalog", "IntegrityError", "Session", "in_chunks"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x70686F74  # PostgreSQL advisory lock key held while migrating ("phot")
+IN_CHUNK = 500
+"""Ids bound per ``IN (...)`` list: no list reaches a database's limit on bound parameters (65,535 in
+PostgreSQL, 32,766 in SQLite)."""
 
 
 class Catalog:
@@ -97,3 +100,9 @@ def _sqlite_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def in_chunks(ids: Iterable[str]) -> list[list[str]]:
+    """The distinct ``ids`` (first occurrence first) in lists of at most ``IN_CHUNK``."""
+    unique = list(dict.fromkeys(ids))
+    return [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]

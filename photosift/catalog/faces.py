@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, delete, func, select
 
 from photosift.catalog import members, models, records, vector_writes
-from photosift.catalog.db import Session
+from photosift.catalog.db import Session, in_chunks
 
 _Face = models.Face
 
@@ -194,15 +194,9 @@ def reject(session: Session, *, face: Stored, member_id: str) -> None:
                                      embedding=face.embedding, recognizer=face.recognizer))
 
 
-_CHUNK = 500
-"""Face ids per ``IN`` list (SQLite limits a statement's parameters)."""
-
-
 def _rows(session: Session, face_ids: Sequence[str]) -> list[models.Face]:
     """The faces' rows (the session's own objects when it holds them, so its other readers see the writes)."""
-    ids = list(face_ids)
-    return [row for start in range(0, len(ids), _CHUNK)
-            for row in session.scalars(select(_Face).where(_Face.id.in_(ids[start:start + _CHUNK])))]
+    return [row for ids in in_chunks(face_ids) for row in session.scalars(select(_Face).where(_Face.id.in_(ids)))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,11 +214,10 @@ class Vector:
 
 def vectors(session: Session, *, face_ids: Sequence[str]) -> list[Vector]:
     """The vectors of the faces among ``face_ids`` that exist, read by key alone (in no particular order)."""
-    ids = sorted(face_ids)
     columns = (_Face.id, _Face.album_id, _Face.photo_id, _Face.embedding, _Face.recognizer, _Face.person_pinned,
                _Face.too_small)
-    return [Vector(*row) for start in range(0, len(ids), _CHUNK)
-            for row in session.execute(select(*columns).where(_Face.id.in_(ids[start:start + _CHUNK])))]
+    return [Vector(*row) for ids in in_chunks(sorted(face_ids))
+            for row in session.execute(select(*columns).where(_Face.id.in_(ids)))]
 
 
 def count_of_recognizer(session: Session, *, album_id: str, recognizer: str) -> int:

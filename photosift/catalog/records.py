@@ -17,11 +17,14 @@ from typing import Any
 from photosift.catalog import models
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite returns naive datetimes; every stored time is UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC (SQLite returns naive datetimes; every stored time is UTC)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    """ISO 8601 in UTC."""
+    return None if moment is None else aware(moment).isoformat()
 
 
 def as_json(record: Any) -> Any:
@@ -189,7 +192,7 @@ def taken_at(row: models.Photo) -> str | None:
     moment = row.taken_at or row.created_at
     if moment is None:
         return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = aware(moment)
     if row.taken_at_source != "exif":
         return moment.isoformat()
     if row.taken_at_offset is None:

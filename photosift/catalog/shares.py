@@ -7,13 +7,14 @@ values, never ORM rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
 from photosift.catalog import models
 from photosift.catalog.db import Session
+from photosift.catalog.records import aware
 
 _Share = models.Share
 _Session = models.AccessSession
@@ -40,11 +41,6 @@ class BrowserSession:
     share_id: str | None
     credential: str | None
     expires_at: datetime
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _link(row: models.Share) -> ShareLink:

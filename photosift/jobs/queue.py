@@ -17,7 +17,7 @@ import os
 import secrets
 import socket
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, Result, and_, or_, select, update
@@ -25,6 +25,7 @@ from sqlalchemy import CursorResult, Result, and_, or_, select, update
 from photosift.catalog.db import Catalog, Session
 from photosift.catalog.jobs import UNFINISHED
 from photosift.catalog.models import Job, JobStatus, utcnow
+from photosift.catalog.records import aware
 
 
 class Claimed(Protocol):
@@ -93,7 +94,7 @@ class JobQueue:
             ).all()
             now = utcnow()
             orphaned = [job_id for job_id, worker, lease_until in running
-                        if _process_gone(worker, host) or (lease_until is not None and _aware(lease_until) < now)]
+                        if _process_gone(worker, host) or (lease_until is not None and aware(lease_until) < now)]
             if orphaned:
                 session.execute(update(Job).where(Job.id.in_(orphaned))
                                 .values(status=JobStatus.QUEUED, worker=None, lease_until=None))
@@ -174,7 +175,3 @@ def _rows(result: Result[Any]) -> int:
     """Rows an UPDATE changed."""
     return cast(CursorResult[Any], result).rowcount
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes (stored in UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
