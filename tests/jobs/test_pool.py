@@ -42,5 +42,5 @@ def _gone(pid: int | None) -> bool:
     ``Process.is_alive`` cannot tell)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0] == "Z"  # a zombie has ended
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before, or while, the file was read
         return True
