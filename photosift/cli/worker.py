@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import signal
 import threading
@@ -23,7 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from photosift.application.background import Background
+    from photosift.application.background import STOP_SECONDS, Background
     from photosift.application.context import build_services
     from photosift.config import Settings
     from photosift.errors import PhotosiftError
@@ -42,5 +43,7 @@ def run(args: argparse.Namespace) -> int:
     background.start()
     logging.getLogger("photosift.jobs").info("worker started: %d analysis processes", settings.workers)
     stop.wait()
+    # a stop that takes far longer than its grace writes every thread's stack to the log (where it waits)
+    faulthandler.dump_traceback_later(STOP_SECONDS + 15)
     background.stop()
     return 0

@@ -23,6 +23,10 @@ from photosift.errors import Busy
 T = TypeVar("T")
 
 
+class PoolClosed(RuntimeError):
+    """A call to analysis processes that were shut down (the server or worker is stopping)."""
+
+
 class EnginePool:
     """A bounded thread pool for interactive engine calls (request handlers await ``run``).
 
@@ -73,15 +77,20 @@ class AnalysisProcesses:
         self.workers = workers
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self._closed = False
 
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``fn(*args, **kwargs)`` in a worker process (``fn`` and its arguments must pickle); blocks until done."""
-        with self._lock:
+        """``fn(*args, **kwargs)`` in a worker process (``fn`` and its arguments must pickle); blocks until done.
+        Raises ``PoolClosed`` after ``shutdown`` (no process is started again)."""
+        with self._lock:  # submitted under the lock: ``shutdown`` sees every process a call started
+            if self._closed:
+                raise PoolClosed("the analysis processes were stopped")
             if self._executor is None:
                 self._executor = spawn_pool(self.workers, nice=BACKGROUND_NICE)
             executor = self._executor
+            future = executor.submit(fn, *args, **kwargs)
         try:
-            return executor.submit(fn, *args, **kwargs).result()
+            return future.result()
         except BrokenProcessPool:
             with self._lock:
                 if self._executor is executor:
@@ -92,12 +101,13 @@ class AnalysisProcesses:
         """Stop the worker processes (running calls are abandoned; their jobs are taken again at the next start).
         The processes are terminated: left running, the interpreter's exit would wait for their calls to finish."""
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
+            executor, self._executor, self._closed = self._executor, None, True
+            if executor is None:
+                return
             processes = list(executor._processes.values())  # (Python 3.14: executor.terminate_workers())
             executor.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.terminate()
+        for process in processes:
+            process.terminate()
 
 
 def spawn_pool(

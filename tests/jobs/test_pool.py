@@ -1,5 +1,6 @@
 """The analysis processes stop when told: a call still running is abandoned, not waited for (a worker's SIGTERM
-promises to stop within its grace period; the interpreter's exit would otherwise wait for the call)."""
+promises to stop within its grace period; the interpreter's exit would otherwise wait for the call), and no call
+after the stop starts them again."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import threading
 import time
 from pathlib import Path
 
-from photosift.jobs.pool import AnalysisProcesses
+import pytest
+
+from photosift.jobs.pool import AnalysisProcesses, PoolClosed
 
 
 def test_shutdown_ends_a_running_call() -> None:
@@ -35,6 +38,9 @@ def test_shutdown_ends_a_running_call() -> None:
     while not all(_gone(p.pid) for p in processes) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert all(_gone(p.pid) for p in processes)
+    with pytest.raises(PoolClosed):  # a call that comes after the stop starts no process again
+        pool.run(time.sleep, 0)
+    assert pool._executor is None
 
 
 def _gone(pid: int | None) -> bool:

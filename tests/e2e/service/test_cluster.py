@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -217,7 +218,10 @@ def test_a_worker_stops_on_sigterm_leaving_no_job_running(tmp_path, images) -> N
             while not client.get("/v1/status").json()["jobs"].get("running") and time.monotonic() < deadline:
                 time.sleep(0.02)
             worker.process.terminate()
-            assert worker.process.wait(30) == 0
+            try:
+                assert worker.process.wait(30) == 0
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"the worker did not stop in 30 s; its log:\n{worker.log.read_text()[-8000:]}")
             jobs = client.get("/v1/status").json()["jobs"]
             assert not jobs.get("running") and not jobs.get("failed"), jobs
             assert jobs.get("queued"), "the stop must land mid-batch"
