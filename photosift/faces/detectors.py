@@ -16,11 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from photosift.faces.geometry import clip_box, estimate_pose, iou
 from photosift.faces.types import Face, FaceQuality
+from photosift.imaging import shrink
 
 GRID_SIGMA = 1.3
 """px: the edge blur the estimator reads on a face that is as sharp as its pixels allow (unblurred LFW faces made
@@ -131,24 +131,29 @@ class ScrfdDetector:
     def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
         return [to_face(rgb, d) for d in self.detect_raw(rgb, thorough)]
 
-    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list[RawDetection]:
-        """Detections in pixels of ``rgb``, merged over the passes."""
-        canvas = canvas_for(rgb.shape[:2])
-        first = self._pass(rgb, canvas)
+    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None,
+                   canvas: int | None = None) -> list[RawDetection]:
+        """Detections in pixels of ``rgb``, merged over the passes (the first on ``canvas``, by default
+        ``canvas_for`` the image)."""
+        canvas = canvas or canvas_for(rgb.shape[:2])
+        base = _fit(rgb, canvas)  # every pass but the fine one sees at most this: one reduction of the photo
+        to_rgb = (rgb.shape[1] / base.shape[1], rgb.shape[0] / base.shape[0])
+        first = self._pass(base, canvas, to_rgb)
         found = [d for d in first if d.confidence >= self.min_confidence]
         if thorough is not False:
             cues = [d for d in first if d.confidence < self.min_confidence and not _overlaps_any(d, found)]
             fine = self._fine_pass(rgb, cues, CUE_MAX_SIZE * max(rgb.shape[:2]) / canvas)
             found += [d for d in fine if not _overlaps_any(d, found)]
         large_in_image = LARGE_FACE * max(rgb.shape[:2]) / canvas
-        large = [d for d in self._pass(rgb, LARGE_CANVAS)
+        large = [d for d in self._pass(base, LARGE_CANVAS, to_rgb)
                  if d.confidence >= self.min_confidence and max(d.box[2:]) >= large_in_image]
         found += [d for d in non_max_suppression(large) if not _overlaps_any(d, found)]
         if not self.narrow or thorough is False:
             return found
-        h, w = rgb.shape[:2]
-        squeezed = cv2.resize(rgb, (w, max(1, round(h / NARROW_PASS_SQUEEZE))), interpolation=cv2.INTER_AREA)
-        narrow = [d for d in self._pass(squeezed, canvas, NARROW_PASS_SQUEEZE, NARROW_PASS_DISCOUNT)
+        h, w = base.shape[:2]
+        squeezed = shrink(base, (w, max(1, round(h / NARROW_PASS_SQUEEZE))))
+        narrow = [d for d in self._pass(squeezed, canvas, (to_rgb[0], rgb.shape[0] / squeezed.shape[0]),
+                                        NARROW_PASS_DISCOUNT)
                   if d.confidence >= self.min_confidence]
         return found + [d for d in non_max_suppression(narrow) if not _overlaps_any(d, found)]
 
@@ -172,15 +177,23 @@ class ScrfdDetector:
                     added.append(d)
         return added
 
-    def _pass(self, rgb: np.ndarray, canvas: int, stretch: float = 1.0, discount: float = 0.0) -> list[RawDetection]:
-        """One network run; detections mapped back to an image ``stretch`` times taller than ``rgb``."""
+    def _pass(self, rgb: np.ndarray, canvas: int, to_image: tuple[float, float] = (1.0, 1.0),
+              discount: float = 0.0) -> list[RawDetection]:
+        """One network run; detections mapped back to an image ``to_image`` (x, y) times the size of ``rgb``."""
         boxes, scores, points = self._scrfd.detect(rgb, canvas, CUE_SCORE)
-        to_input = np.array([1.0, stretch])
+        scale = np.array(to_image)
         a, b = SCORE_TO_LOGIT
         confidences = 100.0 / (1.0 + np.exp(-(a * scores.astype(np.float64) + b)))
-        return [RawDetection(box=box.astype(np.float64) * np.tile(to_input, 2), confidence=float(c) - discount,
-                             landmarks=p.astype(np.float64) * to_input)
+        return [RawDetection(box=box.astype(np.float64) * np.tile(scale, 2), confidence=float(c) - discount,
+                             landmarks=p.astype(np.float64) * scale)
                 for box, c, p in zip(boxes, confidences, points, strict=True)]
+
+
+def _fit(rgb: np.ndarray, canvas: int) -> np.ndarray:
+    """``rgb`` reduced to fit a ``canvas`` x ``canvas`` square (as it is when it fits)."""
+    h, w = rgb.shape[:2]
+    scale = canvas / max(h, w)
+    return shrink(rgb, (max(1, round(w * scale)), max(1, round(h * scale)))) if scale < 1 else rgb
 
 
 def canvas_for(shape: tuple[int, int]) -> int:

@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 
 from photosift.faces import calibration
-from photosift.faces.detectors import ScrfdDetector, to_face
+from photosift.faces.detectors import ScrfdDetector, canvas_for, to_face
 from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
 from photosift.faces.recognizers import Recognizer
 from photosift.faces.types import Detector, EmbeddedFace, Face
-from photosift.imaging import DecodedImage
+from photosift.imaging import DecodedImage, shrink
 
 _TIGHT_CROP_PAD = 0.3  # retry with this much border (fraction of each side) when a face fills the whole frame
 
@@ -61,16 +61,25 @@ class FaceEngine:
         return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, np.hstack([vectors, poses]), strict=True)]
 
     def _detect_padded(self, rgb: np.ndarray) -> list[Face]:
-        """A face that fills the frame (an ID photo, an aligned crop) is found once the frame has a border."""
+        """A face that fills the frame (an ID photo, an aligned crop) is found once the frame has a border. The
+        photo is reduced to the scale the passes see it at before the border is added (not after: a 12 MP photo's
+        padded copy is 7.7 million pixels to reduce)."""
         h, w = rgb.shape[:2]
-        py, px = round(h * _TIGHT_CROP_PAD), round(w * _TIGHT_CROP_PAD)
-        padded = cv2.copyMakeBorder(rgb, py, py, px, px, cv2.BORDER_REPLICATE)
+        grown = 1 + 2 * _TIGHT_CROP_PAD
+        canvas = canvas_for((round(h * grown), round(w * grown)))
+        factor = min(1.0, canvas / (max(h, w) * grown))
+        small = shrink(rgb, (max(1, round(w * factor)), max(1, round(h * factor)))) if factor < 1 else rgb
+        sh, sw = small.shape[:2]
+        py, px = round(sh * _TIGHT_CROP_PAD), round(sw * _TIGHT_CROP_PAD)
+        padded = cv2.copyMakeBorder(small, py, py, px, px, cv2.BORDER_REPLICATE)
+        to_rgb = np.array([w / sw, h / sh])
         # a frame-filling face is large: the coarse pass finds it
-        raws = self.detector.detect_raw(padded, thorough=False)
+        raws = self.detector.detect_raw(padded, thorough=False, canvas=canvas)
         faces = []
         for raw in raws:
             shifted = dataclasses.replace(
-                raw, box=raw.box - np.array([px, py, 0, 0]), landmarks=raw.landmarks - np.array([px, py])
+                raw, box=(raw.box - np.array([px, py, 0, 0])) * np.tile(to_rgb, 2),
+                landmarks=(raw.landmarks - np.array([px, py])) * to_rgb,
             )
             cx, cy = shifted.box[0] + shifted.box[2] / 2, shifted.box[1] + shifted.box[3] / 2
             if 0 <= cx < w and 0 <= cy < h:  # keep faces centred inside the real image

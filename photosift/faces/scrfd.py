@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from photosift.faces.onnx import session
+from photosift.imaging import shrink
 
 STRIDES = (8, 16, 32)
 ANCHORS_PER_CELL = 2
@@ -35,10 +36,13 @@ class Scrfd:
         h, w = rgb.shape[:2]
         scale = canvas / max(h, w)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        resized = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        if size == (w, h):
+            resized = rgb
+        else:
+            resized = shrink(rgb, size) if scale < 1 else cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
         height, width = _up32(size[1]), _up32(size[0])
-        blob = np.zeros((1, 3, height, width), np.float32)
-        blob[0, :, : size[1], : size[0]] = (resized.astype(np.float32).transpose(2, 0, 1) - 127.5) / 128.0
+        blob = np.zeros((1, 3, height, width), np.float32)  # the margin is 0: mid-grey once normalised
+        blob[0, :, : size[1], : size[0]] = cv2.dnn.blobFromImage(resized, 1 / 128.0, (0, 0), (127.5, 127.5, 127.5))[0]
         outputs = dict(zip(self._outputs, self._session.run(self._outputs, {self._input: blob}), strict=True))
         boxes, scores, points = [], [], []
         for stride in STRIDES:

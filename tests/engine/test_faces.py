@@ -121,8 +121,8 @@ def test_the_extra_passes_only_add_faces_the_regular_pass_missed(monkeypatch):
     elsewhere = detection([300, 100, 30, 90], 96)  # a face only the narrow pass sees
     large = detection([200, 200, 190, 190], 97)  # a face only the large-face pass sees
 
-    def fake_pass(self, rgb, canvas, stretch=1.0, discount=0.0):
-        if stretch != 1.0:
+    def fake_pass(self, rgb, canvas, to_image=(1.0, 1.0), discount=0.0):
+        if to_image[1] != to_image[0]:  # the squeezed copy
             return [taller, elsewhere]
         return [regular, large] if canvas == LARGE_CANVAS else [regular]
 
