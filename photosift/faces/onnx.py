@@ -1,10 +1,9 @@
 """Runtimes for the ONNX face models: CPU only, a fixed number of threads, quiet logs.
 
 onnxruntime runs every model; OpenVINO runs the ones it runs faster with the same results (:func:`forward`):
-InsightFace's w600k_mbf recogniser takes 3.2-3.6 ms per face there in bf16 (7.8 ms in fp32) against 14.9 ms in
-onnxruntime on this project's 2-core server (one thread; the vectors agree to cosine 0.9997 with onnxruntime's fp32
-ones), while SCRFD is slower in fp32 and in bf16 found one WIDER face fewer, and OpenCV zoo's int8 SFace does not
-convert.
+InsightFace's w600k_mbf recogniser takes 7.6 ms per face there against 14.9 ms in onnxruntime on this project's
+2-core server (both in fp32, one thread; the vectors agree to 1e-5), while SCRFD gains 4 % and OpenCV zoo's int8
+SFace does not convert.
 """
 
 from __future__ import annotations
@@ -54,20 +53,19 @@ def forward(name: str, *, runtime: str, strip_unused_inputs: bool = False) -> Fo
 
 
 def _openvino_forward(path: Path) -> Forward:
-    """OpenVINO's CPU plugin in bf16 on CPUs that compute it natively (AVX512_BF16 / AMX), else in fp32 (bf16
-    emulated is slower than fp32); the batch dimension left free, no thread pinned to a core (two analysis processes
+    """OpenVINO's CPU plugin in fp32 (``INFERENCE_PRECISION_HINT``: no bf16 on CPUs that have it, so every machine
+    computes the same vectors), the batch dimension left free, no thread pinned to a core (two analysis processes
     pinned theirs to the same core); one inference request per thread."""
     import openvino as ov
 
     core = ov.Core()
-    precision = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
     model = core.read_model(str(path))
     shape = model.inputs[0].get_partial_shape()
     shape[0] = ov.Dimension(-1)
     model.reshape({model.inputs[0]: shape})
     compiled = core.compile_model(model, "CPU", {
         "INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
-        "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"})
+        "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"})
     output = compiled.outputs[0]
     requests = threading.local()
 
