@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 
 from photosift.errors import InvalidImage
-from photosift.imaging import ImageSource, decode, fit_pixels, shrink
+from photosift.imaging import ImageSource, decode, fit_pixels
 
 Box = tuple[int, int, int, int]
 
@@ -466,7 +466,8 @@ def _shrink(gray: np.ndarray, scale: float) -> np.ndarray:
     if scale == 1.0:
         return gray
     height, width = gray.shape[:2]
-    return shrink(gray, (max(1, round(width * scale)), max(1, round(height * scale))))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
 def _to_input_box(box: Box, scale: float, shape: tuple[int, ...]) -> Box:

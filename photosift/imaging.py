@@ -140,11 +140,14 @@ def fit_pixels(rgb: np.ndarray, max_pixels: int) -> np.ndarray:
     if h * w <= max_pixels:
         return rgb
     factor = math.sqrt(max_pixels / (h * w))
-    return shrink(rgb, (max(1, int(w * factor)), max(1, int(h * factor))))
+    size = (max(1, int(w * factor)), max(1, int(h * factor)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)  # not ``shrink``: blur is judged on these pixels
 
 
 def shrink(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``pixels`` reduced to ``size`` (width, height; neither larger than the image's) by area averaging.
+    """``pixels`` reduced to ``size`` (width, height; neither larger than the image's) by area averaging, for the
+    face detector (blur is judged on ``fit_pixels``' exact area averages: on these, ``eval/blur.py`` read a few more
+    blurred photos as sharp).
 
     OpenCV averages areas fast only at whole factors (2000x1500 to 1000x750 in 0.9 ms, to 924x693 in 11.6 ms), so
     the image is first reduced by the whole part of each factor (pairs of pixels averaged by linear interpolation,
