@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from photosift.errors import ImageTooLarge, InvalidImage
-from photosift.imaging import DecodeLimits, decode, fit_pixels
+from photosift.imaging import DecodeLimits, decode, fit_pixels, shrink
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -99,6 +100,20 @@ def test_reduced_decode_maps_orientation_to_original_size() -> None:
 def test_fit_pixels_leaves_small_images_alone() -> None:
     small = np.zeros((10, 10, 3), np.uint8)
     assert fit_pixels(small, 1000) is small
+
+
+@pytest.mark.parametrize("size", [(100, 75), (93, 70), (200, 37), (31, 23), (1, 1), (200, 150)])
+def test_shrink_averages_areas(size: tuple[int, int]) -> None:
+    # the detector's reduction: the size asked for, by area averages (exactly OpenCV's at whole factors of 2 or 1),
+    # the picture kept: on a gradient of one grey level per pixel, within a reduced pixel's width of OpenCV's
+    yy, xx = np.mgrid[0:150, 0:200]
+    image = np.dstack([xx, yy, (xx + yy) // 2]).astype(np.uint8)
+    small = shrink(image, size)
+    assert small.shape == (size[1], size[0], 3) and small.dtype == np.uint8
+    area = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    if size in ((100, 75), (200, 150)):
+        assert np.array_equal(small, area)
+    assert np.abs(small.astype(int) - area).max() <= max(200 / size[0], 150 / size[1])
 
 
 def test_paths_are_read_and_extension_is_ignored(tmp_path: Path, gradient: Image.Image) -> None:
