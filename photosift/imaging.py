@@ -163,6 +163,14 @@ def shrink(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(pixels, size, interpolation=cv2.INTER_LINEAR)
 
 
+def fit_within(pixels: np.ndarray, side: float) -> np.ndarray:
+    """``pixels`` reduced (:func:`shrink`, aspect kept) until their longer side is at most ``side``; as they are
+    when they fit."""
+    h, w = pixels.shape[:2]
+    scale = side / max(h, w)
+    return shrink(pixels, (max(1, round(w * scale)), max(1, round(h * scale)))) if scale < 1 else pixels
+
+
 def _orientation(image: Image.Image) -> int:
     try:
         return int(image.getexif().get(_EXIF_ORIENTATION, 1) or 1)

@@ -20,7 +20,7 @@ import numpy as np
 
 from photosift.faces.geometry import clip_box, estimate_pose, iou
 from photosift.faces.types import Face, FaceQuality
-from photosift.imaging import shrink
+from photosift.imaging import fit_within, shrink
 
 GRID_SIGMA = 1.3
 """px: the edge blur the estimator reads on a face that is as sharp as its pixels allow (unblurred LFW faces made
@@ -136,7 +136,7 @@ class ScrfdDetector:
         """Detections in pixels of ``rgb``, merged over the passes (the first on ``canvas``, by default
         ``canvas_for`` the image)."""
         canvas = canvas or canvas_for(rgb.shape[:2])
-        base = _fit(rgb, canvas)  # every pass but the fine one sees at most this: one reduction of the photo
+        base = fit_within(rgb, canvas)  # every pass but the fine one sees at most this: one reduction of the photo
         to_rgb = (rgb.shape[1] / base.shape[1], rgb.shape[0] / base.shape[0])
         first = self._pass(base, canvas, to_rgb)
         found = [d for d in first if d.confidence >= self.min_confidence]
@@ -187,13 +187,6 @@ class ScrfdDetector:
         return [RawDetection(box=box.astype(np.float64) * np.tile(scale, 2), confidence=float(c) - discount,
                              landmarks=p.astype(np.float64) * scale)
                 for box, c, p in zip(boxes, confidences, points, strict=True)]
-
-
-def _fit(rgb: np.ndarray, canvas: int) -> np.ndarray:
-    """``rgb`` reduced to fit a ``canvas`` x ``canvas`` square (as it is when it fits)."""
-    h, w = rgb.shape[:2]
-    scale = canvas / max(h, w)
-    return shrink(rgb, (max(1, round(w * scale)), max(1, round(h * scale)))) if scale < 1 else rgb
 
 
 def canvas_for(shape: tuple[int, int]) -> int:

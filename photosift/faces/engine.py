@@ -19,7 +19,7 @@ from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
 from photosift.faces.recognizers import Recognizer
 from photosift.faces.types import Detector, EmbeddedFace, Face
-from photosift.imaging import DecodedImage, shrink
+from photosift.imaging import DecodedImage, fit_within
 
 _TIGHT_CROP_PAD = 0.3  # retry with this much border (fraction of each side) when a face fills the whole frame
 
@@ -67,8 +67,7 @@ class FaceEngine:
         h, w = rgb.shape[:2]
         grown = 1 + 2 * _TIGHT_CROP_PAD
         canvas = canvas_for((round(h * grown), round(w * grown)))
-        factor = min(1.0, canvas / (max(h, w) * grown))
-        small = shrink(rgb, (max(1, round(w * factor)), max(1, round(h * factor)))) if factor < 1 else rgb
+        small = fit_within(rgb, canvas / grown)
         sh, sw = small.shape[:2]
         py, px = round(sh * _TIGHT_CROP_PAD), round(sw * _TIGHT_CROP_PAD)
         padded = cv2.copyMakeBorder(small, py, py, px, px, cv2.BORDER_REPLICATE)

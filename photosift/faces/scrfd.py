@@ -36,10 +36,8 @@ class Scrfd:
         h, w = rgb.shape[:2]
         scale = canvas / max(h, w)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        if size == (w, h):
-            resized = rgb
-        else:
-            resized = shrink(rgb, size) if scale < 1 else cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
+        # (``shrink`` returns an image that already has the size as it is: the first pass's, reduced beforehand)
+        resized = shrink(rgb, size) if scale <= 1 else cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
         height, width = _up32(size[1]), _up32(size[0])
         blob = np.zeros((1, 3, height, width), np.float32)  # the margin is 0: mid-grey once normalised
         blob[0, :, : size[1], : size[0]] = cv2.dnn.blobFromImage(resized, 1 / 128.0, (0, 0), (127.5, 127.5, 127.5))[0]
