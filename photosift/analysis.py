@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from photosift import blur, faces, imaging
-from photosift.faces.types import EmbeddedFace
+from photosift.faces.types import Box, EmbeddedFace
 from photosift.imaging import DecodeLimits
 
 FACE_MAX_PIXELS = 3_000_000
@@ -38,11 +38,15 @@ def analyze(
     """
     image = imaging.decode(source, max_pixels=FACE_MAX_PIXELS if detect else blur.ANALYSIS_MAX_PIXELS, limits=limits)
     found = faces.find_faces(image) if detect else []
-    small = imaging.fit_pixels(image.pixels, blur.ANALYSIS_MAX_PIXELS)
-    to_small = small.shape[1] / image.original_size[0]
-    boxes = [tuple(round(v * to_small) for v in f.face.box) for f in found]
-    verdict = blur.assess(small, boxes, threshold=blur_threshold)
+    # the blur measure reduces the decode to its analysis size itself, in one area average (as eval/blur.py judges)
+    boxes = [_scaled(f.face.box, image.scale) for f in found]
+    verdict = blur.assess(image.pixels, boxes, threshold=blur_threshold)
     if verdict.region_box is not None:
-        verdict = replace(verdict, region_box=tuple(round(v / to_small) for v in verdict.region_box))
+        verdict = replace(verdict, region_box=_scaled(verdict.region_box, 1 / image.scale))
     width, height = image.original_size
     return PhotoAnalysis(width=width, height=height, blur=verdict, faces=found)
+
+
+def _scaled(box: Box, factor: float) -> Box:
+    left, top, width, height = box
+    return round(left * factor), round(top * factor), round(width * factor), round(height * factor)
