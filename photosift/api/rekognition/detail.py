@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from photosift.application.face_images import Face
+from photosift.application.scoring import DEFAULT_THRESHOLD
 
 AWS_DEFAULT_THRESHOLD = 80.0  # AWS's documented default of its threshold parameters (its own scale: detail.py)
 # Face.landmarks order (subject's right eye, left eye, nose, right mouth corner, left mouth corner) -> AWS types.
@@ -72,7 +73,7 @@ ROUNDING_SLACK = 5e-5
 reaching it."""
 
 
-def to_aws_similarity(similarity: float, default_threshold: float) -> float:
+def to_aws_similarity(similarity: float, default_threshold: float = DEFAULT_THRESHOLD) -> float:
     """Engine similarity 0-100 -> the reported 0-100, piecewise linear with ``default_threshold`` -> 80."""
     t = min(max(default_threshold, 1e-6), 100 - 1e-6)
     s = min(max(float(similarity), 0.0), 100.0)
@@ -83,7 +84,7 @@ def to_aws_similarity(similarity: float, default_threshold: float) -> float:
     return round(out, 4)
 
 
-def to_engine_threshold(aws_threshold: float, default_threshold: float) -> float:
+def to_engine_threshold(aws_threshold: float, default_threshold: float = DEFAULT_THRESHOLD) -> float:
     """The inverse of :func:`to_aws_similarity` for thresholds."""
     t = min(max(default_threshold, 1e-6), 100 - 1e-6)
     a = min(max(float(aws_threshold), 0.0), 100.0)

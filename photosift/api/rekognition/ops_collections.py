@@ -16,7 +16,6 @@ from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
 from photosift.application import face_quality as quality
 from photosift.application import rekognition as app
-from photosift.application import scoring
 from photosift.errors import NotFound
 
 MAX_SEARCH_RESULTS = 4096
@@ -126,14 +125,13 @@ async def search_faces_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, An
 
 async def _search(ctx: Context, p: dict[str, Any], probe: Any, exclude: str | None = None) -> list[dict[str, Any]]:
     reported_threshold = float(p.get("FaceMatchThreshold", detail.AWS_DEFAULT_THRESHOLD))
-    engine_default = scoring.DEFAULT_THRESHOLD
-    threshold = detail.to_engine_threshold(reported_threshold, engine_default) - 1e-3
+    threshold = detail.to_engine_threshold(reported_threshold) - detail.ROUNDING_SLACK
     limit = p.get("MaxFaces") or MAX_SEARCH_RESULTS
     found = await ctx.compute(lambda: app.search_faces(ctx.catalog, p["CollectionId"], probe, threshold=threshold,
                                                        limit=limit, exclude_face_id=exclude))
     out = []
     for face, score in found:
-        reported = detail.to_aws_similarity(score, engine_default)
+        reported = detail.to_aws_similarity(score)
         if reported >= reported_threshold:
             out.append({"Similarity": reported, "Face": face_shape(face, listing=False)})
     return out

@@ -35,10 +35,9 @@ async def compare_faces(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     (probe_index, probe), = source.embeddings.items()
     indices = list(target.embeddings)
     scores = await ctx.compute(scoring.scores, probe, [target.embeddings[i] for i in indices])
-    engine_default = scoring.DEFAULT_THRESHOLD
     matches, unmatched = [], []
     for index, score in sorted(zip(indices, scores, strict=True), key=lambda p: -p[1]):
-        reported = detail.to_aws_similarity(score, engine_default)
+        reported = detail.to_aws_similarity(score)
         compared = detail.compared_face(target.faces[index], target.size)
         if reported >= threshold:
             matches.append({"Similarity": reported, "Face": compared})

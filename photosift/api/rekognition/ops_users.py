@@ -10,7 +10,6 @@ from photosift.api.rekognition.errors import invalid_parameter
 from photosift.api.rekognition.images import analyse
 from photosift.application import face_quality as quality
 from photosift.application import rekognition as app
-from photosift.application import scoring
 from photosift.errors import InvalidInput, NotFound
 
 ASSOCIATE_THRESHOLD = 75.0  # AWS's default UserMatchThreshold for AssociateFaces
@@ -41,9 +40,8 @@ async def list_users(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
 async def associate_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
     """Associate faces; once the user has faces, a new one must reach UserMatchThreshold (default 75)."""
     reported = float(p.get("UserMatchThreshold", ASSOCIATE_THRESHOLD))
-    engine_default = scoring.DEFAULT_THRESHOLD
     # decide as the reported (rounded) similarity reads: a face shown with Confidence 100.0 passes a threshold of 100
-    threshold = detail.to_engine_threshold(reported, engine_default) - detail.ROUNDING_SLACK
+    threshold = detail.to_engine_threshold(reported) - detail.ROUNDING_SLACK
     done, failures, user = await ctx.compute(lambda: app.associate_faces(
         ctx.catalog, p["CollectionId"], p["UserId"], p["FaceIds"], threshold=threshold))
     unsuccessful = []
@@ -52,7 +50,7 @@ async def associate_faces(ctx: Context, p: dict[str, Any]) -> dict[str, Any]:
         if f.user_id:
             item["UserId"] = f.user_id
         if f.similarity is not None:
-            item["Confidence"] = detail.to_aws_similarity(f.similarity, engine_default)
+            item["Confidence"] = detail.to_aws_similarity(f.similarity)
         unsuccessful.append(item)
     return {"AssociatedFaces": [{"FaceId": fid} for fid in done], "UnsuccessfulFaceAssociations": unsuccessful,
             "UserStatus": user.status}
@@ -110,13 +108,12 @@ async def search_users_by_image(ctx: Context, p: dict[str, Any]) -> dict[str, An
 
 async def _match_users(ctx: Context, p: dict[str, Any], probe: Any, exclude: str | None = None) -> list[dict]:
     reported_threshold = float(p.get("UserMatchThreshold", detail.AWS_DEFAULT_THRESHOLD))
-    engine_default = scoring.DEFAULT_THRESHOLD
-    threshold = detail.to_engine_threshold(reported_threshold, engine_default) - 1e-3
+    threshold = detail.to_engine_threshold(reported_threshold) - detail.ROUNDING_SLACK
     found = await ctx.compute(lambda: app.search_users(ctx.catalog, p["CollectionId"], probe, threshold=threshold,
                                                        limit=p.get("MaxUsers") or MAX_USERS, exclude_user_id=exclude))
     out = []
     for user, score in found:
-        reported = detail.to_aws_similarity(score, engine_default)
+        reported = detail.to_aws_similarity(score)
         if reported >= reported_threshold:
             out.append({"Similarity": reported, "User": {"UserId": user.user_id, "UserStatus": user.status}})
     return out
