@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from photosift import faces
-from photosift.analysis import PhotoAnalysis, analyze
+from photosift import blur, faces, imaging
+from photosift.analysis import FACE_MAX_PIXELS, PhotoAnalysis, analyze
 from photosift.errors import ImageTooLarge, InvalidImage
 from photosift.imaging import DecodeLimits
 
@@ -24,6 +24,18 @@ def test_analyze_a_large_photo_reports_original_pixels(tmp_path, astronaut, writ
     bl, bt, bw, bh = result.blur.region_box
     assert bl < left + width and left < bl + bw and bt < top + height and top < bt + bh  # overlaps the face
     assert 0 <= result.blur.sharpness <= 100
+
+
+def test_blur_is_judged_on_the_decode_as_assess_judges_it(tmp_path, astronaut, write_jpeg):
+    """The analysis gives the blur measure the decode itself (the measure reduces it to its analysis size in one area
+    average), so a photo's verdict is the one ``eval/blur.py`` measures for ``blur.assess`` on those pixels."""
+    big = np.ascontiguousarray(np.repeat(np.repeat(astronaut, 5, axis=0), 5, axis=1))
+    path = write_jpeg(big, tmp_path / "big.jpg")
+    result = analyze(path)
+    decoded = imaging.decode(path, max_pixels=FACE_MAX_PIXELS)
+    boxes = [tuple(round(v * decoded.scale) for v in f.face.box) for f in result.faces]
+    assert decoded.scale < 1 and boxes
+    assert result.blur.sharpness == blur.assess(decoded.pixels, boxes).sharpness
 
 
 def test_analyze_without_detection_and_without_faces(tmp_path, blank_photo, astronaut, write_jpeg):
