@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from photosift import blur, faces, imaging
-from photosift.faces.types import Box, EmbeddedFace
+from photosift.faces.types import EmbeddedFace
 from photosift.imaging import DecodeLimits
 
 FACE_MAX_PIXELS = 3_000_000
@@ -39,14 +39,8 @@ def analyze(
     image = imaging.decode(source, max_pixels=FACE_MAX_PIXELS if detect else blur.ANALYSIS_MAX_PIXELS, limits=limits)
     found = faces.find_faces(image) if detect else []
     # the blur measure reduces the decode to its analysis size itself, in one area average (as eval/blur.py judges)
-    boxes = [_scaled(f.face.box, image.scale) for f in found]
-    verdict = blur.assess(image.pixels, boxes, threshold=blur_threshold)
-    if verdict.region_box is not None:
-        verdict = replace(verdict, region_box=_scaled(verdict.region_box, 1 / image.scale))
+    boxes = [imaging.scale_box(f.face.box, image.scale) for f in found]
+    verdict = blur.in_original_pixels(blur.assess(image.pixels, boxes, threshold=blur_threshold), image.scale)
     width, height = image.original_size
     return PhotoAnalysis(width=width, height=height, blur=verdict, faces=found)
 
-
-def _scaled(box: Box, factor: float) -> Box:
-    left, top, width, height = box
-    return round(left * factor), round(top * factor), round(width * factor), round(height * factor)

@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from photosift.errors import InvalidImage
-from photosift.imaging import ImageSource, decode, fit_pixels
+from photosift.imaging import ImageSource, decode, fit_pixels, scale_box
 
 Box = tuple[int, int, int, int]
 
@@ -194,18 +194,15 @@ def assess_path(
     boxes: list[Box] = []
     if face_detector is not None:
         boxes = [tuple(face.box) for face in face_detector.detect(decoded.pixels)]  # type: ignore[attr-defined]
-    result = assess(decoded.pixels, boxes, threshold=threshold)
-    if result.region_box is not None and decoded.scale != 1.0:
-        inv = 1.0 / decoded.scale
-        left, top, width, height = result.region_box
-        result = BlurResult(
-            sharpness=result.sharpness,
-            blurry=result.blurry,
-            region=result.region,
-            region_box=(round(left * inv), round(top * inv), round(width * inv), round(height * inv)),
-            measure=result.measure,
-        )
+    result = in_original_pixels(assess(decoded.pixels, boxes, threshold=threshold), decoded.scale)
     return ImageBlur(result=result, original_size=decoded.original_size)
+
+
+def in_original_pixels(result: BlurResult, scale: float) -> BlurResult:
+    """``result`` of an image ``scale`` times the original's size, its ``region_box`` in the original's pixels."""
+    if result.region_box is None or scale == 1.0:
+        return result
+    return replace(result, region_box=scale_box(result.region_box, 1.0 / scale))
 
 
 # ---------------------------------------------------------------- reference measures (native resolution)
@@ -488,6 +485,7 @@ __all__ = [
     "ImageBlur",
     "assess",
     "assess_path",
+    "in_original_pixels",
     "laplacian_variance",
     "crop_blur",
     "sharpness_of",

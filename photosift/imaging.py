@@ -171,6 +171,12 @@ def fit_within(pixels: np.ndarray, side: float) -> np.ndarray:
     return shrink(pixels, (max(1, round(w * scale)), max(1, round(h * scale)))) if scale < 1 else pixels
 
 
+def scale_box(box: tuple[int, int, int, int], factor: float) -> tuple[int, int, int, int]:
+    """A ``(left, top, width, height)`` pixel box of an image scaled by ``factor``, rounded to whole pixels."""
+    left, top, width, height = box
+    return round(left * factor), round(top * factor), round(width * factor), round(height * factor)
+
+
 def _orientation(image: Image.Image) -> int:
     try:
         return int(image.getexif().get(_EXIF_ORIENTATION, 1) or 1)
