@@ -1,8 +1,10 @@
 """Product-path face features of every labelled image of LFW, MFR2 and CFP (cached).
 
 Each image goes through what the product does with a reference photo: ``imaging.decode``, the engine's largest
-face, the shipped embedding. Cached in ``~/.cache/photosift-eval/faces-<recogniser>-<set>.npz``; ``load_masked``: the
-same faces of LFW and CFP with a synthetic surgical mask drawn over them (``masked-<recogniser>.npz``).
+face, the shipped embedding (``embedding``: every face averaged with its mirror image), and the same face embedded
+as an album photo's is (``album``: the mirror image only for turned or masked faces, ``engine.MIRROR_YAW``).
+Cached in ``~/.cache/photosift-eval/faces-<recogniser>-<set>-roles.npz``; ``load_masked``: the same faces of LFW and
+CFP with a synthetic surgical mask drawn over them, as references (``masked-<recogniser>.npz``).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ class LabelledFace:
     path: str
     identity: str  # prefixed with the set: "lfw:Abel_Pacheco"
     kind: str  # "frontal" | "profile" (CFP), "mask" | "no-mask" (MFR2), "photo" (LFW)
-    embedding: np.ndarray | None  # with the pose value, as the product stores it
+    embedding: np.ndarray | None  # as a reference (a selfie, a comparison's source), with the pose value
     yaw: float
+    album: np.ndarray | None = None  # as an album photo's face (a comparison's target)
 
 
 def _labels(name: str) -> list[tuple[str, str, str]]:
@@ -62,8 +65,8 @@ def _features(path: str) -> tuple | None:
     face = engine.largest(image)
     if face is None:
         return None
-    embedded = engine.embed(image, [face])[0]
-    return embedded.embedding, face.pose.yaw
+    reference, album = (engine.embed(image, [face], reference=role)[0] for role in (True, False))
+    return reference.embedding, face.pose.yaw, album.embedding
 
 
 def _cached(cache: Path, paths: list[str], compute) -> dict:  # noqa: ANN001 - a module-level function of a path
@@ -82,14 +85,14 @@ def _cached(cache: Path, paths: list[str], compute) -> dict:  # noqa: ANN001 - a
 def load(name: str) -> list[LabelledFace]:
     """Every labelled image of ``name`` ("lfw", "mfr2" or "cfp") with its product-path face."""
     labels = _labels(name)
-    stored = _cached(CACHE / f"faces-{_recognizer()}-{name}.npz", [p for p, _, _ in labels], _features)
+    stored = _cached(CACHE / f"faces-{_recognizer()}-{name}-roles.npz", [p for p, _, _ in labels], _features)
     out = []
     for path, identity, kind in labels:
         f = stored[path]
         if f is None:
             out.append(LabelledFace(path, identity, kind, None, 0.0))
         else:
-            out.append(LabelledFace(path, identity, kind, _with_pose(f[0], f[1]), float(f[1])))
+            out.append(LabelledFace(path, identity, kind, _with_pose(f[0], f[1]), float(f[1]), f[2]))
     return out
 
 
@@ -145,7 +148,8 @@ def _masked_features(path: str) -> np.ndarray | None:
     if face is None:
         return None
     masked = draw_mask(image.pixels, np.array(face.landmarks) * image.scale)
-    return engine.embed(imaging.DecodedImage(masked, image.original_size, image.format), [face])[0].embedding
+    masked_image = imaging.DecodedImage(masked, image.original_size, image.format)
+    return engine.embed(masked_image, [face], reference=True)[0].embedding
 
 
 def load_masked() -> dict[str, np.ndarray]:

@@ -49,12 +49,12 @@ def _features(path: str) -> dict | None:
     face = engine.largest(image)
     if face is None:
         return None
-    local = engine.embed(image, [face])[0]
+    local = engine.embed(image, [face], reference=True)[0]
     masked = draw_mask(image.pixels, np.array(face.landmarks) * image.scale)
     masked_image = imaging.DecodedImage(masked, image.original_size, image.format)
     return {
         "embedding": local.embedding,
-        "masked": engine.embed(masked_image, [face])[0].embedding,
+        "masked": engine.embed(masked_image, [face], reference=True)[0].embedding,
         "sharpness": face.quality.sharpness / 100.0,
         "size": min(face.box[2:]) * image.scale,
     }

@@ -8,7 +8,8 @@ there) but takes minutes per seed, so its few seeds hold ~1,500 stranger faces: 
 shows up there as "none" or "one". This script draws the same albums (``members.lfw_scenario``, ``mfr2_scenario``,
 ``cfp_scenario``) for many seeds and decides them as a re-match of the album does (``application.matching``:
 ``templates_from`` the selfies, ``with_album_evidence``, ``match_faces`` per photo), on each face photo's
-product-path embedding (``_faces.load``: the largest face of the file itself, not of its copy on a composite). The
+product-path embedding (``_faces.load``: the largest face of the file itself, not of its copy on a composite; the
+selfies as references, every other photo as an album photo's face). The
 real crowd photos of ``wider/`` and ``facemask/`` are left out (they are not in that cache). Same rows and scores as
 ``eval/members.py``, pooled over the seeds, with the worst seed's precision and recall.
 
@@ -157,7 +158,7 @@ def main() -> int:
     if not available():
         print(f"skipped: no evaluation data at {DATA}")
         return 0
-    embedding = {f.path: f.embedding for name in _faces.SETS for f in _faces.load(name) if f.embedding is not None}
+    found = {f.path: f for name in _faces.SETS for f in _faces.load(name) if f.embedding is not None}
     results: dict[str, list[dict[str, int]]] = defaultdict(list)
     suggested: dict[str, list[dict[str, int]]] = defaultdict(list)
     rejections: dict[tuple[str, str], list[dict[str, int]]] = defaultdict(list)
@@ -166,6 +167,7 @@ def main() -> int:
         for label, scenario in (("LFW, 1 reference", lfw_scenario(rng, args.members)),
                                 ("MFR2, masked members, 1 reference", mfr2_scenario(rng)),
                                 ("CFP, side-view members, 1 reference", cfp_scenario(rng))):
+            embedding = as_stored(scenario, found)
             album = decide(scenario, embedding, threshold=args.threshold)
             results[label].append(match_counts(album))
             suggested[label].append(suggestion_counts(album, embedding, scenario))
@@ -204,6 +206,13 @@ def main() -> int:
     print_table(["album", "rule", "member photos lost by a mistaken Not",
                  "the stranger's other false matches removed by a right Not"], rows, args.markdown)
     return 0
+
+
+def as_stored(scenario: Scenario, found: dict[str, _faces.LabelledFace]) -> dict[str, np.ndarray]:
+    """Each photo's embedding as the album stores it: the members' selfies as references, the rest as album faces."""
+    vectors = {path: face.album for path, face in found.items()}
+    vectors.update({path: found[path].embedding for path, *_ in scenario.members.values() if path in found})
+    return vectors
 
 
 def summed(counts: list[dict[str, int]]) -> dict[str, int]:

@@ -30,14 +30,16 @@ def analyze(
     limits: DecodeLimits = DecodeLimits(),
     blur_threshold: float | None = None,
     detect: bool = True,
+    reference: bool = False,
 ) -> PhotoAnalysis:
-    """Decode ``source`` once at reduced scale, find and embed its faces (``detect``), judge blur on them.
+    """Decode ``source`` once at reduced scale, find and embed its faces (``detect``; ``reference``: a reference
+    photo's, see ``faces.embed_faces``), judge blur on them.
 
     Raises ``InvalidImage`` / ``ImageTooLarge`` for unreadable or oversize inputs. A photo without faces has
     ``faces == []`` and its blur is judged on the salient region instead.
     """
     image = imaging.decode(source, max_pixels=FACE_MAX_PIXELS if detect else blur.ANALYSIS_MAX_PIXELS, limits=limits)
-    found = faces.find_faces(image) if detect else []
+    found = faces.find_faces(image, reference) if detect else []
     # the blur measure reduces the decode to its analysis size itself, in one area average (as eval/blur.py judges)
     boxes = [imaging.scale_box(f.face.box, image.scale) for f in found]
     verdict = blur.in_original_pixels(blur.assess(image.pixels, boxes, threshold=blur_threshold), image.scale)

@@ -28,9 +28,11 @@ class AnalysedImage:
     embeddings: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-def analyse_image(data: bytes, max_bytes: int, max_pixels: int, embed: Selector | None) -> AnalysedImage:
+def analyse_image(data: bytes, max_bytes: int, max_pixels: int, embed: Selector | None,
+                  reference: bool = True) -> AnalysedImage:
     """Decode ``data`` (refused beyond ``max_bytes`` or ``max_pixels``) at the album photos' face budget, detect its
-    faces and embed those ``embed`` selects."""
+    faces and embed those ``embed`` selects (``reference``: as faces others are looked for with, which a collection's
+    faces and every query face are; ``faces.embed_faces``)."""
     from photosift import faces, imaging  # the engine; imported when first needed (model loading is slow)
     from photosift.analysis import FACE_MAX_PIXELS
 
@@ -38,7 +40,7 @@ def analyse_image(data: bytes, max_bytes: int, max_pixels: int, embed: Selector 
     decoded = imaging.decode(data, max_pixels=FACE_MAX_PIXELS, limits=limits)  # reduced decode, as for album photos
     found = sorted(faces.detect_faces(decoded), key=lambda f: f.box[2] * f.box[3], reverse=True)
     chosen = list(embed(found)) if embed and found else []
-    embedded = faces.embed_faces(decoded, [found[i] for i in chosen]) if chosen else []
+    embedded = faces.embed_faces(decoded, [found[i] for i in chosen], reference) if chosen else []
     vectors = {i: np.asarray(e.embedding, dtype=np.float32) for i, e in zip(chosen, embedded, strict=True)}
     return AnalysedImage(size=decoded.original_size, faces=found, embeddings=vectors)
 

@@ -58,7 +58,7 @@ def _reference_face(svc: Services, upload: Upload, choice: int | None) -> dict[s
 
     data = upload.data
     name = upload.filename or "(unnamed)"
-    result = analyze(data, limits=svc.limits)
+    result = analyze(data, limits=svc.limits, reference=True)
     found = sorted(result.faces, key=lambda f: -f.face.box[2] * f.face.box[3])
     if not found:
         raise NoFaceFound(f"no face found in reference photo {name}")

@@ -105,7 +105,7 @@ def embed_references(store: BlobStore, references: list[StoredReference], limits
             if not len(overlap) or overlap.max() < MIN_OVERLAP:
                 out.failed[reference.reference_id] = f"its face (box {list(reference.box)}) was not found again"
                 continue
-            embedded = faces.embed_faces(image, [found[int(overlap.argmax())]])
+            embedded = faces.embed_faces(image, [found[int(overlap.argmax())]], reference=True)
         except (StorageError, ModelUnavailable):
             raise
         except Exception as exc:  # this reference only

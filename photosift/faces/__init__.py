@@ -74,15 +74,16 @@ def detect_faces(image: DecodedImage) -> list[Face]:
     return get_engine().detect(image)
 
 
-def embed_faces(image: DecodedImage, faces: Sequence[Face]) -> list[EmbeddedFace]:
-    """Embeddings (``float32``, ``EMBEDDING_DIM``) for ``faces`` of ``image`` (boxes in original pixels)."""
-    return get_engine().embed(image, faces)
+def embed_faces(image: DecodedImage, faces: Sequence[Face], reference: bool = False) -> list[EmbeddedFace]:
+    """Embeddings (``float32``, ``EMBEDDING_DIM``) for ``faces`` of ``image`` (boxes in original pixels);
+    ``reference``: faces others are looked for with (``engine.FaceEngine.embed``)."""
+    return get_engine().embed(image, faces, reference)
 
 
-def find_faces(image: DecodedImage) -> list[EmbeddedFace]:
-    """Detect and embed every face of ``image``; an image without faces gives ``[]``."""
+def find_faces(image: DecodedImage, reference: bool = False) -> list[EmbeddedFace]:
+    """Detect and embed every face of ``image`` (``reference``: as :func:`embed_faces`); no face gives ``[]``."""
     engine = get_engine()
-    return engine.embed(image, engine.detect(image))
+    return engine.embed(image, engine.detect(image), reference)
 
 
 def reference_face(image: DecodedImage) -> EmbeddedFace:
@@ -96,7 +97,7 @@ def reference_face(image: DecodedImage) -> EmbeddedFace:
         raise NoFaceFound("no face found in the image")
     if face.too_small:
         raise FaceTooSmall(f"the largest face is {face.box[2]}x{face.box[3]} px, too small to compare reliably")
-    return engine.embed(image, [face])[0]
+    return engine.embed(image, [face], reference=True)[0]
 
 
 def reference_and_targets(source: DecodedImage, target: DecodedImage) -> tuple[EmbeddedFace, list[EmbeddedFace]]:

@@ -21,6 +21,14 @@ from photosift.faces.recognizers import Recognizer
 from photosift.faces.types import Detector, EmbeddedFace, Face
 from photosift.imaging import DecodedImage, fit_within
 
+MIRROR_YAW = 25.0
+"""Degrees of yaw from which a face that is not a reference is averaged with its mirror image, as references always
+are; below it and unmasked (``MIRROR_MASK``), one forward instead of two (7.4 ms less per face). Measured on the
+shared data (reference against such a face, as a comparison or an album match makes them): every pair set's
+accuracy and the members' albums exactly as with the mirror image everywhere (LFW members' recall 0.989 -> 1.000);
+7 % of LFW faces, 29 % of CFP's and 39 % of MFR2's still get it. Between two such faces (people grouping) MFR2 pairs
+read 97.5 instead of 98.5 % and CFP frontal-profile 95.6 instead of 96.4 % (README "How fast")."""
+MIRROR_MASK = 0.5  # the calibration's mask probability from which a face is taken as masked
 _TIGHT_CROP_PAD = 0.3  # retry with this much border (fraction of each side) when a face fills the whole frame
 
 
@@ -50,14 +58,21 @@ class FaceEngine:
         faces.sort(key=lambda f: -(f.box[2] * f.box[3]))
         return [_rescale(f, 1.0 / image.scale) for f in faces]
 
-    def embed(self, image: DecodedImage, faces: Sequence[Face]) -> list[EmbeddedFace]:
-        """Embeddings of ``faces`` (original pixels) of ``image``."""
+    def embed(self, image: DecodedImage, faces: Sequence[Face], reference: bool = False) -> list[EmbeddedFace]:
+        """Embeddings of ``faces`` (original pixels) of ``image``.
+
+        ``reference``: the faces are what others are looked for with (a member's selfie, a comparison's source):
+        every one is averaged with its mirror image. Other faces (album photos, a comparison's targets) only when
+        turned (``MIRROR_YAW``) or masked (``MIRROR_MASK``), where the mirror image pays (see ``MIRROR_YAW``)."""
         if not faces:
             return []
         points = [self.landmarks.points(image.pixels, _rescale(f, image.scale)) for f in faces]
-        vectors = self.recognizer.embed(image.pixels, points)
-        # the pose value from the alignment points: SCRFD's see side views better than the detector's
-        poses = np.array([[calibration.pose_value(estimate_pose(p).yaw)] for p in points], np.float32)
+        # the pose from the alignment points: SCRFD's see side views better than the detector's
+        yaws = np.array([estimate_pose(p).yaw for p in points])
+        mask = calibration.load(self.recognizer.name).mask_probability
+        vectors = self.recognizer.embed(image.pixels, points, None if reference else
+                                        lambda own: (np.abs(yaws) >= MIRROR_YAW) | (mask([own]) >= MIRROR_MASK))
+        poses = np.array([[calibration.pose_value(yaw)] for yaw in yaws], np.float32)
         return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, np.hstack([vectors, poses]), strict=True)]
 
     def _detect_padded(self, rgb: np.ndarray) -> list[Face]:

@@ -6,16 +6,16 @@
 - ``sface``: OpenCV model zoo's SFace (2021dec, int8 block-quantised), 128-d, RGB 0-255. Apache-2.0.
 
 Both were trained on faces aligned by five landmarks onto the ArcFace template (:mod:`photosift.faces.alignment`).
-A face's vector is the normalised sum of the vectors of the aligned face and its mirror image ("flip" test-time
-augmentation): on the shared evaluation data it raised CFP frontal-profile pairs from 94.5 % to 95.3 % at one
-threshold and called none of their different-person pairs a match (1.1 % before), for one more forward per face
-(7.6 ms with OpenVINO).
+A face's vector may be the normalised sum of the vectors of the aligned face and its mirror image ("flip" test-time
+augmentation, one more forward per face, 7.4 ms with OpenVINO): on the shared evaluation data it raised CFP
+frontal-profile pairs from 94.5 % to 95.3 % at one threshold and called none of their different-person pairs a match
+(1.1 % before). Which faces get it is the engine's choice (:meth:`photosift.faces.engine.FaceEngine.embed`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,17 +81,27 @@ class Recognizer:
         self._forward = forward(self.spec.model, runtime=self.spec.runtime,
                                 strip_unused_inputs=self.spec.strip_unused_inputs)
 
-    def embed(self, rgb: np.ndarray, landmarks: Sequence[np.ndarray]) -> np.ndarray:
-        """``(n, dim)`` unit vectors of the faces of ``rgb`` with these five-point ``landmarks`` (pixels of ``rgb``)."""
+    def embed(self, rgb: np.ndarray, landmarks: Sequence[np.ndarray],
+              mirror: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+        """``(n, dim)`` unit vectors of the faces of ``rgb`` with these five-point ``landmarks`` (pixels of ``rgb``):
+        each face's own vector, averaged with its mirror image's for every face, or only for the faces that
+        ``mirror`` (given the faces' own vectors) marks ``True``."""
         if len(landmarks) == 0:
             return np.zeros((0, self.dim), np.float32)
-        return self.embed_aligned([align(rgb, points) for points in landmarks])
+        faces = np.stack([align(rgb, points) for points in landmarks])
+        vectors = self._vectors(faces)
+        flip = np.ones(len(faces), bool) if mirror is None else np.asarray(mirror(vectors), bool)
+        if flip.any():
+            vectors[flip] = l2_normalize(vectors[flip] + self._vectors(faces[flip][:, :, ::-1]))
+        return vectors
 
     def embed_aligned(self, faces: Sequence[np.ndarray]) -> np.ndarray:
-        """``(n, dim)`` unit vectors of aligned 112x112 RGB faces (each with its mirror image, in one batch)."""
+        """``(n, dim)`` unit vectors of aligned 112x112 RGB faces, each averaged with its mirror image's."""
         stack = np.stack(faces)
-        batch = np.concatenate([stack, stack[:, :, ::-1]]).astype(np.float32).transpose(0, 3, 1, 2)
-        blob = np.ascontiguousarray((batch - self.spec.mean) * self.spec.scale)
+        return l2_normalize(self._vectors(stack) + self._vectors(stack[:, :, ::-1]))
+
+    def _vectors(self, faces: np.ndarray) -> np.ndarray:
+        """``(n, dim)`` unit vectors of a stack of aligned faces ``(n, 112, 112, 3)``."""
+        blob = np.ascontiguousarray((faces.astype(np.float32).transpose(0, 3, 1, 2) - self.spec.mean) * self.spec.scale)
         step = self.spec.batch or len(blob)
-        rows = l2_normalize(np.vstack([self._forward(blob[i : i + step]) for i in range(0, len(blob), step)]))
-        return l2_normalize(rows[: len(stack)] + rows[len(stack) :])
+        return l2_normalize(np.vstack([self._forward(blob[i : i + step]) for i in range(0, len(blob), step)]))

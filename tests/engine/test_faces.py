@@ -149,6 +149,22 @@ def test_reference_and_targets_equal_the_two_calls(astronaut, make_group_photo, 
         faces.reference_and_targets(decoded(blank_photo), group)
 
 
+def test_references_are_averaged_with_their_mirror_image_and_frontal_album_faces_are_not(astronaut, monkeypatch):
+    from photosift.faces import engine as face_engine
+
+    image = decoded(astronaut)
+    face = faces.detect_faces(image)[0]
+    assert abs(face.pose.yaw) < face_engine.MIRROR_YAW  # the astronaut looks into the camera, unmasked
+    reference, album = (faces.embed_faces(image, [face], reference=role)[0].embedding for role in (True, False))
+    cosine = float(reference[:-1] @ album[:-1])
+    assert 0.95 < cosine < 0.9999  # the same face, one vector with its mirror image and one without
+    for gate in ("MIRROR_YAW", "MIRROR_MASK"):  # a turned or a masked face gets the mirror image too
+        with monkeypatch.context() as patched:
+            patched.setattr(face_engine, gate, 0.0)
+            np.testing.assert_allclose(faces.embed_faces(image, [face])[0].embedding, reference, atol=1e-6)
+    assert faces.reference_face(image).embedding == pytest.approx(reference, abs=1e-6)
+
+
 def test_a_tiny_reference_face_is_refused(make_group_photo):
     photo = make_group_photo(400, 300, [40])  # a ~20 px face
     found = faces.detect_faces(decoded(photo))

@@ -13,10 +13,12 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_S3_BYTES = 15 * 1024 * 1024
 
 
-async def analyse(ctx: Context, image: dict[str, Any], embed: Selector | None = None) -> AnalysedImage:
-    """Read and decode ``image`` (an AWS ``Image`` structure), detect faces, embed those ``embed`` selects."""
+async def analyse(ctx: Context, image: dict[str, Any], embed: Selector | None = None,
+                  reference: bool = True) -> AnalysedImage:
+    """Read and decode ``image`` (an AWS ``Image`` structure), detect faces, embed those ``embed`` selects
+    (``reference``: see ``analyse_image``; False for the faces CompareFaces looks for its source among)."""
     data, limit = await read(ctx, image)
-    return await ctx.compute(analyse_image, data, limit, ctx.settings.max_pixels, embed)
+    return await ctx.compute(analyse_image, data, limit, ctx.settings.max_pixels, embed, reference)
 
 
 async def read(ctx: Context, image: dict[str, Any]) -> tuple[bytes, int]:

@@ -27,7 +27,7 @@ async def compare_faces(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     threshold = float(params.get("SimilarityThreshold", detail.AWS_DEFAULT_THRESHOLD))
     level = params.get("QualityFilter", "NONE")
     source, target = await asyncio.gather(analyse(ctx, params["SourceImage"], quality.largest(level)),
-                                          analyse(ctx, params["TargetImage"], quality.every(level)))
+                                          analyse(ctx, params["TargetImage"], quality.every(level), reference=False))
     if not source.embeddings:
         raise invalid_parameter("There are no faces in the source image that meet the request's quality bar")
     if not target.embeddings:
