@@ -61,6 +61,13 @@ def group() -> bytes:
     return jpeg(np.asarray(canvas))
 
 
+def group_crop() -> bytes:
+    """The astronaut's half of :func:`group` saved again: her face from that very photo (a crop shared again)."""
+    import io
+
+    return jpeg(np.asarray(Image.open(io.BytesIO(group())))[:, :530])
+
+
 def just_above(score: float) -> float:
     """An album threshold a little above ``score``, so that a face of that score is a suggestion there."""
     log_odds = math.log(score / (100.0 - score)) + SUGGEST_LOG_ODDS / 2

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 from conftest import add_member_in_ui, open_album
-from people_images import group, shot
+from people_images import group, group_crop, shot
 from PIL import Image, ImageFilter
 from service_support import Server, jpeg, upload, wait_analysed, wait_idle
 
@@ -122,7 +122,7 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
                         files=[("files", ("selfie.jpg", shot("astronaut", 0), "image/jpeg"))])
     assert reply.status_code == 201, reply.text
     eileen = reply.json()["id"]
-    reply = upload(client, album_id, [("eileen-1.jpg", shot("astronaut", 1)), ("both.jpg", group())])
+    reply = upload(client, album_id, [("eileen-crop.jpg", group_crop()), ("both.jpg", group())])
     assert reply.status_code == 202, reply.text
     wait_analysed(client, [p["id"] for p in reply.json()["photos"]])
     wait_idle(client)
@@ -143,7 +143,7 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
     actions = viewer.get_by_test_id("viewer-actions")
     expect(actions.get_by_test_id("face-not")).to_have_text("Not Eileen")
     page.screenshot(path=screenshots / "1-viewer-face-chosen.png")
-    # The server says first what would leave her: her look-alike other shot goes too, so the UI asks (Cancel
+    # The server says first what would leave her: the crop of this very photo goes too, so the UI asks (Cancel
     # changes nothing), then says how many photos left her.
     preview = client.get(f"/v1/albums/{album_id}/faces/{face_id}/reject-preview", params={"member_id": eileen}).json()
     assert preview["count"] == 2 and face_id in preview["faces"], preview
@@ -163,7 +163,7 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
     expect(boxes.filter(has_text="Eileen")).to_have_count(0)
     expect(actions.get_by_test_id("face-not")).to_have_count(0)
     expect(eileen_photos).not_to_contain_text("2 photos")
-    wait_idle(client)  # the re-match after the correction keeps it out (and look-alikes of it: her other shot too)
+    wait_idle(client)  # the re-match after the correction keeps it out (and copies of it: the crop too)
     assert face_id not in member_faces(client, album_id, eileen)
     expect(chosen).not_to_have_text("Eileen")
     page.screenshot(path=screenshots / "3-viewer-not-eileen.png")
