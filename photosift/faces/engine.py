@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -19,7 +19,7 @@ from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
 from photosift.faces.recognizers import Recognizer
 from photosift.faces.types import Detector, EmbeddedFace, Face
-from photosift.imaging import DecodedImage, fit_within
+from photosift.imaging import DecodedImage, fit_within, scale_box
 
 MIRROR_YAW = 25.0
 """Degrees of yaw from which a face that is not a reference is averaged with its mirror image, as references always
@@ -71,11 +71,14 @@ class FaceEngine:
         points = [self.landmarks.points(image.pixels, _rescale(f, image.scale)) for f in faces]
         # the pose from the alignment points: SCRFD's see side views better than the detector's
         yaws = np.array([estimate_pose(p).yaw for p in points])
-        mask = calibration.load(self.recognizer.name).mask_probability
-        vectors = self.recognizer.embed(image.pixels, points, None if reference else
-                                        lambda own: (np.abs(yaws) >= MIRROR_YAW) | (mask([own]) >= MIRROR_MASK))
+        vectors = self.recognizer.embed(image.pixels, points, None if reference else self._turned_or_masked(yaws))
         poses = np.array([[calibration.pose_value(yaw)] for yaw in yaws], np.float32)
         return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, np.hstack([vectors, poses]), strict=True)]
+
+    def _turned_or_masked(self, yaws: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """Which faces of these ``yaws``, given their own vectors, get the mirror image (``MIRROR_YAW``)."""
+        mask = calibration.load(self.recognizer.name).mask_probability
+        return lambda own: (np.abs(yaws) >= MIRROR_YAW) | (mask([own]) >= MIRROR_MASK)
 
     def _detect_padded(self, rgb: np.ndarray) -> list[Face]:
         """A face that fills the frame (an ID photo, an aligned crop) is found once the frame has a border. The
@@ -106,10 +109,8 @@ class FaceEngine:
 def _rescale(face: Face, factor: float) -> Face:
     if abs(factor - 1.0) < 1e-9:
         return face
-    left, top, width, height = face.box
-    box = (round(left * factor), round(top * factor), round(width * factor), round(height * factor))
     landmarks = tuple((round(x * factor, 1), round(y * factor, 1)) for x, y in face.landmarks)
-    return dataclasses.replace(face, box=box, landmarks=landmarks)
+    return dataclasses.replace(face, box=scale_box(face.box, factor), landmarks=landmarks)
 
 
 def default_detector() -> Detector:

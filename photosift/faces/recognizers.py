@@ -88,17 +88,18 @@ class Recognizer:
         ``mirror`` (given the faces' own vectors) marks ``True``."""
         if len(landmarks) == 0:
             return np.zeros((0, self.dim), np.float32)
-        faces = np.stack([align(rgb, points) for points in landmarks])
-        vectors = self._vectors(faces)
-        flip = np.ones(len(faces), bool) if mirror is None else np.asarray(mirror(vectors), bool)
-        if flip.any():
-            vectors[flip] = l2_normalize(vectors[flip] + self._vectors(faces[flip][:, :, ::-1]))
-        return vectors
+        return self.embed_aligned([align(rgb, points) for points in landmarks], mirror)
 
-    def embed_aligned(self, faces: Sequence[np.ndarray]) -> np.ndarray:
-        """``(n, dim)`` unit vectors of aligned 112x112 RGB faces, each averaged with its mirror image's."""
+    def embed_aligned(self, faces: Sequence[np.ndarray],
+                      mirror: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+        """``(n, dim)`` unit vectors of aligned 112x112 RGB faces, averaged with their mirror images' as in
+        :meth:`embed`."""
         stack = np.stack(faces)
-        return l2_normalize(self._vectors(stack) + self._vectors(stack[:, :, ::-1]))
+        vectors = self._vectors(stack)
+        flip = np.ones(len(stack), bool) if mirror is None else np.asarray(mirror(vectors), bool)
+        if flip.any():
+            vectors[flip] = l2_normalize(vectors[flip] + self._vectors(stack[flip][:, :, ::-1]))
+        return vectors
 
     def _vectors(self, faces: np.ndarray) -> np.ndarray:
         """``(n, dim)`` unit vectors of a stack of aligned faces ``(n, 112, 112, 3)``."""

@@ -6,6 +6,7 @@ the face engine sees the same person at new positions and sizes; ``group`` puts 
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -63,8 +64,6 @@ def group() -> bytes:
 
 def group_crop() -> bytes:
     """The astronaut's half of :func:`group` saved again: her face from that very photo (a crop shared again)."""
-    import io
-
     return jpeg(np.asarray(Image.open(io.BytesIO(group())))[:, :530])
 
 
