@@ -131,11 +131,9 @@ class ScrfdDetector:
     def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
         return [to_face(rgb, d) for d in self.detect_raw(rgb, thorough)]
 
-    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None,
-                   canvas: int | None = None) -> list[RawDetection]:
-        """Detections in pixels of ``rgb``, merged over the passes (the first on ``canvas``, by default
-        ``canvas_for`` the image)."""
-        canvas = canvas or canvas_for(rgb.shape[:2])
+    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list[RawDetection]:
+        """Detections in pixels of ``rgb``, merged over the passes (the first on ``canvas_for`` the image)."""
+        canvas = canvas_for(rgb.shape[:2])
         base = fit_within(rgb, canvas)  # every pass but the fine one sees at most this: one reduction of the photo
         to_rgb = (rgb.shape[1] / base.shape[1], rgb.shape[0] / base.shape[0])
         first = self._pass(base, canvas, to_rgb)

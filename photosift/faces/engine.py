@@ -10,16 +10,15 @@ import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 
-import cv2
 import numpy as np
 
 from photosift.faces import calibration
-from photosift.faces.detectors import ScrfdDetector, canvas_for, to_face
+from photosift.faces.detectors import ScrfdDetector
 from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
 from photosift.faces.recognizers import Recognizer
 from photosift.faces.types import Detector, EmbeddedFace, Face
-from photosift.imaging import DecodedImage, fit_within, scale_box
+from photosift.imaging import DecodedImage, scale_box
 
 MIRROR_YAW = 25.0
 """Degrees of yaw from which a face that is not a reference is averaged with its mirror image, as references always
@@ -31,7 +30,6 @@ read 97.5 instead of 98.5 % and CFP frontal-profile 95.6 instead of 96.4 % (READ
 MIRROR_MASK = 0.3
 """The calibration's mask probability from which a face counts as masked here: 86 % of MFR2's masked faces and 4 %
 of LFW's unmasked ones reach it (at 0.5: 57 % and none, and a masked member's photo was lost in ``eval/members.py``)."""
-_TIGHT_CROP_PAD = 0.3  # retry with this much border (fraction of each side) when a face fills the whole frame
 
 
 class FaceEngine:
@@ -43,14 +41,13 @@ class FaceEngine:
 
     def detect(self, image: DecodedImage) -> list[Face]:
         """Faces of ``image``, largest first, in original pixels."""
-        rgb = image.pixels
-        return self._in_original_pixels(image, self.detector.detect(rgb) or self._detect_padded(rgb))
+        return self._in_original_pixels(image, self.detector.detect(image.pixels))
 
     def largest(self, image: DecodedImage) -> Face | None:
         """The largest face of ``image`` (original pixels), or None. A reference photo's face is large: the coarse
-        pass finds it, or the padded frame when it fills the photo; the thorough passes run only when both fail."""
+        passes find it; the thorough ones run only when they do not."""
         rgb = image.pixels
-        faces = self.detector.detect(rgb, thorough=False) or self._detect_padded(rgb) or self.detector.detect(rgb)
+        faces = self.detector.detect(rgb, thorough=False) or self.detector.detect(rgb)
         found = self._in_original_pixels(image, faces)
         return found[0] if found else None
 
@@ -79,31 +76,6 @@ class FaceEngine:
         """Which faces of these ``yaws``, given their own vectors, get the mirror image (``MIRROR_YAW``)."""
         mask = calibration.load(self.recognizer.name).mask_probability
         return lambda own: (np.abs(yaws) >= MIRROR_YAW) | (mask([own]) >= MIRROR_MASK)
-
-    def _detect_padded(self, rgb: np.ndarray) -> list[Face]:
-        """A face that fills the frame (an ID photo, an aligned crop) is found once the frame has a border. The
-        photo is reduced to the scale the passes see it at before the border is added (not after: a 12 MP photo's
-        padded copy is 7.7 million pixels to reduce)."""
-        h, w = rgb.shape[:2]
-        grown = 1 + 2 * _TIGHT_CROP_PAD
-        canvas = canvas_for((round(h * grown), round(w * grown)))
-        small = fit_within(rgb, canvas / grown)
-        sh, sw = small.shape[:2]
-        py, px = round(sh * _TIGHT_CROP_PAD), round(sw * _TIGHT_CROP_PAD)
-        padded = cv2.copyMakeBorder(small, py, py, px, px, cv2.BORDER_REPLICATE)
-        to_rgb = np.array([w / sw, h / sh])
-        # a frame-filling face is large: the coarse pass finds it
-        raws = self.detector.detect_raw(padded, thorough=False, canvas=canvas)
-        faces = []
-        for raw in raws:
-            shifted = dataclasses.replace(
-                raw, box=(raw.box - np.array([px, py, 0, 0])) * np.tile(to_rgb, 2),
-                landmarks=(raw.landmarks - np.array([px, py])) * to_rgb,
-            )
-            cx, cy = shifted.box[0] + shifted.box[2] / 2, shifted.box[1] + shifted.box[3] / 2
-            if 0 <= cx < w and 0 <= cy < h:  # keep faces centred inside the real image
-                faces.append(to_face(rgb, shifted))
-        return faces
 
 
 def _rescale(face: Face, factor: float) -> Face:
