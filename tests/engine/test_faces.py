@@ -97,6 +97,16 @@ def test_a_face_that_fills_the_frame_is_found(astronaut):
     assert len(found) == 1 and found[0].box[2] > 400
 
 
+@pytest.mark.parametrize("side", [112, 448])
+def test_an_aligned_face_crop_is_found_without_a_border(astronaut, side):
+    # the recogniser's own 112x112 input (forehead and chin cut by the frame), as uploaded by apps that crop faces
+    (face,) = faces.detect_faces(decoded(astronaut))
+    crop = cv2.resize(align(astronaut, np.array(face.landmarks)), (side, side), interpolation=cv2.INTER_CUBIC)
+    image = decoded(np.ascontiguousarray(crop))
+    assert len(faces.detect_faces(image)) == 1
+    assert faces.reference_face(image).face.box[2] > side / 2
+
+
 def test_faces_squeezed_narrow_are_found_by_the_narrow_pass(make_group_photo):
     # A photo resized to 30 % of its width without keeping its aspect ratio: the heads are ~3x narrower.
     photo = make_group_photo(1600, 600, [200, 200, 200, 200])
