@@ -75,4 +75,3 @@ class Detector(Protocol):
     name: str
 
     def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]: ...
-
