@@ -348,10 +348,11 @@ def score(truth: dict[str, str], photo_of: dict[str, str], people: dict[str, fro
         counts[ident] += 1
         worthy[ident] += face not in unworthy
     true_pairs = sum(c * (c - 1) // 2 for c in counts.values())
-    found_pairs = correct = violations = 0
+    found_pairs = correct = correct_worthy = violations = 0
     for a, b in iter_pairs(people.values()):
         found_pairs += 1
         correct += truth[a] == truth[b]
+        correct_worthy += truth[a] == truth[b] and a not in unworthy and b not in unworthy
         violations += photo_of[a] == photo_of[b]
     grouped = {f for g in people.values() for f in g}
     repeated = [f for f, ident in truth.items() if counts[ident] >= 2]
@@ -361,13 +362,23 @@ def score(truth: dict[str, str], photo_of: dict[str, str], people: dict[str, fro
         "true_people": sum(c >= 2 for c in counts.values()),
         "found_pairs": found_pairs, "correct_pairs": correct, "true_pairs": true_pairs,
         "worthy_true_pairs": sum(c * (c - 1) // 2 for c in worthy.values()),
-        "worthy_correct_pairs": sum(truth[a] == truth[b] and not {a, b} & unworthy
-                                    for a, b in iter_pairs(people.values())),
+        "worthy_correct_pairs": correct_worthy,
         "unknown": sum(f not in grouped for f in repeated), "repeated": len(repeated),
         "distractors_grouped": sum(f in grouped for f in distractors), "distractors": len(distractors),
         "violations": violations, "unworthy": len(unworthy), "unworthy_grouped": len(grouped & unworthy),
         "junk_people": sum(2 * len(g & unworthy) >= len(g) for g in people.values()),
     }
+
+
+def judged_unworthy(albums: list[Album], vectors: dict[str, list[Embedded | None]]) -> str:
+    """How many faces of each kind (plain, group photo, blurred, small) the product judged not worth grouping."""
+    judged: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for photo in (photo for album in albums for photo in album.photos):
+        kind = photo.degrade or ("group" if len(photo.paths) > 1 else "plain")
+        for face in filter(None, vectors[cache_key(photo)]):
+            judged[kind][0] += not worth_grouping(face)
+            judged[kind][1] += 1
+    return ", ".join(f"{kind} {n} of {t}" for kind, (n, t) in sorted(judged.items()))
 
 
 def total(rows: list[dict]) -> dict:
@@ -420,16 +431,7 @@ def main() -> int:
         ])
     print_table(head, lines, args.markdown)
     print("(total = the four trips; all-in-one is every repeated identity in one album)")
-    judged: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for album in albums[:TRIPS]:
-        for photo in album.photos:
-            kind = photo.degrade or ("group" if len(photo.paths) > 1 else "plain")
-            for face in vectors[cache_key(photo)]:
-                if face is not None:
-                    judged[kind][0] += not worth_grouping(face)
-                    judged[kind][1] += 1
-    print("judged not worth grouping in the trips: " + ", ".join(f"{kind} {n} of {t}" for kind, (n, t) in
-                                                                 sorted(judged.items())))
+    print(f"judged not worth grouping in the trips: {judged_unworthy(albums[:TRIPS], vectors)}")
     print("\nThe same albums grouped as the service groups them (photos stored one at a time, each photo's faces "
           "grouped with their nearest faces from the album's face index):")
     with tempfile.TemporaryDirectory(prefix="photosift-people-") as tmp:
