@@ -26,10 +26,6 @@ class Spaces:
     def load(self, session: Session, space: str) -> Iterator[tuple[list[str], np.ndarray]]:
         return self._source(space).load(session, space)
 
-    def hnsw(self, space: str) -> face_index.Hnsw:
-        """An album's graph is small (``face_index.SMALL``), a collection's may hold millions (``LARGE``)."""
-        return face_index.SMALL if AlbumFaces.owns(space) else face_index.LARGE
-
     def _source(self, space: str) -> face_index.Vectors:
         if AlbumFaces.owns(space):
             return self.albums

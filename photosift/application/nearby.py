@@ -5,7 +5,8 @@ The index ranks faces by the cosine of their recogniser vectors plus offsets for
 (``scoring.index_vectors``, ``scoring.index_query``); the calibrated score rises with that key within known bounds
 (``scoring.ceiling``). So once the farthest face of an answer is too far for any face to reach the similarity
 wanted, no face beyond it can: the query widens (k doubling from :data:`START`) until then, or up to :data:`MOST`.
-The index is approximate (HNSW): its recall of the nearest faces, not this bound, is what could miss one.
+The index is approximate past ``face_index.CODED_FROM`` faces: its recall of the nearest faces, not this bound, is
+what could miss one.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from photosift.catalog.models import bytes_to_vector
 START = NEIGHBOURS
 """Faces the first query asks for."""
 MOST = 3072
-"""The most faces one query asks for (48 doubled six times); past it the caller reads the album instead. PostgreSQL's
-pgvector answers at most ``face_index.PG_EF_SEARCH_MAX`` (1,000): 768 there."""
+"""The most faces one query asks for (48 doubled six times); past it the caller reads the album instead."""
 
 
 class Neighbour(NamedTuple):

@@ -1,12 +1,11 @@
-"""The face index behind Rekognition searches, on SQLite (usearch graph files) and PostgreSQL (pgvector, the
-pgserver wheel's server) alike: searches answer as the exact scan does, removals and per-collection isolation hold,
-an index lost or left behind by writes it did not see is rebuilt from the catalog, and threads may search while
-another indexes."""
+"""The face index behind Rekognition searches, on SQLite and PostgreSQL (the pgserver wheel's server) alike: searches
+answer as the exact scan does, exactly while a space is small and over codes past ``CODED_FROM``; removals and
+per-collection isolation hold; another process's writes are seen at its next search; an index lost or left behind by
+writes it did not see is refilled from the catalog; a rolled-back write leaves nothing behind; and threads may search
+while another indexes."""
 
 from __future__ import annotations
 
-import logging
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -41,7 +40,7 @@ def embeddings(count: int, identities: int, seed: int) -> tuple[np.ndarray, np.n
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated catalog's URL: SQLite + usearch, or PostgreSQL + pgvector. Collections left are deleted after."""
+    """A migrated catalog's URL: SQLite, or PostgreSQL. Collections left are deleted after."""
     url = catalog_url(request, tmp_path)
     catalog = Catalog(url)
     catalog.migrate()
@@ -79,7 +78,7 @@ def kind(catalog: Catalog) -> type:
 
 def test_searches_answer_as_the_exact_scan(url: str) -> None:
     catalog = Catalog(url)
-    assert kind(catalog) in (face_index.HnswFiles, face_index.PgVector)
+    assert kind(catalog) is face_index.CatalogIndex
     vectors, who = embeddings(400, 40, seed=1)
     ids = index_faces(catalog, "c", vectors)
     probes, _ = embeddings(10, 40, seed=2)  # other people: nobody reaches 30
@@ -136,12 +135,11 @@ def test_collections_are_searched_apart(url: str) -> None:
     catalog.dispose()
 
 
-def test_an_index_that_is_lost_or_behind_is_rebuilt_from_the_catalog(url: str) -> None:
+def test_an_index_that_is_lost_or_behind_is_refilled_from_the_catalog(url: str) -> None:
     catalog = Catalog(url)
     vectors, _ = embeddings(120, 12, seed=5)
     ids = index_faces(catalog, "c", vectors[:100])
     assert searched(catalog, "c", vectors[5], limit=1) == [ids[5]]
-    app._index(catalog).flush()
 
     other = Catalog(url)  # another process: writes through its own index
     more = index_faces(other, "c", vectors[100:110], create=False)
@@ -158,40 +156,55 @@ def test_an_index_that_is_lost_or_behind_is_rebuilt_from_the_catalog(url: str) -
                                         confidence=99.0, embedding=v.tobytes(), created_at=datetime.now(UTC)))
     fresh = Catalog(url)
     assert searched(fresh, "c", vectors[113], limit=1) == [behind[3]]
-    if catalog.is_sqlite:  # the graph files deleted
-        shutil.rmtree(url[len("sqlite:///"):] + ".face-index")
-    else:  # the space's table dropped
-        with catalog.session() as session:
-            session.execute(text(f"DROP TABLE {face_index._pg_table('faces/c')}"))
+    with catalog.session() as session:  # the space's entries lost
+        session.execute(text("DELETE FROM face_index_entries"))
     lost = Catalog(url)
     probes, _ = embeddings(5, 12, seed=6)
-    for probe in probes:
+    for probe in probes:  # the first search scans, and the entries are refilled after it
         assert searched(lost, "c", probe) == exact(lost, "c", probe, 0.0, 10)
+    with lost.read() as session:
+        assert face_index.CatalogIndex._entries(session, "faces/c") == 119
     for c in (catalog, other, fresh, lost):
         c.dispose()
 
 
-def test_graph_files_are_reused_when_current_and_rebuilt_when_stale(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+def test_large_spaces_are_searched_over_codes(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(face_index, "CODED_FROM", 400)
     catalog = Catalog(url)
-    catalog.migrate()
-    vectors, _ = embeddings(40, 4, seed=7)
-    ids = index_faces(catalog, "c", vectors[:30])
-    assert searched(catalog, "c", vectors[3], limit=1) == [ids[3]]  # a graph is loaded at its first search
-    app._index(catalog).flush()
-    folder = tmp_path / "c.sqlite3.face-index"
-    saved = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert len(saved) == 3  # the stamp's json, the graph and its ids
+    vectors, who = embeddings(1200, 120, seed=11)
+    ids = index_faces(catalog, "c", vectors[:600])
+    assert searched(catalog, "c", vectors[3], limit=1) == [ids[3]]
+    copy = app._index(catalog)._copies["faces/c"]
+    assert copy.codes is not None and copy.trained_on == 600
+    ids += index_faces(catalog, "c", vectors[600:], create=False)  # caught up at the next search, coded as added
+    app.delete_faces(catalog, "c", ids[:10])
+    noise = np.random.default_rng(12).normal(size=(40, DIM + 1)).astype(np.float32) * 0.03
+    for probe in vectors[10::30] + noise:
+        assert searched(catalog, "c", probe, 50.0, 20) == exact(catalog, "c", probe, 50.0, 20)
+    assert not set(ids[:10]) & set(searched(catalog, "c", vectors[0], 0.0, 50))
+    assert copy.codes.ntotal == 1200 and copy.live == 1190
+    catalog.dispose()
 
-    reopened = Catalog(url)
-    assert searched(reopened, "c", vectors[3], limit=1) == [ids[3]]
-    more = index_faces(reopened, "c", vectors[30:], create=False)
-    app._index(reopened).flush()
-    for path in folder.iterdir():  # the files of before: older than the catalog's stamp
-        path.unlink()
-    for name, content in saved.items():
-        (folder / name).write_bytes(content)
-    assert searched(Catalog(url), "c", vectors[35], limit=1) == [more[5]]
+
+def test_another_process_sees_writes_at_its_next_search_and_a_rolled_back_write_is_forgotten(url: str) -> None:
+    catalog, other = Catalog(url), Catalog(url)
+    vectors, _ = embeddings(40, 4, seed=13)
+    ids = index_faces(catalog, "c", vectors[:20])
+    assert searched(other, "c", vectors[3], limit=1) == [ids[3]]
+    more = index_faces(catalog, "c", vectors[20:30], create=False)
+    assert searched(other, "c", vectors[25], limit=1) == [more[5]]
+
+    index = app._index(other)
+    with pytest.raises(RuntimeError), other.session() as session:  # searched within the write, then rolled back
+        index.add(session, "faces/c", ["ghost"], scoring.index_vectors(vectors[30:31]))
+        assert index.nearest(session, "faces/c", scoring.index_query(vectors[30]), 1) == ["ghost"]
+        raise RuntimeError("rolled back")
+    later = index_faces(catalog, "c", vectors[31:33], create=False)  # takes the version the rolled-back one had
+    with other.read() as session:
+        found = index.nearest(session, "faces/c", scoring.index_query(vectors[30]), 40)
+    assert "ghost" not in found and set(later) <= set(found)
+    catalog.dispose()
+    other.dispose()
 
 
 def test_another_recognisers_vectors_are_never_compared(url: str) -> None:
@@ -205,9 +218,6 @@ def test_another_recognisers_vectors_are_never_compared(url: str) -> None:
 
         def load(self, session, space):  # noqa: ANN001, ANN202
             return iter([stored[space]] if space in stored else [])
-
-        def hnsw(self, space):  # noqa: ANN001, ANN202
-            return face_index.SMALL
 
     owner = Catalog(url)  # the index lives as long as its catalog
     index = face_index.for_catalog(owner, Stored())
@@ -255,15 +265,12 @@ def test_threads_search_while_another_indexes(url: str) -> None:
     catalog.dispose()
 
 
-def test_postgresql_without_pgvector_scans_with_one_warning(postgres_url: str,  # noqa: F811
-                                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_postgresql_needs_no_extension(postgres_url: str) -> None:  # noqa: F811 - Debian's PostgreSQL 15
     catalog = Catalog(postgres_url)
     catalog.migrate()
-    with caplog.at_level(logging.WARNING, logger="photosift.catalog.face_index"):
-        vectors, _ = embeddings(30, 3, seed=10)
-        ids = index_faces(catalog, "scan", vectors)
-        assert searched(catalog, "scan", vectors[4], limit=1) == [ids[4]]
-    assert kind(catalog) is face_index.ExactScan
-    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
-    app.delete_collection(catalog, "scan")
+    vectors, _ = embeddings(30, 3, seed=10)
+    ids = index_faces(catalog, "plain", vectors)
+    assert searched(catalog, "plain", vectors[4], limit=1) == [ids[4]]
+    assert kind(catalog) is face_index.CatalogIndex and "faces/plain" in app._index(catalog)._copies
+    app.delete_collection(catalog, "plain")
     catalog.dispose()
