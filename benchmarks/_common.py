@@ -90,8 +90,8 @@ def stop_serve(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def pgvector_server(workdir: Path) -> Iterator[str]:
-    """A PostgreSQL 16 + pgvector server (the ``pgserver`` wheel's) in ``workdir/pg``: the SQLAlchemy URL of an empty
+def pgserver_database(workdir: Path) -> Iterator[str]:
+    """A PostgreSQL 16 server (the ``pgserver`` wheel's) in ``workdir/pg``: the SQLAlchemy URL of an empty
     database on it, for the block."""
     import pgserver
 

@@ -1,5 +1,5 @@
 """Cluster benchmark: analysis throughput with 1 and 2 worker nodes, and the queue's own cost per job beside idle
-workers, on one PostgreSQL (with pgvector, from the ``pgserver`` wheel) and one store.
+workers, on one PostgreSQL (from the ``pgserver`` wheel) and one store.
 
 Throughput: an API-only node (``photosift serve``, ``PHOTOSIFT_WORKERS=0``) takes the photos (generated 12 MP JPEGs,
 as ``benchmarks/service.py`` makes them); N ``photosift worker`` processes (one analysis process each) analyse them.
@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import markdown_table, percentile, pgvector_server, start_serve, stop_serve  # noqa: E402
+from _common import markdown_table, percentile, pgserver_database, start_serve, stop_serve  # noqa: E402
 from service import HEIGHT, WIDTH, generate, wait_done  # noqa: E402
 
 BATCH = 10
@@ -118,7 +118,7 @@ def main() -> int:
 
     paths = generate(args.photos, args.workdir / f"photos-{WIDTH}x{HEIGHT}")
     photos = [(p.name, p.read_bytes()) for p in paths]
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp, pgvector_server(Path(tmp)) as database_url:
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp, pgserver_database(Path(tmp)) as database_url:
         work = Path(tmp)
         env = {"PHOTOSIFT_DATABASE_URL": database_url, "PHOTOSIFT_STORE_URL": str(work / "blobs")}
         api, url = start_serve(work / "api", PHOTOSIFT_WORKERS="0", **env)

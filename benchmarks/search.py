@@ -46,7 +46,7 @@ from botocore.config import Config
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import markdown_table, percentile, pgvector_server, start_serve, stop_serve  # noqa: E402
+from _common import markdown_table, percentile, pgserver_database, start_serve, stop_serve  # noqa: E402
 
 from photosift.application import face_spaces, scoring  # noqa: E402
 from photosift.application import rekognition as app  # noqa: E402
@@ -201,10 +201,12 @@ def exact_scan(catalog: Catalog) -> Iterator[None]:
 
 
 def copy_size_mib(catalog: Catalog) -> float:
-    """The process's copy of the collection: its vectors and, when coded, its codes."""
+    """The process's copy of the collection: its arrays as allocated, its codes, and its ids."""
     copy = face_spaces.index_of(catalog)._copies[f"faces/{COLLECTION}"]  # type: ignore[attr-defined]
     codes = copy.codes.ntotal * copy.codes.code_size if copy.codes is not None else 0
-    return (copy.rows[: len(copy.ids)].nbytes + codes) / 2**20
+    arrays = copy.rows.nbytes + copy.alive.nbytes + (copy.scales.nbytes if copy.scales is not None else 0)
+    ids = sys.getsizeof(copy.ids) + sys.getsizeof(copy.slots) + sum(map(sys.getsizeof, copy.ids))
+    return (arrays + codes + ids) / 2**20
 
 
 def recall(found: list[list[str]], truth: list[list[str]]) -> float:
@@ -282,7 +284,7 @@ def main() -> int:
     rows = []
     try:
         for backend in filter(None, args.backends.split(",")):
-            with (pgvector_server(workdir) if backend == "postgresql" else _sqlite(workdir)) as url:
+            with (pgserver_database(workdir) if backend == "postgresql" else _sqlite(workdir)) as url:
                 for count in (int(s) for s in args.sizes.split(",")):
                     rows.append(found := in_process(url, count, args, shape))
                     print(markdown_table(COLUMNS, [found]), flush=True)

@@ -25,9 +25,9 @@ In an album almost every face is NOT the member being looked for, so a face is g
    look-alikes are masked too, and masked faces score low against an unmasked selfie. The look-alikes come from
    neighbour queries of the album's face index (:class:`IndexedLookAlikes`: they are among a face's nearest faces),
    so rule 5 applies while a photo is analysed (from one neighbour query; when that cannot tell, the re-match the
-   photo queues decides) as well as at the album's re-match; when the index cannot answer (a space being refilled
-   from the catalog) the re-match scores every face of the album (:class:`AlbumFaces`) and an analysis leaves the
-   rule to it.
+   photo queues decides) as well as at the album's re-match; without an index (``face_index.ExactScan``, the
+   benchmarks' baseline) the re-match scores every face of the album (:class:`AlbumFaces`) and an analysis leaves
+   the rule to it.
 
 A member's template is the mean of its reference faces and of the faces the user confirmed as theirs. Then faces
 and members are paired greedily from the highest similarity down, each at most once per photo. The similarity

@@ -8,8 +8,8 @@ Missing collections, faces or users raise ``NotFound``; duplicates raise ``Alrea
 Searches do not score every face: a face index (``photosift.catalog.face_index``) holds each collection's faces
 (space ``faces/<collection>``) and its users' templates (``users/<collection>``) as the recogniser's unit vector
 (a template: the mean of its faces' unit vectors), ranked by cosine; the ``candidates(limit)`` nearest are scored
-exactly. Writes keep the index in step in their transaction; while the index cannot answer (a space being refilled
-from the catalog) every face is scored.
+exactly. Writes keep the index in step in their transaction; without an index (``face_index.ExactScan``, the
+benchmarks' baseline) every face is scored.
 
 As on AWS, a collection keeps no images, only vectors, and keeps the face model version it was created with
 (``face_model_version``: the running recogniser's, ``photosift.faces.FACE_MODEL_VERSION``). Vectors of two

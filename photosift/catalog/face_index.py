@@ -12,11 +12,11 @@ query, approximately. Callers re-score the candidates exactly.
 - **In memory.** Each process keeps a copy of the spaces it searches. Before each search it reads the rows numbered
   after its copy's version, up to the stamp the caller's transaction sees: whichever process or server wrote them,
   a search answers from what its transaction sees.
-- **Searched** exactly while a space is small; past :data:`CODED_FROM` vectors, over product-quantisation codes (faiss
-  fast-scan: 4 bits for every 4 dimensions, 65 bytes a face) scanned in full, the best :func:`reranked` ranked again
-  on the vectors (:class:`Copy`). Graphs (HNSW: usearch, pgvector) were measured and left: at a million faces shaped like
-  real ones a query's ten best at AWS's threshold are often strangers near no neighbourhood a graph walks to
-  (``benchmarks/search.py``, README).
+- **Searched** exactly while a space is small; past :data:`CODED_FROM` vectors, over product-quantisation codes
+  (faiss fast-scan: 4 bits for every 4 dimensions, 65 bytes a face) scanned in full, the best :func:`reranked`
+  ranked again on the vectors (:class:`Copy`). Graphs (HNSW: usearch, pgvector) were measured and left: at a million
+  faces shaped like real ones a query's ten best at AWS's threshold are often strangers near no neighbourhood a
+  graph walks to (``benchmarks/search.py``, README).
 
 The catalog's faces stay the source of truth: a space whose entries hold another count of vectors than its
 :class:`Vectors` (a catalog of an earlier release, rows lost) is refilled from them.
@@ -335,7 +335,7 @@ class Copy:
         self.remove(ids)
         start, end = len(self.ids), len(self.ids) + len(ids)
         if end > len(self.rows):
-            size = max(2 * len(self.rows), end, 64)
+            size = max(len(self.rows) * 3 // 2, end, 64)
             self.rows, self.alive = _grown(self.rows, start, size), _grown(self.alive, start, size)
             self.scales = None if self.scales is None else _grown(self.scales, start, size)
         if self.scales is None:
@@ -385,13 +385,15 @@ class Copy:
     def nearest(self, query: np.ndarray, k: int) -> list[str]:
         if k >= self.live:
             return list(self.slots)  # all of them: the caller scores every one
-        if self.codes is None:
+        if self.codes is None or reranked(k) >= len(self.ids):  # every vector
             slots = np.arange(len(self.ids))
-            keys = self.rows[: len(self.ids)] @ query
+            keys = self.rows[: len(self.ids)].astype(np.float32, copy=False) @ query
         else:
-            _, found = self.codes.search(_padded(query[None], self.codes.d), min(reranked(k), len(self.ids)))
+            _, found = self.codes.search(_padded(query[None], self.codes.d), reranked(k))
             slots = np.sort(found[0][found[0] >= 0])
-            keys = self._vectors(slots) @ query
+            keys = self.rows[slots].astype(np.float32) @ query
+        if self.scales is not None:
+            keys /= self.scales[slots]
         keys[~self.alive[slots]] = -np.inf
         best = np.argpartition(-keys, k)[:k] if len(keys) > k else np.arange(len(keys))
         best = best[np.argsort(-keys[best], kind="stable")]

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from pgvector_support import pgvector_url  # noqa: E402, F401 - PostgreSQL 16 (pgserver)
+from pgserver_support import pgserver_url  # noqa: E402, F401 - PostgreSQL 16 (pgserver)
 from sqlalchemy import delete, event
 
 from photosift.application.events import read_events, record_event
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def catalog(pgvector_url: str) -> Catalog:  # noqa: F811 - the fixture above
-    catalog = Catalog(pgvector_url)
+def catalog(pgserver_url: str) -> Catalog:  # noqa: F811 - the fixture above
+    catalog = Catalog(pgserver_url)
     catalog.migrate()
     yield catalog
     catalog.dispose()

@@ -1,5 +1,5 @@
 """An album's re-match from its face index (processing.faces_to_rematch, matching.IndexedLookAlikes) decides as the
-re-match of every face does, on SQLite + usearch and PostgreSQL + pgvector; rule 5 applies while a photo is
+re-match of every face does, on SQLite and PostgreSQL; rule 5 applies while a photo is
 analysed."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from pgvector_support import catalog_url, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
+from pgserver_support import catalog_url, pgserver_url  # noqa: E402, F401 - PostgreSQL 16 (pgserver)
 from sqlalchemy import select
 from synthetic_faces import Synthetic
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pgvector_support import catalog_url, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector (pgserver)
-from service_support import postgres_url  # noqa: E402, F401 - Debian's PostgreSQL 15 (no pgvector)
+from pgserver_support import catalog_url, pgserver_url  # noqa: E402, F401 - PostgreSQL 16 (pgserver)
+from service_support import postgres_url  # noqa: E402, F401 - Debian's PostgreSQL 15
 from sqlalchemy import select, text
 
 from photosift.application import rekognition as app

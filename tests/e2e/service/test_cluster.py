@@ -1,4 +1,4 @@
-"""A cluster on loopback: one PostgreSQL (with pgvector), one S3 server (moto), two API-only nodes and two worker
+"""A cluster on loopback: one PostgreSQL, one S3 server (moto), two API-only nodes and two worker
 nodes. 200 photos are uploaded across both API nodes; one worker and one API node are killed (SIGKILL) in the middle
 of the batch and started again. Every acknowledged photo ends analysed exactly once (no face or event twice), and an
 event stream on node A sees the photos only node B received, as they are analysed."""
@@ -15,7 +15,7 @@ from collections import Counter
 import httpx
 import numpy as np
 import pytest
-from pgvector_support import fresh_database, pgvector_url  # noqa: E402, F401 - PostgreSQL 16 + pgvector
+from pgserver_support import fresh_database, pgserver_url  # noqa: E402, F401 - PostgreSQL 16 (pgserver)
 from PIL import Image
 from service_support import Server, Worker, jpeg, sse_events, upload, wait_analysed
 
@@ -67,11 +67,11 @@ class Stream(threading.Thread):
         self.client.close()
 
 
-def test_two_api_nodes_and_two_workers_survive_kills(tmp_path, moto_s3, pgvector_url, astronaut) -> None:  # noqa: F811
+def test_two_api_nodes_and_two_workers_survive_kills(tmp_path, moto_s3, pgserver_url, astronaut) -> None:  # noqa: F811
     import boto3
 
     boto3.client("s3", endpoint_url=moto_s3["PHOTOSIFT_S3_ENDPOINT_URL"]).create_bucket(Bucket="cluster")
-    database = fresh_database(pgvector_url, "cluster")  # its job counts are the cluster's alone
+    database = fresh_database(pgserver_url, "cluster")  # its job counts are the cluster's alone
     shared = {"PHOTOSIFT_DATABASE_URL": database, "PHOTOSIFT_STORE_URL": "s3://cluster/photos", **moto_s3}
     node_a = Server(tmp_path / "api-a", {**shared, "PHOTOSIFT_WORKERS": "0"})
     node_b = Server(tmp_path / "api-b", {**shared, "PHOTOSIFT_WORKERS": "0"})
@@ -170,7 +170,7 @@ def _history(server: Server, album_id: str) -> list[dict]:
     return events
 
 
-def test_the_same_photo_sent_to_two_servers_at_once_is_one_photo(tmp_path, pgvector_url) -> None:  # noqa: F811
+def test_the_same_photo_sent_to_two_servers_at_once_is_one_photo(tmp_path, pgserver_url) -> None:  # noqa: F811
     """A client that sends a photo again to another node while the first is still recording it (PostgreSQL, where
     both transactions run at once) gets the same photo back, not an error."""
     import hashlib
@@ -180,7 +180,7 @@ def test_the_same_photo_sent_to_two_servers_at_once_is_one_photo(tmp_path, pgvec
     from photosift.catalog.models import Album, Photo, PhotoStatus
     from photosift.config import Settings
 
-    svc = build_services(Settings(data_dir=tmp_path / "data", database_url=pgvector_url))
+    svc = build_services(Settings(data_dir=tmp_path / "data", database_url=pgserver_url))
     data = jpeg(np.full((64, 64, 3), 120, np.uint8))
     with svc.catalog.session() as session:
         album = Album(name="race")

@@ -1,5 +1,5 @@
 """The face index's stamp per space (``photosift.catalog.face_index``): a generation and a version, bumped in the
-transaction that changes the space, so an index kept beside the catalog (SQLite: HNSW graph files) knows whether it
+transaction that changes the space, so an index kept beside the catalog (then: SQLite's graph files) knows whether it
 is current. Existing collections have no row: their index is built from the catalog when first searched.
 
 Revision ID: 0011_face_index
