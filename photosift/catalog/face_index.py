@@ -276,7 +276,7 @@ class CatalogIndex(FaceIndex):
                                               for i, v in zip(ids, vectors, strict=True) if len(v) == dim])
                 session.execute(spaces_table.update().where(spaces_table.c.space == space)
                                 .values(generation=uuid.uuid4().hex, version=1, dim=dim))
-        except Exception:  # noqa: BLE001 - searches scan until the next attempt; the reason is logged
+        except Exception:  # noqa: BLE001 - logged; the space's next search reads the faces again and retries
             log.exception("face index %s: refilling it failed", space)
         finally:
             self._refilling.discard(space)

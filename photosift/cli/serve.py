@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     spool_uploads_on_disk(settings.data_dir)
     from photosift.api.app import create_app
+    from photosift.jobs.pool import one_blas_thread
 
+    one_blas_thread()
     try:
         app = create_app(settings)
     except PhotosiftError as exc:

@@ -28,11 +28,13 @@ def run(args: argparse.Namespace) -> int:
     from photosift.application.context import build_services
     from photosift.config import Settings
     from photosift.errors import PhotosiftError
+    from photosift.jobs.pool import one_blas_thread
 
     settings = Settings()
     if settings.workers < 1:
         return fail("a worker needs PHOTOSIFT_WORKERS of 1 or more")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    one_blas_thread()
     try:
         background = Background(build_services(settings), streams=False)
     except PhotosiftError as exc:

