@@ -160,7 +160,7 @@ def test_an_index_that_is_lost_or_behind_is_refilled_from_the_catalog(url: str) 
         session.execute(text("DELETE FROM face_index_entries"))
     lost = Catalog(url)
     probes, _ = embeddings(5, 12, seed=6)
-    for probe in probes:  # the first search scans, and the entries are refilled after it
+    for probe in probes:  # the first search reads the collection's faces; the entries are refilled after it
         assert searched(lost, "c", probe) == exact(lost, "c", probe, 0.0, 10)
     with lost.read() as session:
         assert face_index.CatalogIndex._entries(session, "faces/c") == 119
@@ -171,7 +171,7 @@ def test_an_index_that_is_lost_or_behind_is_refilled_from_the_catalog(url: str) 
 def test_large_spaces_are_searched_over_codes(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(face_index, "CODED_FROM", 400)
     catalog = Catalog(url)
-    vectors, who = embeddings(1200, 120, seed=11)
+    vectors, _ = embeddings(1200, 120, seed=11)
     ids = index_faces(catalog, "c", vectors[:600])
     assert searched(catalog, "c", vectors[3], limit=1) == [ids[3]]
     copy = app._index(catalog)._copies["faces/c"]
