@@ -158,14 +158,13 @@ class CatalogIndex(FaceIndex):
         version, dim = self._next_version(session, space, vectors.shape[1])
         if vectors.shape[1] != dim:
             return  # another recogniser's vectors are never compared
-        session.execute(_UPSERT, [{"space": space, "item": i, "version": version, "vector": v.astype("<f2").tobytes()}
-                                  for i, v in zip(ids, vectors, strict=True)])
+        _write_entries(session, space, version, ids, vectors)
 
     def remove(self, session: Session, space: str, ids: Sequence[str]) -> None:
         if not ids:
             return
         version, _ = self._next_version(session, space, None)
-        session.execute(_UPSERT, [{"space": space, "item": i, "version": version, "vector": None} for i in ids])
+        _write_entries(session, space, version, ids, None)
 
     def drop(self, session: Session, space: str) -> None:
         session.execute(delete(spaces_table).where(spaces_table.c.space == space))
@@ -263,17 +262,15 @@ class CatalogIndex(FaceIndex):
             return
         try:
             with catalog.session() as session:
-                session.execute(_CREATE_STAMP, {"space": space, "generation": uuid.uuid4().hex, "dim": None})
-                session.execute(_BUMP_STAMP, {"space": space})  # writers of the space wait for this one
+                self._next_version(session, space, None)  # writers of the space wait for this transaction
                 if self._entries(session, space) == self.source.count(session, space):
                     return  # refilled meanwhile (by another process)
                 session.execute(delete(entries_table).where(entries_table.c.space == space))
                 dim = None
                 for ids, vectors in self.source.load(session, space):
                     dim = dim or vectors.shape[1]
-                    session.execute(_UPSERT, [{"space": space, "item": i, "version": 1,
-                                               "vector": v.astype("<f2").tobytes()}
-                                              for i, v in zip(ids, vectors, strict=True) if len(v) == dim])
+                    if vectors.shape[1] == dim:
+                        _write_entries(session, space, 1, ids, vectors)
                 session.execute(spaces_table.update().where(spaces_table.c.space == space)
                                 .values(generation=uuid.uuid4().hex, version=1, dim=dim))
         except Exception:  # noqa: BLE001 - logged; the space's next search reads the faces again and retries
@@ -294,6 +291,13 @@ _BUMP_STAMP = text("UPDATE face_index_spaces SET version = version + 1 WHERE spa
 _UPSERT = text("INSERT INTO face_index_entries (space, item, version, vector) VALUES (:space, :item, :version, "
                ":vector) ON CONFLICT (space, item) DO UPDATE SET version = excluded.version, vector = excluded.vector"
                ).bindparams(bindparam("vector", type_=LargeBinary))
+
+
+def _write_entries(session: Session, space: str, version: int, ids: Sequence[str], vectors: np.ndarray | None) -> None:
+    """Rows of ``ids`` at ``version``: their vectors in float16, or (``None``) removed."""
+    blobs = [None] * len(ids) if vectors is None else [v.astype("<f2").tobytes() for v in vectors]
+    session.execute(_UPSERT, [{"space": space, "item": i, "version": version, "vector": b}
+                              for i, b in zip(ids, blobs, strict=True)])
 
 
 def _stamp_row(session: Session, space: str) -> tuple[str, int] | None:
