@@ -2,6 +2,7 @@
 
     .venv/bin/python eval/calibrate_similarity.py [--fmr 0.002] [--markdown]   # held-out tables, writes nothing
     .venv/bin/python eval/calibrate_similarity.py --write                     # also writes calibration.json
+    .venv/bin/python eval/calibrate_similarity.py --fit-centre                # prints the recogniser's centre
 
 The recogniser is the product's (``PHOTOSIFT_RECOGNIZER``, default ``w600k_mbf``); ``--write`` replaces its entry only.
 
@@ -13,8 +14,13 @@ MFR2, whose real masks measure it.
 Model (``photosift.faces.calibration``): a logistic regression of "same person" on the cosines, the pair's pose and
 mask conditions and their products with the cosines, every set weighted equally and both classes within it. The
 score is ``100 * sigmoid(scale * z + offset)`` with 80 at the impostor quantile ``1 - fmr`` of the fitted pairs
-and 90 at ``1 - fmr / 20``. The shipped fit uses ``--fmr 0.0005``: 80 then calls about 1 in 1,000 different-person
+and 90 at ``1 - fmr / 20``. The shipped fit uses ``--fmr 0.0003``: 80 then calls about 1 in 1,000 different-person
 pairs of people not used to fit a match, and 90 about 1 in 10,000 (the README's table).
+
+The recogniser's centre (``photosift/faces/centres.json``, see ``photosift.faces.recognizers``) is the mean unit
+vector of every face here as a reference, before centring (recovered from the product's centred vectors). It is part
+of what a stored vector means, so it is fitted once per recogniser: ``--fit-centre`` prints it, and changing the
+shipped one needs a catalog migration like 0016. The held-out tables take every fold's centre as given.
 
 Held-out numbers: 5 folds by identity. Each fold's model (probe, weights, scale and offset) is fitted on the pairs of
 the other folds' people only, and scores the pairs of its own people (all pairs, and the official verification pairs
@@ -28,7 +34,7 @@ import argparse
 import json
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +48,10 @@ from people import print_table  # noqa: E402
 
 from photosift.faces import DEFAULT_THRESHOLD, EMBEDDER, PART_DIMS  # noqa: E402
 from photosift.faces.calibration import CALIBRATION_FILE, CONDITIONS, Calibration, feature_names  # noqa: E402
+from photosift.faces.recognizers import RECOGNIZERS, centre, centred  # noqa: E402
 
 FOLDS = 5
-DEFAULT_FMR = 0.0005
+DEFAULT_FMR = 0.0003
 SCORE_POINTS = (70.0, 80.0, 90.0, 95.0, 99.0)
 TARGETS = {"LFW": (0.005, 0.985), "MFR2": (0.02, 0.88), "CFP-FF": (0.005, 0.985), "CFP-FP": (0.01, 0.85)}
 """Per kind of pair: the most different-person pairs a threshold may call a match, and the accuracy aimed at."""
@@ -146,15 +153,18 @@ def fitted(plain_faces: list[_faces.LabelledFace], masked: dict[str, np.ndarray]
 
 
 def held_out(fmr: float, conditions: tuple[str, ...] = CONDITIONS) -> dict:
-    """Scores of every pair and verification pair by the model of the folds that did not see its people."""
-    by_set = {name: _faces.load(name) for name in _faces.SETS}
-    everyone = [f for faces in by_set.values() for f in faces]
-    masked = _faces.load_masked()
-    folds = folds_of(everyone)
-    by_path = {f.path: f for f in everyone}
+    """Scores of every pair and verification pair by the model of the folds that did not see its people (their
+    vectors centred on the mean of the other folds' faces, not on the shipped centre, which saw them)."""
+    raw_sets = {name: [_with_vectors(f, _uncentred) for f in _faces.load(name)] for name in _faces.SETS}
+    raw_masked = {path: _uncentred(v) for path, v in _faces.load_masked().items()}
+    folds = folds_of([f for faces in raw_sets.values() for f in faces])
     scores, same, dataset, kind, probe_hits = [], [], [], [], []
     verification: dict[str, list[tuple[float, bool]]] = {name: [] for name in PAIR_SETS}
     for k in range(FOLDS):
+        by_set, masked = _centred_on(raw_sets, raw_masked, [f for faces in raw_sets.values() for f in faces
+                                                            if f.embedding is not None and folds[f.identity] != k])
+        everyone = [f for faces in by_set.values() for f in faces]
+        by_path = {f.path: f for f in everyone}
         calib, data = fitted(everyone, masked, by_set, folds, fmr, set(range(FOLDS)) - {k}, conditions)
         test = (data.fold_a == k) & (data.fold_b == k)
         scores.append(calib.to_similarity(calib.logit(data.x[test].T)))
@@ -255,16 +265,66 @@ def write(fmr: float, conditions: tuple[str, ...]) -> Path:
     return CALIBRATION_FILE
 
 
+def fitted_centre() -> np.ndarray:
+    """The mean unit vector of every face as a reference, before the shipped centre was taken out."""
+    faces = [f for name in _faces.SETS for f in _faces.load(name) if f.embedding is not None]
+    return _mean_vector([_uncentred(f.embedding) for f in faces])
+
+
+def _shipped_centre() -> np.ndarray:
+    return centre(EMBEDDER) if RECOGNIZERS[EMBEDDER].centred else np.zeros(sum(PART_DIMS), np.float32)
+
+
+def _uncentred(embedding: np.ndarray | None) -> np.ndarray | None:
+    """The product's embedding before the shipped centre ``m`` was taken out: ``c = unit(v - m)`` of a unit ``v``
+    is ``v = m + t c``, ``t`` the positive root of ``|m + t c| = 1``. The pose value is kept."""
+    if embedding is None:
+        return None
+    m, c = _shipped_centre().astype(np.float64), embedding[: sum(PART_DIMS)].astype(np.float64)
+    along = float(c @ m)
+    t = -along + math.sqrt(along**2 + 1.0 - float(m @ m))
+    return np.r_[m + t * c, embedding[sum(PART_DIMS):]].astype(np.float32)
+
+
+def _mean_vector(embeddings: list[np.ndarray]) -> np.ndarray:
+    return np.stack([e[: sum(PART_DIMS)] for e in embeddings]).astype(np.float64).mean(axis=0)
+
+
+def _recentred(embedding: np.ndarray | None, mean: np.ndarray) -> np.ndarray | None:
+    """An uncentred embedding centred on ``mean`` (as the recogniser centres on its shipped centre)."""
+    if embedding is None or not RECOGNIZERS[EMBEDDER].centred:
+        return embedding
+    return np.r_[centred(embedding[: sum(PART_DIMS)], mean.astype(np.float32)),
+                 embedding[sum(PART_DIMS):]].astype(np.float32)
+
+
+def _with_vectors(face: _faces.LabelledFace, change) -> _faces.LabelledFace:  # noqa: ANN001 - vector -> vector
+    return replace(face, embedding=change(face.embedding), album=change(face.album))
+
+
+def _centred_on(raw_sets: dict[str, list[_faces.LabelledFace]], raw_masked: dict[str, np.ndarray],
+                fit_on: list[_faces.LabelledFace]) -> tuple[dict[str, list[_faces.LabelledFace]], dict]:
+    """Every face and masked face centred on the mean of ``fit_on``'s reference vectors."""
+    mean = _mean_vector([f.embedding for f in fit_on])
+    by_set = {name: [_with_vectors(f, lambda v: _recentred(v, mean)) for f in faces]
+              for name, faces in raw_sets.items()}
+    return by_set, {path: _recentred(v, mean) for path, v in raw_masked.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fmr", type=float, default=DEFAULT_FMR, help="false-match rate the threshold 80 is fit to")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--write", action="store_true", help="write photosift/faces/calibration.json")
+    parser.add_argument("--fit-centre", action="store_true", help="print the recogniser's centre (JSON) and stop")
     parser.add_argument("--conditions", default="p,m,mm",
                         help="pair conditions the model uses, comma-separated subset of p (pose), m, mm (masks)")
     args = parser.parse_args()
     if not available():
         print(f"skipped: no evaluation data at {DATA}")
+        return 0
+    if args.fit_centre:
+        print(json.dumps([round(float(v), 6) for v in fitted_centre()]))
         return 0
     conditions = tuple(c for c in args.conditions.split(",") if c)
     report(held_out(args.fmr, conditions), args.markdown)

@@ -174,3 +174,83 @@ def test_the_index_of_before_goes_and_collections_are_searched_after_the_upgrade
                 db.execute(sa.text("DROP SCHEMA public CASCADE"))
                 db.execute(sa.text("CREATE SCHEMA public"))
         catalog.dispose()
+
+
+# --- 0016: w600k_mbf's vectors are centred ----------------------------------------------------------------------------
+
+
+def test_stored_vectors_are_centred_exactly_and_back(release_url) -> None:
+    """A catalog of the release before 0016 (its vectors made as ``w600k_mbf`` made them then: unit, no centre) is
+    converted in place: every vector of that recogniser is ``unit(v - centre)`` with its pose value, templates are
+    the mean of the converted references, vectors of other recognisers and collections are untouched, the face index
+    is emptied and every album is re-matched; the downgrade gives the vectors of before back."""
+    from photosift.faces.recognizers import centre, centred
+
+    album = write_release_catalog(release_url)
+    catalog = Catalog(release_url)
+    try:
+        _alembic(catalog, "upgrade", "0015_face_index_entries")
+        rng = np.random.default_rng(16)
+        before: dict[str, np.ndarray] = {}
+        with catalog.engine.begin() as db:
+            for table, vector in VECTOR_TABLES.items():
+                for (row_id,) in db.execute(sa.text(f"SELECT id FROM {table} WHERE {vector} IS NOT NULL")).all():
+                    value = rng.normal(size=513).astype(np.float32)
+                    value[:512] /= np.linalg.norm(value[:512])
+                    value[512] = rng.uniform(0, 1)
+                    before[row_id] = value
+                    db.execute(sa.text(f"UPDATE {table} SET {vector} = :v, recognizer = 'w600k_mbf' WHERE id = :id"),
+                               {"v": value.tobytes(), "id": row_id})
+            legacy = db.execute(sa.text("SELECT face_id FROM rekognition_faces")).scalar_one()
+            db.execute(sa.text("UPDATE rekognition_collections SET face_model_version = '2.0'"))
+            indexed = before[album.faces["a0.jpg"]]
+            db.execute(sa.text("UPDATE rekognition_faces SET embedding = :v"), {"v": indexed.tobytes()})
+            db.execute(sa.text("INSERT INTO rekognition_collections (collection_id, arn, face_model_version, "
+                               "created_at) VALUES ('sface', 'arn', '2.1', CURRENT_TIMESTAMP)"))
+            other = rng.normal(size=129).astype(np.float32).tobytes()
+            db.execute(sa.text("INSERT INTO rekognition_faces (face_id, collection_id, image_id, box_left, box_top, "
+                               "box_width, box_height, confidence, embedding, created_at) VALUES ('s1', 'sface', "
+                               "'img', 0, 0, 0.1, 0.1, 99, :v, CURRENT_TIMESTAMP)"), {"v": other})
+            db.execute(sa.text("INSERT INTO face_index_spaces (space, generation, version, dim) "
+                               "VALUES ('faces/legacy', 'g', 3, 515)"))
+            db.execute(sa.text("INSERT INTO face_index_entries (space, item, version, vector) "
+                               "VALUES ('faces/legacy', 'x', 3, NULL)"))
+            queued = db.execute(sa.text("SELECT count(*) FROM jobs WHERE status = 'queued'")).scalar_one()
+        catalog.migrate()
+
+        def stored(db: sa.Connection) -> dict[str, np.ndarray]:
+            return {row_id: np.frombuffer(bytes(blob), np.float32) for table, vector in VECTOR_TABLES.items()
+                    for row_id, blob in db.execute(sa.text(f"SELECT id, {vector} FROM {table} "
+                                                           f"WHERE {vector} IS NOT NULL")).all()}
+
+        with catalog.engine.connect() as db:
+            after = stored(db)
+            for row_id, old in before.items():
+                if row_id == album.member_id:  # the template: the mean of its converted reference
+                    expected = np.r_[centred(before[album.reference_id][:512], centre("w600k_mbf")),
+                                     before[album.reference_id][512]]
+                else:
+                    expected = np.r_[centred(old[:512], centre("w600k_mbf")), old[512]]
+                np.testing.assert_allclose(after[row_id], expected, atol=1e-6)
+            collection = dict(db.execute(sa.text("SELECT face_id, embedding FROM rekognition_faces")).all())
+            np.testing.assert_allclose(np.frombuffer(bytes(collection[legacy]), np.float32),
+                                       after[album.faces["a0.jpg"]], atol=1e-6)
+            assert bytes(collection["s1"]) == other  # another recogniser's collection: untouched
+            assert db.execute(sa.text("SELECT count(*) FROM face_index_entries")).scalar_one() == 0
+            assert db.execute(sa.text("SELECT count(*) FROM face_index_spaces")).scalar_one() == 0
+            jobs = db.execute(sa.text("SELECT kind, album_id FROM jobs WHERE status = 'queued'")).all()
+            assert len(jobs) == queued + 2 and {("match", album.album_id), ("regroup", album.album_id)} <= set(jobs)
+
+        _alembic(catalog, "downgrade", "0015_face_index_entries")  # and back, exactly (to float precision)
+        with catalog.engine.connect() as db:
+            restored = stored(db)
+        for row_id, old in before.items():
+            if row_id != album.member_id:
+                np.testing.assert_allclose(restored[row_id], old, atol=1e-5)
+        np.testing.assert_allclose(restored[album.member_id], before[album.reference_id], atol=1e-5)
+    finally:
+        with catalog.engine.begin() as db:  # the PostgreSQL database is shared by the module's tests
+            if catalog.engine.dialect.name == "postgresql":
+                db.execute(sa.text("DROP SCHEMA public CASCADE"))
+                db.execute(sa.text("CREATE SCHEMA public"))
+        catalog.dispose()

@@ -1,6 +1,6 @@
 """The recogniser's vectors do not depend on the runtime: OpenVINO (which runs w600k_mbf) and onnxruntime give the
 same vectors for the same faces, so vectors stored before the change of runtime are compared with new ones as
-before."""
+before; and they are taken from the recogniser's centre."""
 
 from __future__ import annotations
 
@@ -35,6 +35,24 @@ def test_the_recogniser_embeds_through_its_runtime(astronaut_face: np.ndarray) -
     assert vectors.shape == (2, 512)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float(vectors[0] @ vectors[1]) > 0.999  # a face and its mirror image: the same flip-averaged vector
+
+
+def test_vectors_are_taken_from_the_recognisers_centre(astronaut_face: np.ndarray) -> None:
+    recognizer = recognizers.Recognizer("w600k_mbf")
+    spec = recognizer.spec
+    face = cv2.resize(astronaut_face, (112, 112))
+    batch = np.ascontiguousarray((np.stack([face, face[:, ::-1]]).astype(np.float32).transpose(0, 3, 1, 2)
+                                  - spec.mean) * spec.scale)
+    raw = l2_normalize(forward(spec.model, runtime="onnxruntime")(batch))
+    flipped = l2_normalize(raw[0] + raw[1])
+    centre = recognizers.centre("w600k_mbf")
+    assert centre.shape == (512,) and 0.05 < float(np.linalg.norm(centre)) < 0.5
+    seen: list[np.ndarray] = []
+    own, both = recognizer.embed_aligned([face, face], mirror=lambda v: seen.append(v) or np.array([False, True]))
+    np.testing.assert_allclose(own, l2_normalize(raw[0] - centre), atol=1e-4)
+    np.testing.assert_allclose(both, l2_normalize(flipped - centre), atol=1e-4)
+    np.testing.assert_allclose(seen[0][0], own, atol=1e-6)  # the mirror choice sees the centred vectors
+    assert float(own @ (raw[0] - centre)) > 0.999 and float(raw[0] @ own) < 0.999  # not the plain vector
 
 
 def test_embedding_lets_other_threads_run(astronaut_face: np.ndarray) -> None:

@@ -51,6 +51,14 @@ def shot(who: str, k: int) -> bytes:
     return jpeg(np.asarray(canvas))
 
 
+def near_miss() -> bytes:
+    """The astronaut's second shot softened (Gaussian blur of 2.5 px, still worth grouping): against her selfie it
+    scores about 99.5, not 99.98 as the sharp shot does, where the API's two decimals are too coarse for
+    :func:`just_above` to place a threshold between the face's score and the suggestions' floor."""
+    image = Image.open(io.BytesIO(shot("astronaut", 1))).filter(ImageFilter.GaussianBlur(2.5))
+    return jpeg(np.asarray(image))
+
+
 def group() -> bytes:
     """One photo showing both people side by side (two faces that are different people)."""
     sources = _sources()
