@@ -20,7 +20,8 @@ pairs of people not used to fit a match, and 90 about 1 in 10,000 (the README's 
 The recogniser's centre (``photosift/faces/centres.json``, see ``photosift.faces.recognizers``) is the mean unit
 vector of every face here as a reference, before centring (recovered from the product's centred vectors). It is part
 of what a stored vector means, so it is fitted once per recogniser: ``--fit-centre`` prints it, and changing the
-shipped one needs a catalog migration like 0016. The held-out tables take every fold's centre as given.
+shipped one needs a catalog migration like 0016. The held-out tables centre each fold's vectors on the mean of the
+other folds' faces (the shipped centre saw every face).
 
 Held-out numbers: 5 folds by identity. Each fold's model (probe, weights, scale and offset) is fitted on the pairs of
 the other folds' people only, and scores the pairs of its own people (all pairs, and the official verification pairs
