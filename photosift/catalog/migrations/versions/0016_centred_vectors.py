@@ -82,15 +82,17 @@ def _change(change: Change) -> None:
 
 def _convert(bind: sa.Connection, table: str, key: str, where: str,
              change: Callable[[np.ndarray], np.ndarray]) -> None:
-    """Every vector of ``table`` that ``where`` selects, its cosine part changed, in batches ordered by ``key``."""
-    query = sa.text(f"SELECT {key}, embedding FROM {table} WHERE {where} AND {key} > :after ORDER BY {key} "
-                    f"LIMIT {BATCH}")
+    """Every vector of ``table`` that ``where`` selects, its cosine part changed, in batches of the whole table in
+    ``key`` order (walking the primary key: a filter in the WHERE clause could make the database sort every selected
+    row again for each batch)."""
+    query = sa.text(f"SELECT {key}, CASE WHEN {where} THEN embedding END FROM {table} WHERE {key} > :after "
+                    f"ORDER BY {key} LIMIT {BATCH}")
     update = sa.text(f"UPDATE {table} SET embedding = :embedding WHERE {key} = :key").bindparams(
         sa.bindparam("embedding", type_=sa.LargeBinary))
     after = ""
     while rows := bind.execute(query, {"recognizer": RECOGNIZER, "version": FACE_MODEL_VERSION,
                                        "after": after}).all():
-        vectors = [(row[0], np.frombuffer(bytes(row[1]), dtype=DTYPE)) for row in rows]
+        vectors = [(row[0], np.frombuffer(bytes(row[1]), dtype=DTYPE)) for row in rows if row[1] is not None]
         changed = [{"key": key_value, "embedding": _encoded(change(v[:DIM].astype(np.float64)), v[DIM:])}
                    for key_value, v in vectors if len(v) == DIM + 1]  # other lengths: not this recogniser's
         if changed:
