@@ -66,6 +66,15 @@ def _alembic(catalog: Catalog, command_name: str, revision: str) -> None:
         connection.commit()
 
 
+def _emptied(catalog: Catalog) -> None:
+    """Close ``catalog``; on PostgreSQL, whose database the module's tests share, drop everything in it first."""
+    with catalog.engine.begin() as db:
+        if catalog.engine.dialect.name == "postgresql":
+            db.execute(sa.text("DROP SCHEMA public CASCADE"))
+            db.execute(sa.text("CREATE SCHEMA public"))
+    catalog.dispose()
+
+
 def test_a_release_catalog_upgrades_with_every_vector_marked_as_its_recogniser(release_url) -> None:
     album = write_release_catalog(release_url)  # revision 0008, as the previous release wrote it
     catalog = Catalog(release_url)
@@ -99,11 +108,7 @@ def test_a_release_catalog_upgrades_with_every_vector_marked_as_its_recogniser(r
             assert db.execute(sa.text("SELECT count(*) FROM faces")).scalar_one() == len(album.faces)
         catalog.migrate()
     finally:
-        with catalog.engine.begin() as db:  # the PostgreSQL database is shared by the module's tests
-            if catalog.engine.dialect.name == "postgresql":
-                db.execute(sa.text("DROP SCHEMA public CASCADE"))
-                db.execute(sa.text("CREATE SCHEMA public"))
-        catalog.dispose()
+        _emptied(catalog)
 
 
 # --- 0010: faces record their blur relative to their size -----------------------------------------------------------
@@ -169,11 +174,7 @@ def test_the_index_of_before_goes_and_collections_are_searched_after_the_upgrade
             assert CatalogIndex._entries(session, "faces/c") == 30
     finally:
         app.delete_collection(catalog, "c")
-        with catalog.engine.begin() as db:  # the PostgreSQL database is shared by the module's tests
-            if catalog.engine.dialect.name == "postgresql":
-                db.execute(sa.text("DROP SCHEMA public CASCADE"))
-                db.execute(sa.text("CREATE SCHEMA public"))
-        catalog.dispose()
+        _emptied(catalog)
 
 
 # --- 0016: w600k_mbf's vectors are centred ----------------------------------------------------------------------------
@@ -249,8 +250,4 @@ def test_stored_vectors_are_centred_exactly_and_back(release_url) -> None:
                 np.testing.assert_allclose(restored[row_id], old, atol=1e-5)
         np.testing.assert_allclose(restored[album.member_id], before[album.reference_id], atol=1e-5)
     finally:
-        with catalog.engine.begin() as db:  # the PostgreSQL database is shared by the module's tests
-            if catalog.engine.dialect.name == "postgresql":
-                db.execute(sa.text("DROP SCHEMA public CASCADE"))
-                db.execute(sa.text("CREATE SCHEMA public"))
-        catalog.dispose()
+        _emptied(catalog)
