@@ -49,7 +49,7 @@ from people import print_table  # noqa: E402
 
 from photosift.faces import DEFAULT_THRESHOLD, EMBEDDER, PART_DIMS  # noqa: E402
 from photosift.faces.calibration import CALIBRATION_FILE, CONDITIONS, Calibration, feature_names  # noqa: E402
-from photosift.faces.recognizers import RECOGNIZERS, centre, centred  # noqa: E402
+from photosift.faces.recognizers import RECOGNIZERS, centre, centred, uncentred  # noqa: E402
 
 FOLDS = 5
 DEFAULT_FMR = 0.0003
@@ -277,14 +277,11 @@ def _shipped_centre() -> np.ndarray:
 
 
 def _uncentred(embedding: np.ndarray | None) -> np.ndarray | None:
-    """The product's embedding before the shipped centre ``m`` was taken out: ``c = unit(v - m)`` of a unit ``v``
-    is ``v = m + t c``, ``t`` the positive root of ``|m + t c| = 1``. The pose value is kept."""
+    """The product's embedding before the shipped centre was taken out, its pose value kept."""
     if embedding is None:
         return None
-    m, c = _shipped_centre().astype(np.float64), embedding[: sum(PART_DIMS)].astype(np.float64)
-    along = float(c @ m)
-    t = -along + math.sqrt(along**2 + 1.0 - float(m @ m))
-    return np.r_[m + t * c, embedding[sum(PART_DIMS):]].astype(np.float32)
+    return np.r_[uncentred(embedding[: sum(PART_DIMS)], _shipped_centre()),
+                 embedding[sum(PART_DIMS):]].astype(np.float32)
 
 
 def _mean_vector(embeddings: list[np.ndarray]) -> np.ndarray:

@@ -81,6 +81,14 @@ def centred(vectors: np.ndarray, centre_vector: np.ndarray) -> np.ndarray:
     return l2_normalize(np.asarray(vectors, np.float32) - centre_vector)
 
 
+def uncentred(vector: np.ndarray, centre_vector: np.ndarray) -> np.ndarray:
+    """The unit vector ``v`` that :func:`centred` made ``vector`` of: ``c = unit(v - m)`` with ``|v| = 1`` is
+    ``v = m + t c``, ``t`` the positive root of ``|m + t c| = 1``."""
+    c, m = np.asarray(vector, np.float64), np.asarray(centre_vector, np.float64)
+    along = float(c @ m)
+    return (m + (-along + np.sqrt(along**2 + 1.0 - float(m @ m))) * c).astype(np.float32)
+
+
 def active_recognizer() -> str:
     """The recogniser this process runs: ``PHOTOSIFT_RECOGNIZER``, default ``w600k_mbf``."""
     name = os.environ.get(RECOGNIZER_ENV, "").strip() or DEFAULT_RECOGNIZER
@@ -121,10 +129,11 @@ class Recognizer:
         :meth:`embed`, then taken from the recogniser's centre (if it has one)."""
         stack = np.stack(faces)
         vectors = self._vectors(stack)
-        flip = np.ones(len(stack), bool) if mirror is None else np.asarray(mirror(self._centred(vectors)), bool)
+        own = self._centred(vectors)
+        flip = np.ones(len(stack), bool) if mirror is None else np.asarray(mirror(own), bool)
         if flip.any():
-            vectors[flip] = l2_normalize(vectors[flip] + self._vectors(stack[flip][:, :, ::-1]))
-        return self._centred(vectors)
+            own[flip] = self._centred(l2_normalize(vectors[flip] + self._vectors(stack[flip][:, :, ::-1])))
+        return own
 
     def _centred(self, vectors: np.ndarray) -> np.ndarray:
         return vectors if self.centre is None else centred(vectors, self.centre)

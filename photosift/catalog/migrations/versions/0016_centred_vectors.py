@@ -110,18 +110,22 @@ def _unit(part: np.ndarray) -> np.ndarray:
 
 def _remake_templates(bind: sa.Connection) -> None:
     """Each template of this recogniser: the mean of its member's (converted) unit reference vectors and their mean
-    pose value (``photosift.faces.make_template``); none without such references."""
+    pose value (``photosift.faces.make_template``, as it was at this revision); none without such references."""
     members = bind.execute(sa.text("SELECT id FROM members WHERE recognizer = :recognizer AND template IS NOT NULL"),
                            {"recognizer": RECOGNIZER}).scalars().all()
+    references: dict[str, list[np.ndarray]] = {}
+    for member, blob in bind.execute(sa.text("SELECT member_id, embedding FROM member_references "
+                                             "WHERE recognizer = :recognizer"), {"recognizer": RECOGNIZER}):
+        references.setdefault(member, []).append(np.frombuffer(bytes(blob), dtype=DTYPE))
     update = sa.text("UPDATE members SET template = :template WHERE id = :id").bindparams(
         sa.bindparam("template", type_=sa.LargeBinary))
+    templates = []
     for member in members:
-        stored = bind.execute(sa.text("SELECT embedding FROM member_references WHERE member_id = :member "
-                                      "AND recognizer = :recognizer"),
-                              {"member": member, "recognizer": RECOGNIZER}).scalars().all()
-        vectors = np.stack([np.frombuffer(bytes(v), dtype=DTYPE) for v in stored]) if stored else None
+        vectors = np.stack(references[member]) if member in references else None
         template = None
         if vectors is not None and vectors.shape[1] == DIM + 1:
             parts = vectors[:, :DIM] / np.maximum(np.linalg.norm(vectors[:, :DIM], axis=1, keepdims=True), 1e-12)
             template = _encoded(parts.mean(axis=0), vectors[:, DIM:].mean(axis=0))
-        bind.execute(update, {"template": template, "id": member})
+        templates.append({"template": template, "id": member})
+    if templates:
+        bind.execute(update, templates)
