@@ -124,8 +124,8 @@ def checked_reference(image: imaging.DecodedImage) -> tuple[faces.EmbeddedFace, 
     if sharpness < faces.REFERENCE_MIN_SHARPNESS:
         raise FaceTooBlurred(f"the largest face is too blurred to compare (face sharpness {sharpness:g}, "
                              f"needs {faces.REFERENCE_MIN_SHARPNESS:g} of 100)")
-    # the quick pass (~30 ms on a 12 MP photo), not detect_faces' small-face passes (seconds): compare's latency is
-    # the target's detection, and a tiny face in the background is not mistaken for the person meant
+    # the quick passes only (the first and large-face ones), not the fine and narrow passes: a tiny face in the
+    # background is not mistaken for the person meant
     quick = get_engine().detector.detect(image.pixels, thorough=False)
     return reference, max(1, len(quick))
 

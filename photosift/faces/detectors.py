@@ -118,7 +118,9 @@ class ScrfdDetector:
 
     ``min_confidence`` 0-100 (see ``SCORE_TO_LOGIT``): 81 (SCRFD's score 0.4) finds as many faces of >= 40 px in
     WIDER's crowds as the yuface detector of earlier releases with fewer phantom faces (``eval/faces.py``).
-    ``thorough=False`` skips the fine and narrow passes (a reference photo's large face)."""
+    ``thorough``: True (default) every pass; False the first and large-face passes only (large faces); None those
+    two, and the fine and narrow ones only when they find nothing (a reference photo's face: large, or else looked
+    for everywhere) — what ``detect(rgb, False) or detect(rgb)`` finds, each pass run once."""
 
     name = "scrfd"
 
@@ -128,25 +130,27 @@ class ScrfdDetector:
         self._scrfd = scrfd.shared()
         self.min_confidence, self.narrow = min_confidence, narrow
 
-    def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]:
+    def detect(self, rgb: np.ndarray, thorough: bool | None = True) -> list[Face]:
         return [to_face(rgb, d) for d in self.detect_raw(rgb, thorough)]
 
-    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = None) -> list[RawDetection]:
+    def detect_raw(self, rgb: np.ndarray, thorough: bool | None = True) -> list[RawDetection]:
         """Detections in pixels of ``rgb``, merged over the passes (the first on ``canvas_for`` the image)."""
         canvas = canvas_for(rgb.shape[:2])
         base = fit_within(rgb, canvas)  # every pass but the fine one sees at most this: one reduction of the photo
         to_rgb = (rgb.shape[1] / base.shape[1], rgb.shape[0] / base.shape[0])
         first = self._pass(base, canvas, to_rgb)
         found = [d for d in first if d.confidence >= self.min_confidence]
-        if thorough is not False:
-            cues = [d for d in first if d.confidence < self.min_confidence and not _overlaps_any(d, found)]
-            fine = self._fine_pass(rgb, cues, CUE_MAX_SIZE * max(rgb.shape[:2]) / canvas)
-            found += [d for d in fine if not _overlaps_any(d, found)]
+        if thorough:
+            found += self._fine_faces(rgb, first, found, canvas)
         large_in_image = LARGE_FACE * max(rgb.shape[:2]) / canvas
         large = [d for d in self._pass(base, LARGE_CANVAS, to_rgb)
                  if d.confidence >= self.min_confidence and max(d.box[2:]) >= large_in_image]
         found += [d for d in non_max_suppression(large) if not _overlaps_any(d, found)]
-        if not self.narrow or thorough is False:
+        if thorough is False or (thorough is None and found):
+            return found
+        if thorough is None:  # nothing found so far: the fine pass after all (the large-face pass added nothing)
+            found += self._fine_faces(rgb, first, found, canvas)
+        if not self.narrow:
             return found
         h, w = base.shape[:2]
         squeezed = shrink(base, (w, max(1, round(h / NARROW_PASS_SQUEEZE))))
@@ -154,6 +158,13 @@ class ScrfdDetector:
                                         NARROW_PASS_DISCOUNT)
                   if d.confidence >= self.min_confidence]
         return found + [d for d in non_max_suppression(narrow) if not _overlaps_any(d, found)]
+
+    def _fine_faces(self, rgb: np.ndarray, first: list[RawDetection], found: list[RawDetection],
+                    canvas: int) -> list[RawDetection]:
+        """The fine pass's faces over the first pass's faint detections that no face ``found`` covers."""
+        cues = [d for d in first if d.confidence < self.min_confidence and not _overlaps_any(d, found)]
+        fine = self._fine_pass(rgb, cues, CUE_MAX_SIZE * max(rgb.shape[:2]) / canvas)
+        return [d for d in fine if not _overlaps_any(d, found)]
 
     def _fine_pass(self, rgb: np.ndarray, cues: list[RawDetection], max_size: float) -> list[RawDetection]:
         """Faces found again on the tiles of small, faint first-pass detections (see the module docstring)."""

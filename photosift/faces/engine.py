@@ -46,9 +46,7 @@ class FaceEngine:
     def largest(self, image: DecodedImage) -> Face | None:
         """The largest face of ``image`` (original pixels), or None. A reference photo's face is large: the coarse
         passes find it; the thorough ones run only when they do not."""
-        rgb = image.pixels
-        faces = self.detector.detect(rgb, thorough=False) or self.detector.detect(rgb)
-        found = self._in_original_pixels(image, faces)
+        found = self._in_original_pixels(image, self.detector.detect(image.pixels, thorough=None))
         return found[0] if found else None
 
     @staticmethod

@@ -70,8 +70,9 @@ class EmbeddedFace:
 
 
 class Detector(Protocol):
-    """Finds faces in an RGB image (``thorough=False``: the quick pass only, enough for large faces)."""
+    """Finds faces in an RGB image (``thorough=False``: the quick passes only, enough for large faces; ``None``: the
+    quick passes, and the thorough ones only when those find nothing)."""
 
     name: str
 
-    def detect(self, rgb: np.ndarray, thorough: bool | None = None) -> list[Face]: ...
+    def detect(self, rgb: np.ndarray, thorough: bool | None = True) -> list[Face]: ...

@@ -14,6 +14,7 @@ from photosift.errors import FaceTooSmall, ImageTooLarge, InvalidImage, NoFaceFo
 from photosift.faces import calibration
 from photosift.faces.alignment import ARCFACE_112, align, similarity_transform
 from photosift.faces.detectors import (
+    CUE_CANVAS,
     LARGE_CANVAS,
     MIN_RELIABLE_FACE,
     RawDetection,
@@ -119,6 +120,25 @@ def test_faces_squeezed_narrow_are_found_by_the_narrow_pass(make_group_photo):
     for face in found:  # landmarks are mapped back to the squeezed photo's pixels too
         left, top, width, height = face.box
         assert all(left <= x <= left + width and top <= y <= top + height for x, y in face.landmarks)
+
+
+def test_a_reference_search_runs_the_thorough_passes_only_when_the_quick_ones_find_nothing(
+        monkeypatch, astronaut, blank_photo, make_group_photo):
+    # thorough=None finds what the quick passes find, or else what every pass finds, with no pass run twice
+    detector = ScrfdDetector()
+    passes: list[tuple[tuple[int, ...], int]] = []
+    real = detector._pass
+    monkeypatch.setattr(detector, "_pass", lambda rgb, canvas, *rest: passes.append((rgb.shape, canvas))
+                        or real(rgb, canvas, *rest))
+    small_faces = make_group_photo(2000, 1500, [60, 70])  # whichever passes find them
+    for photo, thorough_ran in ((astronaut, False), (blank_photo, True), (small_faces, None)):
+        expected = [f.box for f in (detector.detect(photo, False) or detector.detect(photo))]
+        passes.clear()
+        assert [f.box for f in detector.detect(photo, thorough=None)] == expected
+        whole_image = [p for p in passes if p[1] != CUE_CANVAS]  # the fine pass's tiles may share a size
+        assert len(whole_image) == len(set(whole_image))
+        if thorough_ran is not None:
+            assert (len(whole_image) == 3) == thorough_ran  # first, large-face and narrow passes; or the first two
 
 
 def test_the_extra_passes_only_add_faces_the_regular_pass_missed(monkeypatch):
