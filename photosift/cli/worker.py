@@ -7,6 +7,7 @@ import faulthandler
 import logging
 import signal
 import threading
+import time
 
 from photosift.cli.output import fail
 
@@ -43,9 +44,14 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     background.start()
-    logging.getLogger("photosift.jobs").info("worker started: %d analysis processes", settings.workers)
-    stop.wait()
+    log = logging.getLogger("photosift.jobs")
+    log.info("worker started: %d analysis processes", settings.workers)
+    while not stop.wait(1.0):  # a timeout: the main thread looks again even if another thread took the signal
+        pass
+    started = time.monotonic()
+    log.info("worker stopping: running jobs may finish for %g s", STOP_SECONDS)
     # a stop that takes far longer than its grace writes every thread's stack to the log (where it waits)
-    faulthandler.dump_traceback_later(STOP_SECONDS + 15)
+    faulthandler.dump_traceback_later(STOP_SECONDS + 10)
     background.stop()
+    log.info("worker stopped in %.1f s", time.monotonic() - started)
     return 0
