@@ -25,7 +25,6 @@ from photosift.analysis import FACE_MAX_PIXELS
 from photosift.application import scoring
 from photosift.cli.output import emit_json, epilog, expand_paths, fail, print_table, progress, score, warn
 from photosift.errors import FaceTooBlurred, InvalidInput, NoFaceFound, PhotosiftError
-from photosift.faces.engine import get_engine
 from photosift.jobs.pool import spawn_pool
 
 WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -114,20 +113,18 @@ def reference_one(path: str) -> tuple[np.ndarray | None, dict[str, str] | None]:
 
 def checked_reference(image: imaging.DecodedImage) -> tuple[faces.EmbeddedFace, int]:
     """The face a comparison is made with (``faces.reference_face``: the largest) and how many faces the photo shows
-    that the detector's quick pass finds (the larger ones: those that could be taken for the person meant).
+    that could be taken for the person meant (``faces.reference_among``: the larger ones, so a tiny face in the
+    background is not counted).
 
     Raises ``NoFaceFound`` / ``FaceTooSmall`` as ``reference_face`` does, and ``FaceTooBlurred`` when the face's
     sharpness is below ``faces.REFERENCE_MIN_SHARPNESS``.
     """
-    reference = faces.reference_face(image)
+    reference, count = faces.reference_among(image)
     sharpness = reference.face.quality.sharpness
     if sharpness < faces.REFERENCE_MIN_SHARPNESS:
         raise FaceTooBlurred(f"the largest face is too blurred to compare (face sharpness {sharpness:g}, "
                              f"needs {faces.REFERENCE_MIN_SHARPNESS:g} of 100)")
-    # the quick passes only (the first and large-face ones), not the fine and narrow passes: a tiny face in the
-    # background is not mistaken for the person meant
-    quick = get_engine().detector.detect(image.pixels, thorough=False)
-    return reference, max(1, len(quick))
+    return reference, count
 
 
 def warn_if_several(path: str, reference: faces.EmbeddedFace, count: int) -> None:

@@ -91,13 +91,20 @@ def reference_face(image: DecodedImage) -> EmbeddedFace:
 
     Raises ``NoFaceFound`` when there is no face and ``FaceTooSmall`` when the largest one is too small to compare.
     """
+    return reference_among(image)[0]
+
+
+def reference_among(image: DecodedImage) -> tuple[EmbeddedFace, int]:
+    """:func:`reference_face` of ``image`` and how many faces it shows that could be taken for the person meant
+    (the large ones the coarse passes find; every face when they find none). Raises as :func:`reference_face`."""
     engine = get_engine()
-    face = engine.largest(image)
-    if face is None:
+    candidates = engine.reference_candidates(image)
+    if not candidates:
         raise NoFaceFound("no face found in the image")
+    face = candidates[0]
     if face.too_small:
         raise FaceTooSmall(f"the largest face is {face.box[2]}x{face.box[3]} px, too small to compare reliably")
-    return engine.embed(image, [face], reference=True)[0]
+    return engine.embed(image, [face], reference=True)[0], len(candidates)
 
 
 def reference_and_targets(source: DecodedImage, target: DecodedImage) -> tuple[EmbeddedFace, list[EmbeddedFace]]:
@@ -193,6 +200,7 @@ __all__ = [
     "similarity_ceiling",
     "index_query",
     "index_vectors",
+    "reference_among",
     "reference_and_targets",
     "reference_face",
     "similarity",

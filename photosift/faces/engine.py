@@ -43,11 +43,15 @@ class FaceEngine:
         """Faces of ``image``, largest first, in original pixels."""
         return self._in_original_pixels(image, self.detector.detect(image.pixels))
 
+    def reference_candidates(self, image: DecodedImage) -> list[Face]:
+        """The faces of ``image`` a reference could be (original pixels), largest first. A reference photo's face is
+        large: the coarse passes find it; the thorough ones run only when they do not."""
+        return self._in_original_pixels(image, self.detector.detect(image.pixels, thorough=None))
+
     def largest(self, image: DecodedImage) -> Face | None:
-        """The largest face of ``image`` (original pixels), or None. A reference photo's face is large: the coarse
-        passes find it; the thorough ones run only when they do not."""
-        found = self._in_original_pixels(image, self.detector.detect(image.pixels, thorough=None))
-        return found[0] if found else None
+        """The largest of :meth:`reference_candidates`, or None."""
+        candidates = self.reference_candidates(image)
+        return candidates[0] if candidates else None
 
     @staticmethod
     def _in_original_pixels(image: DecodedImage, faces: list[Face]) -> list[Face]:
