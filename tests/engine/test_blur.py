@@ -114,6 +114,31 @@ def test_directional_peak() -> None:
     assert blur._directional_peak(np.array([1.8, 1.8, 1.0, 1.0])) > 1.8
 
 
+def test_camera_shake_is_blur_along_the_regions_common_direction() -> None:
+    along = np.array([[1.0, 0.0], [0.8, 0.1], [0.9, -0.1]])  # directional parts (b, c) of three regions
+    assert blur._common_shake(along) == pytest.approx(np.sqrt(2 * 0.8), abs=0.01)
+    # regions blurred along their own directions (where a sharp subject meets a blurred background): no shake
+    assert blur._common_shake(np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])) == 0.0
+    # two regions 45 degrees apart: blurred along the direction between them, by less than either
+    assert blur._common_shake(np.array([[1.0, 0.0], [0.0, 1.0]])) == pytest.approx(np.sqrt(2 * np.sqrt(0.5)))
+
+
+@pytest.mark.parametrize("angle", [0.0, 22.5, 45.0])
+def test_mild_camera_shake_is_blurry_when_faces_decide(astronaut: np.ndarray, angle: float) -> None:
+    # 1.2 % of the long side; the face's sharpest edges alone pass (at 45 degrees the release before read it sharp)
+    result = blur.assess(motion(astronaut, round(0.012 * 512), angle), [(165, 40, 110, 130)])
+    assert result.region == "faces" and result.blurry
+
+
+def test_a_sharp_face_on_a_soft_background_is_not_taken_for_shake(astronaut: np.ndarray) -> None:
+    soft = cv2.GaussianBlur(astronaut, (0, 0), 5.0)
+    mask = np.zeros(astronaut.shape[:2], np.uint8)
+    mask[10:220, 140:310] = 1
+    composed = np.where(mask[..., None] == 1, astronaut, soft)
+    result = blur.assess(composed, [(165, 40, 110, 130)])
+    assert result.region == "faces" and not result.blurry
+
+
 def test_small_photos_are_judged_in_their_own_pixels_with_an_allowance() -> None:
     # continuous at the analysis size (renditions from 400 px up are judged alike), a 250 px photo's midpoint 1.19 px
     assert blur._small_photo_allowance((300, 400)) == blur._small_photo_allowance((3000, 4000)) == 1.0
