@@ -52,6 +52,7 @@ from photosift.faces.calibration import CALIBRATION_FILE, CONDITIONS, Calibratio
 from photosift.faces.recognizers import RECOGNIZERS, centre, centred, uncentred  # noqa: E402
 
 FOLDS = 5
+COSINE_DIMS = sum(PART_DIMS)  # an embedding's cosine part; the pose value follows it
 DEFAULT_FMR = 0.0003
 SCORE_POINTS = (70.0, 80.0, 90.0, 95.0, 99.0)
 TARGETS = {"LFW": (0.005, 0.985), "MFR2": (0.02, 0.88), "CFP-FF": (0.005, 0.985), "CFP-FP": (0.01, 0.85)}
@@ -88,7 +89,7 @@ def fit_mask_probe(plain: np.ndarray, masked: np.ndarray) -> tuple[np.ndarray, f
     """Logistic regression "wears a mask" on the cosine parts: ``(weights, bias)``."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.vstack([plain, masked])[:, : sum(PART_DIMS)]
+    x = np.vstack([plain, masked])[:, :COSINE_DIMS]
     y = np.r_[np.zeros(len(plain)), np.ones(len(masked))]
     model = LogisticRegression(C=1.0, max_iter=3000).fit(x, y)
     return model.coef_[0], float(model.intercept_[0])
@@ -273,27 +274,30 @@ def fitted_centre() -> np.ndarray:
 
 
 def _shipped_centre() -> np.ndarray:
-    return centre(EMBEDDER) if RECOGNIZERS[EMBEDDER].centred else np.zeros(sum(PART_DIMS), np.float32)
+    return centre(EMBEDDER) if RECOGNIZERS[EMBEDDER].centred else np.zeros(COSINE_DIMS, np.float32)
 
 
 def _uncentred(embedding: np.ndarray | None) -> np.ndarray | None:
     """The product's embedding before the shipped centre was taken out, its pose value kept."""
-    if embedding is None:
-        return None
-    return np.r_[uncentred(embedding[: sum(PART_DIMS)], _shipped_centre()),
-                 embedding[sum(PART_DIMS):]].astype(np.float32)
+    return _on_cosine_part(embedding, lambda part: uncentred(part, _shipped_centre()))
 
 
 def _mean_vector(embeddings: list[np.ndarray]) -> np.ndarray:
-    return np.stack([e[: sum(PART_DIMS)] for e in embeddings]).astype(np.float64).mean(axis=0)
+    return np.stack([e[:COSINE_DIMS] for e in embeddings]).astype(np.float64).mean(axis=0)
 
 
 def _recentred(embedding: np.ndarray | None, mean: np.ndarray) -> np.ndarray | None:
     """An uncentred embedding centred on ``mean`` (as the recogniser centres on its shipped centre)."""
-    if embedding is None or not RECOGNIZERS[EMBEDDER].centred:
+    if not RECOGNIZERS[EMBEDDER].centred:
         return embedding
-    return np.r_[centred(embedding[: sum(PART_DIMS)], mean.astype(np.float32)),
-                 embedding[sum(PART_DIMS):]].astype(np.float32)
+    return _on_cosine_part(embedding, lambda part: centred(part, mean.astype(np.float32)))
+
+
+def _on_cosine_part(embedding: np.ndarray | None, change) -> np.ndarray | None:  # noqa: ANN001 - part -> part
+    """``embedding`` with its cosine part changed by ``change``, its pose value kept (None stays None)."""
+    if embedding is None:
+        return None
+    return np.r_[change(embedding[:COSINE_DIMS]), embedding[COSINE_DIMS:]].astype(np.float32)
 
 
 def _with_vectors(face: _faces.LabelledFace, change) -> _faces.LabelledFace:  # noqa: ANN001 - vector -> vector

@@ -324,23 +324,21 @@ def _directional_peak(per_orientation: np.ndarray) -> np.ndarray:
     """The largest blur over all directions (last axis: the 4 orientation bins at 0, 45, 90, 135 degrees): the
     squared blurs fitted with ``a + b cos 2t + c sin 2t``, peak ``sqrt(a + hypot(b, c))`` (equal bins: their value;
     motion between two bins: more than either)."""
-    mean, amplitude = _directional_parts(per_orientation)
-    return np.sqrt(mean + amplitude)
-
-
-def _directional_parts(per_orientation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(a, hypot(b, c))`` of the fit ``a + b cos 2t + c sin 2t`` to the squared blurs of the 4 orientation bins;
-    ``sqrt(2 hypot(b, c))`` is the blur along one direction only (linear motion of length ``L``: about ``L / 3.5``)."""
-    squared, direction = _directional_fit(per_orientation)
-    return squared, np.hypot(direction[..., 0], direction[..., 1])
+    return _peak(*_directional_fit(per_orientation))
 
 
 def _directional_fit(per_orientation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(a, (b, c))`` of the fit ``a + b cos 2t + c sin 2t`` to the squared blurs of the 4 orientation bins: the
-    mean and, as a vector (last axis), the directional part."""
+    mean and, as a vector (last axis), the directional part; ``sqrt(2 hypot(b, c))`` is the blur along one direction
+    only (linear motion of length ``L``: about ``L / 3.5``)."""
     squared = per_orientation.astype(np.float64) ** 2
     direction = np.stack([squared[..., 0] - squared[..., 2], squared[..., 1] - squared[..., 3]], axis=-1) / 2
     return squared.mean(axis=-1), direction
+
+
+def _peak(mean: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """``sqrt(a + hypot(b, c))`` of :func:`_directional_fit`'s parts: the blur along the most blurred direction."""
+    return np.sqrt(mean + np.hypot(direction[..., 0], direction[..., 1]))
 
 
 def _common_shake(direction: np.ndarray) -> float:
@@ -374,7 +372,7 @@ def _judge_salient(
     if not valid.any():
         return None
     mean, direction = _directional_fit(_quantile_from_hist(windows))
-    blur = np.where(valid, np.sqrt(mean + np.hypot(direction[..., 0], direction[..., 1])), np.inf)
+    blur = np.where(valid, _peak(mean, direction), np.inf)
     r, c = np.unravel_index(int(np.argmin(blur)), blur.shape)
     left, top = int(c) * tile, int(r) * tile
     box = (left, top, min(win_c * tile, width - left), min(win_r * tile, height - top))
