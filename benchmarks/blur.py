@@ -1,7 +1,7 @@
 """Benchmark: ms per photo for decode + blur on 12 MP JPEGs, against the naive baseline in the same run.
 
 Baseline: full decode (``cv2.imread``) + ``cv2.Laplacian(gray).var()``. photosift: ``photosift.blur.assess_path``
-(reduced-scale gray JPEG decode just large enough for ``ANALYSIS_LONG_SIDE`` + the default measure). The JPEGs
+(gray JPEG decode at a reduced DCT scale, at least twice ``ANALYSIS_LONG_SIDE``, + the default measure). The JPEGs
 (4000x3000, q 92) are made here from scikit-image's sample photos, upscaled, with sensor-like noise, in a temporary
 folder.
 

@@ -10,7 +10,9 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
 2. At every edge pixel (Canny on a re-blurred copy) the blur width is estimated from the ratio of gradient magnitudes
    of the image and of the image re-blurred with a known Gaussian (Zhuo & Sim, "Defocus map estimation from a
    single image", 2011): for an edge blurred with sigma s, ``R = sqrt(s^2 + s0^2) / s``. The ratio does not depend on
-   the edge's contrast, so dim scenes, low-contrast subjects and flat walls don't read as blurry.
+   the edge's contrast, so dim scenes, low-contrast subjects and flat walls don't read as blurry. The image's
+   gradient is read at its peak across the edge, within one pixel of where the re-blurred copy puts it: read off
+   its peak, a sharp edge looks blurred.
 3. Edges are pooled per region (a window of tiles) and per gradient orientation (4 bins). Blur that depends on the
    direction (linear motion leaves edges parallel to the motion sharp) is caught at any angle: the bins' squared
    blurs are fitted with ``a + b cos 2t + c sin 2t`` and the region's blur is the peak, ``sqrt(a + hypot(b, c))``.
@@ -25,7 +27,7 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
    regions read directional blur too, but each along its own direction.
 6. The blur sigma maps to 0-100 by the fixed monotone ``100 / (1 + (sigma / SIGMA_MID) ** 2)``. A photo smaller
    than the analysis size is judged in its own pixels, which resampling to that size has already softened: its
-   midpoint grows towards ``sqrt(SIGMA_MID^2 + SMALL_GRID_SIGMA^2)`` as it shrinks (1.19 px at 250 px).
+   midpoint grows towards ``sqrt(SIGMA_MID^2 + SMALL_GRID_SIGMA^2)`` as it shrinks (1.12 px at 250 px).
 
 References (``measure=``): "laplacian_variance" (variance of the Laplacian) and "strong_edges" (the seed's measure:
 the share of pixels whose absolute Laplacian exceeds a fixed level). Both are computed at the resolution given, so
@@ -51,37 +53,40 @@ from photosift.imaging import ImageSource, decode, fit_pixels, scale_box
 Box = tuple[int, int, int, int]
 
 ANALYSIS_MAX_PIXELS = 640_000
-"""Pixel budget of decoding for blur with faces: the face detector sees the photo at this size (640k keeps a 12 MP
-JPEG at libjpeg's 1/4 DCT scale). Crops (``crop_blur``) are measured at up to this size too."""
+"""Pixel budget of decoding for blur (``assess_path``): JPEGs are decoded at the smallest DCT scale that keeps this
+many pixels, twice ``ANALYSIS_LONG_SIDE`` and more (a 12 MP JPEG at libjpeg's 1/4 scale), and the measure averages
+them down to its size in one step. Decoded just large enough for ``ANALYSIS_LONG_SIDE`` (libjpeg's 1/8 scale), sharp
+photos read softer than the same photo's 400 px rendition (a 1600 px phone photo 8 points lower), and the verdict
+moved with the photo's size. Crops (``crop_blur``) are measured at up to this size too."""
 
 ANALYSIS_LONG_SIDE = 400
 """Long side (px) at which the default measure judges every photo: the smallest rendition whose verdict must agree
-with the full-size photo's. Decoding without faces needs only this much (libjpeg's 1/8 DCT scale for 12 MP)."""
+with the full-size photo's."""
 
 DEFAULT_THRESHOLD = 50.0
 """Sharpness below this is ``blurry`` (0-100 scale, every measure). For the default measure 50 = edge blur of
-``SIGMA_MID`` px at ``ANALYSIS_LONG_SIDE`` (0.26 % of the long side)."""
+``SIGMA_MID`` px at ``ANALYSIS_LONG_SIDE`` (0.2 % of the long side)."""
 
 MEASURES = ("default", "laplacian_variance", "strong_edges")
 REGIONS = ("faces", "salient", "whole")
 
-SIGMA_MID = 1.05
-"""Edge blur sigma (px at ``ANALYSIS_LONG_SIDE``) that scores 50 (0.26 % of the long side): chosen once on
-eval/blur.py's synthetic set with ``SMALL_GRID_SIGMA``: sharp originals, recompressed and downscaled photos and sharp
-faces on a blurred background stay at least 95 % sharp down to about 0.9 px; 1.05 keeps a margin for sharp photos
-that are softer at 400 px than the set's (the scanned astronaut of the tests scores 64, 61 at 1.0). What it means
-per kind: README, "What the sharpness threshold means"."""
-SMALL_GRID_SIGMA = 0.72
+SIGMA_MID = 0.8
+"""Edge blur sigma (px at ``ANALYSIS_LONG_SIDE``, 0.2 % of the long side) that scores 50, as the estimator reads it
+(the image's gradient at its peak across each edge: sharp photos of 400 px and more read 0.34-0.73 px, 5th-95th
+percentile; with 0.3 % Gaussian blur 0.76-1.25). Chosen once on eval/blur.py's synthetic set with
+``SMALL_GRID_SIGMA`` and ``SHAKE_MID``: sharp originals and recompressed photos stay at least 98 % sharp, bokeh
+portraits 99 %; blur_kwentar held out. What it means per kind: README, "What the sharpness threshold means"."""
+SMALL_GRID_SIGMA = 1.0
 """Photos smaller than ``ANALYSIS_LONG_SIDE`` are judged in their own pixels, where resampling to that small size
 (thumbnails, crops warped onto a grid) leaves its own edge blur: up to this much (px, in quadrature) more is allowed
-as the long side shrinks (a 250 px photo: 50 at 1.19 px, what the set's LFW portraits need; continuous at
+as the long side shrinks (a 250 px photo: 50 at 1.12 px, what the set's LFW portraits need; continuous at
 ``ANALYSIS_LONG_SIDE``, so renditions from 400 px up are judged alike). Chosen on the synthetic set with
 ``SIGMA_MID``."""
-SHAKE_MID = 0.5
+SHAKE_MID = 0.4
 """Directional blur (px at ``ANALYSIS_LONG_SIDE``, as the estimator reads it) along one direction common to every
 region that scores 50 whatever the subject: camera shake (on the synthetic set's photos of 400 px and more, linear
-motion of 1.2 % of the long side reads a median 0.49 px, 1.7 % 1.06 px; sharp originals 0 up to their 90th
-percentile). Chosen on the synthetic set with ``SIGMA_MID``: sharp kinds stay at least 95 % sharp down to 0.4."""
+motion of 1.2 % of the long side reads a median 0.55 px, 1.7 % 0.90 px; sharp originals 0 up to their 90th
+percentile). Chosen on the synthetic set with ``SIGMA_MID``."""
 CROP_SIGMA_MID = 1.6  # crop_blur's scale: edge blur sigma (the crop's px) that scores 50 (face quality depends on it)
 _UPSAMPLE = 2  # the estimator samples the analysis image this much more finely
 _REBLUR_SIGMA = 2.0  # s0 in analysis px: the known Gaussian of the re-blurred copy; edges are found on that copy too
@@ -181,17 +186,15 @@ def assess_path(
 ) -> ImageBlur:
     """Decode ``source`` (path or bytes) and judge it with the default measure.
 
-    The photo is decoded at ``ANALYSIS_MAX_PIXELS`` when faces are to be found, else just large enough for
-    ``ANALYSIS_LONG_SIDE``.
+    The photo is decoded at the DCT scale that keeps ``ANALYSIS_MAX_PIXELS`` (without faces to find: in gray, at
+    that scale; with them: reduced to that many pixels for the detector).
 
     ``face_detector``: anything with ``detect(rgb) -> list[Face]`` (``photosift.faces.types.Detector``); its boxes on
     the decoded image make the faces decide. ``region_box`` is in pixels of the upright original. Raises
     ``InvalidImage`` / ``ImageTooLarge`` for unreadable inputs.
     """
-    # without faces to find, luma at the analysis size is all the measure needs: JPEGs then skip chroma decoding and
-    # decode at the smallest DCT scale that still covers ANALYSIS_LONG_SIDE (a budget of its square does, any aspect)
-    if face_detector is None:
-        decoded = decode(source, max_pixels=ANALYSIS_LONG_SIDE * ANALYSIS_LONG_SIDE, gray=True)
+    if face_detector is None:  # luma is all the measure needs; it reduces the DCT-scaled decode to its size itself
+        decoded = decode(source, max_pixels=ANALYSIS_MAX_PIXELS, gray=True, fit=False)
     else:
         decoded = decode(source, max_pixels=ANALYSIS_MAX_PIXELS)
     boxes: list[Box] = []
@@ -250,7 +253,8 @@ def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float
     scale = _long_side_scale(gray.shape)
     small = _shrink(gray, scale)
     mid = SIGMA_MID * _small_photo_allowance(gray.shape)
-    sigma_est, orient, ys, xs = _edge_blur(small, upsample=_UPSAMPLE, reblur=_REBLUR_SIGMA, strong=True)
+    sigma_est, orient, ys, xs = _edge_blur(small, upsample=_UPSAMPLE, reblur=_REBLUR_SIGMA, strong=True,
+                                          peak=True)
     salient = _judge_salient(small.shape, sigma_est, orient, ys, xs)
     shake = 0.0 if salient is None else salient[2] * SIGMA_MID / SHAKE_MID  # on the subject's scale
     if face_boxes:
@@ -265,12 +269,13 @@ def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float
 
 
 def _edge_blur(
-    gray: np.ndarray, upsample: int, reblur: float, strong: bool = False
+    gray: np.ndarray, upsample: int, reblur: float, strong: bool = False, peak: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per edge pixel: estimated blur sigma (px of ``gray``), orientation bin 0-3, row, column (both in px of
     ``gray``; with ``upsample`` > 1 one pixel holds up to ``upsample ** 2`` edge pixels of the finer grid).
     ``reblur``: s0 in px of ``gray``; ``strong``: raise the edge thresholds as far as the photo's contrast allows
-    (up to ``_STRONG_EDGES`` times)."""
+    (up to ``_STRONG_EDGES`` times); ``peak``: the image's gradient is read at its peak across the edge
+    (``_across_edge_peak``), not only where the re-blurred copy's edge lies."""
     image: np.ndarray = gray.astype(np.float32)
     if upsample != 1:
         image = cv2.resize(image, None, fx=upsample, fy=upsample, interpolation=cv2.INTER_CUBIC)
@@ -298,13 +303,34 @@ def _edge_blur(
     points = points.reshape(-1, 2).astype(np.int64)
     xs, ys = points[:, 0], points[:, 1]
     ex1, ey1 = gx1[ys, xs], gy1[ys, xs]
-    m0 = np.hypot(gx0[ys, xs], gy0[ys, xs])
     m1 = np.hypot(ex1, ey1)
+    if peak:
+        along = np.maximum(m1, 1e-6)
+        m0 = _across_edge_peak(cv2.magnitude(gx0, gy0), xs, ys, ex1 / along, ey1 / along, reach=upsample)
+    else:
+        m0 = np.hypot(gx0[ys, xs], gy0[ys, xs])
     ratio = m0 / np.maximum(m1, 1e-6)
     sigma = reblur / np.sqrt(np.maximum(ratio * ratio - 1.0, 1e-4))
     angle = np.arctan2(ey1, ex1)  # gradient direction, -pi..pi
     orient = (np.floor((angle + math.pi / 8) / (math.pi / 4)).astype(np.int64)) % 4
     return sigma.astype(np.float32), orient, ys // upsample, xs // upsample
+
+
+def _across_edge_peak(
+    magnitude: np.ndarray, xs: np.ndarray, ys: np.ndarray, ux: np.ndarray, uy: np.ndarray, reach: int
+) -> np.ndarray:
+    """The largest of ``magnitude`` at each point ``(xs, ys)`` and up to ``reach`` px either side of it along the
+    unit gradient ``(ux, uy)`` (nearest pixels). Edges are located on the re-blurred copy; the image's own gradient
+    can peak a pixel or two away (the far side of a thin line, a corner, interpolation), and read off its peak a
+    sharp edge looks blurred: the sharp photos' estimates scatter into the mildly blurred ones'."""
+    height, width = magnitude.shape
+    best = magnitude[ys, xs]
+    for step in range(-reach, reach + 1):
+        if step:
+            x = np.clip(np.rint(xs + step * ux).astype(np.int64), 0, width - 1)
+            y = np.clip(np.rint(ys + step * uy).astype(np.int64), 0, height - 1)
+            best = np.maximum(best, magnitude[y, x])
+    return best
 
 
 def _sigma_hist(sigma: np.ndarray) -> np.ndarray:

@@ -87,13 +87,15 @@ def decode(
     *,
     max_pixels: int | None = None,
     gray: bool = False,
+    fit: bool = True,
     limits: DecodeLimits = DecodeLimits(),
 ) -> DecodedImage:
     """Decode ``source`` to an upright RGB image.
 
     ``max_pixels``: when given, the result has at most that many pixels. JPEGs are then decoded directly at the
     smallest DCT scale (1/2, 1/4, 1/8) that still has at least that many pixels and resized down, which is several
-    times faster than a full decode. Raises ``InvalidImage`` or ``ImageTooLarge``.
+    times faster than a full decode. ``fit=False``: not resized down (a JPEG stays at that DCT scale, other formats
+    at their size), for a caller that reduces the pixels itself. Raises ``InvalidImage`` or ``ImageTooLarge``.
     """
     data = read_bytes(source, limits)
     try:
@@ -126,7 +128,7 @@ def decode(
     if orientation and orientation != 1:
         rgb = np.ascontiguousarray(_apply_orientation(rgb, orientation))
     original = (height, width) if orientation in _SWAPS_AXES else (width, height)
-    if max_pixels:
+    if max_pixels and fit:
         rgb = fit_pixels(rgb, max_pixels)
     return DecodedImage(pixels=rgb, original_size=original, format=fmt)
 
