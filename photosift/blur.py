@@ -16,8 +16,8 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
 3. Edges are pooled per region (a window of tiles) and per gradient orientation (4 bins). Blur that depends on the
    direction (linear motion leaves edges parallel to the motion sharp) is caught at any angle: the bins' squared
    blurs are fitted with ``a + b cos 2t + c sin 2t`` and the region's blur is the peak, ``sqrt(a + hypot(b, c))``.
-4. The photo is judged on its subject: the sharpest face when face boxes are given (``region="faces"``; a face is
-   soft by nature, so its sharpest tenth of edges — eyes, lashes, hairline — speaks for it), otherwise the
+4. The photo is judged on its subject: the faces when face boxes are given (``region="faces"``; a face is soft by
+   nature, so the sharpest tenth of the large faces' edges — eyes, lashes, hairline — speaks for them), otherwise the
    sharpest salient region (regions with edges in every orientation; sky and walls have none)
    (``region="salient"``), so a sharp subject in front of a soft background is not "blurry". With too few edges
    anywhere, the whole image decides.
@@ -27,7 +27,7 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
    regions read directional blur too, but each along its own direction.
 6. The blur sigma maps to 0-100 by the fixed monotone ``100 / (1 + (sigma / SIGMA_MID) ** 2)``. A photo smaller
    than the analysis size is judged in its own pixels, which resampling to that size has already softened: its
-   midpoint grows towards ``sqrt(SIGMA_MID^2 + SMALL_GRID_SIGMA^2)`` as it shrinks (1.12 px at 250 px).
+   midpoint grows towards ``sqrt(SIGMA_MID^2 + SMALL_GRID_SIGMA^2)`` as it shrinks (1.11 px at 250 px).
 
 References (``measure=``): "laplacian_variance" (variance of the Laplacian) and "strong_edges" (the seed's measure:
 the share of pixels whose absolute Laplacian exceeds a fixed level). Both are computed at the resolution given, so
@@ -70,19 +70,20 @@ DEFAULT_THRESHOLD = 50.0
 MEASURES = ("default", "laplacian_variance", "strong_edges")
 REGIONS = ("faces", "salient", "whole")
 
-SIGMA_MID = 0.8
+SIGMA_MID = 0.79
 """Edge blur sigma (px at ``ANALYSIS_LONG_SIDE``, 0.2 % of the long side) that scores 50, as the estimator reads it
-(the image's gradient at its peak across each edge: sharp photos of 400 px and more read 0.34-0.73 px, 5th-95th
-percentile; with 0.3 % Gaussian blur 0.76-1.25). Chosen once on eval/blur.py's synthetic set with
-``SMALL_GRID_SIGMA`` and ``SHAKE_MID``: sharp originals and recompressed photos stay at least 98 % sharp, bokeh
-portraits 99 %; blur_kwentar held out. What it means per kind: README, "What the sharpness threshold means"."""
+(the image's gradient at its peak across each edge): the synthetic set's sharp photos of 400 px and more read
+0.36-0.73 px on their subject (5th-95th percentile), the same with 0.3 % Gaussian blur 0.79-1.27. Chosen once on
+eval/blur.py's synthetic set with ``SMALL_GRID_SIGMA`` and ``SHAKE_MID`` (every kind judged right at least 95 % of
+the time from 0.78 to 0.79 only; blur_kwentar held out). What it means per kind: README, "What the sharpness threshold
+means"."""
 SMALL_GRID_SIGMA = 1.0
 """Photos smaller than ``ANALYSIS_LONG_SIDE`` are judged in their own pixels, where resampling to that small size
 (thumbnails, crops warped onto a grid) leaves its own edge blur: up to this much (px, in quadrature) more is allowed
-as the long side shrinks (a 250 px photo: 50 at 1.12 px, what the set's LFW portraits need; continuous at
+as the long side shrinks (a 250 px photo: 50 at 1.11 px, what the set's LFW portraits need; continuous at
 ``ANALYSIS_LONG_SIDE``, so renditions from 400 px up are judged alike). Chosen on the synthetic set with
 ``SIGMA_MID``."""
-SHAKE_MID = 0.4
+SHAKE_MID = 0.35
 """Directional blur (px at ``ANALYSIS_LONG_SIDE``, as the estimator reads it) along one direction common to every
 region that scores 50 whatever the subject: camera shake (on the synthetic set's photos of 400 px and more, linear
 motion of 1.2 % of the long side reads a median 0.55 px, 1.7 % 0.90 px; sharp originals 0 up to their 90th
@@ -142,10 +143,10 @@ def assess(
 ) -> BlurResult:
     """Judge the sharpness of ``rgb`` (``(H, W, 3) uint8`` RGB, or ``(H, W)`` gray).
 
-    ``face_boxes``: ``(left, top, width, height)`` in ``rgb``'s pixels; when given, the sharpest face among the large
-    ones decides (the default measure only). ``threshold``: 0-100, default ``DEFAULT_THRESHOLD``;
-    ``blurry = sharpness < threshold``. Raises ``InvalidImage`` for an empty or malformed array, ``ValueError`` for an
-    unknown measure.
+    ``face_boxes``: ``(left, top, width, height)`` in ``rgb``'s pixels; when given, the large faces decide together
+    (the default measure only; ``region_box`` is then the box around them). ``threshold``: 0-100, default
+    ``DEFAULT_THRESHOLD``; ``blurry = sharpness < threshold``. Raises ``InvalidImage`` for an empty or malformed array,
+    ``ValueError`` for an unknown measure.
     """
     gray = _gray(rgb)
     cut = DEFAULT_THRESHOLD if threshold is None else float(threshold)
@@ -442,13 +443,18 @@ def _judge_faces(
     ys: np.ndarray,
     xs: np.ndarray,
 ) -> tuple[float, Box] | None:
-    """The sharpest of the large faces: its blur sigma and box (input px); None if no face is big enough."""
+    """The large faces together (at least half the largest's width): the blur of their edges pooled
+    (``_face_sigma``) and the box around them (input px); None if no face is big enough.
+
+    Pooled, not the sharpest face's own: a small face has a few dozen edges, and the least of a dozen such readings
+    (a group photo) is sharp by chance; a face that is sharp still gives the pool its sharpest tenth."""
     height, width = shape[:2]
     boxes = [b for b in face_boxes if b[2] > 0 and b[3] > 0]
     if not boxes:
         return None
     largest = max(b[2] * scale for b in boxes)
-    best: tuple[float, Box] | None = None
+    pooled = np.zeros(len(sigma), bool)
+    judged: list[Box] = []
     for box in boxes:
         fw = box[2] * scale
         if fw < _MIN_FACE_PX or fw < 0.5 * largest:
@@ -457,12 +463,15 @@ def _judge_faces(
         x0, y0 = max(0, int(left)), max(0, int(top))
         x1, y1 = min(width, int(math.ceil(left + fw))), min(height, int(math.ceil(top + box[3] * scale)))
         inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
-        if np.count_nonzero(inside) < _MIN_FACE_EDGES:
-            continue
-        value = _face_sigma(sigma[inside], orient[inside])
-        if best is None or value < best[0]:
-            best = (value, tuple(int(v) for v in box))  # type: ignore[assignment]
-    return best
+        if np.count_nonzero(inside) >= _MIN_FACE_EDGES:
+            pooled |= inside
+            judged.append(box)
+    if not judged:
+        return None
+    left, top = min(b[0] for b in judged), min(b[1] for b in judged)
+    right, bottom = max(b[0] + b[2] for b in judged), max(b[1] + b[3] for b in judged)
+    around = (int(left), int(top), int(right - left), int(bottom - top))
+    return _face_sigma(sigma[pooled], orient[pooled]), around
 
 
 # ---------------------------------------------------------------- helpers

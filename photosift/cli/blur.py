@@ -21,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "blur",
         help="sharpness 0-100 and a blurry verdict per image",
-        description="Judge the sharpness of each image on its subject: the sharpest face when there are faces "
+        description="Judge the sharpness of each image on its subject: its faces when there are faces "
                     "(region \"faces\"), otherwise the sharpest salient region (\"salient\"), so a sharp face in "
                     "front of a soft background is not blurry. Sharpness is 0-100; an image is blurry below the "
                     "threshold. JSON records: path, sharpness, blurry, region, width, height (of the upright "

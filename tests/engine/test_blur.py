@@ -158,10 +158,10 @@ def test_a_sharp_face_on_a_soft_background_is_not_taken_for_shake(astronaut: np.
 
 
 def test_small_photos_are_judged_in_their_own_pixels_with_an_allowance() -> None:
-    # continuous at the analysis size (renditions from 400 px up are judged alike), a 250 px photo's midpoint 1.12 px
+    # continuous at the analysis size (renditions from 400 px up are judged alike), a 250 px photo's midpoint 1.11 px
     assert blur._small_photo_allowance((300, 400)) == blur._small_photo_allowance((3000, 4000)) == 1.0
     assert blur._small_photo_allowance((399, 399)) == pytest.approx(1.0, abs=0.01)
-    assert blur.SIGMA_MID * blur._small_photo_allowance((250, 250)) == pytest.approx(1.12, abs=0.01)
+    assert blur.SIGMA_MID * blur._small_photo_allowance((250, 250)) == pytest.approx(1.11, abs=0.01)
 
 
 def test_crop_blur_keeps_its_pixel_scale(astronaut: np.ndarray) -> None:
@@ -193,6 +193,17 @@ def test_faces_decide_when_given(astronaut: np.ndarray) -> None:
     assert sharp_result.region == "faces" and sharp_result.region_box == face and not sharp_result.blurry
     assert blur.assess(soft_face, [face]).blurry  # the background stays sharp, but the subject is not
     assert not blur.assess(soft_face).blurry  # without faces the sharpest salient region decides
+
+
+def test_faces_decide_together_and_a_sharp_one_still_speaks_for_them(astronaut: np.ndarray) -> None:
+    # two people side by side, the second out of focus (depth of field): the edges of both faces are pooled, and the
+    # sharp face gives the pool its sharpest tenth
+    pair = np.hstack([astronaut, cv2.GaussianBlur(astronaut, (0, 0), 4.0)])
+    faces = [(165, 40, 110, 130), (512 + 165, 40, 110, 130)]
+    result = blur.assess(pair, faces)
+    assert result.region == "faces" and not result.blurry
+    assert result.region_box == (165, 40, 512 + 110, 130)  # the box around the faces that decided
+    assert blur.assess(cv2.GaussianBlur(pair, (0, 0), 4.0), faces).blurry
 
 
 @pytest.mark.parametrize("angle", [0.0, 30.0, 90.0])
