@@ -3,8 +3,10 @@
 Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a note when it is absent):
 - ``synthetic``: built here from sharp LFW / CFP / WIDER / facemask photos. Sharp variants: the original, JPEG
   recompression (q 30-60), downscaling (0.5-0.75), and "bokeh" (LFW: the central face kept sharp, the rest
-  Gaussian-blurred). Blurry variants: Gaussian (sigma 2-4.5 px), defocus disk (radius 3.5-7 px) and linear motion
-  (9-19 px, any angle), each with mild sensor noise and JPEG (q 60-90); strengths in the photo's own pixels.
+  Gaussian-blurred; "bokeh >= 400 px": WIDER and facemask photos of at least ``MILD_MIN_SIDE`` px with an annotated
+  face of ``BOKEH_FACE`` of the long side or more, those faces kept sharp and the rest blurred alike).
+  Blurry variants: Gaussian (sigma 2-4.5 px), defocus disk (radius 3.5-7 px) and linear motion (9-19 px, any angle),
+  each with mild sensor noise and JPEG (q 60-90); strengths in the photo's own pixels.
   Mild blur (the blur people notice first), on the photos whose long side is at least ``MILD_MIN_SIDE`` px:
   Gaussian sigma 0.3, 0.4 and 0.5 % of the long side and linear motion 1.2, 1.7 and 2.2 % of the long side (at
   416 px: sigma 1.25-2.1 px, motion 5-9 px; on a 12 MP photo: sigma 12-20 px), each with the same noise and JPEG.
@@ -48,6 +50,7 @@ from photosift.imaging import decode
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MEASURES = ("default", "laplacian_variance", "strong_edges")
+Box = tuple[float, float, float, float]
 FACES = "default+faces"  # the product path: the default measure judged on the faces the product detector finds
 THRESHOLDS = (30.0, 40.0, 50.0, 60.0, 70.0)  # the threshold table's rows
 RENDITIONS = (4000, 1600, 800, 400, 256)  # long sides; agreement counts 400-4000 (256 is reported apart)
@@ -55,6 +58,8 @@ RENDITION_KINDS = ("original", "gaussian", "defocus", "motion", "mild gaussian 0
 RENDITION_EVERY = 3  # synthetic: every 3rd source of at least MILD_MIN_SIDE px, for time
 MILD_GAUSSIAN = (0.3, 0.4, 0.5)  # sigma, % of the long side (1.2-2.1 px at 416 px; 12-20 px at 4000 px)
 MILD_MOTION = (1.2, 1.7, 2.2)  # length, % of the long side (5-9 px at 416 px)
+BOKEH_FACE = 0.08  # "bokeh >= 400 px": faces at least this share of the long side are the subject kept sharp
+BOKEH_SIGMA = 1.6  # % of the long side: the background's Gaussian blur (LFW's bokeh: 4 px at 250 px)
 MILD_MIN_SIDE = 400  # px: below this the mild strengths are under a pixel or two, finer than the photo's own grid
 
 
@@ -71,9 +76,11 @@ class Sample:
 # ---------------------------------------------------------------- synthetic set
 
 
-def _sources(data: Path, limit: int | None) -> Iterator[tuple[str, np.ndarray, bool]]:
-    """(name, rgb, is_lfw) of the sharp source photos, in a fixed order."""
+def _sources(data: Path, limit: int | None) -> Iterator[tuple[str, np.ndarray, bool, list[Box]]]:
+    """(name, rgb, is_lfw, annotated face boxes ``(l, t, w, h)``; none for LFW and CFP) of the sharp source photos,
+    in a fixed order."""
     lists: list[tuple[str, list[Path]]] = []
+    faces: dict[Path, list[Box]] = {}
     with open(data / "lfw" / "labels.csv", newline="") as handle:
         seen: set[str] = set()
         lfw = []
@@ -87,11 +94,14 @@ def _sources(data: Path, limit: int | None) -> Iterator[tuple[str, np.ndarray, b
     lists.append(("cfp", cfp[::3][:80]))
     wider = json.loads((data / "wider" / "annotations.json").read_text())
     lists.append(("wider", [data / "wider" / item["image"] for item in wider]))
+    faces.update({data / "wider" / item["image"]: [tuple(f["bbox_xywh_416"]) for f in item["faces"]] for item in wider})
     mask = json.loads((data / "facemask" / "annotations.json").read_text())
     lists.append(("facemask", [data / "facemask" / item["image"] for item in mask]))
+    faces.update({data / "facemask" / item["image"]: [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in
+                                                       (f["bbox_xyxy"] for f in item["faces"])] for item in mask})
     for set_name, paths in lists:
         for path in paths[:limit]:
-            yield f"{set_name}/{path.name}", decode(path).pixels, set_name == "lfw"
+            yield f"{set_name}/{path.name}", decode(path).pixels, set_name == "lfw", faces.get(path, [])
 
 
 def _disk_kernel(radius: float) -> np.ndarray:
@@ -141,7 +151,7 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
     """The synthetic set: sharp and blurred variants of every source photo (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
     samples: list[Sample] = []
-    for name, rgb, is_lfw in _sources(data, limit):
+    for name, rgb, is_lfw, faces in _sources(data, limit):
         h, w = rgb.shape[:2]
         samples.append(Sample(name, rgb, False, "original"))
         samples.append(Sample(name, _jpeg(rgb, int(rng.integers(30, 61))), False, "jpeg"))
@@ -155,6 +165,10 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
             mask = cv2.GaussianBlur(mask, (0, 0), 3.0)[..., None]
             bokeh = (rgb * mask + soft * (1 - mask)).astype(np.uint8)
             samples.append(Sample(name, _jpeg(bokeh, 90), False, "bokeh"))
+        elif max(h, w) >= MILD_MIN_SIDE:
+            bokeh_large = _bokeh_around(rgb, faces)
+            if bokeh_large is not None:
+                samples.append(Sample(name, _jpeg(bokeh_large, 90), False, "bokeh >= 400 px"))
         blurred = {
             "gaussian": cv2.GaussianBlur(rgb, (0, 0), rng.uniform(2.0, 4.5)),
             "defocus": _filter(rgb, _disk_kernel(rng.uniform(3.5, 7.0))),
@@ -166,6 +180,24 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
             for kind, image in mild_blurs(rgb, rng):
                 samples.append(Sample(name, _jpeg(_noisy(image, rng), int(rng.integers(60, 91))), True, kind))
     return samples
+
+
+def _bokeh_around(rgb: np.ndarray, faces: list[Box]) -> np.ndarray | None:
+    """``rgb`` with its large annotated faces (at least ``BOKEH_FACE`` of the long side) and heads kept sharp and
+    the rest Gaussian-blurred by ``BOKEH_SIGMA`` % of the long side (LFW's bokeh: 4 px at 250 px); None without
+    such a face."""
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    large = [f for f in faces if f[2] >= BOKEH_FACE * side]
+    if not large:
+        return None
+    mask = np.zeros((h, w), np.float32)
+    for left, top, width, height in large:
+        centre = (round(left + width / 2), round(top + height * 0.45))
+        cv2.ellipse(mask, centre, (round(width * 0.75), round(height * 0.95)), 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
+    soft = cv2.GaussianBlur(rgb, (0, 0), side * BOKEH_SIGMA / 100)
+    return (rgb * mask + soft * (1 - mask)).astype(np.uint8)
 
 
 def mild_blurs(rgb: np.ndarray, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray]]:
