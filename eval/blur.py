@@ -4,7 +4,8 @@ Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a not
 - ``synthetic``: built here from sharp LFW / CFP / WIDER / facemask photos. Sharp variants: the original, JPEG
   recompression (q 30-60), downscaling (0.5-0.75), and "bokeh" (LFW: the central face kept sharp, the rest
   Gaussian-blurred; "bokeh >= 400 px": WIDER and facemask photos of at least ``MILD_MIN_SIDE`` px with an annotated
-  face of ``BOKEH_FACE`` of the long side or more, those faces kept sharp and the rest blurred alike).
+  face of ``BOKEH_FACE`` of the long side or more, those faces kept sharp and the rest blurred alike), and "panning"
+  (the same subjects sharp before a background moved by ``PANNING`` % of the long side: the camera followed them).
   Blurry variants: Gaussian (sigma 2-4.5 px), defocus disk (radius 3.5-7 px) and linear motion (9-19 px, any angle),
   each with mild sensor noise and JPEG (q 60-90); strengths in the photo's own pixels.
   Mild blur (the blur people notice first), on the photos whose long side is at least ``MILD_MIN_SIDE`` px:
@@ -59,7 +60,8 @@ RENDITION_EVERY = 3  # synthetic: every 3rd source of at least MILD_MIN_SIDE px,
 MILD_GAUSSIAN = (0.3, 0.4, 0.5)  # sigma, % of the long side (1.2-2.1 px at 416 px; 12-20 px at 4000 px)
 MILD_MOTION = (1.2, 1.7, 2.2)  # length, % of the long side (5-9 px at 416 px)
 BOKEH_FACE = 0.08  # "bokeh >= 400 px": faces at least this share of the long side are the subject kept sharp
-BOKEH_SIGMA = 1.6  # % of the long side: the background's Gaussian blur (LFW's bokeh: 4 px at 250 px)
+BOKEH_SIGMA = 1.6  # % of the long side: the background's Gaussian blur (4 px on LFW's 250 px photos)
+PANNING = (2.0, 4.0)  # % of the long side: a panning shot's background moved this far (any angle)
 MILD_MIN_SIDE = 400  # px: below this the mild strengths are under a pixel or two, finer than the photo's own grid
 
 
@@ -150,6 +152,7 @@ def _filter(rgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[Sample]:
     """The synthetic set: sharp and blurred variants of every source photo (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
+    pan_rng = np.random.default_rng(seed + 1)  # its own draws: the other variants stay as they were
     samples: list[Sample] = []
     for name, rgb, is_lfw, faces in _sources(data, limit):
         h, w = rgb.shape[:2]
@@ -158,17 +161,14 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
         factor = rng.uniform(0.5, 0.75)
         small = cv2.resize(rgb, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
         samples.append(Sample(name, small, False, "downscaled"))
-        if is_lfw:  # deep-funneled LFW: the face fills the centre; keep it sharp, blur the rest
-            soft = cv2.GaussianBlur(rgb, (0, 0), 4.0)
-            mask = np.zeros((h, w), np.float32)
-            cv2.ellipse(mask, (w // 2, int(h * 0.48)), (int(w * 0.22), int(h * 0.3)), 0, 0, 360, 1.0, -1)
-            mask = cv2.GaussianBlur(mask, (0, 0), 3.0)[..., None]
-            bokeh = (rgb * mask + soft * (1 - mask)).astype(np.uint8)
-            samples.append(Sample(name, _jpeg(bokeh, 90), False, "bokeh"))
-        elif max(h, w) >= MILD_MIN_SIDE:
-            bokeh_large = _bokeh_around(rgb, faces)
-            if bokeh_large is not None:
-                samples.append(Sample(name, _jpeg(bokeh_large, 90), False, "bokeh >= 400 px"))
+        subject = _subject_mask(rgb.shape, faces, is_lfw)
+        if subject is not None:  # a sharp subject before a soft background: defocused, or moving (a panning shot)
+            side = max(h, w)
+            soft = cv2.GaussianBlur(rgb, (0, 0), side * BOKEH_SIGMA / 100)
+            samples.append(Sample(name, _jpeg(_compose(rgb, soft, subject), 90), False,
+                                  "bokeh" if is_lfw else "bokeh >= 400 px"))
+            moved = _filter(rgb, _motion_kernel(side * pan_rng.uniform(*PANNING) / 100, pan_rng.uniform(0, 180)))
+            samples.append(Sample(name, _jpeg(_compose(rgb, moved, subject), 90), False, "panning"))
         blurred = {
             "gaussian": cv2.GaussianBlur(rgb, (0, 0), rng.uniform(2.0, 4.5)),
             "defocus": _filter(rgb, _disk_kernel(rng.uniform(3.5, 7.0))),
@@ -182,22 +182,27 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
     return samples
 
 
-def _bokeh_around(rgb: np.ndarray, faces: list[Box]) -> np.ndarray | None:
-    """``rgb`` with its large annotated faces (at least ``BOKEH_FACE`` of the long side) and heads kept sharp and
-    the rest Gaussian-blurred by ``BOKEH_SIGMA`` % of the long side (LFW's bokeh: 4 px at 250 px); None without
-    such a face."""
-    h, w = rgb.shape[:2]
+def _subject_mask(shape: tuple[int, ...], faces: list[Box], is_lfw: bool) -> np.ndarray | None:
+    """The sharp subject of a bokeh or panning variant, as a soft-edged (h, w, 1) mask: LFW's central face (its
+    deep-funneled photos are filled by it), else the large annotated faces (at least ``BOKEH_FACE`` of the long side)
+    and their heads of a photo of at least ``MILD_MIN_SIDE`` px; None for any other photo."""
+    h, w = shape[:2]
     side = max(h, w)
-    large = [f for f in faces if f[2] >= BOKEH_FACE * side]
-    if not large:
-        return None
     mask = np.zeros((h, w), np.float32)
+    if is_lfw:
+        cv2.ellipse(mask, (w // 2, int(h * 0.48)), (int(w * 0.22), int(h * 0.3)), 0, 0, 360, 1.0, -1)
+        return cv2.GaussianBlur(mask, (0, 0), 3.0)[..., None]
+    large = [f for f in faces if f[2] >= BOKEH_FACE * side]
+    if side < MILD_MIN_SIDE or not large:
+        return None
     for left, top, width, height in large:
         centre = (round(left + width / 2), round(top + height * 0.45))
         cv2.ellipse(mask, centre, (round(width * 0.75), round(height * 0.95)), 0, 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
-    soft = cv2.GaussianBlur(rgb, (0, 0), side * BOKEH_SIGMA / 100)
-    return (rgb * mask + soft * (1 - mask)).astype(np.uint8)
+    return cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
+
+
+def _compose(sharp: np.ndarray, background: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return (sharp * mask + background * (1 - mask)).astype(np.uint8)
 
 
 def mild_blurs(rgb: np.ndarray, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray]]:
