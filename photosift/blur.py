@@ -214,12 +214,11 @@ def assess_path(
     the decoded image make the faces decide. ``region_box`` is in pixels of the upright original. Raises
     ``InvalidImage`` / ``ImageTooLarge`` for unreadable inputs.
     """
+    boxes: list[Box] = []
     if face_detector is None:  # luma is all the measure needs; it reduces the DCT-scaled decode to its size itself
         decoded = decode(source, max_pixels=ANALYSIS_MAX_PIXELS, gray=True, fit=False)
     else:
         decoded = decode(source, max_pixels=ANALYSIS_MAX_PIXELS)
-    boxes: list[Box] = []
-    if face_detector is not None:
         boxes = [tuple(face.box) for face in face_detector.detect(decoded.pixels)]  # type: ignore[attr-defined]
     result = in_original_pixels(assess(decoded.pixels, boxes, threshold=threshold), decoded.scale)
     return ImageBlur(result=result, original_size=decoded.original_size)
@@ -396,28 +395,35 @@ def _shake(directions: np.ndarray, subject: np.ndarray) -> float:
     subject's: the least any region is blurred along their common direction (``_common_shake``, scored against
     ``SHAKE_MID``) or, where they all point one way and the subject shares it, the median region's blur along it
     (scored against ``COHERENT_SHAKE_MID``), whichever is more."""
-    shake = _common_shake(directions) * SIGMA_MID / SHAKE_MID
-    common = directions.mean(axis=0)
-    length = float(np.hypot(*common))
-    if len(directions) < 2 or length == 0.0:
-        return shake
-    if length < SHAKE_COHERENCE * float(np.hypot(directions[:, 0], directions[:, 1]).mean()):
-        return shake
-    along = directions @ (common / length)
+    common = _common_direction(directions)
+    if common is None:
+        return 0.0
+    along = directions @ common
+    shake = _one_way_blur(float(along.min())) * SIGMA_MID / SHAKE_MID
+    coherence = float(directions.mean(axis=0) @ common) / float(np.hypot(directions[:, 0], directions[:, 1]).mean())
     typical = float(np.median(along))
-    if float(subject @ (common / length)) < SUBJECT_SHARE * typical:  # a sharp subject the camera followed
+    if coherence < SHAKE_COHERENCE or float(subject @ common) < SUBJECT_SHARE * typical:  # (a followed subject)
         return shake
-    return max(shake, math.sqrt(2 * max(0.0, typical)) * SIGMA_MID / COHERENT_SHAKE_MID)
+    return max(shake, _one_way_blur(typical) * SIGMA_MID / COHERENT_SHAKE_MID)
 
 
 def _common_shake(direction: np.ndarray) -> float:
     """Camera shake from the directional parts ``(b, c)`` of regions (rows): the least any region is blurred along
     their common (mean) direction, as a blur along one direction (``sqrt(2 x)``); 0 without a common direction."""
+    common = _common_direction(direction)
+    return 0.0 if common is None else _one_way_blur(float((direction @ common).min()))
+
+
+def _common_direction(direction: np.ndarray) -> np.ndarray | None:
+    """The unit vector of the regions' (rows) mean directional part; None when they cancel out."""
     common = direction.mean(axis=0)
     length = float(np.hypot(*common))
-    if length == 0.0:
-        return 0.0
-    return math.sqrt(2 * max(0.0, float((direction @ (common / length)).min())))
+    return None if length == 0.0 else common / length
+
+
+def _one_way_blur(directional: float) -> float:
+    """A directional part's length (squared blur) as a blur along one direction only: ``sqrt(2 x)``, 0 below 0."""
+    return math.sqrt(2 * max(0.0, directional))
 
 
 def _judge_salient(
