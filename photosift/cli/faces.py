@@ -14,7 +14,8 @@ import argparse
 import csv
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -142,18 +143,54 @@ def all_faces_one(path: str) -> tuple[list[tuple[list[int], np.ndarray]], dict[s
     return [(list(f.face.box), f.embedding) for f in found], None
 
 
+def usable_reference_one(path: str) -> tuple[faces.EmbeddedFace | None, int, str | None]:
+    """(the reference face, how many faces it could be, None) of one reference photo (``checked_reference``), or
+    (None, 0, why it cannot be used)."""
+    try:
+        reference, count = checked_reference(_decode(path))
+    except PhotosiftError as exc:
+        return None, 0, str(exc)
+    return reference, count, None
+
+
+class _InThisProcess(Executor):
+    """Runs each call at once, in this process: a batch too small to be worth worker processes."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, as a pool's future would
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def image_workers(images: int) -> Iterator[Executor]:
+    """Where a batch of ``images`` is analysed: a pool of worker processes (one per core, models loaded once per
+    worker) when worth it, else this process. Work still queued when the batch ends early is dropped."""
+    if images < _POOL_MIN_ITEMS or WORKERS == 1:
+        yield _InThisProcess()
+        return
+    with spawn_pool(WORKERS) as pool:
+        try:
+            yield pool
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def advancing(results: Iterable[Any], total: int, description: str) -> Iterator[Any]:
+    """``results`` as they come, with a progress bar of ``total`` items."""
+    with progress(total, description) as advance:
+        for result in results:
+            yield result
+            advance()
+
+
 def map_images(func: Callable[[str], Any], paths: list[str], description: str) -> Iterator[Any]:
-    """``func`` over ``paths`` in order, in a process pool when worth it, with a progress bar."""
-    with progress(len(paths), description) as advance:
-        if len(paths) < _POOL_MIN_ITEMS or WORKERS == 1:
-            for path in paths:
-                yield func(path)
-                advance()
-            return
-        with spawn_pool(WORKERS) as pool:
-            for result in pool.map(func, paths, chunksize=1):
-                yield result
-                advance()
+    """``func`` over ``paths`` in order (``image_workers``), with a progress bar."""
+    with image_workers(len(paths)) as workers:
+        yield from advancing(workers.map(func, paths, chunksize=1), len(paths), description)
 
 
 # ---------------------------------------------------------------- detect
@@ -299,17 +336,19 @@ def run_find(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         return fail(f"{folder} is not a folder")
-    references = []
-    for path in args.references:
-        try:
-            reference, count = checked_reference(_decode(path))
-        except PhotosiftError as exc:
-            return fail(f"{path}: {exc}")
-        warn_if_several(path, reference, count)
-        references.append(reference.embedding)
-    template = scoring.template(references)
     photos = expand_paths([str(folder)])
-    hits, errors = _search(template, photos)
+    with image_workers(len(args.references) + len(photos)) as workers:
+        # the references first in the workers' queue and the photos right behind them: this process loads no model
+        checked = [workers.submit(usable_reference_one, path) for path in args.references]
+        found = workers.map(all_faces_one, photos, chunksize=1)
+        references = []
+        for path, future in zip(args.references, checked, strict=True):
+            reference, count, error = future.result()
+            if reference is None:
+                return fail(f"{path}: {error}")
+            warn_if_several(path, reference, count)
+            references.append(reference.embedding)
+        hits, errors = _search(scoring.template(references), photos, advancing(found, len(photos), "searching"))
     hits.sort(key=lambda h: -h["similarity"])
     hits = [h for h in hits if h["similarity"] >= args.threshold]
     if args.json:
@@ -322,15 +361,16 @@ def run_find(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _search(template: np.ndarray, photos: Iterable[str]) -> tuple[list[dict], list[dict]]:
-    """Best-matching face of every photo: ([{"path", "similarity", "box"}], [{"path", "error", ...}])."""
-    photos = list(photos)
+def _search(template: np.ndarray, photos: list[str], found: Iterable[tuple[list, dict[str, str] | None]]
+            ) -> tuple[list[dict], list[dict]]:
+    """Best-matching face of every photo, given what ``all_faces_one`` found in each:
+    ([{"path", "similarity", "box"}], [{"path", "error", ...}])."""
     hits, errors = [], []
-    for path, (found, err) in zip(photos, map_images(all_faces_one, photos, "searching"), strict=True):
+    for path, (faces_found, err) in zip(photos, found, strict=True):
         if err:
             errors.append({"path": path, **err})
-        elif found:
-            scores = scoring.similarity(template, np.array([e for _, e in found]))[0]
+        elif faces_found:
+            scores = scoring.similarity(template, np.array([e for _, e in faces_found]))[0]
             best = int(np.argmax(scores))
-            hits.append({"path": path, "similarity": round(float(scores[best]), 2), "box": found[best][0]})
+            hits.append({"path": path, "similarity": round(float(scores[best]), 2), "box": faces_found[best][0]})
     return hits, errors

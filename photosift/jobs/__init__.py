@@ -1,7 +1,2 @@
-"""Background work: a catalog-backed job queue, worker threads that drain it, and the engine pool."""
-
-from photosift.jobs.pool import EnginePool
-from photosift.jobs.queue import JobQueue
-from photosift.jobs.runner import JobRunner
-
-__all__ = ["EnginePool", "JobQueue", "JobRunner"]
+"""Background work: a catalog-backed job queue (``queue``), worker threads that drain it (``runner``), and the
+engine pools (``pool``). Import the module you need: the CLI's batches need only ``pool``, not the catalog."""

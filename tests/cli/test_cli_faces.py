@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from photosift.cli import main
+from photosift.cli.faces import WORKERS
 
 
 def json_lines(text: str) -> list[dict]:
@@ -100,6 +103,30 @@ def test_find_lists_matching_photos_best_first(photos, tmp_path, astronaut, writ
 def test_find_with_a_faceless_reference_exits_2(photos, capsys):
     assert main(["find", str(photos / "blank.jpg"), "--in", str(photos)]) == 2
     assert "no face" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(WORKERS < 2, reason="one core: a batch runs in this process")
+def test_find_leaves_the_models_to_its_workers(photos, tmp_path):
+    """The reference is checked in the worker processes, ahead of the photos: the command's own process loads no
+    model (start-up once, not twice, and its memory stays small)."""
+    script = ("import sys; from photosift.cli import main; from photosift.faces import engine; "
+              f"code = main(['find', '--json', {str(photos / 'astronaut.jpg')!r}, '--in', {str(photos)!r}]); "
+              "print('engine loaded here:', engine._engine is not None); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr  # corrupt.jpg is reported
+    assert "engine loaded here: False" in done.stdout
+    assert {r["path"].rsplit("/", 1)[-1] for r in json_lines(done.stdout.split("engine loaded")[0])} >= {
+        "astronaut.jpg", "group.jpg"}
+
+
+def test_a_batch_too_small_for_workers_runs_here():
+    from photosift.cli.faces import image_workers
+
+    with image_workers(2) as workers:
+        assert list(workers.map(abs, [-1, 2])) == [1, 2]
+        failed = workers.submit(int, "not a number")
+        with pytest.raises(ValueError):
+            failed.result()
 
 
 @pytest.mark.parametrize("command", ["compare", "find"])
