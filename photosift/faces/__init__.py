@@ -5,8 +5,8 @@ Boxes are ``(left, top, width, height)`` and landmarks ``(x, y)``, both in pixel
 
 Engines (loaded lazily, once per process, shared by threads; no network):
 - detector: SCRFD-500M through onnxruntime (:mod:`photosift.faces.detectors`): one pass at half the analysed
-  resolution, small faint detections looked at again on their own tiles, a pass for faces that fill the frame and one
-  for narrow faces.
+  resolution, small faint detections looked at again on their own tiles, a pass for faces that fill the frame and,
+  on images up to 1280 px, one for faces narrowed by resizing without keeping the aspect ratio.
 - recogniser (``PHOTOSIFT_RECOGNIZER``, :mod:`photosift.faces.recognizers`): InsightFace's ``w600k_mbf`` (default,
   512-d) or OpenCV zoo's SFace (128-d), on the face aligned by SCRFD's five landmarks. An embedding is the
   L2-normalised vector followed by the face's pose value (``|yaw| / 90``): ``EMBEDDING_DIM`` values. Vectors of two

@@ -6,9 +6,10 @@ where SCRFD sees them, if only faintly. The fine pass spends full resolution onl
 each small detection too faint to keep (a *cue*) is looked at again on its own tile, where the face is ~48 px.
 That costs a few milliseconds per cue instead of a second pass over the whole frame at twice the size (4x the cost).
 The first pass also misses faces that fill much of the frame (an ID photo, a selfie): a pass at ``LARGE_CANVAS``
-adds those, at a tenth of its cost. A pass on a copy squeezed to half its height finds faces narrower than the
-network expects (heads turned away, photos resized without keeping their aspect ratio). The extra passes only add
-faces the first one missed. Faces come in pixels of the RGB array given.
+adds those, at a tenth of its cost. On images small enough for the smallest canvas (``NARROW_PASS_MAX_CANVAS``),
+a pass on a copy squeezed to half its height finds faces narrower than the network expects: those of renditions
+resized without keeping their aspect ratio (WIDER's 416x416 files). The extra passes only add faces the first one
+missed. Faces come in pixels of the RGB array given.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ CUE_TILE = 4.0  # a cue's tile is this many times its box's longer side, square 
 CUE_CANVAS = 192  # px: the network sees a cue's tile at this size (the face at ~48 px)
 NARROW_PASS_SQUEEZE = 2.0  # the narrow-face pass sees the image at 1/this of its height
 NARROW_PASS_DISCOUNT = 15.0  # confidence points its detections lose: a distorted copy gives more false faces
+NARROW_PASS_MAX_CANVAS = MIN_CANVAS
+"""The narrow pass runs where the first pass's canvas is at most this (images up to 1280 px): stretched renditions
+are made for small sizes (thumbnails, a model's 416x416 input), a camera's photo is not stretched. The same 102 WIDER
+crowds brought back to their own aspect ratio gave it no face of their 2,373 (nor a phantom) at 640, 1024 or
+2000 px (on the stretched files themselves it adds faces, ``eval/faces.py``); on a 12 MP photo it cost 20 ms."""
 NMS_OVERLAP = 0.35  # IoU above which two detections are one face
 SCORE_TO_LOGIT = (10.59, -2.77)
 """A detection's confidence is ``100 * sigmoid(a * score + b)`` of SCRFD's score: the share of detections with that
@@ -150,7 +156,7 @@ class ScrfdDetector:
             return found
         if thorough is None:  # nothing found so far: the fine pass after all (the large-face pass added nothing)
             found += self._fine_faces(rgb, first, found, canvas)
-        if not self.narrow:
+        if not self.narrow or canvas > NARROW_PASS_MAX_CANVAS:
             return found
         h, w = base.shape[:2]
         squeezed = shrink(base, (w, max(1, round(h / NARROW_PASS_SQUEEZE))))
