@@ -49,10 +49,29 @@ def test_vectors_are_taken_from_the_recognisers_centre(astronaut_face: np.ndarra
     assert centre.shape == (512,) and 0.05 < float(np.linalg.norm(centre)) < 0.5
     seen: list[np.ndarray] = []
     own, both = recognizer.embed_aligned([face, face], mirror=lambda v: seen.append(v) or np.array([False, True]))
-    np.testing.assert_allclose(own, l2_normalize(raw[0] - centre), atol=1e-4)
-    np.testing.assert_allclose(both, l2_normalize(flipped - centre), atol=1e-4)
+    assert float(own @ l2_normalize(raw[0] - centre)) > 0.995  # the quick forward's (bf16 where the CPU has it)
+    np.testing.assert_allclose(both, l2_normalize(flipped - centre), atol=1e-4)  # the mirrored ones: fp32
     np.testing.assert_allclose(seen[0][0], own, atol=1e-6)  # the mirror choice sees the centred vectors
     assert float(own @ (raw[0] - centre)) > 0.999 and float(raw[0] @ own) < 0.999  # not the plain vector
+    # references: fp32, each face with its mirror image
+    np.testing.assert_allclose(recognizer.embed_aligned([face])[0], l2_normalize(flipped - centre), atol=1e-4)
+
+
+def test_album_faces_without_the_mirror_image_take_the_quick_forward(astronaut_face: np.ndarray) -> None:
+    recognizer = recognizers.Recognizer("w600k_mbf")
+    face = cv2.resize(astronaut_face, (112, 112))
+    calls: list[str] = []
+    for name in ("_forward", "_quick"):
+        real = getattr(recognizer, name)
+        setattr(recognizer, name, lambda batch, real=real, name=name: calls.append(name) or real(batch))
+    recognizer.embed_aligned([face, face], mirror=lambda v: np.array([False, False]))
+    assert calls == ["_quick"]
+    calls.clear()
+    recognizer.embed_aligned([face, face], mirror=lambda v: np.array([False, True]))
+    assert calls == ["_quick", "_forward", "_forward"]  # the turned or masked face again, itself and mirrored
+    calls.clear()
+    recognizer.embed_aligned([face])
+    assert calls == ["_forward", "_forward"]
 
 
 def test_embedding_lets_other_threads_run(astronaut_face: np.ndarray) -> None:
