@@ -44,10 +44,10 @@ def session(name: str, strip_unused_inputs: bool = False) -> ort.InferenceSessio
 
 def forward(name: str, *, runtime: str, strip_unused_inputs: bool = False, bf16: bool = False) -> Forward:
     """The forward pass of the verified model ``name`` in ``runtime`` ("onnxruntime" or "openvino"), any batch size;
-    thread-safe. ``bf16`` (OpenVINO only): computed in bfloat16, which only a CPU that computes it natively
-    (``bf16_native``) does faster; elsewhere it is the fp32 forward."""
+    thread-safe. ``bf16`` (OpenVINO only): computed in bfloat16, faster only where the CPU computes it natively
+    (``bf16_native``)."""
     if runtime == "openvino":
-        return _openvino_forward(model_path(name), "bf16" if bf16 and bf16_native() else "f32")
+        return _openvino_forward(model_path(name), "bf16" if bf16 else "f32")
     model = session(name, strip_unused_inputs)
     input_name = model.get_inputs()[0].name
     return lambda batch: model.run(None, {input_name: batch})[0]
