@@ -143,15 +143,20 @@ def baseline_decode(path: str, side: int = 0) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
-def run_baseline(path: str) -> tuple[int, int]:
-    from photosift import blur
-
+def baseline_faces(path: str) -> tuple[np.ndarray, list, list[np.ndarray]]:
+    """face_recognition's steps on one photo, with this worker's baseline models: its pixels (``baseline_decode``),
+    dlib's face boxes and each face's ResNet descriptor."""
     detector, shape, net, upsample, side = _baseline
     rgb = baseline_decode(path, side)
     boxes = detector(rgb, upsample)
+    return rgb, boxes, [np.array(net.compute_face_descriptor(rgb, shape(rgb, box), 1)) for box in boxes]
+
+
+def run_baseline(path: str) -> tuple[int, int]:
+    from photosift import blur
+
+    rgb, boxes, _ = baseline_faces(path)
     blur.assess(rgb, [(b.left(), b.top(), b.width(), b.height()) for b in boxes])
-    for box in boxes:
-        np.array(net.compute_face_descriptor(rgb, shape(rgb, box), 1))
     return len(boxes), own_peak_kib()
 
 

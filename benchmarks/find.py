@@ -68,10 +68,8 @@ def timed(command: list[str]) -> tuple[float, int, float]:
 
 
 def _encodings(path: str) -> list[np.ndarray]:
-    """The baseline's descriptors of every face of one photo (``faces.run_baseline``'s steps)."""
-    detector, shape, net, upsample, side = faces._baseline
-    rgb = faces.baseline_decode(path, side)
-    return [np.array(net.compute_face_descriptor(rgb, shape(rgb, box), 1)) for box in detector(rgb, upsample)]
+    """The baseline's descriptors of every face of one photo."""
+    return faces.baseline_faces(path)[2]
 
 
 def run_baseline(reference: str, folder: str, side: int) -> int:

@@ -395,11 +395,11 @@ def _shake(directions: np.ndarray, subject: np.ndarray) -> float:
     subject's: the least any region is blurred along their common direction (``_common_shake``, scored against
     ``SHAKE_MID``) or, where they all point one way and the subject shares it, the median region's blur along it
     (scored against ``COHERENT_SHAKE_MID``), whichever is more."""
+    shake = _common_shake(directions) * SIGMA_MID / SHAKE_MID
     common = _common_direction(directions)
     if common is None:
-        return 0.0
+        return shake
     along = directions @ common
-    shake = _one_way_blur(float(along.min())) * SIGMA_MID / SHAKE_MID
     coherence = float(directions.mean(axis=0) @ common) / float(np.hypot(directions[:, 0], directions[:, 1]).mean())
     typical = float(np.median(along))
     if coherence < SHAKE_COHERENCE or float(subject @ common) < SUBJECT_SHARE * typical:  # (a followed subject)

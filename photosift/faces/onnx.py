@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -42,15 +43,20 @@ def session(name: str, strip_unused_inputs: bool = False) -> ort.InferenceSessio
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
-def forward(name: str, *, runtime: str, strip_unused_inputs: bool = False, bf16: bool = False) -> Forward:
-    """The forward pass of the verified model ``name`` in ``runtime`` ("onnxruntime" or "openvino"), any batch size;
-    thread-safe. ``bf16`` (OpenVINO only): computed in bfloat16, faster only where the CPU computes it natively
-    (``bf16_native``)."""
+def forward(name: str, *, runtime: str, strip_unused_inputs: bool = False) -> Forward:
+    """The fp32 forward pass of the verified model ``name`` in ``runtime`` ("onnxruntime" or "openvino"), any batch
+    size; thread-safe."""
+    return forwards(name, runtime=runtime, strip_unused_inputs=strip_unused_inputs)[0]
+
+
+def forwards(name: str, *, runtime: str, strip_unused_inputs: bool = False, bf16: bool = False) -> list[Forward]:
+    """:func:`forward`'s fp32 pass and, with ``bf16`` (OpenVINO only), a bfloat16 one compiled from the same reading
+    of the model (faster only where the CPU computes it natively, ``bf16_native``)."""
     if runtime == "openvino":
-        return _openvino_forward(model_path(name), "bf16" if bf16 else "f32")
+        return _openvino_forwards(model_path(name), ("f32", "bf16") if bf16 else ("f32",))
     model = session(name, strip_unused_inputs)
     input_name = model.get_inputs()[0].name
-    return lambda batch: model.run(None, {input_name: batch})[0]
+    return [lambda batch: model.run(None, {input_name: batch})[0]]
 
 
 def bf16_native() -> bool:
@@ -60,10 +66,11 @@ def bf16_native() -> bool:
     return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def _openvino_forward(path: Path, precision: str) -> Forward:
-    """OpenVINO's CPU plugin in ``precision`` ("f32" or "bf16", ``INFERENCE_PRECISION_HINT``: fp32 is never
-    lowered on its own, so every machine computes the same fp32 vectors), the batch dimension left free, no thread
-    pinned to a core (two analysis processes pinned theirs to the same core); one inference request per thread."""
+def _openvino_forwards(path: Path, precisions: tuple[str, ...]) -> list[Forward]:
+    """The model at ``path`` compiled by OpenVINO's CPU plugin once per precision ("f32", "bf16":
+    ``INFERENCE_PRECISION_HINT``; fp32 is never lowered on its own, so every machine computes the same fp32
+    vectors), the batch dimension left free, no thread pinned to a core (two analysis processes pinned theirs to the
+    same core); one inference request per thread."""
     import openvino as ov
 
     core = ov.Core()
@@ -71,9 +78,13 @@ def _openvino_forward(path: Path, precision: str) -> Forward:
     shape = model.inputs[0].get_partial_shape()
     shape[0] = ov.Dimension(-1)
     model.reshape({model.inputs[0]: shape})
-    compiled = core.compile_model(model, "CPU", {
+    return [_openvino_run(core.compile_model(model, "CPU", {
         "INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
-        "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"})
+        "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"})) for precision in precisions]
+
+
+def _openvino_run(compiled: Any) -> Forward:
+    """A compiled model's forward pass, one inference request per thread."""
     output = compiled.outputs[0]
     requests = threading.local()
 

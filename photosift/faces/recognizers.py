@@ -32,7 +32,7 @@ import numpy as np
 
 from photosift.errors import ModelUnavailable
 from photosift.faces.alignment import align
-from photosift.faces.onnx import Forward, bf16_native, forward
+from photosift.faces.onnx import Forward, bf16_native, forwards
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:
@@ -111,10 +111,9 @@ class Recognizer:
     def __init__(self, name: str = DEFAULT_RECOGNIZER) -> None:
         self.spec = RECOGNIZERS[name]
         self.name, self.dim = name, self.spec.dim
-        self._forward = forward(self.spec.model, runtime=self.spec.runtime,
-                                strip_unused_inputs=self.spec.strip_unused_inputs)
-        self._quick = (forward(self.spec.model, runtime=self.spec.runtime, bf16=True)
-                       if self.spec.quick_bf16 and bf16_native() else self._forward)
+        runs = forwards(self.spec.model, runtime=self.spec.runtime, strip_unused_inputs=self.spec.strip_unused_inputs,
+                        bf16=self.spec.quick_bf16 and bf16_native())
+        self._forward, self._quick = runs[0], runs[-1]  # the same forward where there is no bf16 one
         self.centre = centre(name) if self.spec.centred else None
 
     def embed(self, rgb: np.ndarray, landmarks: Sequence[np.ndarray],
