@@ -9,6 +9,7 @@ SFace does not convert.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -61,9 +62,7 @@ def forwards(name: str, *, runtime: str, strip_unused_inputs: bool = False, bf16
 
 def bf16_native() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), as OpenVINO's CPU plugin reports."""
-    import openvino as ov
-
-    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return "BF16" in _openvino().Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def _openvino_forwards(path: Path, precisions: tuple[str, ...]) -> list[Forward]:
@@ -71,8 +70,7 @@ def _openvino_forwards(path: Path, precisions: tuple[str, ...]) -> list[Forward]
     ``INFERENCE_PRECISION_HINT``; fp32 is never lowered on its own, so every machine computes the same fp32
     vectors), the batch dimension left free, no thread pinned to a core (two analysis processes pinned theirs to the
     same core); one inference request per thread."""
-    import openvino as ov
-
+    ov = _openvino()
     core = ov.Core()
     model = core.read_model(str(path))
     shape = model.inputs[0].get_partial_shape()
@@ -81,6 +79,17 @@ def _openvino_forwards(path: Path, precisions: tuple[str, ...]) -> list[Forward]
     return [_openvino_run(core.compile_model(model, "CPU", {
         "INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
         "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"})) for precision in precisions]
+
+
+def _openvino() -> Any:
+    """OpenVINO's runtime without its model converter. ``import openvino`` also imports ``openvino.tools.ovc``,
+    which, unless the user opted out (``opt_in_out --opt_out``), sends a usage event to Google Analytics from a
+    forked process on every import: a self-hosted service must not phone home, and each analysis process paid
+    ~0.2 s of its start-up for it. photosift converts no model, so the converter is left out of this process."""
+    sys.modules.setdefault("openvino.tools.ovc", None)  # type: ignore[arg-type]  # None: ImportError, which openvino skips
+    import openvino
+
+    return openvino
 
 
 def _openvino_run(compiled: Any) -> Forward:

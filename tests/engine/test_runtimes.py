@@ -4,6 +4,9 @@ before; and they are taken from the recogniser's centre."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 from gil import longest_stall
@@ -80,3 +83,14 @@ def test_embedding_lets_other_threads_run(astronaut_face: np.ndarray) -> None:
     faces = [cv2.resize(astronaut_face, (112, 112))] * 16
     stall, whole = longest_stall(lambda: [recognizer.embed_aligned(faces) for _ in range(3)])
     assert stall < whole / 3
+
+
+def test_openvino_is_loaded_without_its_telemetry() -> None:
+    # ``import openvino`` would import its model converter, which sends a usage event to Google Analytics from a
+    # forked process; photosift's processes leave it out (in a fresh interpreter: the test session may import it)
+    script = ("import sys\nfrom photosift.faces.onnx import forward\n"
+              "forward('w600k_mbf', runtime='openvino')\n"
+              "print(sorted(m for m, module in sys.modules.items()\n"
+              "             if module is not None and ('telemetry' in m or m.startswith('openvino.tools.'))))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
