@@ -74,7 +74,7 @@ def _encodings(path: str) -> list[np.ndarray]:
 
 def run_baseline(reference: str, folder: str, side: int) -> int:
     """The baseline command: a JSON line per photo with a face within ``TOLERANCE`` of the reference's largest."""
-    from photosift.jobs.pool import spawn_pool
+    from photosift.jobs.pool import spawn_pool, terminate
 
     faces._init("baseline", 1, side)
     known = _encodings(reference)
@@ -82,11 +82,14 @@ def run_baseline(reference: str, folder: str, side: int) -> int:
         print("no face in the reference", file=sys.stderr)
         return 2
     paths = sorted(str(p) for p in Path(folder).rglob("*.jpg"))
-    with spawn_pool(WORKERS, faces._init, ("baseline", 1, side)) as pool:
+    pool = spawn_pool(WORKERS, faces._init, ("baseline", 1, side))
+    try:
         for path, found in zip(paths, pool.map(_encodings, paths, chunksize=1), strict=True):
             distances = [float(np.linalg.norm(e - known[0])) for e in found]
             if distances and min(distances) <= TOLERANCE:
                 print(json.dumps({"path": path, "distance": round(min(distances), 3)}))
+    finally:
+        terminate(pool)  # as photosift's; face_recognition's multiprocessing.Pool is terminated at exit too
     return 0
 
 

@@ -26,7 +26,7 @@ from photosift.analysis import FACE_MAX_PIXELS
 from photosift.application import scoring
 from photosift.cli.output import emit_json, epilog, expand_paths, fail, print_table, progress, score, warn
 from photosift.errors import FaceTooBlurred, InvalidInput, NoFaceFound, PhotosiftError
-from photosift.jobs.pool import spawn_pool
+from photosift.jobs.pool import spawn_pool, terminate
 
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 _POOL_MIN_ITEMS = 3  # below this, loading the models in worker processes costs more than it saves
@@ -172,11 +172,11 @@ def image_workers(images: int) -> Iterator[Executor]:
     if images < _POOL_MIN_ITEMS or WORKERS == 1:
         yield _InThisProcess()
         return
-    with spawn_pool(WORKERS) as pool:
-        try:
-            yield pool
-        finally:
-            pool.shutdown(cancel_futures=True)
+    pool = spawn_pool(WORKERS)
+    try:
+        yield pool
+    finally:
+        terminate(pool)  # its work is done or no longer wanted
 
 
 def advancing(results: Iterable[Any], total: int, description: str) -> Iterator[Any]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
+from processes import all_ended
 
 from photosift.cli import main
 from photosift.cli.faces import WORKERS
@@ -117,6 +120,31 @@ def test_find_leaves_the_models_to_its_workers(photos, tmp_path):
     assert "engine loaded here: False" in done.stdout
     assert {r["path"].rsplit("/", 1)[-1] for r in json_lines(done.stdout.split("engine loaded")[0])} >= {
         "astronaut.jpg", "group.jpg"}
+
+
+@pytest.mark.skipif(WORKERS < 2, reason="one core: a batch runs in this process")
+def test_a_batch_s_worker_processes_are_stopped_when_it_ends():
+    """Not shut down gracefully (each would finish its call, then tear its models down): the batch ends at once, a
+    call still running (a batch that ended early) included, and its processes with it."""
+    from photosift.cli.faces import image_workers
+
+    processes = []
+
+    def batch() -> None:
+        with image_workers(10) as workers:
+            assert list(workers.map(abs, [-1, 2])) == [1, 2]
+            running = workers.submit(time.sleep, 120)
+            while not running.running():
+                time.sleep(0.05)
+            time.sleep(0.3)  # taken by a worker process
+            processes.extend(workers._processes.values())  # type: ignore[attr-defined]
+
+    ending = threading.Thread(target=batch, daemon=True)
+    ending.start()
+    ending.join(30)
+    assert not ending.is_alive(), "the batch waited for its running call"
+    assert len(processes) == WORKERS
+    assert all_ended([p.pid for p in processes])
 
 
 def test_a_batch_too_small_for_workers_runs_here():

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from processes import all_ended
 
 from photosift.jobs.pool import AnalysisProcesses, PoolClosed
 
@@ -34,19 +34,8 @@ def test_shutdown_ends_a_running_call() -> None:
     pool.shutdown()
     caller.join(10)
     assert not caller.is_alive() and failure
-    deadline = time.monotonic() + 10
-    while not all(_gone(p.pid) for p in processes) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert all(_gone(p.pid) for p in processes)
+    assert all_ended([p.pid for p in processes])
     with pytest.raises(PoolClosed):  # a call that comes after the stop starts no process again
         pool.run(time.sleep, 0)
     assert pool._executor is None
 
-
-def _gone(pid: int | None) -> bool:
-    """Whether process ``pid`` has ended (read from /proc: the pool's own thread may reap it first, and then
-    ``Process.is_alive`` cannot tell)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0] == "Z"  # a zombie has ended
-    except (FileNotFoundError, ProcessLookupError):  # gone before, or while, the file was read
-        return True
