@@ -85,10 +85,17 @@ def _openvino() -> Any:
     """OpenVINO's runtime without its model converter. ``import openvino`` also imports ``openvino.tools.ovc``,
     which, unless the user opted out (``opt_in_out --opt_out``), sends a usage event to Google Analytics from a
     forked process on every import: a self-hosted service must not phone home, and each analysis process paid
-    ~0.2 s of its start-up for it. photosift converts no model, so the converter is left out of this process."""
-    sys.modules.setdefault("openvino.tools.ovc", None)  # type: ignore[arg-type]  # None: ImportError, which openvino skips
-    import openvino
-
+    ~0.2 s of its start-up for it. photosift converts no model, so the converter is left out while ``openvino``
+    loads (then ``openvino.convert_model`` is missing, but ``openvino.tools.ovc`` can still be imported)."""
+    converter = "openvino.tools.ovc"
+    blocked = converter not in sys.modules
+    if blocked:
+        sys.modules[converter] = None  # type: ignore[assignment]  # an ImportError, which openvino/__init__ skips
+    try:
+        import openvino
+    finally:
+        if blocked and sys.modules.get(converter, 0) is None:
+            del sys.modules[converter]
     return openvino
 
 
