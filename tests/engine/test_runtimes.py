@@ -4,8 +4,10 @@ before; and they are taken from the recogniser's centre."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -85,12 +87,16 @@ def test_embedding_lets_other_threads_run(astronaut_face: np.ndarray) -> None:
     assert stall < whole / 3
 
 
-def test_openvino_is_loaded_without_its_telemetry() -> None:
+def test_the_runtimes_send_no_telemetry(tmp_path: Path) -> None:
     # ``import openvino`` would import its model converter, which sends a usage event to Google Analytics from a
-    # forked process; photosift's processes leave it out (in a fresh interpreter: the test session may import it)
-    script = ("import sys\nfrom photosift.faces.onnx import forward\n"
-              "forward('w600k_mbf', runtime='openvino')\n"
+    # forked process; onnxruntime would queue a usage event with a device identifier under ~/.cache/Microsoft.
+    # In a fresh interpreter (the test session may have loaded them) with a home of its own:
+    script = ("import sys\nfrom photosift.faces.onnx import forward, session\n"
+              "forward('w600k_mbf', runtime='openvino')\nsession('scrfd_500m')\n"
               "print(sorted(m for m, module in sys.modules.items()\n"
               "             if module is not None and ('telemetry' in m or m.startswith('openvino.tools.'))))")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"} | {"HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120,
+                         env=env)
     assert out.stdout.strip() == "[]"
+    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*")] == []  # no ~/intel, no ~/.cache/Microsoft
