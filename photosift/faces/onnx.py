@@ -50,42 +50,49 @@ def forward(name: str, *, runtime: str, strip_unused_inputs: bool = False) -> Fo
     return forwards(name, runtime=runtime, strip_unused_inputs=strip_unused_inputs)[0]
 
 
-def forwards(name: str, *, runtime: str, strip_unused_inputs: bool = False, bf16: bool = False) -> list[Forward]:
-    """:func:`forward`'s fp32 pass and, with ``bf16`` (OpenVINO only), a bfloat16 one compiled from the same reading
-    of the model (faster only where the CPU computes it natively, ``bf16_native``)."""
+def forwards(name: str, *, runtime: str, strip_unused_inputs: bool = False, bf16: bool = False
+             ) -> tuple[Forward, Forward]:
+    """:func:`forward`'s fp32 pass and a quick one: with ``bf16`` (OpenVINO only), a bfloat16 pass compiled from
+    the same reading of the model where the CPU computes bf16 natively (AVX-512 BF16 or AMX, as OpenVINO's CPU
+    plugin reports; elsewhere it is slower); otherwise the fp32 pass itself."""
     if runtime == "openvino":
-        return _openvino_forwards(model_path(name), ("f32", "bf16") if bf16 else ("f32",))
+        return _openvino_forwards(model_path(name), bf16)
     model = session(name, strip_unused_inputs)
     input_name = model.get_inputs()[0].name
-    return [lambda batch: model.run(None, {input_name: batch})[0]]
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        return model.run(None, {input_name: batch})[0]
+
+    return run, run
 
 
-def bf16_native() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), as OpenVINO's CPU plugin reports."""
-    return "BF16" in _openvino().Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-
-
-def _openvino_forwards(path: Path, precisions: tuple[str, ...]) -> list[Forward]:
-    """The model at ``path`` compiled by OpenVINO's CPU plugin once per precision ("f32", "bf16":
-    ``INFERENCE_PRECISION_HINT``; fp32 is never lowered on its own, so every machine computes the same fp32
-    vectors), the batch dimension left free, no thread pinned to a core (two analysis processes pinned theirs to the
-    same core); one inference request per thread."""
+def _openvino_forwards(path: Path, bf16: bool) -> tuple[Forward, Forward]:
+    """The model at ``path`` compiled by OpenVINO's CPU plugin in fp32 and, with ``bf16`` where the CPU computes it
+    natively, in bf16 (``INFERENCE_PRECISION_HINT``; fp32 is never lowered on its own, so every machine computes
+    the same fp32 vectors); the batch dimension left free, no thread pinned to a core (two analysis processes pinned
+    theirs to the same core); one inference request per thread."""
     ov = _openvino()
     core = ov.Core()
     model = core.read_model(str(path))
     shape = model.inputs[0].get_partial_shape()
     shape[0] = ov.Dimension(-1)
     model.reshape({model.inputs[0]: shape})
-    return [_openvino_run(core.compile_model(model, "CPU", {
-        "INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
-        "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"})) for precision in precisions]
+
+    def compiled(precision: str) -> Forward:
+        return _openvino_run(core.compile_model(model, "CPU", {
+            "INFERENCE_NUM_THREADS": _threads(), "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": False,
+            "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"}))
+
+    fp32 = compiled("f32")
+    native = bf16 and "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return fp32, compiled("bf16") if native else fp32
 
 
 def _openvino() -> Any:
     """OpenVINO's runtime without its model converter. ``import openvino`` also imports ``openvino.tools.ovc``,
     which, unless the user opted out (``opt_in_out --opt_out``), sends a usage event to Google Analytics from a
     forked process on every import: a self-hosted service must not phone home, and each analysis process paid
-    ~0.2 s of its start-up for it. photosift converts no model, so the converter is left out while ``openvino``
+    ~0.3 s of its start-up for it. photosift converts no model, so the converter is left out while ``openvino``
     loads (then ``openvino.convert_model`` is missing, but ``openvino.tools.ovc`` can still be imported)."""
     converter = "openvino.tools.ovc"
     blocked = converter not in sys.modules

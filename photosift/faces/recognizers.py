@@ -32,7 +32,7 @@ import numpy as np
 
 from photosift.errors import ModelUnavailable
 from photosift.faces.alignment import align
-from photosift.faces.onnx import Forward, bf16_native, forwards
+from photosift.faces.onnx import Forward, forwards
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:
@@ -111,9 +111,9 @@ class Recognizer:
     def __init__(self, name: str = DEFAULT_RECOGNIZER) -> None:
         self.spec = RECOGNIZERS[name]
         self.name, self.dim = name, self.spec.dim
-        runs = forwards(self.spec.model, runtime=self.spec.runtime, strip_unused_inputs=self.spec.strip_unused_inputs,
-                        bf16=self.spec.quick_bf16 and bf16_native())
-        self._forward, self._quick = runs[0], runs[-1]  # the same forward where there is no bf16 one
+        self._forward, self._quick = forwards(self.spec.model, runtime=self.spec.runtime,
+                                              strip_unused_inputs=self.spec.strip_unused_inputs,
+                                              bf16=self.spec.quick_bf16)  # one forward twice where no bf16 one
         self.centre = centre(name) if self.spec.centred else None
 
     def embed(self, rgb: np.ndarray, landmarks: Sequence[np.ndarray],
@@ -137,15 +137,20 @@ class Recognizer:
         fp32."""
         stack = np.stack(faces)
         if mirror is None:
-            return self._centred(l2_normalize(self._vectors(stack) + self._vectors(stack[:, :, ::-1])))
+            return self._centred(self._mirrored(stack))
         quick = self._vectors(stack, self._quick)
         own = self._centred(quick)
         flip = np.asarray(mirror(own), bool)
         if flip.any():
-            chosen = stack[flip]
-            precise = quick[flip] if self._quick is self._forward else self._vectors(chosen)
-            own[flip] = self._centred(l2_normalize(precise + self._vectors(chosen[:, :, ::-1])))
+            fp32 = quick[flip] if self._quick is self._forward else None  # the quick vectors, when they are fp32
+            own[flip] = self._centred(self._mirrored(stack[flip], fp32))
         return own
+
+    def _mirrored(self, faces: np.ndarray, vectors: np.ndarray | None = None) -> np.ndarray:
+        """Unit vectors of ``faces`` averaged with their mirror images', in fp32 (``vectors``: the faces' own fp32
+        vectors, when already computed)."""
+        own = self._vectors(faces) if vectors is None else vectors
+        return l2_normalize(own + self._vectors(faces[:, :, ::-1]))
 
     def _centred(self, vectors: np.ndarray) -> np.ndarray:
         return vectors if self.centre is None else centred(vectors, self.centre)
