@@ -86,12 +86,11 @@ def _openvino_forwards(path: Path, bf16: bool) -> tuple[Forward, Forward]:
     fp32 = compiled("f32")
     native = bf16 and "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     quick = compiled("bf16") if native else fp32
-    # Each runs once here, in the one thread that loads them: OpenVINO's bindings set up their numpy bridge on first
-    # use behind a static guard, and two threads' first inferences at once deadlock there (pybind11's
-    # gil_safe_call_once; seen as a server whose CompareFaces embedded both sides at once and never answered).
-    one = np.zeros((1, *(d.get_length() for d in list(shape)[1:])), np.float32)
-    for run in {fp32, quick}:
-        run(one)
+    # One inference here, in the one thread that loads the models: OpenVINO's bindings set up their numpy bridge
+    # (once per process) on first use behind a static guard, and two threads' first inferences at once deadlock
+    # there (pybind11's gil_safe_call_once; seen as a server whose CompareFaces embedded both sides at once and
+    # never answered). The quick forward: album faces take it first anyway.
+    quick(np.zeros((1, *(d.get_length() for d in list(shape)[1:])), np.float32))
     return fp32, quick
 
 
