@@ -172,7 +172,7 @@ def image_workers(images: int) -> Iterator[Executor]:
     if images < _POOL_MIN_ITEMS or WORKERS == 1:
         yield _InThisProcess()
         return
-    pool = spawn_pool(WORKERS)
+    pool = spawn_pool(WORKERS, fork=True)  # a command's process has only made its imports: the workers share them
     try:
         yield pool
     finally:

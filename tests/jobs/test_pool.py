@@ -1,9 +1,14 @@
 """The analysis processes stop when told: a call still running is abandoned, not waited for (a worker's SIGTERM
 promises to stop within its grace period; the interpreter's exit would otherwise wait for the call), and no call
-after the stop starts them again."""
+after the stop starts them again. A pool forked from a command's process only where that is safe, and its workers
+die with that process."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -39,3 +44,39 @@ def test_shutdown_ends_a_running_call() -> None:
         pool.run(time.sleep, 0)
     assert pool._executor is None
 
+
+
+def test_workers_are_forked_only_from_a_process_that_can_fork() -> None:
+    """A command's process after its imports may fork; one running another thread or holding a compiled model may
+    not (then the pool spawns), in a fresh interpreter each."""
+    checks = {
+        "imports": "import photosift.cli.faces",
+        "a thread": "import photosift.cli.faces, threading, time; "
+                    "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()",
+        "a model": "import photosift.cli.faces; from photosift.faces import get_engine; get_engine()",
+    }
+    answers = {}
+    for what, setup in checks.items():
+        script = (f"{setup}; from photosift.jobs.pool import can_fork, spawn_pool, terminate; "
+                  "pool = spawn_pool(1, fork=True); print(can_fork(), pool._mp_context.get_start_method()); "
+                  "terminate(pool)")
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        answers[what] = done.stdout.split()
+    assert answers == {"imports": ["True", "fork"], "a thread": ["False", "spawn"], "a model": ["False", "spawn"]}
+
+
+def test_forked_workers_die_with_the_process_that_started_them() -> None:
+    """The parent's end of the lifeline is closed in a forked worker (else the worker would hold the pipe open and
+    never see its parent die): SIGKILL the parent while its workers run a call, and they end."""
+    script = ("import os, time; from photosift.jobs.pool import spawn_pool; pool = spawn_pool(2, fork=True); "
+              "pool.submit(time.sleep, 120); pool.submit(time.sleep, 120); time.sleep(1); "
+              "print(pool._mp_context.get_start_method(), *pool._processes, flush=True); time.sleep(120)")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        method, *workers = parent.stdout.readline().split()  # type: ignore[union-attr]
+        assert method == "fork" and len(workers) == 2
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+    assert all_ended([int(pid) for pid in workers])
