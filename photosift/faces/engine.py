@@ -101,6 +101,11 @@ _engine: FaceEngine | None = None
 _engine_lock = threading.Lock()
 
 
+def loaded() -> bool:
+    """Whether this process has built its engine."""
+    return _engine is not None
+
+
 def get_engine() -> FaceEngine:
     """The process-wide engine, built on first use."""
     global _engine

@@ -136,11 +136,13 @@ def spawn_pool(
 
 def can_fork() -> bool:
     """Whether worker processes may be forked from this one: no thread runs but the main one (a lock another
-    thread held at the fork would stay held in the child) and no model was compiled here (OpenVINO's thread pool
-    does not survive a fork; it is imported only to compile one). What a command's imports start is fork-safe:
-    OpenBLAS's and OpenCV's thread pools start again in a forked child, and onnxruntime starts no thread before a
-    session runs (with its telemetry off, ``photosift/__init__.py``)."""
-    return threading.active_count() == 1 and "openvino" not in sys.modules
+    thread held at the fork would stay held in the child) and no model was loaded here (a child would inherit the
+    engine, and OpenVINO's thread pool does not survive a fork; OpenVINO is imported only to compile a model). What
+    a command's imports start is fork-safe: OpenBLAS's and OpenCV's thread pools start again in a forked child, and
+    onnxruntime starts no thread before a session runs (with its telemetry off, ``photosift/__init__.py``)."""
+    engine = sys.modules.get("photosift.faces.engine")
+    models = "openvino" in sys.modules or (engine is not None and engine.loaded())
+    return threading.active_count() == 1 and not models
 
 
 def terminate(executor: ProcessPoolExecutor) -> None:

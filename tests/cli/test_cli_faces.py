@@ -114,7 +114,7 @@ def test_find_leaves_the_models_to_its_workers(photos, tmp_path):
     model (start-up once, not twice, and its memory stays small)."""
     script = ("import sys; from photosift.cli import main; from photosift.faces import engine; "
               f"code = main(['find', '--json', {str(photos / 'astronaut.jpg')!r}, '--in', {str(photos)!r}]); "
-              "print('engine loaded here:', engine._engine is not None); sys.exit(code)")
+              "print('engine loaded here:', engine.loaded()); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr  # corrupt.jpg is reported
     assert "engine loaded here: False" in done.stdout

@@ -54,6 +54,9 @@ def test_workers_are_forked_only_from_a_process_that_can_fork() -> None:
         "a thread": "import photosift.cli.faces, threading, time; "
                     "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()",
         "a model": "import photosift.cli.faces; from photosift.faces import get_engine; get_engine()",
+        "a model in onnxruntime only": "import os; os.environ['PHOTOSIFT_RECOGNIZER'] = 'sface'; "
+                                       "import photosift.cli.faces; from photosift.faces import get_engine; "
+                                       "get_engine(); import sys; assert 'openvino' not in sys.modules",
     }
     answers = {}
     for what, setup in checks.items():
@@ -63,7 +66,8 @@ def test_workers_are_forked_only_from_a_process_that_can_fork() -> None:
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         answers[what] = done.stdout.split()
-    assert answers == {"imports": ["True", "fork"], "a thread": ["False", "spawn"], "a model": ["False", "spawn"]}
+    assert answers == {"imports": ["True", "fork"], "a thread": ["False", "spawn"], "a model": ["False", "spawn"],
+                       "a model in onnxruntime only": ["False", "spawn"]}
 
 
 def test_forked_workers_die_with_the_process_that_started_them() -> None:
