@@ -6,6 +6,8 @@ die with that process."""
 from __future__ import annotations
 
 import os
+import platform
+import resource
 import signal
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import time
 import pytest
 from processes import all_ended
 
-from photosift.jobs.pool import AnalysisProcesses, PoolClosed
+from photosift.jobs.pool import AnalysisProcesses, PoolClosed, spawn_pool, terminate
 
 
 def test_shutdown_ends_a_running_call() -> None:
@@ -84,3 +86,26 @@ def test_forked_workers_die_with_the_process_that_started_them() -> None:
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait()
     assert all_ended([int(pid) for pid in workers])
+
+
+def _faults_of_a_photo_s_arrays() -> int:
+    """Page faults of allocating (and filling) what the engine allocates for a 12 MP photo, the third time."""
+    import numpy as np
+
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        arrays = [np.ones((1500, 2000, 3), np.uint8), np.ones((1, 3, 768, 1024), np.float32),
+                  np.ones((750, 1000), np.float32)]
+        del arrays
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc parameters")
+def test_engine_processes_reuse_a_photo_s_memory() -> None:
+    """A worker allocates the next photo's arrays in the memory of the last one: no page is faulted in again (by
+    default ~1,600 faults per photo)."""
+    pool = spawn_pool(1)
+    try:
+        assert pool.submit(_faults_of_a_photo_s_arrays).result() < 100
+    finally:
+        terminate(pool)
