@@ -68,7 +68,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     find = commands.add_parser(
         "find", help="photos under DIR that show the person of the reference photo(s)",
         description="List the photos under DIR (searched recursively) that show the person of the REFERENCE "
-                    "photo(s), best first, with the similarity 0-100 and the box of the matching face. Each "
+                    "photo(s), best first, with the similarity 0-100 and the box of the matching face (faces too "
+                    "small to compare, as detect's too_small, are not compared). Each "
                     "reference photo gives its largest face (a warning on stderr when it shows several); a "
                     "reference without a usable face (none, too small, too blurred) is an error (exit 2).",
         epilog=epilog("photosift find me.jpg --in ~/Pictures",
@@ -135,9 +136,11 @@ def warn_if_several(path: str, reference: faces.EmbeddedFace, count: int) -> Non
 
 
 def all_faces_one(path: str) -> tuple[list[tuple[list[int], np.ndarray]], dict[str, str] | None]:
-    """([(box, embedding), ...], None) for every face of one image, or ([], error)."""
+    """([(box, embedding), ...], None) for every face of one image large enough to compare, or ([], error): as in
+    an album, a face flagged ``too_small`` is never matched (its embedding is unreliable), nor embedded."""
     try:
-        found = faces.find_faces(_decode(path))
+        image = _decode(path)
+        found = faces.embed_faces(image, [f for f in faces.detect_faces(image) if not f.too_small])
     except PhotosiftError as exc:
         return [], _error(exc)
     return [(list(f.face.box), f.embedding) for f in found], None

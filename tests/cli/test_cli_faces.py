@@ -103,6 +103,22 @@ def test_find_lists_matching_photos_best_first(photos, tmp_path, astronaut, writ
     assert [r["path"].rsplit("/", 1)[-1] for r in records if "error" in r] == ["corrupt.jpg"]
 
 
+def test_find_compares_no_face_too_small_to_compare(tmp_path, astronaut, write_jpeg, capsys):
+    """As in an album, a face flagged too_small is never matched: at threshold 0 every compared face would be a
+    hit, and the photo whose only face is too small is not one."""
+    import cv2
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    write_jpeg(astronaut, folder / "large.jpg")
+    write_jpeg(cv2.resize(astronaut, (96, 96), interpolation=cv2.INTER_AREA), folder / "tiny.jpg")
+    assert main(["detect", "--json", str(folder / "tiny.jpg")]) == 0
+    assert [f["too_small"] for f in json_lines(capsys.readouterr().out)[0]["faces"]] == [True]
+    reference = write_jpeg(np.ascontiguousarray(astronaut[:, ::-1]), tmp_path / "ref.jpg")
+    assert main(["find", "--json", "--threshold", "0", str(reference), "--in", str(folder)]) == 0
+    assert [r["path"].rsplit("/", 1)[-1] for r in json_lines(capsys.readouterr().out)] == ["large.jpg"]
+
+
 def test_find_with_a_faceless_reference_exits_2(photos, capsys):
     assert main(["find", str(photos / "blank.jpg"), "--in", str(photos)]) == 2
     assert "no face" in capsys.readouterr().err
