@@ -47,7 +47,6 @@ def test_shutdown_ends_a_running_call() -> None:
     assert pool._executor is None
 
 
-
 def test_workers_are_forked_only_from_a_process_that_can_fork() -> None:
     """A command's process after its imports may fork; one running another thread or holding a compiled model may
     not (then the pool spawns), in a fresh interpreter each."""
