@@ -176,8 +176,8 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 def keep_freed_memory() -> None:
     """Let this process reuse one photo's memory for the next (``LARGEST_FROM_HEAP``, ``HEAP_KEPT``). By default
     glibc adapts both thresholds to the largest array freed so far, and an engine process's arrays of a 12 MP photo
-    were mapped, faulted in page by page (~1,600 faults, 6 MiB, per photo) and returned again: half of
-    ``photosift find``'s kernel time. Nothing happens under another C library (no ``mallopt``)."""
+    were mapped, faulted in page by page (~3,200 faults, 12 MiB, per photo in ``photosift find``) and returned
+    again: half of its kernel time. Nothing happens under another C library (no ``mallopt``)."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):

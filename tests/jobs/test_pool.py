@@ -102,7 +102,7 @@ def _faults_of_a_photo_s_arrays() -> int:
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc parameters")
 def test_engine_processes_reuse_a_photo_s_memory() -> None:
     """A worker allocates the next photo's arrays in the memory of the last one: no page is faulted in again (by
-    default ~1,600 faults per photo)."""
+    default ~1,600 faults for these arrays, every time)."""
     pool = spawn_pool(1)
     try:
         assert pool.submit(_faults_of_a_photo_s_arrays).result() < 100
