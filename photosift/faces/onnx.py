@@ -1,6 +1,6 @@
 """Runtimes for the ONNX face models: CPU only, a fixed number of threads, quiet logs.
 
-onnxruntime runs every model; OpenVINO runs the ones it runs faster with the same results (:func:`forward`):
+onnxruntime runs every model; OpenVINO runs the ones it runs faster with the same results (:func:`forwards`):
 InsightFace's w600k_mbf recogniser takes 7.6 ms per face there against 14.9 ms in onnxruntime on this project's
 2-core server (both in fp32, one thread; the vectors agree to 1e-5), while SCRFD gains 4 % and OpenCV zoo's int8
 SFace does not convert.
@@ -44,17 +44,12 @@ def session(name: str, strip_unused_inputs: bool = False) -> ort.InferenceSessio
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
-def forward(name: str, *, runtime: str, strip_unused_inputs: bool = False) -> Forward:
-    """The fp32 forward pass of the verified model ``name`` in ``runtime`` ("onnxruntime" or "openvino"), any batch
-    size; thread-safe."""
-    return forwards(name, runtime=runtime, strip_unused_inputs=strip_unused_inputs)[0]
-
-
 def forwards(name: str, *, runtime: str, strip_unused_inputs: bool = False, bf16: bool = False
              ) -> tuple[Forward, Forward]:
-    """:func:`forward`'s fp32 pass and a quick one: with ``bf16`` (OpenVINO only), a bfloat16 pass compiled from
-    the same reading of the model where the CPU computes bf16 natively (AVX-512 BF16 or AMX, as OpenVINO's CPU
-    plugin reports; elsewhere it is slower); otherwise the fp32 pass itself."""
+    """The fp32 forward pass of the verified model ``name`` in ``runtime`` ("onnxruntime" or "openvino"), any batch
+    size, thread-safe, and a quick one: with ``bf16`` (OpenVINO only), a bfloat16 pass compiled from the same
+    reading of the model where the CPU computes bf16 natively (AVX-512 BF16 or AMX, as OpenVINO's CPU plugin
+    reports; elsewhere it is slower); otherwise the fp32 pass itself."""
     if runtime == "openvino":
         return _openvino_forwards(model_path(name), bf16)
     model = session(name, strip_unused_inputs)

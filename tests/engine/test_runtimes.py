@@ -15,7 +15,7 @@ import numpy as np
 from gil import longest_stall
 
 from photosift.faces import recognizers
-from photosift.faces.onnx import forward
+from photosift.faces.onnx import forwards
 from photosift.faces.recognizers import RECOGNIZERS, l2_normalize
 
 
@@ -25,12 +25,13 @@ def test_openvino_and_onnxruntime_agree_on_the_recogniser(astronaut_face: np.nda
     faces = [cv2.resize(astronaut_face, (112, 112)), cv2.resize(astronaut_face[20:180, 10:160], (112, 112)),
              np.ascontiguousarray(cv2.resize(astronaut_face, (112, 112))[:, ::-1])]
     batch = np.ascontiguousarray((np.stack(faces).astype(np.float32).transpose(0, 3, 1, 2) - spec.mean) * spec.scale)
-    openvino = l2_normalize(forward(spec.model, runtime="openvino")(batch))
-    onnxruntime = l2_normalize(forward(spec.model, runtime="onnxruntime")(batch))
+    run_openvino = forwards(spec.model, runtime="openvino")[0]
+    openvino = l2_normalize(run_openvino(batch))
+    onnxruntime = l2_normalize(forwards(spec.model, runtime="onnxruntime")[0](batch))
     assert openvino.shape == onnxruntime.shape == (3, spec.dim)
     assert np.min(np.sum(openvino * onnxruntime, axis=1)) > 0.99999
     assert np.max(np.abs(openvino @ openvino.T - onnxruntime @ onnxruntime.T)) < 1e-4
-    one = l2_normalize(forward(spec.model, runtime="openvino")(batch[:1]))  # any batch size
+    one = l2_normalize(run_openvino(batch[:1]))  # any batch size
     assert np.allclose(one[0], openvino[0], atol=1e-4)
 
 
@@ -49,7 +50,7 @@ def test_vectors_are_taken_from_the_recognisers_centre(astronaut_face: np.ndarra
     face = cv2.resize(astronaut_face, (112, 112))
     batch = np.ascontiguousarray((np.stack([face, face[:, ::-1]]).astype(np.float32).transpose(0, 3, 1, 2)
                                   - spec.mean) * spec.scale)
-    raw = l2_normalize(forward(spec.model, runtime="onnxruntime")(batch))
+    raw = l2_normalize(forwards(spec.model, runtime="onnxruntime")[0](batch))
     flipped = l2_normalize(raw[0] + raw[1])
     centre = recognizers.centre("w600k_mbf")
     assert centre.shape == (512,) and 0.05 < float(np.linalg.norm(centre)) < 0.5
@@ -92,8 +93,8 @@ def test_the_runtimes_send_no_telemetry(tmp_path: Path) -> None:
     # ``import openvino`` would import its model converter, which sends a usage event to Google Analytics from a
     # forked process; onnxruntime would queue a usage event with a device identifier under ~/.cache/Microsoft.
     # In a fresh interpreter (the test session may have loaded them) with a home of its own:
-    script = ("import sys\nfrom photosift.faces.onnx import forward, session\n"
-              "forward('w600k_mbf', runtime='openvino')\nsession('scrfd_500m')\n"
+    script = ("import sys\nfrom photosift.faces.onnx import forwards, session\n"
+              "forwards('w600k_mbf', runtime='openvino')\nsession('scrfd_500m')\n"
               "print(sorted(m for m, module in sys.modules.items()\n"
               "             if module is not None and ('telemetry' in m or m.startswith('openvino.tools.'))))")
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"} | {"HOME": str(tmp_path)}
