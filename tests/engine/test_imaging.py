@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from photosift.errors import ImageTooLarge, InvalidImage
 from photosift.imaging import DecodeLimits, decode, fit_pixels, shrink
@@ -50,6 +50,54 @@ def test_exif_orientation_is_honoured(gradient: Image.Image, orientation, shape,
     assert decoded.pixels.shape[:2] == shape
     assert decoded.original_size == (shape[1], shape[0])
     assert decoded.pixels[red_at][0] > 150, "red half should end where the rotation puts it"
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_turns_as_pillow_does(orientation: int) -> None:
+    array = np.random.default_rng(orientation).integers(0, 255, (30, 40, 3), np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(Image.fromarray(array), "PNG", exif=exif.tobytes())
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))))
+    assert np.array_equal(decode(data).pixels, expected)
+    assert np.array_equal(decode(data, gray=True).pixels, cv2.cvtColor(expected, cv2.COLOR_RGB2GRAY))
+
+
+def pillow_pixels(data: bytes, reduce: int = 1, mode: str = "RGB") -> np.ndarray:
+    """What Pillow's own JPEG decoder gives (at 1/``reduce`` scale)."""
+    image = Image.open(io.BytesIO(data))
+    if reduce > 1:
+        image.draft(mode, (image.width // reduce, image.height // reduce))
+    return np.asarray(image.convert(mode))
+
+
+@pytest.mark.parametrize("options", [{"subsampling": 0}, {"subsampling": 1}, {"subsampling": 2},
+                                     {"progressive": True}, {"mode": "L"}])
+def test_jpeg_pixels_are_pillows_at_every_scale(options: dict) -> None:
+    rng = np.random.default_rng(1)
+    photo = cv2.GaussianBlur(rng.integers(0, 255, (400, 600, 3), np.uint8), (0, 0), 2)
+    image = Image.fromarray(photo).convert(options.pop("mode", "RGB"))
+    data = encode(image, "JPEG", quality=90, **options)
+    assert np.array_equal(decode(data).pixels, pillow_pixels(data))
+    for reduce, budget in ((2, 60_000), (4, 15_000), (8, 3_000)):
+        assert np.array_equal(decode(data, max_pixels=budget, fit=False).pixels, pillow_pixels(data, reduce))
+        assert np.array_equal(decode(data, max_pixels=budget, fit=False, gray=True).pixels,
+                              pillow_pixels(data, reduce, "L"))
+
+
+def test_a_jpeg_with_a_recoverable_fault_decodes_as_pillow_reads_it(gradient: Image.Image) -> None:
+    data = encode(gradient.resize((320, 240)), "JPEG")
+    faulty = data[:-2] + b"\x00\x00\x00" + data[-2:]  # stray bytes before the end marker: libjpeg warns, goes on
+    assert np.array_equal(decode(faulty).pixels, pillow_pixels(faulty))
+
+
+def test_an_mpo_is_decoded_at_reduced_scale_as_a_jpeg(gradient: Image.Image) -> None:
+    first = gradient.resize((800, 600))
+    buffer = io.BytesIO()
+    first.save(buffer, "MPO", save_all=True, append_images=[gradient.resize((800, 600)).rotate(180)])
+    decoded = decode(buffer.getvalue(), max_pixels=120_000, fit=False)
+    assert decoded.format == "MPO" and decoded.original_size == (800, 600)
+    assert np.array_equal(decoded.pixels, pillow_pixels(buffer.getvalue(), 2))
 
 
 def test_sixteen_bit_png_keeps_its_range() -> None:
