@@ -268,6 +268,8 @@ def _turbo_decode(data: bytes, image: Image.Image, denominator: int, gray: bool)
     # luma straight from the decoder only where Pillow's ``draft`` gives it (a reduced decode); else RGB, as there
     colorspace = "GRAY" if gray and denominator > 1 else "RGB"
     try:
+        if simplejpeg.decode_jpeg_header(data)[:2] != (height, width):  # the size the pixel limit was checked on
+            return None
         pixels = simplejpeg.decode_jpeg(data, colorspace, min_width=-(-width // denominator),
                                         min_height=-(-height // denominator))
     except ValueError:

@@ -91,6 +91,28 @@ def test_a_jpeg_with_a_recoverable_fault_decodes_as_pillow_reads_it(gradient: Im
     assert np.array_equal(decode(faulty).pixels, pillow_pixels(faulty))
 
 
+def test_damaged_jpegs_decode_as_pillow_reads_them_or_are_refused() -> None:
+    rng = np.random.default_rng(7)
+    photo = cv2.GaussianBlur(rng.integers(0, 255, (240, 320, 3), np.uint8), (0, 0), 2)
+    data = encode(Image.fromarray(photo), "JPEG", quality=85)
+    outcomes = {"decoded": 0, "refused": 0}
+    for k in range(200):
+        damaged = bytearray(data)
+        if k % 4:  # bytes changed
+            for at in rng.integers(2, len(data), rng.integers(1, 4)):
+                damaged[at] = rng.integers(0, 256)
+        else:  # cut short
+            damaged = damaged[: rng.integers(len(data) // 2, len(data))]
+        try:
+            pixels = decode(bytes(damaged), max_pixels=15_000, fit=False).pixels
+        except InvalidImage:
+            outcomes["refused"] += 1
+            continue
+        outcomes["decoded"] += 1
+        assert np.array_equal(pixels, pillow_pixels(bytes(damaged), 2))
+    assert min(outcomes.values()) >= 20, outcomes
+
+
 def test_an_mpo_is_decoded_at_reduced_scale_as_a_jpeg(gradient: Image.Image) -> None:
     first = gradient.resize((800, 600))
     buffer = io.BytesIO()
