@@ -30,7 +30,7 @@ from faces import generated_photo  # noqa: E402
 
 from photosift import faces, imaging  # noqa: E402
 from photosift.analysis import FACE_MAX_PIXELS  # noqa: E402
-from photosift.jobs.pool import EnginePool  # noqa: E402
+from photosift.jobs.engine_pool import EnginePool  # noqa: E402
 
 TICK = 0.010
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from photosift.errors import InvalidSetting
 
 
 class Settings(BaseSettings):
@@ -48,7 +50,18 @@ class Settings(BaseSettings):
         return self.store_url or str((self.data_dir / "blobs").resolve())
 
 
+def load_settings() -> Settings:
+    """The settings in the environment now. Raises ``InvalidSetting`` naming the first ``PHOTOSIFT_*`` variable of
+    the wrong type or out of range, with what is wrong with it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "PHOTOSIFT_" + "_".join(str(part) for part in error["loc"]).upper()
+        raise InvalidSetting(f"{name}: {error['msg']}") from None
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment (``load_settings``)."""
+    return load_settings()

@@ -104,6 +104,10 @@ class Busy(PhotosiftError):
     """The server cannot take more work right now."""
 
 
+class InvalidSetting(PhotosiftError):
+    """A ``PHOTOSIFT_*`` setting of the wrong type or out of range."""
+
+
 class ModelUnavailable(PhotosiftError):
     """A face model cannot be loaded: its package is not installed, or the file differs from its pinned SHA-256."""
 
@@ -150,6 +154,7 @@ REPLIES: dict[type[PhotosiftError], Reply] = {
     TooManyAttempts: Reply(429, "AccessDeniedException"),
     Busy: Reply(503, "ProvisionedThroughputExceededException"),
     ModelUnavailable: Reply(503, "InternalServerError", 500),
+    InvalidSetting: Reply(503, "InternalServerError", 500),  # the server's configuration, read as it starts
     StorageError: Reply(503, "ServiceUnavailableException", 503),  # may succeed later: the AWS SDKs retry a 503
     InsufficientStorage: Reply(507, "ServiceUnavailableException", 503),
     StoreUnavailable: Reply(503, "ServiceUnavailableException", 503),

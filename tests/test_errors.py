@@ -9,7 +9,7 @@ from photosift import errors
 from photosift.api.errors import status_of
 from photosift.api.rekognition.errors import to_aws
 
-SERVER_SIDE = {errors.PhotosiftError, errors.Busy, errors.ModelUnavailable, errors.StorageError,
+SERVER_SIDE = {errors.PhotosiftError, errors.Busy, errors.ModelUnavailable, errors.InvalidSetting, errors.StorageError,
                errors.InsufficientStorage, errors.StoreUnavailable}
 
 

@@ -8,7 +8,8 @@ from photosift.application.events import EventHub
 from photosift.catalog.db import Catalog
 from photosift.config import Settings
 from photosift.imaging import DecodeLimits
-from photosift.jobs.pool import AnalysisProcesses, EnginePool
+from photosift.jobs.engine_pool import EnginePool
+from photosift.jobs.pool import AnalysisProcesses
 from photosift.jobs.queue import JobQueue
 from photosift.store.base import BlobStore
 from photosift.store.factory import store_from_settings

@@ -6,8 +6,6 @@ import argparse
 import sys
 import textwrap
 
-from pydantic import ValidationError
-
 from photosift import __version__
 from photosift.cli import analyze, blur, faces, serve, worker
 from photosift.cli.output import EXIT_CODES
@@ -74,13 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("photosift: interrupted", file=sys.stderr)
         return 130
-    except PhotosiftError as exc:  # e.g. ModelUnavailable: a model file missing or altered, an unknown recogniser
+    except PhotosiftError as exc:  # e.g. ModelUnavailable (a model file missing or altered), InvalidSetting
         print(f"photosift: {exc}", file=sys.stderr)
-        return 2
-    except ValidationError as exc:  # a PHOTOSIFT_* setting of the wrong type or out of range
-        error = exc.errors()[0]
-        name = "PHOTOSIFT_" + "_".join(str(part) for part in error["loc"]).upper()
-        print(f"photosift: {name}: {error['msg']}", file=sys.stderr)
         return 2
 
 

@@ -27,10 +27,10 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from photosift.api.deps import api_keys, is_loopback_name
-    from photosift.config import Settings
+    from photosift.config import load_settings
     from photosift.errors import PhotosiftError
 
-    settings = Settings()
+    settings = load_settings()
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if overrides:
         settings = settings.model_copy(update=overrides)

@@ -27,11 +27,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from photosift.application.background import STOP_SECONDS, Background
     from photosift.application.context import build_services
-    from photosift.config import Settings
+    from photosift.config import load_settings
     from photosift.errors import PhotosiftError
     from photosift.jobs.pool import one_blas_thread
 
-    settings = Settings()
+    settings = load_settings()
     if settings.workers < 1:
         return fail("a worker needs PHOTOSIFT_WORKERS of 1 or more")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

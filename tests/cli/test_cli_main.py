@@ -74,3 +74,15 @@ def test_an_altered_model_file_stops_a_face_command(monkeypatch, capsys):
     assert main(["compare", "a.jpg", "b.jpg"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "scrfd_500m" in err[0] and "refusing to load it" in err[0]
+
+
+def test_batch_commands_load_none_of_the_servers_libraries():
+    """Every command's process and its workers import what ``photosift.cli`` imports: the service's settings
+    (pydantic) and event loop (asyncio) cost a batch command ~50 ms of its start-up for nothing."""
+    import subprocess
+    import sys
+
+    script = ("import sys, photosift.cli, photosift.cli.faces; "
+              "print(sorted(m for m in ('pydantic', 'asyncio', 'fastapi', 'sqlalchemy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stderr

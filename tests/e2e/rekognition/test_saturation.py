@@ -8,7 +8,7 @@ from rk_helpers import CREDENTIALS, start_app_in_thread
 
 from photosift.api.app import create_app
 from photosift.config import Settings
-from photosift.jobs.pool import EnginePool
+from photosift.jobs.engine_pool import EnginePool
 
 pytestmark = pytest.mark.integration
 
