@@ -6,7 +6,7 @@ Photos: 4000x3000 JPEGs (quality 90) of a generated scene with 0, 1 or 4 pasted 
 scikit-image's astronaut photo (scaled, odd copies mirrored), and a crowd: 16 small copies (120-250 px heads, faces
 of ~65-140 px) scattered over the photo. Both pipelines run in a pool of 2 worker processes
 (one per core, OpenCV single-threaded in each), models loaded before timing:
-  * photosift: ``photosift.analysis.analyze(path)`` (reduced-scale decode, blur judged on faces, yuface + tiles,
+  * photosift: ``photosift.analysis.analyze(path)`` (reduced-scale decode, blur judged on faces, SCRFD-500M,
     w600k_mbf embeddings on SCRFD-aligned faces);
   * baseline (what ``face_recognition`` does): full-resolution decode with Pillow, the same blur call on the full
     image, dlib HOG detection (``number_of_times_to_upsample``, face_recognition's default 1), dlib 5-point landmarks
