@@ -137,13 +137,13 @@ def warn_if_several(path: str, reference: faces.EmbeddedFace, count: int) -> Non
 
 def all_faces_one(path: str) -> tuple[list[tuple[list[int], np.ndarray]], dict[str, str] | None]:
     """([(box, embedding), ...], None) for every face of one image large enough to compare, or ([], error): as in
-    an album, a face flagged ``too_small`` is never matched (its embedding is unreliable), nor embedded."""
+    an album, a face flagged ``too_small`` is never matched (its embedding is unreliable), nor embedded
+    (``faces.comparable_faces``)."""
     try:
-        image = _decode(path)
-        found = faces.embed_faces(image, [f for f in faces.detect_faces(image) if not f.too_small])
+        found = faces.comparable_faces(_decode(path))
     except PhotosiftError as exc:
         return [], _error(exc)
-    return [(list(f.face.box), f.embedding) for f in found], None
+    return [(list(box), embedding) for box, embedding in found], None
 
 
 def usable_reference_one(path: str) -> tuple[faces.EmbeddedFace | None, int, str | None]:

@@ -80,6 +80,13 @@ def embed_faces(image: DecodedImage, faces: Sequence[Face], reference: bool = Fa
     return get_engine().embed(image, faces, reference)
 
 
+def comparable_faces(image: DecodedImage) -> list[tuple[Box, np.ndarray]]:
+    """The box (original pixels) and embedding of every face of ``image`` large enough to compare, largest first:
+    what an album matches (a face flagged ``too_small`` never is), embedded as album faces are, and nothing else
+    measured (their quality, the blur of a crop, is what ``detect_faces`` adds)."""
+    return get_engine().comparable(image)
+
+
 def find_faces(image: DecodedImage, reference: bool = False) -> list[EmbeddedFace]:
     """Detect and embed every face of ``image`` (``reference``: as :func:`embed_faces`); no face gives ``[]``."""
     engine = get_engine()
@@ -190,6 +197,7 @@ __all__ = [
     "Face",
     "FaceQuality",
     "Pose",
+    "comparable_faces",
     "detect_faces",
     "embed_faces",
     "find_faces",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from photosift.faces.geometry import clip_box, estimate_pose, iou
-from photosift.faces.types import Face, FaceQuality
+from photosift.faces.types import Face, FacePlace, FaceQuality
 from photosift.imaging import fit_within, shrink
 
 GRID_SIGMA = 1.3
@@ -78,19 +78,20 @@ def face_quality(rgb: np.ndarray, box: tuple[int, int, int, int]) -> FaceQuality
     return FaceQuality(sharpness=round(float(sharpness), 1), brightness=brightness, relative_blur=round(relative, 2))
 
 
-def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:
-    """A :class:`Face` (integer box clipped to the image, pose, quality, too-small flag) from a raw detection."""
+def to_place(rgb: np.ndarray, raw: RawDetection) -> FacePlace:
+    """A :class:`FacePlace` (integer box clipped to the image, landmarks to 0.1 px, too-small flag) from a raw
+    detection."""
     h, w = rgb.shape[:2]
-    box = clip_box(tuple(raw.box), w, h)
-    landmarks = tuple((round(float(x), 1), round(float(y), 1)) for x, y in raw.landmarks)
-    return Face(
-        box=box,
-        confidence=round(float(raw.confidence), 1),
-        landmarks=landmarks,
-        pose=estimate_pose(raw.landmarks),
-        quality=face_quality(rgb, box),
-        too_small=bool(min(raw.box[2], raw.box[3]) < MIN_RELIABLE_FACE),
-    )
+    return FacePlace(box=clip_box(tuple(raw.box), w, h),
+                     landmarks=tuple((round(float(x), 1), round(float(y), 1)) for x, y in raw.landmarks),
+                     too_small=bool(min(raw.box[2], raw.box[3]) < MIN_RELIABLE_FACE))
+
+
+def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:
+    """A :class:`Face` (:func:`to_place`'s box, landmarks and too-small flag; pose, quality) from a raw detection."""
+    place = to_place(rgb, raw)
+    return Face(box=place.box, confidence=round(float(raw.confidence), 1), landmarks=place.landmarks,
+                pose=estimate_pose(raw.landmarks), quality=face_quality(rgb, place.box), too_small=place.too_small)
 
 
 def non_max_suppression(detections: list[RawDetection], overlap: float = NMS_OVERLAP) -> list[RawDetection]:
@@ -138,6 +139,9 @@ class ScrfdDetector:
 
     def detect(self, rgb: np.ndarray, thorough: bool | None = True) -> list[Face]:
         return [to_face(rgb, d) for d in self.detect_raw(rgb, thorough)]
+
+    def place(self, rgb: np.ndarray) -> list[FacePlace]:
+        return [to_place(rgb, d) for d in self.detect_raw(rgb)]
 
     def detect_raw(self, rgb: np.ndarray, thorough: bool | None = True) -> list[RawDetection]:
         """Detections in pixels of ``rgb``, merged over the passes (the first on ``canvas_for`` the image)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,8 +18,10 @@ from photosift.faces.detectors import ScrfdDetector
 from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
 from photosift.faces.recognizers import Recognizer
-from photosift.faces.types import Detector, EmbeddedFace, Face
+from photosift.faces.types import Box, Detector, EmbeddedFace, Face, FacePlace
 from photosift.imaging import DecodedImage, scale_box
+
+Placed = TypeVar("Placed", Face, FacePlace)
 
 MIRROR_YAW = 25.0
 """Degrees of yaw from which a face that is not a reference is averaged with its mirror image, as references always
@@ -53,8 +56,15 @@ class FaceEngine:
         candidates = self.reference_candidates(image)
         return candidates[0] if candidates else None
 
+    def comparable(self, image: DecodedImage) -> list[tuple[Box, np.ndarray]]:
+        """The box (original pixels) and vector of every face of ``image`` large enough to compare, largest first,
+        embedded as ``embed`` embeds album faces: what an album matches, without the measures a ``Face`` carries."""
+        places = self._in_original_pixels(image, self.detector.place(image.pixels))
+        places = [p for p in places if not p.too_small]
+        return list(zip([p.box for p in places], self._vectors(image, places, reference=False), strict=True))
+
     @staticmethod
-    def _in_original_pixels(image: DecodedImage, faces: list[Face]) -> list[Face]:
+    def _in_original_pixels(image: DecodedImage, faces: list[Placed]) -> list[Placed]:
         """``faces`` largest first, in original pixels."""
         faces.sort(key=lambda f: -(f.box[2] * f.box[3]))
         return [_rescale(f, 1.0 / image.scale) for f in faces]
@@ -65,14 +75,19 @@ class FaceEngine:
         ``reference``: the faces are what others are looked for with (a member's selfie, a comparison's source):
         every one is averaged with its mirror image. Other faces (album photos, a comparison's targets) only when
         turned (``MIRROR_YAW``) or masked (``MIRROR_MASK``), where the mirror image pays (see ``MIRROR_YAW``)."""
+        vectors = self._vectors(image, faces, reference)
+        return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, vectors, strict=True)]
+
+    def _vectors(self, image: DecodedImage, faces: Sequence[Placed], reference: bool) -> np.ndarray:
+        """The vectors ``embed`` gives ``faces`` (original pixels) of ``image``, one row each."""
         if not faces:
-            return []
+            return np.zeros((0, self.recognizer.dim + 1), np.float32)
         points = [self.landmarks.points(image.pixels, _rescale(f, image.scale)) for f in faces]
         # the pose from the alignment points: SCRFD's see side views better than the detector's
         yaws = np.array([estimate_pose(p).yaw for p in points])
         vectors = self.recognizer.embed(image.pixels, points, None if reference else self._turned_or_masked(yaws))
         poses = np.array([[calibration.pose_value(yaw)] for yaw in yaws], np.float32)
-        return [EmbeddedFace(face=f, embedding=v) for f, v in zip(faces, np.hstack([vectors, poses]), strict=True)]
+        return np.hstack([vectors, poses])
 
     def _turned_or_masked(self, yaws: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """Which faces of these ``yaws``, given their own vectors, get the mirror image (``MIRROR_YAW``)."""
@@ -80,7 +95,7 @@ class FaceEngine:
         return lambda own: (np.abs(yaws) >= MIRROR_YAW) | (mask([own]) >= MIRROR_MASK)
 
 
-def _rescale(face: Face, factor: float) -> Face:
+def _rescale(face: Placed, factor: float) -> Placed:
     if abs(factor - 1.0) < 1e-9:
         return face
     landmarks = tuple((round(x * factor, 1), round(y * factor, 1)) for x, y in face.landmarks)

@@ -15,7 +15,7 @@ import numpy as np
 
 from photosift.faces import scrfd
 from photosift.faces.geometry import iou
-from photosift.faces.types import Face
+from photosift.faces.types import Face, FacePlace
 
 CROP_FACTOR = 2.0
 CANVAS = 192
@@ -29,7 +29,7 @@ class LandmarkRefiner:
     def __init__(self) -> None:
         self._scrfd = scrfd.shared()
 
-    def points(self, rgb: np.ndarray, face: Face) -> np.ndarray:
+    def points(self, rgb: np.ndarray, face: Face | FacePlace) -> np.ndarray:
         left, top, width, height = (float(v) for v in face.box)
         fallback = np.asarray(face.landmarks, np.float64).reshape(5, 2)
         side = round(CROP_FACTOR * max(width, height))

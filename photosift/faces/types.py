@@ -34,6 +34,16 @@ class FaceQuality:
 
 
 @dataclass(frozen=True)
+class FacePlace:
+    """Where a face is — its box and five landmarks (as :class:`Face`'s) and whether it is too small to compare —
+    without the measures a :class:`Face` adds: what comparing faces needs."""
+
+    box: Box
+    landmarks: tuple[Point, ...]
+    too_small: bool = False
+
+
+@dataclass(frozen=True)
 class Face:
     """One detected face.
 
@@ -76,3 +86,7 @@ class Detector(Protocol):
     name: str
 
     def detect(self, rgb: np.ndarray, thorough: bool | None = True) -> list[Face]: ...
+
+    def place(self, rgb: np.ndarray) -> list[FacePlace]:
+        """Where the faces ``detect`` finds are, without measuring them (their quality takes a crop's blur)."""
+        ...

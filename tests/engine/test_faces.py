@@ -194,6 +194,22 @@ def test_reference_and_targets_equal_the_two_calls(astronaut, make_group_photo, 
         faces.reference_and_targets(decoded(blank_photo), group)
 
 
+def test_comparable_faces_are_the_embedded_faces_not_too_small_without_their_quality(make_group_photo, monkeypatch):
+    """``comparable_faces`` (what ``find`` compares): the boxes and vectors that detecting and embedding give the faces
+    not flagged too small, to the last bit, without measuring any face's quality."""
+    from photosift.faces import detectors
+
+    image = imaging.DecodedImage(pixels=make_group_photo(2000, 1500, [40, 70, 300]), original_size=(4000, 3000),
+                                 format="array")  # a reduced decode: boxes go to original pixels and back
+    found = faces.detect_faces(image)
+    assert any(f.too_small for f in found) and not all(f.too_small for f in found)
+    expected = faces.embed_faces(image, [f for f in found if not f.too_small])
+    monkeypatch.setattr(detectors, "face_quality", lambda *_: pytest.fail("a face's quality was measured"))
+    got = faces.comparable_faces(image)
+    assert [box for box, _ in got] == [e.face.box for e in expected]
+    assert all(np.array_equal(vector, e.embedding) for (_, vector), e in zip(got, expected, strict=True))
+
+
 def test_references_are_averaged_with_their_mirror_image_and_frontal_album_faces_are_not(astronaut, monkeypatch):
     from photosift.faces import engine as face_engine
 
