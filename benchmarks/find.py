@@ -15,7 +15,7 @@ and each figure is the median over ``--rounds``.
     core), as ``face_recognition --cpus 2`` runs them, terminated when the last photo is done (as photosift's are,
     and as ``multiprocessing.Pool`` is at exit).
 
-The ratio depends on the folder's size: photosift starts in about 0.75 s against the baseline's 1.7 (imports, two
+The ratio depends on the folder's size: photosift starts in about 0.8 s against the baseline's 1.6 (imports, two
 compilations of the recogniser) and then adds photos more than four times as fast; ``--photos 150`` shows a
 trip-sized folder.
 
