@@ -260,8 +260,9 @@ def _turbo_decode(data: bytes, image: Image.Image, denominator: int, gray: bool)
     """A JPEG's pixels decoded straight into an array by libjpeg-turbo (``simplejpeg``) at 1/``denominator`` scale:
     the same pixels as Pillow's decoder (both run libjpeg-turbo's exact DCT and smooth chroma upsampling), without
     Pillow's copy of the image into bytes and then into the array (a 12 MP photo at half size: 12 instead of 16 ms).
-    None for what it does not decode cleanly (CMYK, a warning such as a truncated file), which
-    :func:`_pillow_decode` then accepts or refuses as it always has."""
+    None for what it does not decode cleanly (CMYK, a warning such as a truncated file, a header whose size is not
+    the one Pillow read and the pixel limit was checked on), which :func:`_pillow_decode` then accepts or refuses as
+    it always has."""
     if image.mode not in ("RGB", "L"):
         return None
     width, height = image.size
