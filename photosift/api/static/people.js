@@ -104,6 +104,8 @@ async function sendReference(ref, face = null) {
   if (!member) form.append("name", name);
   form.append("files", file, file.name);
   if (face !== null) form.append("face", String(face));
+  // the message now tells this photo's outcome: an earlier photo's re-match, when it ends, must not write over it
+  state.awaiting = state.awaiting.filter((w) => w.node !== message);
   referenceMessage(message, `Finding ${who}'s face…`, "");
   if (member) matchState.set(member.id, "requested");  // a re-match from before this change does not count
   let result;
