@@ -87,14 +87,17 @@ function later(fn, ms) {
 // ---------------------------------------------------------------- toast with undo; questions (a modal dialog)
 
 const toastTimer = { id: null, ms: 0 };
+const TOAST_GAP = 24; // px between the page's end and the toast's top: its 1rem from the bottom and a little air
 
 // A short message at the bottom; it goes away by itself (not while the pointer is on it). One that offers Undo
-// stays until the next action (endUndo).
+// stays until the next action (endUndo). While it shows, the page ends that much lower, so whatever lies under it
+// can be scrolled above it.
 function toast(text, { error = false, undo = false } = {}) {
   $("toast-text").textContent = text;
   $("toast").classList.toggle("error", error);
   $("toast-undo").hidden = !undo;
   $("toast").hidden = false;
+  document.body.style.paddingBottom = `${$("toast").offsetHeight + TOAST_GAP}px`;
   toastTimer.ms = undo ? 0 : error ? 9000 : 5000;
   armToast();
 }
@@ -114,6 +117,7 @@ function endUndo() {
 function hideToast() {
   clearTimeout(toastTimer.id);
   $("toast").hidden = true;
+  document.body.style.paddingBottom = "";
 }
 
 async function runUndo() {

@@ -60,6 +60,15 @@ def merge_into(page, person, target_name: str) -> None:
     page.get_by_test_id("dialog").locator(f"[data-testid=merge-target][data-name='{target_name}']").click()
 
 
+def page_end_above_toast(page) -> bool:
+    """Scrolled to its end, the page's content ends above the shown toast: nothing stays hidden under it."""
+    return page.evaluate("""() => {
+        window.scrollTo(0, document.documentElement.scrollHeight);
+        const content = document.querySelector("main:not([hidden])").getBoundingClientRect();
+        return content.bottom <= document.getElementById("toast").getBoundingClientRect().top;
+    }""")
+
+
 def shown_files(page) -> set[str]:
     cards = page.locator("#photo-grid [data-testid=photo]")
     return set(cards.evaluate_all("cards => cards.map(c => c.dataset.filename)"))
@@ -145,6 +154,8 @@ def test_album_in_the_browser(browser, server: Server, screenshots: Path) -> Non
     people.first.get_by_test_id("move-select").first.select_option("new")
     expect(people).to_have_count(2)
     page.screenshot(path=screenshots / "5-people-split.png")
+    expect(page.get_by_test_id("undo")).to_be_visible()
+    assert page_end_above_toast(page)  # the toast with Undo stays: what lies under it can be scrolled above it
     smaller = page.locator("[data-testid=person][data-photos='1']")
     expect(smaller).to_have_count(1)
     target_name = page.locator("[data-testid=person][data-photos='3'] h3").inner_text()
