@@ -14,6 +14,9 @@ A real ``photosift serve`` (temporary data folder, default settings) gets one al
 - **CFP (side views)**: CFP people become members with one frontal reference; their profile photos go into group
   photos among strangers (LFW people and other CFP people's profiles).
 
+A stranger is someone who is not the member: a person in two data sets (CFP's Tiger Woods is LFW's ``Tiger_Woods``) is
+never drawn as a stranger into the other set's album (``outside``): the album that gives him to the member is right.
+
 Scores, per row: per-member-photo precision (of the photos listed under a member, the share that show them) and
 recall (of the group photos that show a member, the share listed under them), and false matches per 100 stranger
 faces (a face of someone who is not a member, matched to any member). Faces are attributed to the tile their box
@@ -28,10 +31,12 @@ rows of all seeds pooled (counts added up), then each seed's rows.
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -128,6 +133,23 @@ def _by_identity(folder: str, kinds: set[str] | None = None) -> dict[str, list[s
     return dict(out)
 
 
+def name_key(name: str) -> str:
+    """A person's name however a data set spells it ("lfw:Tiger_Woods", "Tiger Woods", "mfr2:TigerWoods")."""
+    return re.sub(r"[^a-z]", "", name.split(":", 1)[-1].lower())
+
+
+def cfp_names() -> dict[str, str]:
+    """CFP's identities (``cfp:<id>``, as ``_labels`` names them) -> the person's name."""
+    with open(DATA / "cfp" / "labels.csv", newline="") as fh:
+        return {f"cfp:{row['identity_id']}": row["identity_name"] for row in csv.DictReader(fh)}
+
+
+def outside(people: dict[str, list[str]], names: set[str]) -> dict[str, list[str]]:
+    """``people`` without those whose name is one of ``names`` (the same person in another data set)."""
+    keys = {name_key(n) for n in names}
+    return {k: v for k, v in people.items() if name_key(k) not in keys}
+
+
 def _groups(name: str, members: list[tuple[str, str]], strangers: list[tuple[str, str]], rng: random.Random,
             ) -> list[GroupPhoto]:
     """Group photos of 3-5 faces holding every member photo once (at most two per photo) among strangers."""
@@ -174,7 +196,7 @@ def mfr2_scenario(rng: random.Random) -> Scenario:
     chosen = sorted(k for k in masked if k in unmasked)
     members = {k: [unmasked[k][0]] for k in chosen}
     member_photos = [(p, k) for k in chosen for p in masked[k]]
-    lfw = _by_identity("lfw")
+    lfw = outside(_by_identity("lfw"), set(unmasked) | set(masked))
     strangers = [(p, k) for k, paths in lfw.items() for p in paths[:1]]
     return Scenario("MFR2 (masked members)", members, _groups("mfr2", member_photos, strangers, rng))
 
@@ -187,7 +209,7 @@ def cfp_scenario(rng: random.Random) -> Scenario:
     members = {k: [frontal[k][0]] for k in chosen}
     member_photos = [(p, k) for k in chosen for p in profile[k][:2]]
     others = [(p, k) for k in ids[len(ids) // 2:] for p in profile[k][:2] + frontal[k][:1]]
-    lfw = _by_identity("lfw")
+    lfw = outside(_by_identity("lfw"), set(cfp_names().values()))
     strangers = others + [(p, k) for k, paths in lfw.items() for p in paths[:1]]
     return Scenario("CFP (side-view members)", members, _groups("cfp", member_photos, strangers, rng))
 
