@@ -44,7 +44,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import httpx
@@ -138,8 +138,10 @@ def name_key(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.split(":", 1)[-1].lower())
 
 
+@cache
 def cfp_names() -> dict[str, str]:
-    """CFP's identities (``cfp:<id>``, as ``_labels`` names them) -> the person's name."""
+    """CFP's identities (``cfp:<id>``, as ``_labels`` names them) -> the person's name (read once: every seed's
+    side-view album asks)."""
     with open(DATA / "cfp" / "labels.csv", newline="") as fh:
         return {f"cfp:{row['identity_id']}": row["identity_name"] for row in csv.DictReader(fh)}
 
