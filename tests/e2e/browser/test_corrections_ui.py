@@ -187,8 +187,11 @@ def test_not_member_and_this_is_member(browser, server: Server, screenshots: Pat
     tile = card.locator(f"[data-testid=member-face][data-face-id='{face_id}']")
     expect(tile.get_by_test_id("face-not")).to_have_text("Not Eileen")
     expect(tile.get_by_test_id("face-this-is")).to_have_count(0)  # no other member to give it to
-    # The tile shows the face cut out of its photo's thumbnail (loaded here before the screenshot).
-    background = tile.locator(".crop").evaluate("n => getComputedStyle(n).backgroundImage")
+    # The tile shows the face cut out of its photo's thumbnail (loaded here before the screenshot). A live update may
+    # draw the list again meanwhile: wait for the style on the tile as it is, then read the URL it was given.
+    crop = tile.locator(".crop")
+    expect(crop).to_have_css("background-image", re.compile(r'url\(".+"\)'))
+    background = crop.evaluate("n => n.style.backgroundImage")
     url = re.fullmatch(r'url\("(.+)"\)', background)
     assert url and "/thumbnail?size=512" in url[1], background
     page.evaluate("u => new Promise((ok, no) => { const i = new Image(); i.onload = ok; i.onerror = no; i.src = u; })",
