@@ -72,11 +72,10 @@ _detector = None
 
 
 def _init_detector() -> None:
-    from photosift.faces.detectors import ScrfdDetector
-    from photosift.faces.engine import FaceEngine
+    from photosift.faces.engine import FaceEngine, default_detector
 
     global _detector
-    _detector = FaceEngine(ScrfdDetector(), None)  # detection only
+    _detector = FaceEngine(default_detector(), None)  # detection only (the recogniser's detector)
 
 
 def _detect(path: str) -> list[list[float]]:

@@ -4,11 +4,12 @@ Boxes are ``(left, top, width, height)`` and landmarks ``(x, y)``, both in pixel
 (``DecodedImage.original_size``), whatever scale the image was decoded at. Faces come largest first.
 
 Engines (loaded lazily, once per process, shared by threads; no network):
-- detector: SCRFD-500M through onnxruntime (:mod:`photosift.faces.detectors`): one pass at half the analysed
-  resolution, small faint detections looked at again on their own tiles, a pass for faces that fill the frame and,
-  on images up to 1280 px, one for faces narrowed by resizing without keeping the aspect ratio.
+- detector: the recogniser's detection network (SCRFD-500M through onnxruntime; YuNet through OpenCV for
+  ``sface-yunet``) in passes (:mod:`photosift.faces.detectors`): one at half the analysed resolution, small faint
+  detections looked at again on their own tiles, one for faces that fill the frame and, on images up to 1280 px,
+  one for faces narrowed by resizing without keeping the aspect ratio.
 - recogniser (``PHOTOSIFT_RECOGNIZER``, :mod:`photosift.faces.recognizers`): InsightFace's ``w600k_mbf`` (default,
-  512-d) or OpenCV zoo's SFace (128-d), on the face aligned by SCRFD's five landmarks. An embedding is the
+  512-d) or OpenCV zoo's SFace (128-d), on the face aligned by that network's five landmarks. An embedding is the
   L2-normalised vector followed by the face's pose value (``|yaw| / 90``): ``EMBEDDING_DIM`` values. Vectors of two
   recognisers are never compared: the catalog records each vector's recogniser (``EMBEDDER``).
 - similarity: 0-100 from a logistic model of the cosine, the pose and a mask estimate, scaled so that
@@ -59,13 +60,15 @@ in 5-8; unblurred LFW faces score 28 or more."""
 
 
 def verify_models() -> None:
-    """Check the model files this process will load (the recogniser's and SCRFD's) against their pinned SHA-256;
-    raises ``ModelUnavailable`` with one line. A server calls it at start-up, before it accepts work."""
+    """Check the model files this process will load (the recogniser's and its detector's) against their pinned
+    SHA-256; raises ``ModelUnavailable`` with one line. A server calls it at start-up, before it accepts work."""
+    from photosift.faces.detectors import NETWORKS
     from photosift.faces.models import model_path
 
     if _SETTING_ERROR is not None:
         raise _SETTING_ERROR
-    for name in (RECOGNIZERS[EMBEDDER].model, "scrfd_500m"):
+    spec = RECOGNIZERS[EMBEDDER]
+    for name in (spec.model, NETWORKS[spec.detector].model):
         model_path(name)
 
 

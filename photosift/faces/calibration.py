@@ -13,10 +13,10 @@ An embedding is made of *cosine parts* (the recogniser's unit vector; the model 
 and ``mm`` by default) with their products with each ``c_i``: a logistic model of "same person" fitted on all
 genuine/impostor pairs of the evaluation sets (``eval/calibrate_similarity.py``). The reported similarity is
 ``100 * sigmoid(scale * z + offset)``, with ``scale`` and ``offset`` set so that the default threshold (80) sits at a
-false-match rate of 3e-4 per comparison on the fitted pairs and 90 at 1.5e-5 (``w600k_mbf``; ``sface``: 5e-4 and
-2.5e-5), about 1e-3 and 1e-4 on pairs of people not used to fit (the table in the README). It is monotone in every
-cosine under every condition. The fitted parameters live in ``calibration.json`` next to this module, keyed by
-embedder name.
+false-match rate of 3e-4 per comparison on the fitted pairs and 90 at 1.5e-5 (``w600k_mbf`` and ``sface-yunet``;
+``sface``: 5e-4 and 2.5e-5), about 1e-3 and 1e-4 on pairs of people not used to fit (the table in the README). It is
+monotone in every cosine under every condition. The fitted parameters live in ``calibration.json`` next to this
+module, keyed by embedder name.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The face detector: SCRFD-500M (InsightFace, five landmarks) through onnxruntime.
+"""The face detector: a detection network with five landmarks (:data:`NETWORKS`: SCRFD-500M, InsightFace's, by
+default; YuNet, MIT, for a stack without InsightFace's models) run in several passes.
 
 The first pass sees the image fitted into a canvas of half its longer side (at least ``MIN_CANVAS``, at most
 ``MAX_CANVAS``): faces of ``MIN_RELIABLE_FACE`` px (the smallest the product compares) reach the network at ~16 px,
@@ -15,7 +16,9 @@ missed. Faces come in pixels of the RGB array given.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -44,11 +47,61 @@ are made for small sizes (thumbnails, a model's 416x416 input), a camera's photo
 crowds brought back to their own aspect ratio gave it no face of their 2,373 (nor a phantom) at 640, 1024 or
 2000 px (on the stretched files themselves it adds faces, ``eval/faces.py``); on a 12 MP photo it cost 20 ms."""
 NMS_OVERLAP = 0.35  # IoU above which two detections are one face
-SCORE_TO_LOGIT = (10.59, -2.77)
-"""A detection's confidence is ``100 * sigmoid(a * score + b)`` of SCRFD's score: the share of detections with that
-score that are faces, fitted on every detection in WIDER's and Face Mask's photos (a face: it overlaps an annotated
-face or its centre lies inside one). Scores 0.4 / 0.5 / 0.6 / 0.8 are 82 / 92 / 97 / 99.7, as the data showed
-(0.77 / 0.92 / 0.98 / 1.00 of detections in bins around them were faces)."""
+
+
+class Network(Protocol):
+    """A detection network: faces of an RGB image fitted into a ``canvas`` square, scoring ``min_score`` (0-1) or
+    more, as boxes ``(n, 4)`` ``(l, t, w, h)``, scores ``(n,)`` and landmarks ``(n, 5, 2)`` in pixels of ``rgb``."""
+
+    def detect(self, rgb: np.ndarray, canvas: int, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ...
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A detection network and what its scores mean.
+
+    A detection's confidence is ``100 * sigmoid(a * score + b)`` of the network's score, ``(a, b)`` =
+    ``score_to_logit``: the share of detections with that score that are faces, fitted on every detection in WIDER's
+    and Face Mask's photos (a face: it overlaps an annotated face or its centre lies inside one;
+    ``eval/detector_confidence.py``). ``min_confidence``: the least confidence of a face kept."""
+
+    name: str
+    model: str  # its file (``photosift.faces.models``)
+    load: Callable[[], Network]  # the process's shared instance
+    score_to_logit: tuple[float, float]
+    min_confidence: float
+
+    def confidence(self, scores: np.ndarray) -> np.ndarray:
+        """Confidences 0-100 of the network's ``scores``."""
+        a, b = self.score_to_logit
+        return 100.0 / (1.0 + np.exp(-(a * np.asarray(scores, np.float64) + b)))
+
+    def score_at(self, confidence: float) -> float:
+        """The network's score of ``confidence`` (0-100)."""
+        a, b = self.score_to_logit
+        return (math.log(confidence / (100.0 - confidence)) - b) / a
+
+
+def _scrfd() -> Network:
+    from photosift.faces import scrfd
+
+    return scrfd.shared()
+
+
+def _yunet() -> Network:
+    from photosift.faces import yunet
+
+    return yunet.shared()
+
+
+NETWORKS: dict[str, NetworkSpec] = {
+    "scrfd": NetworkSpec("scrfd", "scrfd_500m", _scrfd, (10.59, -2.77), 81.0),
+    "yunet": NetworkSpec("yunet", "yunet", _yunet, (7.25, -2.43), 85.0),
+}
+"""SCRFD-500M's scores 0.4 / 0.5 / 0.6 / 0.8 are 82 / 92 / 97 / 99.7 (0.77 / 0.92 / 0.98 / 1.00 of detections in bins
+around them were faces); its 81 (score 0.4) finds as many faces of >= 40 px in WIDER's crowds as the yuface
+detector of earlier releases with fewer phantom faces (``eval/faces.py``)."""
 
 
 @dataclass(frozen=True)
@@ -120,22 +173,20 @@ def _inside_fraction(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return ix * iy / np.maximum(smaller, 1e-9)
 
 
-class ScrfdDetector:
-    """SCRFD-500M (see the module docstring); thread-safe, and it releases the GIL while it computes.
+class FaceDetector:
+    """The passes of the module docstring over ``network`` (:data:`NETWORKS`); thread-safe, and it releases the GIL
+    while it computes.
 
-    ``min_confidence`` 0-100 (see ``SCORE_TO_LOGIT``): 81 (SCRFD's score 0.4) finds as many faces of >= 40 px in
-    WIDER's crowds as the yuface detector of earlier releases with fewer phantom faces (``eval/faces.py``).
+    ``min_confidence`` 0-100 (the network's own by default, see :class:`NetworkSpec`).
     ``thorough``: True (default) every pass; False the first and large-face passes only (large faces); None those
     two, and the fine and narrow ones only when they find nothing (a reference photo's face: large, or else looked
     for everywhere) — what ``detect(rgb, False) or detect(rgb)`` finds, each pass run once."""
 
-    name = "scrfd"
-
-    def __init__(self, min_confidence: float = 81.0, narrow: bool = True) -> None:
-        from photosift.faces import scrfd
-
-        self._scrfd = scrfd.shared()
-        self.min_confidence, self.narrow = min_confidence, narrow
+    def __init__(self, network: str = "scrfd", min_confidence: float | None = None, narrow: bool = True) -> None:
+        self.spec = NETWORKS[network]
+        self.name, self._network = network, self.spec.load()
+        self.min_confidence = self.spec.min_confidence if min_confidence is None else min_confidence
+        self.narrow = narrow
 
     def detect(self, rgb: np.ndarray, thorough: bool | None = True) -> list[Face]:
         return [to_face(rgb, d) for d in self.detect_raw(rgb, thorough)]
@@ -199,10 +250,9 @@ class ScrfdDetector:
     def _pass(self, rgb: np.ndarray, canvas: int, to_image: tuple[float, float] = (1.0, 1.0),
               discount: float = 0.0) -> list[RawDetection]:
         """One network run; detections mapped back to an image ``to_image`` (x, y) times the size of ``rgb``."""
-        boxes, scores, points = self._scrfd.detect(rgb, canvas, CUE_SCORE)
+        boxes, scores, points = self._network.detect(rgb, canvas, CUE_SCORE)
         scale = np.array(to_image)
-        a, b = SCORE_TO_LOGIT
-        confidences = 100.0 / (1.0 + np.exp(-(a * scores.astype(np.float64) + b)))
+        confidences = self.spec.confidence(scores)
         return [RawDetection(box=box.astype(np.float64) * np.tile(scale, 2), confidence=float(c) - discount,
                              landmarks=p.astype(np.float64) * scale)
                 for box, c, p in zip(boxes, confidences, points, strict=True)]

@@ -14,7 +14,7 @@ from typing import TypeVar
 import numpy as np
 
 from photosift.faces import calibration
-from photosift.faces.detectors import ScrfdDetector
+from photosift.faces.detectors import FaceDetector
 from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
 from photosift.faces.recognizers import Recognizer
@@ -40,7 +40,7 @@ class FaceEngine:
 
     def __init__(self, detector: Detector, recognizer: Recognizer) -> None:
         self.detector, self.recognizer = detector, recognizer
-        self.landmarks = LandmarkRefiner()
+        self.landmarks = LandmarkRefiner(detector.name)
 
     def detect(self, image: DecodedImage) -> list[Face]:
         """Faces of ``image``, largest first, in original pixels."""
@@ -83,7 +83,7 @@ class FaceEngine:
         if not faces:
             return np.zeros((0, self.recognizer.dim + 1), np.float32)
         points = [self.landmarks.points(image.pixels, _rescale(f, image.scale)) for f in faces]
-        # the pose from the alignment points: SCRFD's see side views better than the detector's
+        # the pose from the alignment points: found at the face's scale, they see side views better
         yaws = np.array([estimate_pose(p).yaw for p in points])
         vectors = self.recognizer.embed(image.pixels, points, None if reference else self._turned_or_masked(yaws))
         poses = np.array([[calibration.pose_value(yaw)] for yaw in yaws], np.float32)
@@ -102,14 +102,17 @@ def _rescale(face: Placed, factor: float) -> Placed:
     return dataclasses.replace(face, box=scale_box(face.box, factor), landmarks=landmarks)
 
 
-def default_detector() -> Detector:
-    """SCRFD-500M (``photosift.faces.detectors``)."""
-    return ScrfdDetector()
+def default_detector(recognizer: str | None = None) -> Detector:
+    """The detector that finds and aligns faces for ``recognizer`` (default: this process's;
+    ``RecognizerSpec.detector``)."""
+    from photosift.faces.recognizers import RECOGNIZERS, active_recognizer
+
+    return FaceDetector(RECOGNIZERS[recognizer or active_recognizer()].detector)
 
 
 def build_engine(recognizer: str) -> FaceEngine:
-    """The default detector with ``recognizer`` (model files verified first)."""
-    return FaceEngine(default_detector(), Recognizer(recognizer))
+    """``recognizer`` with its detector (model files verified first)."""
+    return FaceEngine(default_detector(recognizer), Recognizer(recognizer))
 
 
 _engine: FaceEngine | None = None

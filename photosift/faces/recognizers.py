@@ -4,8 +4,11 @@
 - ``w600k_mbf`` (default): InsightFace's MobileFaceNet trained on WebFace600K (the recogniser of its ``buffalo_s``
   pack), 512-d, RGB ``(x - 127.5) / 127.5``. Non-commercial research use only.
 - ``sface``: OpenCV model zoo's SFace (2021dec, int8 block-quantised), 128-d, RGB 0-255. Apache-2.0.
+- ``sface-yunet``: the same SFace on faces found and aligned by YuNet (MIT) instead of SCRFD: no InsightFace model
+  anywhere, so every model of the stack may be used commercially.
 
-Both were trained on faces aligned by five landmarks onto the ArcFace template (:mod:`photosift.faces.alignment`).
+All were trained on faces aligned by five landmarks onto the ArcFace template (:mod:`photosift.faces.alignment`);
+each recogniser names the detection network that finds its faces and their landmarks (``detector``).
 A face's vector may be the normalised sum of the vectors of the aligned face and its mirror image ("flip" test-time
 augmentation, one more forward per face, 7.4 ms with OpenVINO): on the shared evaluation data it raised CFP
 frontal-profile pairs from 94.5 % to 95.3 % at one threshold and called none of their different-person pairs a match
@@ -57,12 +60,15 @@ class RecognizerSpec:
     strip_unused_inputs: bool = False
     centred: bool = False  # vectors are taken from the recogniser's centre (``centres.json``)
     quick_bf16: bool = False  # album faces without the mirror image are embedded in bf16 (``Recognizer.embed``)
+    detector: str = "scrfd"  # the network that finds and aligns its faces (``detectors.NETWORKS``)
 
 
 RECOGNIZERS: dict[str, RecognizerSpec] = {
     "w600k_mbf": RecognizerSpec("w600k_mbf", "2.0", "w600k_mbf", 512, 127.5, 1 / 127.5, None, runtime="openvino",
                                 centred=True, quick_bf16=True),
     "sface": RecognizerSpec("sface", "2.1", "sface_int8", 128, 0.0, 1.0, 1, strip_unused_inputs=True),
+    "sface-yunet": RecognizerSpec("sface-yunet", "2.2", "sface_int8", 128, 0.0, 1.0, 1, strip_unused_inputs=True,
+                                  detector="yunet"),
 }
 DEFAULT_RECOGNIZER = "w600k_mbf"
 RETIRED_FACE_MODEL_VERSIONS = {"facenet+dlib": "1.0"}

@@ -61,7 +61,8 @@ def test_an_unknown_recognizer_is_one_line_and_exit_2(tmp_path):
                               timeout=120)
         assert done.returncode == 2, done.stderr
         assert done.stderr.strip().splitlines() == [
-            "photosift: PHOTOSIFT_RECOGNIZER='facenet' is not a recogniser; choose one of w600k_mbf, sface"]
+            "photosift: PHOTOSIFT_RECOGNIZER='facenet' is not a recogniser; "
+            "choose one of w600k_mbf, sface, sface-yunet"]
 
 
 def test_an_altered_model_file_stops_a_face_command(monkeypatch, capsys):

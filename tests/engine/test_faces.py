@@ -18,8 +18,8 @@ from photosift.faces.detectors import (
     LARGE_CANVAS,
     MIN_RELIABLE_FACE,
     NARROW_PASS_DISCOUNT,
+    FaceDetector,
     RawDetection,
-    ScrfdDetector,
     canvas_for,
     non_max_suppression,
 )
@@ -86,7 +86,7 @@ def test_a_face_cut_by_the_image_edge_keeps_its_box_inside_the_image(astronaut):
 def test_faces_as_small_as_the_product_compares_are_found(make_group_photo):
     # Heads of 60-90 px in a 2000x1500 scene: faces of ~32-45 px, seen at half size by the network (~16-22 px).
     photo = make_group_photo(2000, 1500, [60, 70, 80, 90])
-    found = ScrfdDetector().detect(photo)
+    found = FaceDetector().detect(photo)
     assert len(found) == 4
     assert all(f.too_small == (min(f.box[2:]) < MIN_RELIABLE_FACE) for f in found)
     assert canvas_for(photo.shape[:2]) == 1000 and canvas_for((416, 416)) == 640 and canvas_for((6000, 4000)) == 1024
@@ -95,7 +95,7 @@ def test_faces_as_small_as_the_product_compares_are_found(make_group_photo):
 def test_a_face_that_fills_the_frame_is_found(astronaut):
     # an ID-photo crop: too large for the regular pass's anchors, found by the large-face pass
     crop = np.ascontiguousarray(cv2.resize(astronaut[20:260, 130:330], (1000, 1200)))
-    found = ScrfdDetector().detect(crop, thorough=False)
+    found = FaceDetector().detect(crop, thorough=False)
     assert len(found) == 1 and found[0].box[2] > 400
 
 
@@ -113,9 +113,9 @@ def test_faces_squeezed_narrow_are_found_by_the_narrow_pass(make_group_photo):
     # A photo resized to 30 % of its width without keeping its aspect ratio: the heads are ~3x narrower.
     photo = make_group_photo(1600, 600, [200, 200, 200, 200])
     squeezed = cv2.resize(photo, (480, 600), interpolation=cv2.INTER_AREA)
-    expected = np.array([f.box for f in ScrfdDetector().detect(photo)], dtype=float) * [0.3, 1, 0.3, 1]
-    found = ScrfdDetector().detect(squeezed)
-    assert len(ScrfdDetector().detect(squeezed, thorough=False)) < 4
+    expected = np.array([f.box for f in FaceDetector().detect(photo)], dtype=float) * [0.3, 1, 0.3, 1]
+    found = FaceDetector().detect(squeezed)
+    assert len(FaceDetector().detect(squeezed, thorough=False)) < 4
     assert len(found) == 4
     assert (iou(np.array([f.box for f in found]), expected).max(axis=1) > 0.5).all()
     for face in found:  # landmarks are mapped back to the squeezed photo's pixels too
@@ -125,7 +125,7 @@ def test_faces_squeezed_narrow_are_found_by_the_narrow_pass(make_group_photo):
 
 def test_the_narrow_pass_runs_on_small_images_only(monkeypatch, make_group_photo):
     # a camera-sized photo is not a stretched rendition: no squeezed copy is searched (20 ms of a 12 MP photo)
-    detector = ScrfdDetector()
+    detector = FaceDetector()
     discounts: list[float] = []
     real = detector._pass
     monkeypatch.setattr(detector, "_pass", lambda rgb, canvas, to_image=(1.0, 1.0), discount=0.0: discounts.append(
@@ -140,7 +140,7 @@ def test_the_narrow_pass_runs_on_small_images_only(monkeypatch, make_group_photo
 def test_a_reference_search_runs_the_thorough_passes_only_when_the_quick_ones_find_nothing(
         monkeypatch, astronaut, blank_photo, make_group_photo):
     # thorough=None finds what the quick passes find, or else what every pass finds, with no pass run twice
-    detector = ScrfdDetector()
+    detector = FaceDetector()
     passes: list[tuple[tuple[int, ...], int]] = []
     real = detector._pass
     monkeypatch.setattr(detector, "_pass", lambda rgb, canvas, *rest: passes.append((rgb.shape, canvas))
@@ -171,14 +171,14 @@ def test_the_extra_passes_only_add_faces_the_regular_pass_missed(monkeypatch):
             return [taller, elsewhere]
         return [regular, large] if canvas == LARGE_CANVAS else [regular]
 
-    monkeypatch.setattr(ScrfdDetector, "_pass", fake_pass)
-    got = ScrfdDetector().detect_raw(np.zeros((400, 400, 3), np.uint8))
+    monkeypatch.setattr(FaceDetector, "_pass", fake_pass)
+    got = FaceDetector().detect_raw(np.zeros((400, 400, 3), np.uint8))
     assert [d.box.tolist() for d in got] == [d.box.tolist() for d in (regular, large, elsewhere)]
 
 
 def test_detection_lets_other_threads_run(astronaut):
     # onnxruntime releases the GIL: a server thread detecting faces does not stall the others.
-    detector = ScrfdDetector()
+    detector = FaceDetector()
     image = cv2.resize(astronaut, (1600, 1600))
     stall, whole = longest_stall(lambda: detector.detect_raw(image))
     assert stall < whole / 3
