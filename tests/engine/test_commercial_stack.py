@@ -9,8 +9,10 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
+from gil import longest_stall
 
 from photosift import faces
 from photosift.errors import ModelUnavailable
@@ -70,3 +72,11 @@ def test_yunet_finds_each_face_with_its_landmarks_and_nothing_in_a_scene_without
         eyes = np.array(face.landmarks[:2])
         assert eyes[0, 0] < eyes[1, 0] and abs(eyes[0, 1] - eyes[1, 1]) < height / 5  # left eye first, level
     assert detector.detect(blank_photo) == []
+
+
+def test_yunet_lets_other_threads_run(astronaut):
+    # OpenCV releases the GIL while it computes, as onnxruntime does for SCRFD
+    detector = FaceDetector("yunet")
+    image = cv2.resize(astronaut, (1600, 1600))
+    stall, whole = longest_stall(lambda: detector.detect_raw(image))
+    assert stall < whole / 3
