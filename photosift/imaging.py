@@ -171,6 +171,18 @@ def fit_within(pixels: np.ndarray, side: float) -> np.ndarray:
     return shrink(pixels, (max(1, round(w * scale)), max(1, round(h * scale)))) if scale < 1 else pixels
 
 
+def fit_to(pixels: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """``pixels`` resized (aspect kept) so that their longer side is ``side`` — reduced by :func:`shrink` (which
+    returns an image that already has the size as it is), enlarged linearly — and the scale applied: a detection
+    network's input before its canvas."""
+    h, w = pixels.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if scale <= 1:
+        return shrink(pixels, size), scale
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_LINEAR), scale
+
+
 def scale_box(box: tuple[int, int, int, int], factor: float) -> tuple[int, int, int, int]:
     """A ``(left, top, width, height)`` pixel box of an image scaled by ``factor``, rounded to whole pixels."""
     left, top, width, height = box

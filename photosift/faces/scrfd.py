@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from photosift.faces.onnx import session
-from photosift.imaging import shrink
+from photosift.imaging import fit_to
 
 STRIDES = (8, 16, 32)
 ANCHORS_PER_CELL = 2
@@ -33,12 +33,8 @@ class Scrfd:
     def detect(self, rgb: np.ndarray, canvas: int, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Faces of ``rgb`` (pixels of ``rgb``) scoring ``min_score`` or more, the image fitted into a ``canvas`` x
         ``canvas`` square."""
-        h, w = rgb.shape[:2]
-        scale = canvas / max(h, w)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        # (``shrink`` returns an image that already has the size as it is: the first pass's, reduced beforehand)
-        resized = shrink(rgb, size) if scale <= 1 else cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
-        height, width = _up32(size[1]), _up32(size[0])
+        resized, scale = fit_to(rgb, canvas)  # the first pass's image, reduced beforehand, as it is
+        height, width = _up32(resized.shape[0]), _up32(resized.shape[1])
         blob = _blob(resized, height, width)
         outputs = dict(zip(self._outputs, self._session.run(self._outputs, {self._input: blob}), strict=True))
         boxes, scores, points = [], [], []

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from photosift.faces.models import model_path
-from photosift.imaging import shrink
+from photosift.imaging import fit_to
 
 NMS_IOU = 0.4
 TOP_K = 5000
@@ -33,12 +33,9 @@ class Yunet:
     def detect(self, rgb: np.ndarray, canvas: int, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Faces of ``rgb`` (pixels of ``rgb``) scoring ``min_score`` or more, the image fitted into a ``canvas`` x
         ``canvas`` square."""
-        h, w = rgb.shape[:2]
-        scale = canvas / max(h, w)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        resized = shrink(rgb, size) if scale <= 1 else cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
+        resized, scale = fit_to(rgb, canvas)
         network = self._network()
-        network.setInputSize(size)
+        network.setInputSize((resized.shape[1], resized.shape[0]))
         network.setScoreThreshold(float(min_score))
         _, found = network.detect(cv2.cvtColor(resized, cv2.COLOR_RGB2BGR))  # trained on OpenCV's BGR images
         if found is None or len(found) == 0:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from photosift.errors import ImageTooLarge, InvalidImage
-from photosift.imaging import DecodeLimits, decode, fit_pixels, shrink
+from photosift.imaging import DecodeLimits, decode, fit_pixels, fit_to, shrink
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -260,3 +260,14 @@ def test_gray_reduced_decode_keeps_orientation() -> None:
     decoded = decode(data, max_pixels=20_000, gray=True)
     assert decoded.original_size == (400, 800)
     assert decoded.pixels.ndim == 2 and decoded.pixels.shape[0] > decoded.pixels.shape[1]
+
+
+def test_fit_to_brings_the_longer_side_to_the_size_asked_either_way():
+    image = np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    reduced, scale = fit_to(image, 200)
+    assert reduced.shape == (150, 200, 3) and scale == 0.5
+    np.testing.assert_array_equal(reduced, shrink(image, (200, 150)))  # reduced by area, as every pass reduces
+    enlarged, scale = fit_to(image, 800)
+    assert enlarged.shape == (600, 800, 3) and scale == 2.0
+    same, scale = fit_to(image, 400)
+    assert same is image and scale == 1.0
