@@ -57,7 +57,7 @@ class RecognizerSpec:
     scale: float
     batch: int | None  # None: any batch size
     runtime: str = "onnxruntime"
-    strip_unused_inputs: bool = False
+    dequantize: bool = False  # its file stores int8 weights, expanded to float32 before loading (``onnx``)
     centred: bool = False  # vectors are taken from the recogniser's centre (``centres.json``)
     quick_bf16: bool = False  # album faces without the mirror image are embedded in bf16 (``Recognizer.embed``)
     detector: str = "scrfd"  # the network that finds and aligns its faces (``detectors.NETWORKS``)
@@ -66,9 +66,9 @@ class RecognizerSpec:
 RECOGNIZERS: dict[str, RecognizerSpec] = {
     "w600k_mbf": RecognizerSpec("w600k_mbf", "2.0", "w600k_mbf", 512, 127.5, 1 / 127.5, None, runtime="openvino",
                                 centred=True, quick_bf16=True),
-    "sface": RecognizerSpec("sface", "2.1", "sface_int8", 128, 0.0, 1.0, 1, strip_unused_inputs=True),
-    "sface-yunet": RecognizerSpec("sface-yunet", "2.2", "sface_int8", 128, 0.0, 1.0, 1, strip_unused_inputs=True,
-                                  detector="yunet"),
+    "sface": RecognizerSpec("sface", "2.1", "sface_int8", 128, 0.0, 1.0, 1, runtime="openvino", dequantize=True),
+    "sface-yunet": RecognizerSpec("sface-yunet", "2.2", "sface_int8", 128, 0.0, 1.0, 1, runtime="openvino",
+                                  dequantize=True, detector="yunet"),
 }
 DEFAULT_RECOGNIZER = "w600k_mbf"
 RETIRED_FACE_MODEL_VERSIONS = {"facenet+dlib": "1.0"}
@@ -118,7 +118,7 @@ class Recognizer:
         self.spec = RECOGNIZERS[name]
         self.name, self.dim = name, self.spec.dim
         self._forward, self._quick = forwards(self.spec.model, runtime=self.spec.runtime,
-                                              strip_unused_inputs=self.spec.strip_unused_inputs,
+                                              dequantize=self.spec.dequantize,
                                               bf16=self.spec.quick_bf16)  # one forward twice where no bf16 one
         self.centre = centre(name) if self.spec.centred else None
 

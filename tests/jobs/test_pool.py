@@ -55,8 +55,10 @@ def test_workers_are_forked_only_from_a_process_that_can_fork() -> None:
         "a thread": "import photosift.cli.faces, threading, time; "
                     "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()",
         "a model": "import photosift.cli.faces; from photosift.faces import get_engine; get_engine()",
-        "a model in onnxruntime only": "import os; os.environ['PHOTOSIFT_RECOGNIZER'] = 'sface'; "
+        "a model in onnxruntime only": "import dataclasses, os; os.environ['PHOTOSIFT_RECOGNIZER'] = 'sface'; "
                                        "import photosift.cli.faces; from photosift.faces import get_engine; "
+                                       "from photosift.faces.recognizers import RECOGNIZERS as R; "
+                                       "R['sface'] = dataclasses.replace(R['sface'], runtime='onnxruntime'); "
                                        "get_engine(); import sys; assert 'openvino' not in sys.modules",
     }
     answers = {}
