@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _data import DATA, available, detection_set  # noqa: E402
-from faces import _all_boxes  # noqa: E402
+from faces import _all_boxes, near_annotated  # noqa: E402
 
 BINS = (0.05, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
@@ -30,7 +30,6 @@ def labelled_scores(network: str) -> tuple[np.ndarray, np.ndarray]:
     """Scores of every first-pass detection of ``network`` on wider/ and facemask/, and whether each is a face."""
     from photosift import imaging
     from photosift.faces.detectors import CUE_SCORE, NETWORKS, canvas_for
-    from photosift.faces.geometry import iou
 
     net = NETWORKS[network].load()
     scores, faces = [], []
@@ -39,12 +38,8 @@ def labelled_scores(network: str) -> tuple[np.ndarray, np.ndarray]:
             rgb = imaging.decode(str(path)).pixels
             boxes, found, _ = net.detect(rgb, canvas_for(rgb.shape[:2]), CUE_SCORE)
             truth = np.array(every, dtype=np.float64).reshape(-1, 4)
-            for box, score in zip(boxes, found, strict=True):
-                cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
-                inside = ((truth[:, 0] <= cx) & (cx <= truth[:, 0] + truth[:, 2])
-                          & (truth[:, 1] <= cy) & (cy <= truth[:, 1] + truth[:, 3]))
-                faces.append(bool(len(truth)) and bool(iou(box, truth).max() >= 0.3 or inside.any()))
-                scores.append(float(score))
+            faces += [near_annotated(box, truth) for box in boxes]
+            scores += [float(s) for s in found]
     return np.array(scores), np.array(faces)
 
 

@@ -166,12 +166,10 @@ def shrink(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def fit_within(pixels: np.ndarray, side: float) -> np.ndarray:
     """``pixels`` reduced (:func:`shrink`, aspect kept) until their longer side is at most ``side``; as they are
     when they fit."""
-    h, w = pixels.shape[:2]
-    scale = side / max(h, w)
-    return shrink(pixels, (max(1, round(w * scale)), max(1, round(h * scale)))) if scale < 1 else pixels
+    return fit_to(pixels, side)[0] if max(pixels.shape[:2]) > side else pixels
 
 
-def fit_to(pixels: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+def fit_to(pixels: np.ndarray, side: float) -> tuple[np.ndarray, float]:
     """``pixels`` resized (aspect kept) so that their longer side is ``side`` — reduced by :func:`shrink` (which
     returns an image that already has the size as it is), enlarged linearly — and the scale applied: a detection
     network's input before its canvas."""

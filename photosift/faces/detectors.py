@@ -15,10 +15,10 @@ missed. Faces come in pixels of the RGB array given.
 
 from __future__ import annotations
 
+import importlib
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -67,9 +67,13 @@ class NetworkSpec:
     ``eval/detector_confidence.py``). ``min_confidence``: the least confidence of a face kept."""
 
     model: str  # its file (``photosift.faces.models``)
-    load: Callable[[], Network]  # the process's shared instance
+    module: str  # its wrapper, whose ``shared()`` is the process's instance
     score_to_logit: tuple[float, float]
     min_confidence: float
+
+    def load(self) -> Network:
+        """The process's shared instance of the network."""
+        return cast(Network, importlib.import_module(self.module).shared())
 
     def confidence(self, scores: np.ndarray) -> np.ndarray:
         """Confidences 0-100 of the network's ``scores``."""
@@ -82,21 +86,9 @@ class NetworkSpec:
         return (math.log(confidence / (100.0 - confidence)) - b) / a
 
 
-def _scrfd() -> Network:
-    from photosift.faces import scrfd
-
-    return scrfd.shared()
-
-
-def _yunet() -> Network:
-    from photosift.faces import yunet
-
-    return yunet.shared()
-
-
 NETWORKS: dict[str, NetworkSpec] = {
-    "scrfd": NetworkSpec("scrfd_500m", _scrfd, (10.59, -2.77), 81.0),
-    "yunet": NetworkSpec("yunet", _yunet, (7.25, -2.43), 85.0),
+    "scrfd": NetworkSpec("scrfd_500m", "photosift.faces.scrfd", (10.59, -2.77), 81.0),
+    "yunet": NetworkSpec("yunet", "photosift.faces.yunet", (7.25, -2.43), 85.0),
 }
 """SCRFD-500M's scores 0.4 / 0.5 / 0.6 / 0.8 are 82 / 92 / 97 / 99.7 (0.77 / 0.92 / 0.98 / 1.00 of detections in bins
 around them were faces); its 81 (score 0.4) finds as many faces of >= 40 px in WIDER's crowds as the yuface

@@ -17,7 +17,7 @@ from photosift.faces import calibration
 from photosift.faces.detectors import FaceDetector
 from photosift.faces.geometry import estimate_pose
 from photosift.faces.landmarks import LandmarkRefiner
-from photosift.faces.recognizers import Recognizer
+from photosift.faces.recognizers import RECOGNIZERS, Recognizer, active_recognizer
 from photosift.faces.types import Box, Detector, EmbeddedFace, Face, FacePlace
 from photosift.imaging import DecodedImage, scale_box
 
@@ -105,8 +105,6 @@ def _rescale(face: Placed, factor: float) -> Placed:
 def default_detector(recognizer: str | None = None) -> Detector:
     """The detector that finds and aligns faces for ``recognizer`` (default: this process's;
     ``RecognizerSpec.detector``)."""
-    from photosift.faces.recognizers import RECOGNIZERS, active_recognizer
-
     return FaceDetector(RECOGNIZERS[recognizer or active_recognizer()].detector)
 
 
@@ -130,7 +128,5 @@ def get_engine() -> FaceEngine:
     if _engine is None:
         with _engine_lock:
             if _engine is None:
-                from photosift.faces.recognizers import active_recognizer
-
                 _engine = build_engine(active_recognizer())
     return _engine

@@ -152,6 +152,12 @@ def _dequantized(path: Path) -> bytes:
     consumed = {name for node in model.graph.node for name in node.input}
     for init in [item for item in model.graph.initializer if item.name not in consumed]:
         model.graph.initializer.remove(init)
+    return without_unused_inputs(model).SerializeToString()
+
+
+def without_unused_inputs(model: Any) -> Any:
+    """The ONNX ``model`` (a ``ModelProto``) without the graph inputs that no node reads, in place."""
+    consumed = {name for node in model.graph.node for name in node.input}
     for item in [item for item in model.graph.input if item.name not in consumed]:
         model.graph.input.remove(item)
-    return model.SerializeToString()
+    return model

@@ -16,7 +16,7 @@ from gil import longest_stall
 
 from photosift.faces import recognizers
 from photosift.faces.models import model_path
-from photosift.faces.onnx import forwards
+from photosift.faces.onnx import forwards, without_unused_inputs
 from photosift.faces.recognizers import RECOGNIZERS, l2_normalize
 
 
@@ -44,10 +44,7 @@ def test_sfaces_int8_file_runs_in_openvino_with_the_vectors_onnxruntime_gives(as
 
     spec = RECOGNIZERS["sface"]
     assert spec.runtime == "openvino" and spec.dequantize and RECOGNIZERS["sface-yunet"].model == spec.model
-    int8 = onnx.load(str(model_path(spec.model)))
-    consumed = {name for node in int8.graph.node for name in node.input}
-    for item in [item for item in int8.graph.input if item.name not in consumed]:
-        int8.graph.input.remove(item)
+    int8 = without_unused_inputs(onnx.load(str(model_path(spec.model))))  # as the release before loaded it
     before = ort.InferenceSession(int8.SerializeToString(), providers=["CPUExecutionProvider"])
     run_openvino = forwards(spec.model, runtime="openvino", dequantize=True)[0]
     for face in (astronaut_face, astronaut_face[20:180, 10:160]):
