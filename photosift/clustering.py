@@ -19,7 +19,8 @@ Rules (hard constraints, never broken by automatic decisions):
   existing people are never merged automatically (merging is a user decision; see :func:`suggest_merges`);
 - two faces of one photo never end up in the same person by an automatic decision, nor faces the user split apart
   (``Corrections.cannot_link``); faces pinned to unknown stay unknown; ``usable=False`` faces (too small or
-  unreliable) never join or seed a group automatically;
+  unreliable) never seed a group nor count in any linkage; of them, ``may_join`` faces (blurred ones) join the
+  group whose usable faces they reach the link threshold against on average, after the clustering;
 - ``Corrections.must_link`` groups are kept together (a group of two or more faces always forms or joins a person).
 
 Exactness and cost: average linkage >= T needs at least one face pair >= T, so the work splits into the connected
@@ -61,12 +62,15 @@ DEFAULT_MIN_FACES: int = 2
 
 @dataclass(frozen=True)
 class FaceRecord:
-    """One face to group: ``embedding`` is the engine's vector; ``usable=False`` marks faces too small/unreliable."""
+    """One face to group: ``embedding`` is the engine's vector; ``usable=False`` marks faces too small/unreliable;
+    ``may_join``: an unusable face that may still join a group through that group's usable faces alone (a blurred
+    face: its scores against sharp faces keep their meaning, against other blurred faces they do not)."""
 
     face_id: FaceId
     photo_id: PhotoId
     embedding: np.ndarray = field(repr=False)
     usable: bool = True
+    may_join: bool = False
 
 
 @dataclass(frozen=True)
@@ -405,6 +409,18 @@ def group_faces(faces: Sequence[FaceRecord], people: Mapping[PersonId, Collectio
         else:
             continue
         placed.update(ids)
+    settled = placed | set(corrections.unknown)
+    joiners = [i for i, f in enumerate(faces) if f.may_join and not f.usable and f.face_id not in settled]
+    if joiners:
+        owners = list(people)
+        groups = [*(result_people[pid] for pid in owners), *new_people]
+        for k, joining in _join_through_usable(faces, index, joiners, groups, corrections, params, similarity).items():
+            if k < len(owners):
+                result_people[owners[k]].update(joining)
+                joined[owners[k]].update(joining)
+            else:
+                new_people[k - len(owners)] |= joining
+            placed.update(joining)
     unknown = frozenset(f.face_id for f in faces if f.face_id not in placed)
     return Grouping(
         people={pid: frozenset(m) for pid, m in result_people.items()},
@@ -412,6 +428,46 @@ def group_faces(faces: Sequence[FaceRecord], people: Mapping[PersonId, Collectio
         new_people=new_people,
         unknown=unknown,
     )
+
+
+def _join_through_usable(faces: Sequence[FaceRecord], index: Mapping[FaceId, int], joiners: Sequence[int],
+                         groups: Sequence[Collection[FaceId]], corrections: Corrections, params: GroupingParams,
+                         similarity: SimilarityFn) -> dict[int, set[FaceId]]:
+    """The faces ``joiners`` (indices) add to ``groups`` (by position): each joins the group whose usable faces it
+    reaches the link threshold against on average (mean log-odds), the best such group it may join (none holding a
+    face of its photo or cannot-linked with it); the joiners with the strongest evidence go first."""
+    rows = [[index[f] for f in g if faces[index[f]].usable] for g in groups]
+    targets = [k for k, r in enumerate(rows) if r]
+    if not targets:
+        return {}
+    flat = [i for k in targets for i in rows[k]]
+    onehot = np.zeros((len(flat), len(targets)))
+    onehot[np.arange(len(flat)), np.repeat(np.arange(len(targets)), [len(rows[k]) for k in targets])] = 1.0
+    vectors = _stack(faces, flat)
+    means = np.vstack([
+        log_odds(np.asarray(similarity(_stack(faces, joiners[start : start + params.chunk]), vectors))) @ onehot
+        for start in range(0, len(joiners), params.chunk)
+    ]) / onehot.sum(axis=0)
+    bar = float(log_odds(np.asarray(params.link_threshold)))
+    photos = [{faces[index[f]].photo_id for f in groups[k]} for k in targets]
+    members = [set(groups[k]) for k in targets]
+    split: dict[FaceId, set[FaceId]] = defaultdict(set)
+    for a, b in corrections.cannot_link:
+        split[a].add(b)
+        split[b].add(a)
+    added: dict[int, set[FaceId]] = defaultdict(set)
+    for j in np.argsort(-means.max(axis=1), kind="stable").tolist():
+        face = faces[joiners[j]]
+        for t in np.argsort(-means[j], kind="stable").tolist():
+            if means[j, t] < bar:
+                break
+            if face.photo_id in photos[t] or split[face.face_id] & members[t]:
+                continue
+            photos[t].add(face.photo_id)
+            members[t].add(face.face_id)
+            added[targets[t]].add(face.face_id)
+            break
+    return added
 
 
 def suggest_merges(faces: Sequence[FaceRecord], people: Mapping[PersonId, Collection[FaceId]],

@@ -3,6 +3,7 @@
 The faces no member matched and big and sharp enough to compare (``worth_grouping``) are grouped by
 ``photosift.clustering.group_faces``: existing people keep their faces
 (and their ids), new faces join them or form new people once ``min_faces`` of them agree, the rest stay unknown.
+Blurred faces (``may_join``) never form a person or link others, but join one through its sharp faces alone.
 Faces the user placed (``Face.person_pinned``) never move: pinned to a person they stay in it, pinned to unknown
 they are kept out of every person, pinned to a member they are not grouped at all. Faces whose vectors another
 recogniser made are never compared: they stay in the person they are in, or unknown, until re-embedded.
@@ -84,11 +85,22 @@ def worth_grouping(face: GroupedFace) -> bool:
     return face.relative_blur <= GROUP_MAX_BLUR
 
 
+def may_join(face: GroupedFace) -> bool:
+    """Whether ``face``, not worth grouping, may still join a person through that person's faces worth grouping:
+    a blurred face big enough to compare. Blurred faces look alike to each other (``GROUP_MAX_BLUR``), not to sharp
+    faces: LFW and CFP faces blurred by Gaussian sigma 2-7 % of their height, defocus or motion score 80 against
+    sharp strangers as rarely as sharp faces do (0-3 pairs in 43,000 against 3), so the link threshold keeps its
+    meaning when only the person's sharp faces are compared (``clustering.FaceRecord.may_join``)."""
+    return not face.too_small and not worth_grouping(face)
+
+
 def face_record(face: GroupedFace) -> FaceRecord:
     """What ``photosift.clustering`` knows of a stored face; a face of another recogniser, or one not worth grouping,
-    is not ``usable`` (it keeps its person and is never compared)."""
+    is not ``usable`` (it keeps its person and is never compared); a blurred one of the running recogniser
+    ``may_join`` a person."""
+    same = comparable(face)
     return FaceRecord(face.id, face.photo_id, bytes_to_vector(face.embedding),
-                      usable=worth_grouping(face) and comparable(face))
+                      usable=worth_grouping(face) and same, may_join=may_join(face) and same)
 
 
 def regroup(session: Session, album_id: str, params: GroupingParams | None = None) -> dict[str, Any]:
@@ -98,7 +110,8 @@ def regroup(session: Session, album_id: str, params: GroupingParams | None = Non
     (``{"faces": {}, "removed": []}`` when nothing changed).
     """
     faces = faces_repo.of_album(session, album_id=album_id)
-    person_of = {f.id: f.person_id for f in faces}
+    before = {f.id: f.person_id for f in faces}
+    person_of = dict(before)
     changes: dict[str, str | None] = {}
 
     def place(face_id: str, person_id: str | None) -> None:
@@ -111,7 +124,7 @@ def regroup(session: Session, album_id: str, params: GroupingParams | None = Non
             place(face.id, None)  # matched (or pinned) to a member: not one of the people
             continue
         if not face.person_pinned and comparable(face) and not worth_grouping(face):
-            place(face.id, None)  # grouped by an earlier release that grouped every face big enough to match
+            place(face.id, None)  # joins again below if its person's faces worth grouping still call for it
         free.append(face)
     people: dict[str, set[str]] = defaultdict(set)
     for face in free:
@@ -128,6 +141,7 @@ def regroup(session: Session, album_id: str, params: GroupingParams | None = Non
         person = people_repo.create(session, album_id=album_id)
         for face_id in sorted(group):
             place(face_id, person.id)
+    changes = {face_id: person_id for face_id, person_id in changes.items() if before[face_id] != person_id}
     faces_repo.set_people(session, people=changes)
     removed = people_repo.remove_empty(session, album_id=album_id)
     data = {"faces": changes, "removed": removed}
@@ -162,7 +176,8 @@ def regroup_faces(session: Session, album_id: str, faces: Sequence[Identified], 
     left = {f.person_id for f in leaving if f.person_id is not None}
     changes: dict[str, str | None] = {f.id: None for f in leaving}
     faces_repo.set_people(session, people=changes)
-    free = [f for f in changed if f.member_id is None and not f.person_pinned and comparable(f) and worth_grouping(f)]
+    free = [f for f in changed
+            if f.member_id is None and not f.person_pinned and comparable(f) and (worth_grouping(f) or may_join(f))]
     near: set[str] = set()
     for face in free:
         found = nearest(bytes_to_vector(face.embedding), NEIGHBOURS)
@@ -223,6 +238,6 @@ def remove_empty_people(session: Session, album_id: str) -> list[str]:
 
 __all__ = [
     "GROUP_MAX_BLUR", "GROUP_MIN_SHARPNESS", "NEIGHBOURS", "PEOPLE_CHANGED", "PERSON_SAMPLE", "GroupedFace",
-    "Identified", "Nearest", "comparable", "face_record", "regroup", "regroup_faces", "regroup_faces_guarded",
-    "remove_empty_people", "worth_grouping",
+    "Identified", "Nearest", "comparable", "face_record", "may_join", "regroup", "regroup_faces",
+    "regroup_faces_guarded", "remove_empty_people", "worth_grouping",
 ]

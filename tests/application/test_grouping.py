@@ -35,7 +35,7 @@ class SyntheticAlbum:
         session.add(self.album)
         session.flush()
 
-    def face(self, identity: int, person: Person | None = None) -> Face:
+    def face(self, identity: int, person: Person | None = None, relative_blur: float = 0.5) -> Face:
         self.extra += 1
         c = 0.8
         vector = self.syn.of(**{f"d{identity}": c, f"d{self.extra}": math.sqrt(1 - c**2)})
@@ -44,7 +44,7 @@ class SyntheticAlbum:
         self.session.add(photo)
         self.session.flush()
         face = Face(photo_id=photo.id, album_id=self.album.id, position=0, left=0, top=0, width=90, height=90,
-                    confidence=99.0, landmarks=[], pose={}, sharpness=60.0, brightness=50.0, relative_blur=0.5,
+                    confidence=99.0, landmarks=[], pose={}, sharpness=60.0, brightness=50.0, relative_blur=relative_blur,
                     too_small=False, embedding=vector_to_bytes(vector), recognizer=faces.EMBEDDER,
                     person_id=person.id if person else None)
         self.session.add(face)
@@ -77,6 +77,25 @@ def test_new_faces_join_their_person_or_start_one_with_their_neighbours(catalog)
         assert changed["faces"] == {new[0].id: alice.id, new[1].id: new[1].person_id, earlier_bob.id: new[1].person_id}
         # the whole album's regroup agrees: nothing left to change
         assert regroup(session, album.album.id)["faces"] == {}
+
+
+def test_a_blurred_face_joins_its_person_but_blurred_faces_form_none(catalog) -> None:
+    syn = Synthetic(13, directions=64)
+    with catalog.session() as session:
+        album = SyntheticAlbum(session, syn)
+        alice = Person(album_id=album.album.id, number=1, hidden=False)
+        session.add(alice)
+        session.flush()
+        for _ in range(3):
+            album.face(0, alice)
+        soft = album.face(0, relative_blur=5.0)  # blurred beyond GROUP_MAX_BLUR: not worth grouping
+        bob = [album.face(1, relative_blur=5.0) for _ in range(2)]  # bob only ever blurred
+        changed = regroup_faces(session, album.album.id, [soft, *bob], album.nearest)
+        assert changed["faces"] == {soft.id: alice.id}
+        assert all(f.person_id is None for f in bob)
+        # the whole album's regroup keeps it there (it joins again through alice's sharp faces: no change to report)
+        assert regroup(session, album.album.id)["faces"] == {}
+        assert soft.person_id == alice.id
 
 
 def test_without_an_index_the_whole_album_is_regrouped(catalog) -> None:

@@ -170,6 +170,34 @@ def test_unusable_faces_never_join_automatically() -> None:
     assert kept.people["alice"] == {"a0", "a1", "a2", "tiny"}
 
 
+def test_blurred_faces_join_through_usable_faces_and_never_form_a_person() -> None:
+    rng = np.random.default_rng(9)
+    alice, bob, blur = identities(rng, 3)
+
+    def blurred(centre: np.ndarray) -> np.ndarray:
+        """A blurred sighting: still near its identity, and pulled towards what every blurred face shares."""
+        return unit(sighting(rng, centre) + 0.5 * blur)
+
+    sharp = [FaceRecord(f"a{k}", f"ph-a{k}", sighting(rng, alice)) for k in range(3)]
+    soft = [FaceRecord(f"s{k}", f"ph-s{k}", blurred(alice), usable=False, may_join=True) for k in range(2)]
+    # bob is only ever seen blurred: his faces look alike, but blurred faces form no person of their own
+    soft += [FaceRecord(f"t{k}", f"ph-t{k}", blurred(bob), usable=False, may_join=True) for k in range(2)]
+    soft.append(FaceRecord("same-photo", "ph-a0", blurred(alice), usable=False, may_join=True))
+    soft.append(FaceRecord("tiny", "ph-tiny", sighting(rng, alice), usable=False))  # too small: never joins
+    assert cosine_similarity(soft[2].embedding, soft[3].embedding)[0, 0] >= PARAMS.link_threshold
+    assert all(cosine_similarity(f.embedding, sharp[0].embedding)[0, 0] >= PARAMS.link_threshold for f in soft[:2])
+    result = group(sharp + soft)
+    assert [sorted(g) for g in result.new_people] == [["a0", "a1", "a2", "s0", "s1"]]
+    assert result.unknown == {"t0", "t1", "same-photo", "tiny"}
+    # an existing person gains them too, and a face the user split off that person stays out
+    again = group(sharp + soft, {"alice": {"a0", "a1", "a2"}}, Corrections(cannot_link=[("s1", "a2")]))
+    assert again.joined["alice"] == {"s0"}
+    assert again.new_people == []
+    # a blurred face that joined counts for no linkage: it keeps its place, and links no new face to the person
+    kept = group(sharp + soft, {"alice": {"a0", "a1", "a2", "s0"}})
+    assert kept.people["alice"] == {"a0", "a1", "a2", "s0", "s1"}
+
+
 def test_empty_and_invalid_input() -> None:
     empty = group([])
     assert empty.new_people == [] and empty.unknown == frozenset() and empty.people == {}
