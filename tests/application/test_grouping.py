@@ -44,8 +44,9 @@ class SyntheticAlbum:
         self.session.add(photo)
         self.session.flush()
         face = Face(photo_id=photo.id, album_id=self.album.id, position=0, left=0, top=0, width=90, height=90,
-                    confidence=99.0, landmarks=[], pose={}, sharpness=60.0, brightness=50.0, relative_blur=relative_blur,
-                    too_small=False, embedding=vector_to_bytes(vector), recognizer=faces.EMBEDDER,
+                    confidence=99.0, landmarks=[], pose={}, sharpness=60.0, brightness=50.0,
+                    relative_blur=relative_blur, too_small=False, embedding=vector_to_bytes(vector),
+                    recognizer=faces.EMBEDDER,
                     person_id=person.id if person else None)
         self.session.add(face)
         self.session.flush()

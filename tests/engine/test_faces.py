@@ -199,7 +199,7 @@ def test_comparable_faces_are_the_embedded_faces_not_too_small_without_their_qua
     not flagged too small, to the last bit, without measuring any face's quality."""
     from photosift.faces import detectors
 
-    image = imaging.DecodedImage(pixels=make_group_photo(2000, 1500, [40, 70, 300]), original_size=(4000, 3000),
+    image = imaging.DecodedImage(pixels=make_group_photo(2000, 1500, [50, 70, 300]), original_size=(4000, 3000),
                                  format="array")  # a reduced decode: boxes go to original pixels and back
     found = faces.detect_faces(image)
     assert any(f.too_small for f in found) and not all(f.too_small for f in found)
