@@ -52,6 +52,15 @@ class SyntheticAlbum:
         self.session.flush()
         return face
 
+    def person(self, identity: int, faces: int) -> Person:
+        """A person of the album holding ``faces`` faces of ``identity``."""
+        person = Person(album_id=self.album.id, number=1, hidden=False)
+        self.session.add(person)
+        self.session.flush()
+        for _ in range(faces):
+            self.face(identity, person)
+        return person
+
     def nearest(self, vector: np.ndarray, k: int) -> list[str]:
         """The exact ``k`` nearest faces of the album (what an index answers approximately)."""
         faces = list(self.session.scalars(select(Face).where(Face.album_id == self.album.id)))
@@ -63,11 +72,7 @@ def test_new_faces_join_their_person_or_start_one_with_their_neighbours(catalog)
     syn = Synthetic(11, directions=64)
     with catalog.session() as session:
         album = SyntheticAlbum(session, syn)
-        alice = Person(album_id=album.album.id, number=1, hidden=False)
-        session.add(alice)
-        session.flush()
-        for _ in range(3):
-            album.face(0, alice)
+        alice = album.person(0, faces=3)
         earlier_bob = album.face(1)  # seen once: unknown until a second sighting
         carol = [album.face(k) for k in (2, 3, 4)]  # strangers seen once
         new = [album.face(0), album.face(1)]
@@ -84,11 +89,7 @@ def test_a_blurred_face_joins_its_person_but_blurred_faces_form_none(catalog) ->
     syn = Synthetic(13, directions=64)
     with catalog.session() as session:
         album = SyntheticAlbum(session, syn)
-        alice = Person(album_id=album.album.id, number=1, hidden=False)
-        session.add(alice)
-        session.flush()
-        for _ in range(3):
-            album.face(0, alice)
+        alice = album.person(0, faces=3)
         soft = album.face(0, relative_blur=5.0)  # blurred beyond GROUP_MAX_BLUR: not worth grouping
         bob = [album.face(1, relative_blur=5.0) for _ in range(2)]  # bob only ever blurred
         changed = regroup_faces(session, album.album.id, [soft, *bob], album.nearest)
