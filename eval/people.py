@@ -238,22 +238,26 @@ def embeddings(albums: list[Album]) -> dict[str, list[Embedded | None]]:
 
 # ---------------------------------------------------------------- incremental grouping and scoring
 
-def worth_grouping(face: Embedded) -> bool:
-    """The product's rule (``application.grouping.worth_grouping``) on a cached face."""
-    from photosift.application.grouping import worth_grouping as rule
+def _stored(face: Embedded):  # -> photosift.catalog.models.Face (imported late, as the product is here)
+    """A cached face as the catalog would store it (what the product's grouping rules read)."""
     from photosift.catalog.models import Face
 
     _, too_small, sharpness, relative_blur = face
-    return rule(Face(too_small=too_small, sharpness=sharpness, relative_blur=relative_blur))
+    return Face(too_small=too_small, sharpness=sharpness, relative_blur=relative_blur)
+
+
+def worth_grouping(face: Embedded) -> bool:
+    """The product's rule (``application.grouping.worth_grouping``) on a cached face."""
+    from photosift.application import grouping
+
+    return grouping.worth_grouping(_stored(face))
 
 
 def may_join(face: Embedded) -> bool:
     """The product's rule (``application.grouping.may_join``) on a cached face."""
-    from photosift.application.grouping import may_join as rule
-    from photosift.catalog.models import Face
+    from photosift.application import grouping
 
-    _, too_small, sharpness, relative_blur = face
-    return rule(Face(too_small=too_small, sharpness=sharpness, relative_blur=relative_blur))
+    return grouping.may_join(_stored(face))
 
 
 def previous_rule(face: Embedded) -> bool:

@@ -110,21 +110,14 @@ def regroup(session: Session, album_id: str, params: GroupingParams | None = Non
     (``{"faces": {}, "removed": []}`` when nothing changed).
     """
     faces = faces_repo.of_album(session, album_id=album_id)
-    before = {f.id: f.person_id for f in faces}
-    person_of = dict(before)
-    changes: dict[str, str | None] = {}
-
-    def place(face_id: str, person_id: str | None) -> None:
-        if person_of[face_id] != person_id:
-            person_of[face_id] = changes[face_id] = person_id
-
+    person_of = {f.id: f.person_id for f in faces}
     free: list[faces_repo.Stored] = []
     for face in faces:
         if face.member_id is not None:
-            place(face.id, None)  # matched (or pinned) to a member: not one of the people
+            person_of[face.id] = None  # matched (or pinned) to a member: not one of the people
             continue
         if not face.person_pinned and comparable(face) and not worth_grouping(face):
-            place(face.id, None)  # joins again below if its person's faces worth grouping still call for it
+            person_of[face.id] = None  # joins again below if its person's faces worth grouping still call for it
         free.append(face)
     people: dict[str, set[str]] = defaultdict(set)
     for face in free:
@@ -135,13 +128,10 @@ def regroup(session: Session, album_id: str, params: GroupingParams | None = Non
     result = group_faces(records, people, Corrections(unknown=unknown), params=params, similarity=scoring.similarity)
 
     for person_id, joined in result.joined.items():
-        for face_id in joined:
-            place(face_id, person_id)
+        person_of.update(dict.fromkeys(joined, person_id))
     for group in result.new_people:
-        person = people_repo.create(session, album_id=album_id)
-        for face_id in sorted(group):
-            place(face_id, person.id)
-    changes = {face_id: person_id for face_id, person_id in changes.items() if before[face_id] != person_id}
+        person_of.update(dict.fromkeys(group, people_repo.create(session, album_id=album_id).id))
+    changes = {f.id: person_of[f.id] for f in faces if person_of[f.id] != f.person_id}
     faces_repo.set_people(session, people=changes)
     removed = people_repo.remove_empty(session, album_id=album_id)
     data = {"faces": changes, "removed": removed}

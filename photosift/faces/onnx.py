@@ -149,15 +149,13 @@ def _dequantized(path: Path) -> bytes:
         expanded = (weights.astype(np.float32) - zero) * scale
         model.graph.initializer.append(numpy_helper.from_array(expanded.astype(np.float32), node.output[0]))
         model.graph.node.remove(node)
-    consumed = {name for node in model.graph.node for name in node.input}
-    for init in [item for item in model.graph.initializer if item.name not in consumed]:
-        model.graph.initializer.remove(init)
     return without_unused_inputs(model).SerializeToString()
 
 
 def without_unused_inputs(model: Any) -> Any:
-    """The ONNX ``model`` (a ``ModelProto``) without the graph inputs that no node reads, in place."""
+    """The ONNX ``model`` (a ``ModelProto``) without the graph inputs and constants that no node reads, in place."""
     consumed = {name for node in model.graph.node for name in node.input}
-    for item in [item for item in model.graph.input if item.name not in consumed]:
-        model.graph.input.remove(item)
+    for items in (model.graph.input, model.graph.initializer):
+        for item in [item for item in items if item.name not in consumed]:
+            items.remove(item)
     return model
