@@ -4,13 +4,16 @@ Each image goes through what the product does with a reference photo: ``imaging.
 face, the shipped embedding (``embedding``: every face averaged with its mirror image), and the same face embedded
 as an album photo's is (``album``: the mirror image only for turned or masked faces, ``engine.MIRROR_YAW``).
 Cached in ``~/.cache/photosift-eval/faces-<recogniser>-<set>-roles.npz``; ``load_masked``: the same faces of LFW and
-CFP with a synthetic surgical mask drawn over them, as references (``masked-<recogniser>.npz``).
+CFP with a synthetic surgical mask drawn over them, as references (``masked-<recogniser>.npz``); ``load_degraded``:
+each LFW image blurred or shrunk (one way per image, drawn from its path), as an album photo's face
+(``degraded-<recogniser>.npz``).
 """
 
 from __future__ import annotations
 
 import csv
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,6 +160,78 @@ def load_masked() -> dict[str, np.ndarray]:
     faces = {f.path: f for name in ("lfw", "cfp") for f in load(name)}
     stored = _cached(CACHE / f"masked-{_recognizer()}.npz", list(faces), _masked_features)
     return {p: _with_pose(v, faces[p].yaw) for p, v in stored.items() if v is not None and p in faces}
+
+
+BLURS = {"gaussian": (2.0, 6.0), "defocus": (2.0, 5.0), "motion": (6.0, 16.0)}
+"""% of the face's height: Gaussian sigma, defocus disk radius, motion length (any angle) of a blurred copy."""
+SMALL = (24.0, 40.0)  # px: the face height of a shrunk copy (on a 640x480 canvas)
+
+
+@dataclass(frozen=True)
+class DegradedFace:
+    """An LFW image's degraded copy and its largest face as an album photo's (``album`` None when none was found)."""
+
+    kind: str  # "gaussian" | "defocus" | "motion" | "small"
+    album: np.ndarray | None
+    too_small: bool = False
+    relative_blur: float = 0.0
+
+
+def degrade(path: str) -> tuple[str, bytes]:
+    """The kind and JPEG bytes of ``path``'s degraded copy: blurred (one of :data:`BLURS`, 2 in 3 images) or shrunk
+    (:data:`SMALL`), the kind and strength drawn from the path (the same copy every run)."""
+    rng = np.random.default_rng(zlib.crc32(path.encode()))
+    image = cv2.imread(path)
+    face = 0.46 * image.shape[0]  # an LFW face's height in its frame
+    kind = str(rng.choice([*BLURS, "small"], p=[2 / 9, 2 / 9, 2 / 9, 1 / 3]))
+    if kind == "small":
+        scale = rng.uniform(*SMALL) / face
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        image = np.full((480, 640, 3), 120, np.uint8)
+        top, left = (480 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
+        image[top : top + small.shape[0], left : left + small.shape[1]] = small
+    else:
+        size = rng.uniform(*BLURS[kind]) / 100 * face
+        if kind == "gaussian":
+            image = cv2.GaussianBlur(image, (0, 0), size)
+        else:
+            kernel = _disk(size) if kind == "defocus" else _line(size, rng.uniform(0, np.pi))
+            image = cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
+    return kind, cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+
+
+def _disk(radius: float) -> np.ndarray:
+    k = int(np.ceil(radius))
+    y, x = np.mgrid[-k : k + 1, -k : k + 1]
+    disk = (x**2 + y**2 <= radius**2).astype(np.float32)
+    return disk / disk.sum()
+
+
+def _line(length: float, angle: float) -> np.ndarray:
+    k = int(np.ceil(length / 2))
+    kernel = np.zeros((2 * k + 1, 2 * k + 1), np.float32)
+    for t in np.linspace(-length / 2, length / 2, 4 * int(length) + 1):
+        kernel[int(round(k + t * np.sin(angle))), int(round(k + t * np.cos(angle)))] = 1.0
+    return kernel / kernel.sum()
+
+
+def _degraded_features(path: str) -> tuple:
+    from photosift import faces, imaging
+
+    kind, data = degrade(path)
+    found = faces.find_faces(imaging.decode(data))  # largest first, as an album photo's faces
+    if not found:
+        return kind, None, False, 0.0
+    face = found[0]
+    return kind, face.embedding, face.face.too_small, face.face.quality.relative_blur
+
+
+def load_degraded() -> dict[str, DegradedFace]:
+    """Path -> the degraded copy's face, for every image of LFW (``degrade``)."""
+    faces = {f.path: f for f in load("lfw")}
+    stored = _cached(CACHE / f"degraded-{_recognizer()}.npz", list(faces), _degraded_features)
+    return {p: DegradedFace(kind, None if v is None else _with_pose(v, faces[p].yaw), bool(small), float(blur))
+            for p, (kind, v, small, blur) in stored.items() if p in faces}
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ selfies as references, every other photo as an album photo's face). The
 real crowd photos of ``wider/`` and ``facemask/`` are left out (they are not in that cache). Same rows and scores as
 ``eval/members.py``, pooled over the seeds, with the worst seed's precision and recall.
 
+A fourth row, "LFW, a third of photos blurred or small", draws the LFW album again and replaces a third of its face
+photos (members' and strangers' alike, never the selfies) by their blurred or shrunk copy (``_faces.load_degraded``:
+Gaussian, defocus or motion blur of a few % of the face's height, or a face of 24-40 px), as a shaken or distant
+shot would be; a table below it gives the recall per kind of member photo.
+
 Two more tables, on the same albums:
 
 - **Suggestions** (``application.suggestions.suggest``): the member photos the album missed that an "Is this
@@ -49,7 +54,7 @@ from people import print_table  # noqa: E402
 
 from photosift import faces as face_engine  # noqa: E402
 from photosift.application.matching import ALBUM_THRESHOLD, match_faces, templates_from, with_album_evidence  # noqa: E402
-from photosift.application.suggestions import Candidate, in_album, suggest  # noqa: E402
+from photosift.application.suggestions import Candidate, in_album, offered, suggest  # noqa: E402
 
 
 @dataclass
@@ -62,18 +67,24 @@ class Album:
     threshold: float
 
 
+DEGRADED_SHARE = 1 / 3
+"""The share of the degraded row's face photos replaced by their blurred or shrunk copy."""
+KINDS = ("sharp", *_faces.BLURS, "small")
+
+
 def decide(scenario: Scenario, embedding: dict[str, np.ndarray], rejected: dict[str, list[str]] | None = None,
-           threshold: float = ALBUM_THRESHOLD) -> Album:
+           threshold: float = ALBUM_THRESHOLD, too_small: frozenset[str] = frozenset()) -> Album:
     """One album decided as a re-match of the album does (see the module docstring); ``rejected``: member ->
-    paths of faces the user said are not them."""
+    paths of faces the user said are not them; ``too_small``: the paths whose face the engine flags too small."""
     members = [m for m in scenario.members if scenario.members[m][0] in embedding]
     templates = templates_from({m: [embedding[scenario.members[m][0]]] for m in members}, threshold,
                                {m: [embedding[p] for p in paths] for m, paths in (rejected or {}).items()})
     photos = [[t for t in p.tiles if t.path in embedding] for p in scenario.photos if p.real is None]
     photo_ids = [str(i) for i, tiles in enumerate(photos) for _ in tiles]
     vectors = [embedding[t.path] for tiles in photos for t in tiles]
-    templates = with_album_evidence(templates, photo_ids, vectors, [True] * len(vectors))
-    matches = [match_faces([embedding[t.path] for t in tiles], [False] * len(tiles), templates, str(i))
+    usable = [t.path not in too_small for tiles in photos for t in tiles]
+    templates = with_album_evidence(templates, photo_ids, vectors, usable)
+    matches = [match_faces([embedding[t.path] for t in tiles], [t.path in too_small for t in tiles], templates, str(i))
                for i, tiles in enumerate(photos)]
     return Album(members, photos, matches, threshold)
 
@@ -82,24 +93,32 @@ def stranger(tile: Tile, members: list[str]) -> bool:
     return tile.identity == STRANGER or tile.identity not in members
 
 
-def match_counts(album: Album) -> dict[str, int]:
-    """Counts of one decided album, as ``eval/members.py`` scores it."""
+def match_counts(album: Album, kinds: dict[str, str] | None = None) -> dict[str, int]:
+    """Counts of one decided album, as ``eval/members.py`` scores it, and the member photos and those found per kind
+    of the member's face photo (``kinds``: path -> kind of the degraded ones; the rest are sharp)."""
     counts = {"member_photos": 0, "listed": 0, "correct": 0, "stranger_faces": 0, "false_matches": 0}
+    counts.update({f"{k} {kind}": 0 for kind in KINDS for k in ("photos", "found")})
     for tiles, matches in zip(album.photos, album.matches, strict=True):
         present = {t.identity for t in tiles}
         counts["member_photos"] += sum(m in present for m in album.members)
+        listed = {match[0] for match in matches if match is not None}
         for tile, match in zip(tiles, matches, strict=True):
             if stranger(tile, album.members):
                 counts["stranger_faces"] += 1
                 counts["false_matches"] += match is not None
-        listed = {match[0] for match in matches if match is not None}
+            else:
+                kind = (kinds or {}).get(tile.path, "sharp")
+                counts[f"photos {kind}"] += 1
+                counts[f"found {kind}"] += tile.identity in listed
         counts["listed"] += len(listed)
         counts["correct"] += len(listed & present)
     return counts
 
 
-def suggestion_counts(album: Album, embedding: dict[str, np.ndarray], scenario: Scenario) -> dict[str, int]:
-    """Missed member photos, and the suggestions that recover one of them or show someone else."""
+def suggestion_counts(album: Album, embedding: dict[str, np.ndarray], scenario: Scenario,
+                      copies: dict[str, _faces.DegradedFace] | None = None) -> dict[str, int]:
+    """Missed member photos, and the suggestions that recover one of them or show someone else. Of the degraded
+    ``copies``, only the faces the product would offer are candidates (``suggestions.offered``)."""
     templates = templates_from({m: [embedding[scenario.members[m][0]]] for m in album.members}, album.threshold)
     candidates, listed, truth, matched = [], {}, {}, defaultdict(list)
     missed = 0
@@ -107,11 +126,12 @@ def suggestion_counts(album: Album, embedding: dict[str, np.ndarray], scenario: 
         listed[str(i)] = {match[0] for match in matches if match is not None}
         missed += len(({t.identity for t in tiles} & set(album.members)) - listed[str(i)])
         for k, (tile, match) in enumerate(zip(tiles, matches, strict=True)):
-            if match is None:
+            copy = (copies or {}).get(tile.path)
+            if match is not None:
+                matched[match[0]].append(embedding[tile.path])
+            elif copy is None or offered(_stored(copy)):
                 candidates.append(Candidate(f"{i}/{k}", str(i), None, embedding[tile.path]))
                 truth[f"{i}/{k}"] = tile.identity
-            else:
-                matched[match[0]].append(embedding[tile.path])
     found = suggest(candidates, in_album(templates, matched), listed)
     right = sum(truth[s.face_ids[0]] == s.member_id for s in found)
     return {"missed": missed, "suggestions": len(found), "recovered": right, "wrong": len(found) - right}
@@ -159,6 +179,7 @@ def main() -> int:
         print(f"skipped: no evaluation data at {DATA}")
         return 0
     found = {f.path: f for name in _faces.SETS for f in _faces.load(name) if f.embedding is not None}
+    degraded = _faces.load_degraded()
     results: dict[str, list[dict[str, int]]] = defaultdict(list)
     suggested: dict[str, list[dict[str, int]]] = defaultdict(list)
     rejections: dict[tuple[str, str], list[dict[str, int]]] = defaultdict(list)
@@ -175,6 +196,12 @@ def main() -> int:
                 with patched(face_engine, "SAME_FACE_COSINE", same_face):
                     rejections[label, rule].append(rejection_counts(
                         scenario, embedding, decide(scenario, embedding, threshold=args.threshold)))
+        scenario = lfw_scenario(rng, args.members)
+        embedding, copies = with_degraded(as_stored(scenario, found), scenario, degraded, rng)
+        album = decide(scenario, embedding, threshold=args.threshold,
+                       too_small=frozenset(p for p, c in copies.items() if c.too_small))
+        results[DEGRADED_ROW].append(match_counts(album, {p: c.kind for p, c in copies.items()}))
+        suggested[DEGRADED_ROW].append(suggestion_counts(album, embedding, scenario, copies))
     rows = []
     for label, per_seed in results.items():
         total = with_rates(summed(per_seed))
@@ -184,6 +211,11 @@ def main() -> int:
                      f"{min(r['precision'] for r in worst):.3f} / {min(r['recall'] for r in worst):.3f}"])
     print_table(["album", "seeds", "stranger faces", "member photos", "precision", "recall",
                  "false matches / 100 strangers", "worst seed: precision / recall"], rows, args.markdown)
+    t = summed(results[DEGRADED_ROW])
+    print(f"\n{DEGRADED_ROW}: recall per kind of member photo (found / member photos)")
+    found_of, photos_of = ([t[f"{key} {k}"] for k in KINDS] for key in ("found", "photos"))
+    print_table(list(KINDS), [[f"{f / max(n, 1):.3f} ({f} / {n})" for f, n in zip(found_of, photos_of, strict=True)]],
+                args.markdown)
     print("\nSuggestions (\"Is this <member>?\") for the faces the album did not give to anyone:")
     rows = []
     for label, per_seed in suggested.items():
@@ -206,6 +238,36 @@ def main() -> int:
     print_table(["album", "rule", "member photos lost by a mistaken Not",
                  "the stranger's other false matches removed by a right Not"], rows, args.markdown)
     return 0
+
+
+DEGRADED_ROW = "LFW, a third of photos blurred or small"
+
+
+def with_degraded(embedding: dict[str, np.ndarray], scenario: Scenario, degraded: dict[str, _faces.DegradedFace],
+                  rng: random.Random) -> tuple[dict[str, np.ndarray], dict[str, _faces.DegradedFace]]:
+    """``embedding`` with :data:`DEGRADED_SHARE` of the album's face photos (not the selfies) replaced by their
+    degraded copy (dropped where it shows no face), and those copies by path."""
+    selfies = {paths[0] for paths in scenario.members.values()}
+    out, copies = dict(embedding), {}
+    for photo in scenario.photos:
+        for tile in photo.tiles:
+            copy = degraded.get(tile.path)
+            if tile.path in selfies or copy is None or rng.random() >= DEGRADED_SHARE:
+                continue
+            copies[tile.path] = copy
+            if copy.album is None:
+                out.pop(tile.path, None)
+            else:
+                out[tile.path] = copy.album
+    return out, copies
+
+
+def _stored(copy: _faces.DegradedFace):  # -> photosift.catalog.models.Face
+    """A degraded copy's face as the catalog stores it (what ``suggestions.offered`` reads)."""
+    from photosift.catalog.models import Face
+
+    return Face(too_small=copy.too_small, sharpness=100.0, relative_blur=copy.relative_blur,
+                recognizer=face_engine.EMBEDDER)
 
 
 def as_stored(scenario: Scenario, found: dict[str, _faces.LabelledFace]) -> dict[str, np.ndarray]:

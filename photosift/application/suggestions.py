@@ -33,7 +33,7 @@ import numpy as np
 from photosift import faces as face_engine
 from photosift.application import scoring
 from photosift.application.context import Services
-from photosift.application.grouping import worth_grouping
+from photosift.application.grouping import GroupedFace, worth_grouping
 from photosift.application.matching import Templates, album_threshold, load_templates, open_set_scores
 from photosift.catalog import albums, faces, members, people, records
 from photosift.catalog.db import Session
@@ -128,6 +128,11 @@ def suggest(candidates: Sequence[Candidate], templates: Templates, listed: dict[
     return found
 
 
+def offered(face: GroupedFace) -> bool:
+    """Whether a face no member was given may be suggested: a face of the running recogniser worth grouping."""
+    return face.recognizer == face_engine.EMBEDDER and worth_grouping(face)
+
+
 def album_suggestions(session: Session, album_id: str) -> list[Suggestion]:
     """Every suggestion of the album as it is now."""
     templates = load_templates(session, albums.require(session, album_id=album_id))
@@ -140,8 +145,7 @@ def album_suggestions(session: Session, album_id: str) -> list[Suggestion]:
             listed[face.photo_id].add(face.member_id)
             if face.recognizer == face_engine.EMBEDDER and not face.person_pinned:
                 matched[face.member_id].append(bytes_to_vector(face.embedding))
-        elif (face.recognizer == face_engine.EMBEDDER and worth_grouping(face) and face.person_id not in hidden
-              and not (face.person_pinned and face.person_id is None)):
+        elif offered(face) and face.person_id not in hidden and not (face.person_pinned and face.person_id is None):
             candidates.append(Candidate(face.id, face.photo_id, face.person_id, bytes_to_vector(face.embedding)))
     return suggest(candidates, in_album(templates, matched), listed)
 
