@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -10,6 +11,19 @@ from pathlib import Path
 
 DATA = Path(os.environ.get("PHOTOSIFT_EVAL_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 CACHE = Path(os.environ.get("PHOTOSIFT_EVAL_CACHE", Path.home() / ".cache" / "photosift-eval"))
+
+ENGINE_SOURCES = ("detectors.py", "recognizers.py", "landmarks.py", "alignment.py", "engine.py", "geometry.py")
+"""The face engine's modules (``photosift/faces``): caches of what it finds are keyed by their source."""
+
+
+def engine_key() -> str:
+    """A digest of the face engine's source (:data:`ENGINE_SOURCES` and ``blur.py``, which measures face quality)."""
+    package = Path(__file__).resolve().parents[1] / "photosift"
+    digest = hashlib.sha256()
+    for path in [package / "faces" / name for name in ENGINE_SOURCES] + [package / "blur.py"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
 
 # name -> (folder, pairs csv)
 PAIR_SETS = {

@@ -6,7 +6,7 @@ as an album photo's is (``album``: the mirror image only for turned or masked fa
 Cached in ``~/.cache/photosift-eval/faces-<recogniser>-<set>-roles.npz``; ``load_masked``: the same faces of LFW and
 CFP with a synthetic surgical mask drawn over them, as references (``masked-<recogniser>.npz``); ``load_degraded``:
 each LFW image blurred or shrunk (one way per image, drawn from its path), as an album photo's face
-(``degraded-<recogniser>.npz``).
+(``degraded-<recogniser>-<engine source digest>.npz``: its ``too_small`` flags are the engine's).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import CACHE, DATA  # noqa: E402
+from _data import CACHE, DATA, engine_key  # noqa: E402
 
 from photosift.jobs.pool import spawn_pool  # noqa: E402
 
@@ -229,7 +229,7 @@ def _degraded_features(path: str) -> tuple:
 def load_degraded() -> dict[str, DegradedFace]:
     """Path -> the degraded copy's face, for every image of LFW (``degrade``)."""
     faces = {f.path: f for f in load("lfw")}
-    stored = _cached(CACHE / f"degraded-{_recognizer()}.npz", list(faces), _degraded_features)
+    stored = _cached(CACHE / f"degraded-{_recognizer()}-{engine_key()}.npz", list(faces), _degraded_features)
     return {p: DegradedFace(kind, None if v is None else _with_pose(v, faces[p].yaw), bool(small), float(blur))
             for p, (kind, v, small, blur) in stored.items() if p in faces}
 

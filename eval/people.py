@@ -46,7 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import CACHE, DATA, available  # noqa: E402
+from _data import CACHE, DATA, available, engine_key  # noqa: E402
 
 from photosift.application import scoring  # noqa: E402
 from photosift.clustering import FaceRecord, GroupingParams, group_faces, iter_pairs  # noqa: E402
@@ -60,7 +60,6 @@ BLURRED_DISTRACTORS = 12
 SMALL_PER_TRIP = 12
 BLUR_SHARE = 0.05  # Gaussian sigma of a blurred photo, as a share of its face's height
 SMALL_FACE = 40  # px: the face height of a shrunk photo
-ENGINE_SOURCES = ("detectors.py", "recognizers.py", "landmarks.py", "alignment.py", "engine.py", "geometry.py")
 
 
 @dataclass(frozen=True)
@@ -145,14 +144,6 @@ def make_albums(labels: dict[str, list[Path]]) -> list[Album]:
 
 
 # ---------------------------------------------------------------- embedding (cached)
-
-def engine_key() -> str:
-    package = Path(__file__).resolve().parents[1] / "photosift"
-    digest = hashlib.sha256()
-    for path in [package / "faces" / name for name in ENGINE_SOURCES] + [package / "blur.py"]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
 
 def compose(paths: tuple[Path, ...]) -> bytes:
     """The photos side by side (same height), as JPEG bytes: a group photo with one face per part."""
