@@ -111,7 +111,7 @@ def test_find_compares_no_face_too_small_to_compare(tmp_path, astronaut, write_j
     folder = tmp_path / "photos"
     folder.mkdir()
     write_jpeg(astronaut, folder / "large.jpg")
-    write_jpeg(cv2.resize(astronaut, (96, 96), interpolation=cv2.INTER_AREA), folder / "tiny.jpg")
+    write_jpeg(cv2.resize(astronaut, (72, 72), interpolation=cv2.INTER_AREA), folder / "tiny.jpg")
     assert main(["detect", "--json", str(folder / "tiny.jpg")]) == 0
     assert [f["too_small"] for f in json_lines(capsys.readouterr().out)[0]["faces"]] == [True]
     reference = write_jpeg(np.ascontiguousarray(astronaut[:, ::-1]), tmp_path / "ref.jpg")
@@ -230,8 +230,8 @@ def blurred_reference(tmp_path, astronaut, write_jpeg):
 
 @pytest.fixture()
 def small_reference(tmp_path, make_group_photo, write_jpeg):
-    """One astronaut face pasted 50 px tall: detected, but about 20x23 px (below the reliable size)."""
-    return write_jpeg(make_group_photo(400, 300, [50]), tmp_path / "small.jpg")
+    """One astronaut face pasted 30 px tall: detected, but about 13 px (below the reliable size)."""
+    return write_jpeg(make_group_photo(400, 300, [30]), tmp_path / "small.jpg")
 
 
 @pytest.mark.parametrize(("reference", "message", "error_type"), [

@@ -199,7 +199,7 @@ def test_comparable_faces_are_the_embedded_faces_not_too_small_without_their_qua
     not flagged too small, to the last bit, without measuring any face's quality."""
     from photosift.faces import detectors
 
-    image = imaging.DecodedImage(pixels=make_group_photo(2000, 1500, [50, 70, 300]), original_size=(4000, 3000),
+    image = imaging.DecodedImage(pixels=make_group_photo(800, 600, [28, 50, 300]), original_size=(1600, 1200),
                                  format="array")  # a reduced decode: boxes go to original pixels and back
     found = faces.detect_faces(image)
     assert any(f.too_small for f in found) and not all(f.too_small for f in found)
@@ -227,7 +227,7 @@ def test_references_are_averaged_with_their_mirror_image_and_frontal_album_faces
 
 
 def test_a_tiny_reference_face_is_refused(make_group_photo):
-    photo = make_group_photo(400, 300, [40])  # a ~20 px face
+    photo = make_group_photo(400, 300, [30])  # a ~13 px face
     found = faces.detect_faces(decoded(photo))
     assert found and found[0].too_small
     with pytest.raises(FaceTooSmall):

@@ -114,7 +114,7 @@ def test_compare_faces_threshold_moves_faces_to_unmatched(rek, astronaut):
 
 
 def test_compare_faces_quality_filter_drops_small_faces(rek, astronaut, make_group_photo):
-    target = jpeg(make_group_photo(1600, 600, [300, 48]))  # one usable face, one far too small (~20 px)
+    target = jpeg(make_group_photo(800, 400, [200, 28]))  # one usable face, one far too small (~12 px)
     plain = rek.compare_faces(SourceImage={"Bytes": jpeg(astronaut)}, TargetImage={"Bytes": target})
     filtered = rek.compare_faces(SourceImage={"Bytes": jpeg(astronaut)}, TargetImage={"Bytes": target},
                                  QualityFilter="HIGH")
