@@ -222,16 +222,16 @@ def _degraded_features(path: str) -> tuple:
     found = faces.find_faces(imaging.decode(data))  # largest first, as an album photo's faces
     if not found:
         return kind, None, False, 0.0
-    face = found[0]
+    face = found[0]  # its embedding holds the pose value, as every album face's does
     return kind, face.embedding, face.face.too_small, face.face.quality.relative_blur
 
 
 def load_degraded() -> dict[str, DegradedFace]:
     """Path -> the degraded copy's face, for every image of LFW (``degrade``)."""
-    faces = {f.path: f for f in load("lfw")}
-    stored = _cached(CACHE / f"degraded-{_recognizer()}-{engine_key()}.npz", list(faces), _degraded_features)
-    return {p: DegradedFace(kind, None if v is None else _with_pose(v, faces[p].yaw), bool(small), float(blur))
-            for p, (kind, v, small, blur) in stored.items() if p in faces}
+    paths = [path for path, _, _ in _labels("lfw")]
+    stored = _cached(CACHE / f"degraded-{_recognizer()}-{engine_key()}.npz", paths, _degraded_features)
+    return {p: DegradedFace(kind, vector, bool(small), float(blur))
+            for p, (kind, vector, small, blur) in ((p, stored[p]) for p in paths)}
 
 
 if __name__ == "__main__":

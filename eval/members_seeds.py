@@ -67,6 +67,7 @@ class Album:
     threshold: float
 
 
+DEGRADED_ROW = "LFW, a third of photos blurred or small"
 DEGRADED_SHARE = 1 / 3
 """The share of the degraded row's face photos replaced by their blurred or shrunk copy."""
 KINDS = ("sharp", *_faces.BLURS, "small")
@@ -240,9 +241,6 @@ def main() -> int:
     return 0
 
 
-DEGRADED_ROW = "LFW, a third of photos blurred or small"
-
-
 def with_degraded(embedding: dict[str, np.ndarray], scenario: Scenario, degraded: dict[str, _faces.DegradedFace],
                   rng: random.Random) -> tuple[dict[str, np.ndarray], dict[str, _faces.DegradedFace]]:
     """``embedding`` with :data:`DEGRADED_SHARE` of the album's face photos (not the selfies) replaced by their
@@ -263,7 +261,8 @@ def with_degraded(embedding: dict[str, np.ndarray], scenario: Scenario, degraded
 
 
 def _stored(copy: _faces.DegradedFace):  # -> photosift.catalog.models.Face
-    """A degraded copy's face as the catalog stores it (what ``suggestions.offered`` reads)."""
+    """A degraded copy's face as the catalog stores it (what ``suggestions.offered`` reads: with ``relative_blur``
+    measured, the sharpness does not decide)."""
     from photosift.catalog.models import Face
 
     return Face(too_small=copy.too_small, sharpness=100.0, relative_blur=copy.relative_blur,
