@@ -78,7 +78,7 @@ def test_index_faces_records_faces_with_external_image_id(rek, collection, astro
 
 
 def test_index_faces_max_faces_and_quality_filter(rek, collection, make_group_photo):
-    group = jpeg(make_group_photo(1600, 600, [260, 200, 48]))
+    group = jpeg(make_group_photo(800, 400, [200, 150, 28]))  # the third face ~12 px: too small
     reply = rek.index_faces(CollectionId=collection, Image={"Bytes": group}, MaxFaces=1)
     assert len(reply["FaceRecords"]) == 1
     widths = [r["FaceDetail"]["BoundingBox"]["Width"] for r in reply["FaceRecords"]]
