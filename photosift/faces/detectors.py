@@ -30,15 +30,14 @@ from photosift.imaging import fit_within, shrink
 GRID_SIGMA = 1.3
 """px: the edge blur the estimator reads on a face that is as sharp as its pixels allow (unblurred LFW faces made
 30-60 px tall read 1.2-1.4)."""
-MIN_RELIABLE_FACE = 16
+MIN_RELIABLE_FACE = 24
 """px (shorter box side, in the analysed pixels): smaller faces are ``too_small`` and never compared. With
-``w600k_mbf`` a face's size changes how often its own person is found, not how often a stranger is: LFW and CFP faces
-shrunk to 32 / 24 / 20 / 18 / 16 / 14 / 12 px match their person's reference at 80 in 0.973 / 0.925 / 0.877 /
-0.863 / 0.705 / 0.637 / 0.445 of pairs, and strangers' references in 0.5-1.4e-4 of pairs at every size. Small faces
-against each other: strangers reach the people linkage (88) in 2 of 18,624 pairs at every size from 16 to 32 px, the
-same person in 0.66 of pairs at 16 px. Real crowd faces (WIDER) under 20 px score 80 against LFW references in 3 of
-260,169 pairs, the detector's phantoms among them in none of 18,564. 16 px is the smallest at which 7 in 10 faces
-still find their person."""
+``w600k_mbf`` a face's size changes how often its own person is found, not how often a stranger's reference is: LFW
+and CFP faces shrunk to 32 / 24 / 20 / 16 / 12 px match their person's reference at 80 in 0.973 / 0.925 / 0.877 /
+0.705 / 0.445 of pairs, and strangers' references in 0.5-1.4e-4 of pairs at every size (WIDER's crowd faces under
+20 px: 3 in 260,169 pairs). But small real faces look alike to *each other*: the 102 WIDER crowd photos, every face
+a stranger, grouped as one album, make 3 / 8 / 27 people of strangers with faces of 32 / 24 / 16 px and more
+compared (README "Small faces"). 24 px is the smallest at which 9 in 10 faces still find their person."""
 FIRST_PASS_FACE = 32  # px (analysed pixels): the first pass's canvas brings faces this big to ``SMALLEST_FOUND``
 SMALLEST_FOUND = 16  # px at the network's input: SCRFD's smallest anchor
 MIN_CANVAS, MAX_CANVAS = 640, 1024  # px: the first pass's canvas (a 2000 px analysis image gets 1000)
