@@ -19,6 +19,9 @@ on a larger canvas (a small face that is still fine to compare). The first table
 (every face not ``too_small`` grouped; blurred faces kept out): people, people made mostly of faces not worth
 grouping, blurred faces grouped, and pairwise precision / recall.
 
+Another table groups WIDER's crowd photos as one album, every face a stranger (but for one woman seen in two
+photos): the people it makes are strangers put together, by the product's rules and with other size bars.
+
 Photos then arrive in random order, ``--batch`` at a time; after each batch ``photosift.clustering.group_faces``
 runs over every face so far, with the people found until then kept (new groups get a person id), as the service
 does. The table scores the final state: pairwise precision and recall of "same person" over face pairs (recall
@@ -46,7 +49,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import CACHE, DATA, available, engine_key  # noqa: E402
+from _data import CACHE, DATA, available, detection_set, engine_key  # noqa: E402
 
 from photosift.application import scoring  # noqa: E402
 from photosift.clustering import FaceRecord, GroupingParams, group_faces, iter_pairs  # noqa: E402
@@ -249,6 +252,41 @@ def may_join(face: Embedded) -> bool:
     from photosift.application import grouping
 
     return grouping.may_join(_stored(face))
+
+
+def crowd_faces() -> list[tuple[str, Embedded, float]]:
+    """(photo, face, shorter box side in px) of every face the product finds in WIDER's crowd photos, cached in
+    ``crowd-<engine source digest>.npz``."""
+    from photosift import faces, imaging
+
+    cache_file = CACHE / f"crowd-{engine_key()}.npz"
+    if cache_file.exists():
+        with np.load(cache_file, allow_pickle=True) as z:
+            return list(z["faces"])
+    found = []
+    for path, _ in detection_set("wider"):
+        image = imaging.decode(path.read_bytes())
+        for f in faces.find_faces(image):
+            face: Embedded = (f.embedding, f.face.too_small, f.face.quality.sharpness, f.face.quality.relative_blur)
+            found.append((str(path.relative_to(DATA)), face, min(f.face.box[2:]) * image.scale))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    table = np.empty(len(found), dtype=object)
+    table[:] = found
+    np.savez(cache_file, faces=table)
+    return found
+
+
+def crowd_people(found: list[tuple[str, Embedded, float]], params: GroupingParams,
+                 smallest: float | None = None) -> tuple[int, int, int]:
+    """Faces grouped, people made and their faces when WIDER's crowd photos are one album (every face a stranger
+    but for one woman seen in two), by the product's rules; ``smallest``: faces under it px taken as too small."""
+    records = []
+    for k, (photo, face, size) in enumerate(found):
+        if smallest is not None:
+            face = (face[0], size < smallest, face[2], face[3])
+        records.append(FaceRecord(f"{photo}#{k}", photo, face[0], usable=worth_grouping(face), may_join=may_join(face)))
+    result = group_faces(records, {}, params=params, similarity=scoring.similarity)
+    return sum(r.usable for r in records), len(result.new_people), sum(len(p) for p in result.new_people)
 
 
 def previous_rule(face: Embedded) -> bool:
@@ -468,6 +506,16 @@ def main() -> int:
                       f"{ratio(r['correct_pairs'], r['true_pairs']):.3f}"])
     print_table(["grouped", "people (true)", "people mostly of such faces", "such faces grouped",
                  "pairwise precision", "pairwise recall"], lines, args.markdown)
+    found = crowd_faces()
+    photos = len({photo for photo, _, _ in found})
+    print(f"\nWIDER's crowd photos as one album ({len(found)} faces in {photos} photos, every one a stranger but for "
+          "one woman seen in two): the people grouping makes")
+    lines = []
+    for label, smallest in (("the product (too small: its flag)", None), *(
+            (f"faces under {s} px taken as too small", float(s)) for s in (40, 32, 24, 16))):
+        grouped, made, held = crowd_people(found, params, smallest)
+        lines.append([label, str(grouped), str(made), str(held)])
+    print_table(["faces compared", "faces worth grouping", "people made", "their faces"], lines, args.markdown)
     if args.sweep:
         print()
         sweep = []
