@@ -6,7 +6,9 @@ as an album photo's is (``album``: the mirror image only for turned or masked fa
 Cached in ``~/.cache/photosift-eval/faces-<recogniser>-<set>-roles.npz``; ``load_masked``: the same faces of LFW and
 CFP with a synthetic surgical mask drawn over them, as references (``masked-<recogniser>.npz``); ``load_degraded``:
 each LFW image blurred or shrunk (one way per image, drawn from its path), as an album photo's face
-(``degraded-<recogniser>-<engine source digest>.npz``: its ``too_small`` flags are the engine's).
+(``degraded-<recogniser>-<engine source digest>.npz``: its ``too_small`` flags are the engine's); ``load_crowd``:
+every face of WIDER's crowd photos (``crowd-<engine source digest>.npz``); ``stored_face``: a face as the catalog
+stores it, what the product's grouping and suggestion rules read.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import CACHE, DATA, engine_key  # noqa: E402
+from _data import CACHE, DATA, detection_set, engine_key  # noqa: E402
 
 from photosift.jobs.pool import spawn_pool  # noqa: E402
 
@@ -174,6 +176,7 @@ class DegradedFace:
     kind: str  # "gaussian" | "defocus" | "motion" | "small"
     album: np.ndarray | None
     too_small: bool = False
+    sharpness: float = 0.0
     relative_blur: float = 0.0
 
 
@@ -221,17 +224,39 @@ def _degraded_features(path: str) -> tuple:
     kind, data = degrade(path)
     found = faces.find_faces(imaging.decode(data))  # largest first, as an album photo's faces
     if not found:
-        return kind, None, False, 0.0
-    face = found[0]  # its embedding holds the pose value, as every album face's does
-    return kind, face.embedding, face.face.too_small, face.face.quality.relative_blur
+        return (kind, None)
+    face = found[0].face  # its embedding holds the pose value, as every album face's does
+    return kind, found[0].embedding, face.too_small, face.quality.sharpness, face.quality.relative_blur
 
 
 def load_degraded() -> dict[str, DegradedFace]:
     """Path -> the degraded copy's face, for every image of LFW (``degrade``)."""
     paths = [path for path, _, _ in _labels("lfw")]
     stored = _cached(CACHE / f"degraded-{_recognizer()}-{engine_key()}.npz", paths, _degraded_features)
-    return {p: DegradedFace(kind, vector, bool(small), float(blur))
-            for p, (kind, vector, small, blur) in ((p, stored[p]) for p in paths)}
+    return {path: DegradedFace(*stored[path]) for path in paths}
+
+
+def _crowd_features(path: str) -> list[tuple]:
+    from photosift import faces, imaging
+
+    image = imaging.decode(path)
+    return [(f.embedding, f.face.too_small, f.face.quality.sharpness, f.face.quality.relative_blur,
+             min(f.face.box[2:]) * image.scale) for f in faces.find_faces(image)]
+
+
+def load_crowd() -> dict[str, list[tuple]]:
+    """Path -> every face the product finds in that WIDER crowd photo: embedding, ``too_small``, sharpness,
+    relative blur and the box's shorter side in analysed pixels."""
+    paths = [str(path) for path, _ in detection_set("wider")]
+    return _cached(CACHE / f"crowd-{_recognizer()}-{engine_key()}.npz", paths, _crowd_features)
+
+
+def stored_face(too_small: bool, sharpness: float, relative_blur: float):  # -> photosift.catalog.models.Face
+    """A face of the running recogniser as the catalog stores it (what the product's grouping rules read)."""
+    from photosift import faces
+    from photosift.catalog.models import Face
+
+    return Face(too_small=too_small, sharpness=sharpness, relative_blur=relative_blur, recognizer=faces.EMBEDDER)
 
 
 if __name__ == "__main__":

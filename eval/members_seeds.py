@@ -130,7 +130,7 @@ def suggestion_counts(album: Album, embedding: dict[str, np.ndarray], scenario: 
             copy = (copies or {}).get(tile.path)
             if match is not None:
                 matched[match[0]].append(embedding[tile.path])
-            elif copy is None or offered(_stored(copy)):
+            elif copy is None or offered(_faces.stored_face(copy.too_small, copy.sharpness, copy.relative_blur)):
                 candidates.append(Candidate(f"{i}/{k}", str(i), None, embedding[tile.path]))
                 truth[f"{i}/{k}"] = tile.identity
     found = suggest(candidates, in_album(templates, matched), listed)
@@ -258,15 +258,6 @@ def with_degraded(embedding: dict[str, np.ndarray], scenario: Scenario, degraded
             else:
                 out[tile.path] = copy.album
     return out, copies
-
-
-def _stored(copy: _faces.DegradedFace):  # -> photosift.catalog.models.Face
-    """A degraded copy's face as the catalog stores it (what ``suggestions.offered`` reads: with ``relative_blur``
-    measured, the sharpness does not decide)."""
-    from photosift.catalog.models import Face
-
-    return Face(too_small=copy.too_small, sharpness=100.0, relative_blur=copy.relative_blur,
-                recognizer=face_engine.EMBEDDER)
 
 
 def as_stored(scenario: Scenario, found: dict[str, _faces.LabelledFace]) -> dict[str, np.ndarray]:

@@ -49,7 +49,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import CACHE, DATA, available, detection_set, engine_key  # noqa: E402
+import _faces  # noqa: E402
+from _data import CACHE, DATA, available, engine_key  # noqa: E402
 
 from photosift.application import scoring  # noqa: E402
 from photosift.clustering import FaceRecord, GroupingParams, group_faces, iter_pairs  # noqa: E402
@@ -232,59 +233,31 @@ def embeddings(albums: list[Album]) -> dict[str, list[Embedded | None]]:
 
 # ---------------------------------------------------------------- incremental grouping and scoring
 
-def _stored(face: Embedded):  # -> photosift.catalog.models.Face (imported late, as the product is here)
-    """A cached face as the catalog would store it (what the product's grouping rules read)."""
-    from photosift.catalog.models import Face
-
-    _, too_small, sharpness, relative_blur = face
-    return Face(too_small=too_small, sharpness=sharpness, relative_blur=relative_blur)
-
-
 def worth_grouping(face: Embedded) -> bool:
     """The product's rule (``application.grouping.worth_grouping``) on a cached face."""
     from photosift.application import grouping
 
-    return grouping.worth_grouping(_stored(face))
+    return grouping.worth_grouping(_faces.stored_face(*face[1:]))
 
 
 def may_join(face: Embedded) -> bool:
     """The product's rule (``application.grouping.may_join``) on a cached face."""
     from photosift.application import grouping
 
-    return grouping.may_join(_stored(face))
+    return grouping.may_join(_faces.stored_face(*face[1:]))
 
 
-def crowd_faces() -> list[tuple[str, Embedded, float]]:
-    """(photo, face, shorter box side in px) of every face the product finds in WIDER's crowd photos, cached in
-    ``crowd-<engine source digest>.npz``."""
-    from photosift import faces, imaging
-
-    cache_file = CACHE / f"crowd-{engine_key()}.npz"
-    if cache_file.exists():
-        with np.load(cache_file, allow_pickle=True) as z:
-            return list(z["faces"])
-    found = []
-    for path, _ in detection_set("wider"):
-        image = imaging.decode(path.read_bytes())
-        for f in faces.find_faces(image):
-            face: Embedded = (f.embedding, f.face.too_small, f.face.quality.sharpness, f.face.quality.relative_blur)
-            found.append((str(path.relative_to(DATA)), face, min(f.face.box[2:]) * image.scale))
-    CACHE.mkdir(parents=True, exist_ok=True)
-    table = np.empty(len(found), dtype=object)
-    table[:] = found
-    np.savez(cache_file, faces=table)
-    return found
-
-
-def crowd_people(found: list[tuple[str, Embedded, float]], params: GroupingParams,
+def crowd_people(crowd: dict[str, list[tuple]], params: GroupingParams,
                  smallest: float | None = None) -> tuple[int, int, int]:
-    """Faces grouped, people made and their faces when WIDER's crowd photos are one album (every face a stranger
-    but for one woman seen in two), by the product's rules; ``smallest``: faces under it px taken as too small."""
+    """Faces grouped, people made and their faces when WIDER's crowd photos (``_faces.load_crowd``) are one album
+    (every face a stranger but for one woman seen in two), by the product's rules; ``smallest``: faces under it px
+    taken as too small."""
     records = []
-    for k, (photo, face, size) in enumerate(found):
-        if smallest is not None:
-            face = (face[0], size < smallest, face[2], face[3])
-        records.append(FaceRecord(f"{photo}#{k}", photo, face[0], usable=worth_grouping(face), may_join=may_join(face)))
+    for photo, found in crowd.items():
+        for k, (vector, too_small, sharpness, relative_blur, size) in enumerate(found):
+            face: Embedded = (vector, too_small if smallest is None else size < smallest, sharpness, relative_blur)
+            records.append(FaceRecord(f"{photo}#{k}", photo, vector, usable=worth_grouping(face),
+                                      may_join=may_join(face)))
     result = group_faces(records, {}, params=params, similarity=scoring.similarity)
     return sum(r.usable for r in records), len(result.new_people), sum(len(p) for p in result.new_people)
 
@@ -506,14 +479,14 @@ def main() -> int:
                       f"{ratio(r['correct_pairs'], r['true_pairs']):.3f}"])
     print_table(["grouped", "people (true)", "people mostly of such faces", "such faces grouped",
                  "pairwise precision", "pairwise recall"], lines, args.markdown)
-    found = crowd_faces()
-    photos = len({photo for photo, _, _ in found})
-    print(f"\nWIDER's crowd photos as one album ({len(found)} faces in {photos} photos, every one a stranger but for "
-          "one woman seen in two): the people grouping makes")
+    crowd = _faces.load_crowd()
+    photos = sum(bool(found) for found in crowd.values())
+    print(f"\nWIDER's crowd photos as one album ({sum(map(len, crowd.values()))} faces in {photos} photos, every one a "
+          "stranger but for one woman seen in two): the people grouping makes")
     lines = []
     for label, smallest in (("the product (too small: its flag)", None), *(
             (f"faces under {s} px taken as too small", float(s)) for s in (40, 32, 24, 16))):
-        grouped, made, held = crowd_people(found, params, smallest)
+        grouped, made, held = crowd_people(crowd, params, smallest)
         lines.append([label, str(grouped), str(made), str(held)])
     print_table(["faces compared", "faces worth grouping", "people made", "their faces"], lines, args.markdown)
     if args.sweep:

@@ -35,9 +35,9 @@ MIN_RELIABLE_FACE = 24
 ``w600k_mbf`` a face's size changes how often its own person is found, not how often a stranger's reference is: LFW
 and CFP faces shrunk to 32 / 24 / 20 / 16 / 12 px match their person's reference at 80 in 0.973 / 0.925 / 0.877 /
 0.705 / 0.445 of pairs, and strangers' references in 0.5-1.4e-4 of pairs at every size (WIDER's crowd faces under
-20 px: 3 in 260,169 pairs). But small real faces look alike to *each other*: the 102 WIDER crowd photos, every face
-a stranger, grouped as one album, make 3 / 8 / 27 people of strangers with faces of 32 / 24 / 16 px and more
-compared (README "Small faces"). 24 px is the smallest at which 9 in 10 faces still find their person."""
+20 px: 3 in 260,169 pairs). But small real faces look alike to *each other*: WIDER's crowd photos, nearly every
+face a stranger, grouped as one album, make 3 / 8 / 27 people with faces of 32 / 24 / 16 px and more compared
+(``eval/people.py``; README "Small faces"). 24 px is the smallest at which 9 in 10 faces still find their person."""
 FIRST_PASS_FACE = 32  # px (analysed pixels): the first pass's canvas brings faces this big to ``SMALLEST_FOUND``
 SMALLEST_FOUND = 16  # px at the network's input: SCRFD's smallest anchor
 MIN_CANVAS, MAX_CANVAS = 640, 1024  # px: the first pass's canvas (a 2000 px analysis image gets 1000)
