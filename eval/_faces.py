@@ -178,6 +178,11 @@ class DegradedFace:
     too_small: bool = False
     sharpness: float = 0.0
     relative_blur: float = 0.0
+    size: float | None = None  # px, in the analysed pixels (``FaceQuality.size``)
+
+    def stored(self):  # -> photosift.catalog.models.Face
+        """The face as the catalog stores it (:func:`stored_face`)."""
+        return stored_face(self.too_small, self.sharpness, self.relative_blur, self.size)
 
 
 def degrade(path: str) -> tuple[str, bytes]:
@@ -226,7 +231,7 @@ def _degraded_features(path: str) -> tuple:
     if not found:
         return (kind, None)
     face = found[0].face  # its embedding holds the pose value, as every album face's does
-    return kind, found[0].embedding, face.too_small, face.quality.sharpness, face.quality.relative_blur
+    return kind, found[0].embedding, *measures(face)
 
 
 def load_degraded() -> dict[str, DegradedFace]:
@@ -240,23 +245,30 @@ def _crowd_features(path: str) -> list[tuple]:
     from photosift import faces, imaging
 
     image = imaging.decode(path)
-    return [(f.embedding, f.face.too_small, f.face.quality.sharpness, f.face.quality.relative_blur,
-             min(f.face.box[2:]) * image.scale) for f in faces.find_faces(image)]
+    return [(f.embedding, *measures(f.face)) for f in faces.find_faces(image)]
 
 
 def load_crowd() -> dict[str, list[tuple]]:
-    """Path -> every face the product finds in that WIDER crowd photo: embedding, ``too_small``, sharpness,
-    relative blur and the box's shorter side in analysed pixels."""
+    """Path -> every face the product finds in that WIDER crowd photo: embedding and :func:`measures`."""
     paths = [str(path) for path, _ in detection_set("wider")]
     return _cached(CACHE / f"crowd-{_recognizer()}-{engine_key()}.npz", paths, _crowd_features)
 
 
-def stored_face(too_small: bool, sharpness: float, relative_blur: float):  # -> photosift.catalog.models.Face
-    """A face of the running recogniser as the catalog stores it (what the product's grouping rules read)."""
+def measures(face) -> tuple[bool, float, float, float | None]:  # noqa: ANN001 - a photosift.faces.Face
+    """What the catalog stores of ``face`` that the product's grouping rules read: ``too_small``, sharpness,
+    relative blur and size (``FaceQuality``)."""
+    return face.too_small, face.quality.sharpness, face.quality.relative_blur, face.quality.size
+
+
+def stored_face(too_small: bool, sharpness: float, relative_blur: float,
+                size: float | None):  # -> photosift.catalog.models.Face
+    """A face of the running recogniser as the catalog stores it (what the product's grouping rules read), from
+    :func:`measures`."""
     from photosift import faces
     from photosift.catalog.models import Face
 
-    return Face(too_small=too_small, sharpness=sharpness, relative_blur=relative_blur, recognizer=faces.EMBEDDER)
+    return Face(too_small=too_small, sharpness=sharpness, relative_blur=relative_blur, analysed_size=size,
+                recognizer=faces.EMBEDDER)
 
 
 if __name__ == "__main__":

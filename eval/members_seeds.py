@@ -16,7 +16,9 @@ real crowd photos of ``wider/`` and ``facemask/`` are left out (they are not in 
 A fourth row, "LFW, a third of photos blurred or small", draws the LFW album again and replaces a third of its face
 photos (members' and strangers' alike, never the selfies) by their blurred or shrunk copy (``_faces.load_degraded``:
 Gaussian, defocus or motion blur of a few % of the face's height, or a face of 24-40 px), as a shaken or distant
-shot would be; a table below it gives the recall per kind of member photo.
+shot would be; a table below it gives the recall per kind of member photo. The engine's measures of each copy decide
+as the product's do: too small to compare, too small to be a member's evidence (``grouping.big_enough``), offered
+as a suggestion (``suggestions.offered``).
 
 Two more tables, on the same albums:
 
@@ -53,6 +55,7 @@ from members import STRANGER, Scenario, Tile, cfp_scenario, lfw_scenario, mfr2_s
 from people import print_table  # noqa: E402
 
 from photosift import faces as face_engine  # noqa: E402
+from photosift.application.grouping import big_enough  # noqa: E402
 from photosift.application.matching import ALBUM_THRESHOLD, match_faces, templates_from, with_album_evidence  # noqa: E402
 from photosift.application.suggestions import Candidate, in_album, offered, suggest  # noqa: E402
 
@@ -74,17 +77,21 @@ KINDS = ("sharp", *_faces.BLURS, "small")
 
 
 def decide(scenario: Scenario, embedding: dict[str, np.ndarray], rejected: dict[str, list[str]] | None = None,
-           threshold: float = ALBUM_THRESHOLD, too_small: frozenset[str] = frozenset()) -> Album:
+           threshold: float = ALBUM_THRESHOLD, copies: dict[str, _faces.DegradedFace] | None = None) -> Album:
     """One album decided as a re-match of the album does (see the module docstring); ``rejected``: member ->
-    paths of faces the user said are not them; ``too_small``: the paths whose face the engine flags too small."""
+    paths of faces the user said are not them; ``copies``: the degraded faces among them, with what the engine
+    measured (too small to compare; too small to be a member's evidence, ``grouping.big_enough``)."""
     members = [m for m in scenario.members if scenario.members[m][0] in embedding]
     templates = templates_from({m: [embedding[scenario.members[m][0]]] for m in members}, threshold,
                                {m: [embedding[p] for p in paths] for m, paths in (rejected or {}).items()})
     photos = [[t for t in p.tiles if t.path in embedding] for p in scenario.photos if p.real is None]
     photo_ids = [str(i) for i, tiles in enumerate(photos) for _ in tiles]
     vectors = [embedding[t.path] for tiles in photos for t in tiles]
+    stored = {path: copy.stored() for path, copy in (copies or {}).items()}
+    too_small = {path for path, face in stored.items() if face.too_small}
     usable = [t.path not in too_small for tiles in photos for t in tiles]
-    templates = with_album_evidence(templates, photo_ids, vectors, usable)
+    evidence = [t.path not in stored or big_enough(stored[t.path]) for tiles in photos for t in tiles]
+    templates = with_album_evidence(templates, photo_ids, vectors, usable, evidence=evidence)
     matches = [match_faces([embedding[t.path] for t in tiles], [t.path in too_small for t in tiles], templates, str(i))
                for i, tiles in enumerate(photos)]
     return Album(members, photos, matches, threshold)
@@ -130,7 +137,7 @@ def suggestion_counts(album: Album, embedding: dict[str, np.ndarray], scenario: 
             copy = (copies or {}).get(tile.path)
             if match is not None:
                 matched[match[0]].append(embedding[tile.path])
-            elif copy is None or offered(_faces.stored_face(copy.too_small, copy.sharpness, copy.relative_blur)):
+            elif copy is None or offered(copy.stored()):
                 candidates.append(Candidate(f"{i}/{k}", str(i), None, embedding[tile.path]))
                 truth[f"{i}/{k}"] = tile.identity
     found = suggest(candidates, in_album(templates, matched), listed)
@@ -199,8 +206,7 @@ def main() -> int:
                         scenario, embedding, decide(scenario, embedding, threshold=args.threshold)))
         scenario = lfw_scenario(rng, args.members)
         embedding, copies = with_degraded(as_stored(scenario, found), scenario, degraded, rng)
-        album = decide(scenario, embedding, threshold=args.threshold,
-                       too_small=frozenset(p for p, c in copies.items() if c.too_small))
+        album = decide(scenario, embedding, threshold=args.threshold, copies=copies)
         results[DEGRADED_ROW].append(match_counts(album, {p: c.kind for p, c in copies.items()}))
         suggested[DEGRADED_ROW].append(suggestion_counts(album, embedding, scenario, copies))
     rows = []

@@ -13,14 +13,15 @@ plain photo contributes its largest face, a group photo the largest face of each
 Real albums also hold faces too blurred to compare (a shaken shot, a head in the soft background): in each trip,
 ``BLURRED_PER_TRIP`` photos of its repeated identities and ``BLURRED_DISTRACTORS`` extra single-photo identities are
 blurred (Gaussian sigma 5 % of the face's height), and ``SMALL_PER_TRIP`` photos are shrunk, sharp, to a 40 px face
-on a larger canvas (a small face that is still fine to compare). The first table groups faces as the product does
-(``application.grouping.worth_grouping``: too small or too blurred faces never form or link people; blurred ones,
-``may_join``, join a person through its sharp faces alone); the last compares that with the earlier releases' rules
-(every face not ``too_small`` grouped; blurred faces kept out): people, people made mostly of faces not worth
-grouping, blurred faces grouped, and pairwise precision / recall.
+on a larger canvas (a small face compared with members, too small to form people). The first table groups faces as
+the product does (``application.grouping.worth_grouping``: small or blurred faces never form or link people; those
+not too small to compare, ``may_join``, join a person through its large sharp faces alone); the last compares that
+with the earlier releases' rules (every face not ``too_small`` grouped; faces not worth grouping kept out): people,
+people made mostly of faces not worth grouping, such faces grouped, and pairwise precision / recall.
 
 Another table groups WIDER's crowd photos as one album, every face a stranger (but for one woman seen in two
-photos): the people it makes are strangers put together, by the product's rules and with other size bars.
+photos): the people it makes are strangers put together, by the product's rules with ``grouping.GROUP_MIN_SIZE``
+and other sizes.
 
 Photos then arrive in random order, ``--batch`` at a time; after each batch ``photosift.clustering.group_faces``
 runs over every face so far, with the people found until then kept (new groups get a person id), as the service
@@ -43,6 +44,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -186,8 +188,9 @@ def render(photo: Photo) -> bytes | Path:
     return cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
 
 
-Embedded = tuple[np.ndarray, bool, float, float]
-"""A face's embedding, ``too_small``, sharpness and relative blur (``FaceQuality``)."""
+Embedded = tuple[np.ndarray, bool, float, float, float | None]
+"""A face's embedding and what grouping reads of it (``_faces.measures``: ``too_small``, sharpness, relative blur,
+size)."""
 
 
 def embed_photo(photo: Photo) -> list[Embedded | None]:
@@ -201,7 +204,7 @@ def embed_photo(photo: Photo) -> list[Embedded | None]:
     for f in found:
         part = int(min(len(photo.paths) - 1, (f.face.box[0] + f.face.box[2] / 2) // part_width))
         if out[part] is None:
-            out[part] = (f.embedding, f.face.too_small, f.face.quality.sharpness, f.face.quality.relative_blur)
+            out[part] = (f.embedding, *_faces.measures(f.face))
     return out
 
 
@@ -247,19 +250,21 @@ def may_join(face: Embedded) -> bool:
     return grouping.may_join(_faces.stored_face(*face[1:]))
 
 
-def crowd_people(crowd: dict[str, list[tuple]], params: GroupingParams,
-                 smallest: float | None = None) -> tuple[int, int, int]:
-    """Faces grouped, people made and their faces when WIDER's crowd photos (``_faces.load_crowd``) are one album
-    (every face a stranger but for one woman seen in two), by the product's rules; ``smallest``: faces under it px
-    taken as too small."""
+def crowd_people(crowd: dict[str, list[Embedded]], params: GroupingParams,
+                 smallest: float | None = None) -> tuple[int, int, int, int]:
+    """Faces worth grouping, faces that may only join, people made and their faces when WIDER's crowd photos
+    (``_faces.load_crowd``) are one album (every face a stranger but for one woman seen in two), by the product's
+    rules; ``smallest``: another size a face needs to be worth grouping (``grouping.GROUP_MIN_SIZE``)."""
+    from photosift.application import grouping
+
     records = []
-    for photo, found in crowd.items():
-        for k, (vector, too_small, sharpness, relative_blur, size) in enumerate(found):
-            face: Embedded = (vector, too_small if smallest is None else size < smallest, sharpness, relative_blur)
-            records.append(FaceRecord(f"{photo}#{k}", photo, vector, usable=worth_grouping(face),
-                                      may_join=may_join(face)))
+    with mock.patch.object(grouping, "GROUP_MIN_SIZE", grouping.GROUP_MIN_SIZE if smallest is None else smallest):
+        for photo, found in crowd.items():
+            records.extend(FaceRecord(f"{photo}#{k}", photo, face[0], usable=worth_grouping(face),
+                                      may_join=may_join(face)) for k, face in enumerate(found))
     result = group_faces(records, {}, params=params, similarity=scoring.similarity)
-    return sum(r.usable for r in records), len(result.new_people), sum(len(p) for p in result.new_people)
+    return (sum(r.usable for r in records), sum(r.may_join for r in records), len(result.new_people),
+            sum(len(p) for p in result.new_people))
 
 
 def previous_rule(face: Embedded) -> bool:
@@ -335,11 +340,12 @@ def run_album_in_catalog(album: Album, vectors: dict[str, list[Embedded | None]]
                 if face is None:
                     missed += 1
                     continue
-                embedding, too_small, sharpness, relative_blur = face
+                embedding, too_small, sharpness, relative_blur, size = face
                 found.append((ident, worth_grouping(face), Face(
                     photo_id=stored.id, album_id=album_id, position=part, left=0, top=0, width=90, height=90,
                     confidence=99.0, landmarks=[], pose={}, sharpness=sharpness, brightness=50.0,
-                    relative_blur=relative_blur, too_small=too_small, embedding=vector_to_bytes(embedding),
+                    relative_blur=relative_blur, analysed_size=size, too_small=too_small,
+                    embedding=vector_to_bytes(embedding),
                     recognizer=face_engine.EMBEDDER)))
             faces = [face for _, _, face in found]
             session.add_all(faces)
@@ -470,8 +476,8 @@ def main() -> int:
     lines = []
     never: Callable[[Embedded], bool] = lambda face: False  # noqa: E731
     for label, usable, joins in (("every face not too small (before issue 22)", previous_rule, never),
-                                 ("worth grouping, blurred faces kept out (issue 22)", worth_grouping, never),
-                                 ("worth grouping, blurred faces join through sharp ones", worth_grouping, may_join)):
+                                 ("worth grouping, the others kept out (issue 22)", worth_grouping, never),
+                                 ("worth grouping, blurred and small faces join", worth_grouping, may_join)):
         r = total([row for _, row in evaluate(params, usable, joins)[:TRIPS]])
         lines.append([label, f"{r['people']} ({r['true_people']})", f"{r['junk_people']}",
                       f"{r['unworthy_grouped']}/{r['unworthy']}",
@@ -483,12 +489,15 @@ def main() -> int:
     photos = sum(bool(found) for found in crowd.values())
     print(f"\nWIDER's crowd photos as one album ({sum(map(len, crowd.values()))} faces in {photos} photos, every one a "
           "stranger but for one woman seen in two): the people grouping makes")
+    from photosift.application.grouping import GROUP_MIN_SIZE
+
     lines = []
-    for label, smallest in (("the product (too small: its flag)", None), *(
-            (f"faces under {s} px taken as too small", float(s)) for s in (40, 32, 24, 16))):
-        grouped, made, held = crowd_people(crowd, params, smallest)
-        lines.append([label, str(grouped), str(made), str(held)])
-    print_table(["faces compared", "faces worth grouping", "people made", "their faces"], lines, args.markdown)
+    for smallest in sorted({GROUP_MIN_SIZE, 16.0, 24.0, 32.0, 40.0, 48.0}):
+        grouped, joining, made, held = crowd_people(crowd, params, smallest)
+        label = f"{smallest:g} px" + (" (the product)" if smallest == GROUP_MIN_SIZE else "")
+        lines.append([label, str(grouped), str(joining), str(made), str(held)])
+    print_table(["faces worth grouping from", "faces worth grouping", "smaller or blurred faces that may join",
+                 "people made", "their faces"], lines, args.markdown)
     if args.sweep:
         print()
         sweep = []

@@ -38,8 +38,15 @@ GROUP_MAX_BLUR = 3.0
 faces look alike to the recogniser: LFW faces 30-90 px tall blurred by 5 % of their height (sigma) score 88 (the
 people linkage) against each other's strangers 100 times as often as sharp ones (1.1-1.7 % of pairs against
 4e-5), whatever their size; blurred by 2.5 % of their height, their ``relative_blur`` reads about 2 and they stay
-within 2-4 times the sharp rate. Small sharp faces are as reliable as large ones (4e-5 at 30 px), so size alone is
-no bar beyond ``too_small``."""
+within 2-4 times the sharp rate."""
+GROUP_MIN_SIZE = 40.0
+"""px (``FaceQuality.size``: the shorter side in the analysed pixels): the smallest face grouped into people. Faces
+are compared from ``photosift.faces.detectors.MIN_RELIABLE_FACE`` (16 px): against a member's references small
+faces are safe (strangers' faces score 80 against them as rarely at 16 px as at 80), but small real faces look alike
+to *each other*: WIDER's crowd photos, nearly every face a stranger, grouped as one album make people of strangers
+from faces of 32 px and more (2 people), 24 px (7), 16 px (23); from 40 px none (``eval/people.py``). Smaller faces
+join a person through its larger faces, as blurred ones do (``may_join``), and are no member's evidence
+(``matching``, rule 4)."""
 GROUP_MIN_SHARPNESS = face_engine.REFERENCE_MIN_SHARPNESS
 """The least sharpness (0-100) of a face stored without ``relative_blur`` that is grouped into people."""
 
@@ -61,6 +68,8 @@ class GroupedFace(Protocol):
     def sharpness(self) -> float: ...
     @property
     def relative_blur(self) -> float | None: ...
+    @property
+    def analysed_size(self) -> float | None: ...
 
 
 class Identified(Protocol):
@@ -75,22 +84,32 @@ def comparable(face: GroupedFace) -> bool:
 
 def worth_grouping(face: GroupedFace) -> bool:
     """Whether ``face`` is big and sharp enough to be compared with the album's other faces (to join or seed a
-    person, to be suggested): not ``too_small``, and blurred by at most :data:`GROUP_MAX_BLUR` % of its height
-    (faces stored before that was measured: :data:`GROUP_MIN_SHARPNESS`). Other faces are kept as faces (found,
-    shown, matched to members, placed by hand) but never grouped automatically."""
-    if face.too_small:
-        return False
+    person): :func:`big_enough` and :func:`sharp_enough`. Other faces are kept as faces (found, shown, matched to
+    members, suggested, placed by hand) but never grouped automatically."""
+    return big_enough(face) and sharp_enough(face)
+
+
+def sharp_enough(face: GroupedFace) -> bool:
+    """Whether ``face`` is blurred by at most :data:`GROUP_MAX_BLUR` % of its height (faces stored before that was
+    measured: sharpness :data:`GROUP_MIN_SHARPNESS` or more)."""
     if face.relative_blur is None:
         return face.sharpness >= GROUP_MIN_SHARPNESS
     return face.relative_blur <= GROUP_MAX_BLUR
 
 
+def big_enough(face: GroupedFace) -> bool:
+    """Whether ``face`` is large enough to be compared with the album's other faces: not ``too_small`` and of
+    :data:`GROUP_MIN_SIZE` px or more (faces stored before their size was measured: not ``too_small``)."""
+    return not face.too_small and (face.analysed_size is None or face.analysed_size >= GROUP_MIN_SIZE)
+
+
 def may_join(face: GroupedFace) -> bool:
     """Whether ``face``, not worth grouping, may still join a person through that person's faces worth grouping:
-    a blurred face big enough to compare. Blurred faces look alike to each other (``GROUP_MAX_BLUR``), not to sharp
-    faces: LFW and CFP faces blurred by Gaussian sigma 2-7 % of their height, defocus or motion score 80 against
-    sharp strangers as rarely as sharp faces do (0-3 pairs in 43,000 against 3), so the link threshold keeps its
-    meaning when only the person's sharp faces are compared (``clustering.FaceRecord.may_join``)."""
+    a blurred or small face not too small to compare. Such faces look alike to each other (``GROUP_MAX_BLUR``,
+    ``GROUP_MIN_SIZE``), not to large sharp faces: LFW and CFP faces blurred by Gaussian sigma 2-7 % of their
+    height, defocus or motion score 80 against sharp strangers as rarely as sharp faces do (0-3 pairs in 43,000
+    against 3), faces of 16-40 px as rarely as at 80 px, so the link threshold keeps its meaning when only the
+    person's large sharp faces are compared (``clustering.FaceRecord.may_join``)."""
     return not face.too_small and not worth_grouping(face)
 
 

@@ -17,7 +17,9 @@ In an album almost every face is NOT the member being looked for, so a face is g
    matched to the member at :data:`CONFIDENT` or more (about 4e-5 false matches per comparison: they are the member)
    show how the member looks in this album, and the face must also reach the threshold against the template of the
    references together with those faces. A stranger who happens to resemble a selfie rarely resembles the member's
-   other photos as well. A member with no confident face in other photos yet is decided on the references alone;
+   other photos as well. A member with no confident face in other photos yet is decided on the references alone.
+   Faces smaller than ``grouping.GROUP_MIN_SIZE`` are never evidence (``grouping.big_enough``): a small face
+   matched at ``CONFIDENT`` is the member, but a poor likeness of them;
 5. and, when it is below :data:`CONFIDENT`, the face's own person agrees: when the album's other photos hold at
    least :data:`RECURRING` faces at :data:`CONFIDENT` or more to this face (the same person, seen again), one of them
    must reach the threshold for the member too. A stranger who recurs through an album (a friend of a friend in many
@@ -55,7 +57,7 @@ import numpy as np
 
 from photosift import faces as face_engine
 from photosift.application import nearby, scoring
-from photosift.application.grouping import Nearest
+from photosift.application.grouping import GROUP_MIN_SIZE, Nearest
 from photosift.catalog import faces as faces_repo
 from photosift.catalog import members as members_repo
 from photosift.catalog.db import Session
@@ -226,7 +228,7 @@ def load_templates(session: Session, album: Thresholded, *,
     column = {m: i for i, m in enumerate(templates.member_ids)}
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
     newest = faces_repo.confident_vectors(session, album_id=album.id, member_ids=doubtful, recognizer=current,
-                                          least=CONFIDENT, newest=CONFIDENT_SAMPLE)
+                                          least=CONFIDENT, smallest=GROUP_MIN_SIZE, newest=CONFIDENT_SAMPLE)
     for matched_to, photo_id, vector in newest:
         confident[column[matched_to]].append((photo_id, vector))
     return replace(templates, confident=dict(confident))
@@ -258,10 +260,13 @@ def templates_from(evidence: dict[str, list[np.ndarray]], threshold: float,
 
 
 def with_album_evidence(templates: Templates, photo_ids: list[str], embeddings: list[np.ndarray],
-                        usable: list[bool], look_alikes: LookAlikes | None = None) -> Templates:
+                        usable: list[bool], look_alikes: LookAlikes | None = None,
+                        evidence: list[bool] | None = None) -> Templates:
     """``templates`` with its confident faces recomputed from the album's faces (``photo_ids[i]`` holds face ``i``;
-    those that can score ``CONFIDENT`` at least), as the current templates score them: for a re-match. Rule 5 asks
-    ``look_alikes`` (the album's face index); without it the faces given are the whole album and answer it."""
+    those ``usable`` (not too small) and ``evidence`` (large enough to be a member's evidence,
+    ``grouping.big_enough``; None: every usable face) that score ``CONFIDENT`` at least), as the current templates
+    score them: for a re-match. Rule 5 asks ``look_alikes`` (the album's face index); without it the usable faces
+    given are the whole album and answer it."""
     rows = [i for i, ok in enumerate(usable) if ok]
     if templates.vectors is None or not rows:
         return replace(templates, confident={}, album=look_alikes)
@@ -270,7 +275,8 @@ def with_album_evidence(templates: Templates, photo_ids: list[str], embeddings: 
     scores = open_set_scores(similarity, vectors, templates)
     confident: dict[int, list[tuple[str, np.ndarray]]] = defaultdict(list)
     for row, col in zip(*np.nonzero(scores >= CONFIDENT), strict=True):
-        confident[int(col)].append((photo_ids[rows[row]], vectors[row]))
+        if evidence is None or evidence[rows[row]]:
+            confident[int(col)].append((photo_ids[rows[row]], vectors[row]))
     album = look_alikes or AlbumFaces(vectors, np.array([photo_ids[i] for i in rows]), similarity)
     return replace(templates, confident=dict(confident), album=album)
 

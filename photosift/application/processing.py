@@ -17,7 +17,7 @@ from photosift import faces as face_engine
 from photosift.application import album_index, face_spaces, nearby
 from photosift.application.context import Services
 from photosift.application.events import record_event
-from photosift.application.grouping import Identified, Nearest, regroup, regroup_faces_guarded
+from photosift.application.grouping import Identified, Nearest, big_enough, regroup, regroup_faces_guarded
 from photosift.application.matching import (
     CONFIDENT,
     IndexedLookAlikes,
@@ -87,7 +87,9 @@ def record_analysis(session: Session, album: Thresholded, photo: Identified, res
             landmarks=[[float(x), float(y)] for x, y in face.landmarks],
             pose={"yaw": float(face.pose.yaw), "pitch": float(face.pose.pitch), "roll": float(face.pose.roll)},
             sharpness=float(face.quality.sharpness), brightness=float(face.quality.brightness),
-            relative_blur=float(face.quality.relative_blur), too_small=bool(face.too_small),
+            relative_blur=float(face.quality.relative_blur),
+            analysed_size=None if face.quality.size is None else float(face.quality.size),
+            too_small=bool(face.too_small),
             embedding=vector_to_bytes(found.embedding),
             recognizer=face_engine.EMBEDDER, member_id=match[0] if match else None,
             similarity=match[1] if match else None,
@@ -215,7 +217,8 @@ class MatchJob:
             vectors = {face.id: bytes_to_vector(face.embedding) for faces in by_photo.values() for face in faces}
             every = [face for faces in by_photo.values() for face in faces if not face.person_pinned]
             templates = with_album_evidence(templates, [f.photo_id for f in every], [vectors[f.id] for f in every],
-                                            [not f.too_small for f in every], look_alikes)
+                                            [not f.too_small for f in every], look_alikes,
+                                            [big_enough(f) for f in every])
             names = members.names(session, album_id=album.id)
             changed: list[dict[str, Any]] = []
             moved: list[Stored] = []  # faces given to a member or freed from one: the people they change

@@ -10,8 +10,8 @@ What is suggested, for each member with a template of the running recogniser:
   template) score at least :func:`suggestion_floor` against the member, after the open-set rules 2-3 (the margin
   between members and the user's rejections); hidden people are not suggested;
 - a **lone face** (in no person, not placed by the user) that does so on its own;
-- only faces worth grouping (``grouping.worth_grouping``: big and sharp enough to compare), and never for a photo
-  that already shows the member.
+- only faces not too small to compare and sharp enough to group (:func:`offered`), and never for a photo that
+  already shows the member.
 
 A candidate is scored against the member as the album shows them: the template of their references, the faces
 confirmed as theirs and the faces the album gave them (:func:`in_album`), so a side view or a masked face is compared
@@ -33,7 +33,7 @@ import numpy as np
 from photosift import faces as face_engine
 from photosift.application import scoring
 from photosift.application.context import Services
-from photosift.application.grouping import GroupedFace, worth_grouping
+from photosift.application.grouping import GroupedFace, sharp_enough
 from photosift.application.matching import Templates, album_threshold, load_templates, open_set_scores
 from photosift.catalog import albums, faces, members, people, records
 from photosift.catalog.db import Session
@@ -129,8 +129,10 @@ def suggest(candidates: Sequence[Candidate], templates: Templates, listed: dict[
 
 
 def offered(face: GroupedFace) -> bool:
-    """Whether a face no member was given may be suggested: a face of the running recogniser worth grouping."""
-    return face.recognizer == face_engine.EMBEDDER and worth_grouping(face)
+    """Whether a face no member was given may be suggested: a face of the running recogniser, not too small to
+    compare and sharp enough to group (``grouping.sharp_enough``). Small faces are offered: a suggestion compares
+    them with the member, not with each other."""
+    return face.recognizer == face_engine.EMBEDDER and not face.too_small and sharp_enough(face)
 
 
 def album_suggestions(session: Session, album_id: str) -> list[Suggestion]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 
 from photosift.catalog import members, models, records, vector_writes
 from photosift.catalog.db import Session, in_chunks
@@ -72,6 +72,7 @@ class Stored:
     too_small: bool
     sharpness: float
     relative_blur: float | None
+    analysed_size: float | None
     embedding: bytes
     recognizer: str
     member_id: str | None
@@ -84,9 +85,9 @@ class Stored:
 def _stored(row: models.Face) -> Stored:
     return Stored(id=row.id, album_id=row.album_id, photo_id=row.photo_id, box=row.box, confidence=row.confidence,
                   too_small=row.too_small, sharpness=row.sharpness, relative_blur=row.relative_blur,
-                  embedding=row.embedding, recognizer=row.recognizer, member_id=row.member_id,
-                  similarity=row.similarity, person_id=row.person_id, person_pinned=row.person_pinned,
-                  position=row.position)
+                  analysed_size=row.analysed_size, embedding=row.embedding, recognizer=row.recognizer,
+                  member_id=row.member_id, similarity=row.similarity, person_id=row.person_id,
+                  person_pinned=row.person_pinned, position=row.position)
 
 
 def stored(session: Session, *, face_ids: Sequence[str]) -> list[Stored]:
@@ -274,13 +275,15 @@ def rejected_vectors(session: Session, *, album_id: str, recognizer: str) -> dic
 
 
 def confident_vectors(session: Session, *, album_id: str, member_ids: Sequence[str], recognizer: str,
-                      least: float, newest: int) -> list[tuple[str, str, np.ndarray]]:
+                      least: float, smallest: float, newest: int) -> list[tuple[str, str, np.ndarray]]:
     """``(member id, photo id, vector)`` of each member's ``newest`` newest faces matched to it (not pinned) at a
-    similarity of ``least`` or more that ``recognizer`` embedded, by member then id."""
+    similarity of ``least`` or more that ``recognizer`` embedded, of ``smallest`` px or more where their size was
+    measured, by member then id."""
     ranked = (select(_Face.id, _Face.member_id,
                      func.row_number().over(partition_by=_Face.member_id, order_by=_Face.id.desc()).label("rank"))
               .where(_Face.album_id == album_id, _Face.member_id.in_(member_ids), _Face.person_pinned.is_(False),
-                     _Face.similarity >= least, _Face.recognizer == recognizer).subquery())
+                     _Face.similarity >= least, _Face.recognizer == recognizer,
+                     or_(_Face.analysed_size.is_(None), _Face.analysed_size >= smallest)).subquery())
     query = (select(_Face.member_id, _Face.photo_id, _Face.embedding).join(ranked, ranked.c.id == _Face.id)
              .where(ranked.c.rank <= newest).order_by(_Face.member_id, _Face.id))
     return [(member_id, photo_id, models.bytes_to_vector(blob)) for member_id, photo_id, blob in session.execute(query)
@@ -309,6 +312,7 @@ class New:
     sharpness: float
     brightness: float
     relative_blur: float | None
+    analysed_size: float | None
     too_small: bool
     embedding: bytes
     recognizer: str
@@ -321,8 +325,8 @@ def add(session: Session, *, album_id: str, photo_id: str, faces: Sequence[New])
     rows = [_Face(photo_id=photo_id, album_id=album_id, position=f.position, left=f.box[0], top=f.box[1],
                   width=f.box[2], height=f.box[3], confidence=f.confidence, landmarks=f.landmarks, pose=f.pose,
                   sharpness=f.sharpness, brightness=f.brightness, relative_blur=f.relative_blur,
-                  too_small=f.too_small, embedding=f.embedding, recognizer=f.recognizer, member_id=f.member_id,
-                  similarity=f.similarity) for f in faces]
+                  analysed_size=f.analysed_size, too_small=f.too_small, embedding=f.embedding,
+                  recognizer=f.recognizer, member_id=f.member_id, similarity=f.similarity) for f in faces]
     session.add_all(rows)
     session.flush()
     return [_stored(row) for row in rows]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, cast
 
 import numpy as np
@@ -30,14 +30,13 @@ from photosift.imaging import fit_within, shrink
 GRID_SIGMA = 1.3
 """px: the edge blur the estimator reads on a face that is as sharp as its pixels allow (unblurred LFW faces made
 30-60 px tall read 1.2-1.4)."""
-MIN_RELIABLE_FACE = 24
+MIN_RELIABLE_FACE = 16
 """px (shorter box side, in the analysed pixels): smaller faces are ``too_small`` and never compared. With
 ``w600k_mbf`` a face's size changes how often its own person is found, not how often a stranger's reference is: LFW
 and CFP faces shrunk to 32 / 24 / 20 / 16 / 12 px match their person's reference at 80 in 0.973 / 0.925 / 0.877 /
 0.705 / 0.445 of pairs, and strangers' references in 0.5-1.4e-4 of pairs at every size (WIDER's crowd faces under
-20 px: 3 in 260,169 pairs). But small real faces look alike to *each other*: WIDER's crowd photos, nearly every
-face a stranger, grouped as one album, make 3 / 8 / 27 people with faces of 32 / 24 / 16 px and more compared
-(``eval/people.py``; README "Small faces"). 24 px is the smallest at which 9 in 10 faces still find their person."""
+20 px: 3 in 260,169 pairs). Small real faces look alike to *each other*, though: an album groups people only from
+larger faces (``FaceQuality.size``; ``photosift.application.grouping.GROUP_MIN_SIZE``)."""
 FIRST_PASS_FACE = 32  # px (analysed pixels): the first pass's canvas brings faces this big to ``SMALLEST_FOUND``
 SMALLEST_FOUND = 16  # px at the network's input: SCRFD's smallest anchor
 MIN_CANVAS, MAX_CANVAS = 640, 1024  # px: the first pass's canvas (a 2000 px analysis image gets 1000)
@@ -143,10 +142,12 @@ def to_place(rgb: np.ndarray, raw: RawDetection) -> FacePlace:
 
 
 def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:
-    """A :class:`Face` (:func:`to_place`'s box, landmarks and too-small flag; pose, quality) from a raw detection."""
+    """A :class:`Face` (:func:`to_place`'s box, landmarks and too-small flag; pose, quality with the size the
+    too-small flag reads) from a raw detection."""
     place = to_place(rgb, raw)
+    quality = replace(face_quality(rgb, place.box), size=round(float(min(raw.box[2], raw.box[3])), 1))
     return Face(box=place.box, confidence=round(float(raw.confidence), 1), landmarks=place.landmarks,
-                pose=estimate_pose(raw.landmarks), quality=face_quality(rgb, place.box), too_small=place.too_small)
+                pose=estimate_pose(raw.landmarks), quality=quality, too_small=place.too_small)
 
 
 def non_max_suppression(detections: list[RawDetection], overlap: float = NMS_OVERLAP) -> list[RawDetection]:

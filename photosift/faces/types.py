@@ -26,11 +26,14 @@ class Pose:
 @dataclass(frozen=True)
 class FaceQuality:
     """Sharpness and brightness of the face crop, both 0-100; ``relative_blur``: the crop's edge blur beyond what
-    its pixel grid explains, in % of the face's height (0: as sharp as its size allows; 100: no edges at all)."""
+    its pixel grid explains, in % of the face's height (0: as sharp as its size allows; 100: no edges at all);
+    ``size``: the shorter side of its box in the pixels it was analysed in, px (what detail it can have; None where
+    not measured: a face rebuilt from a catalog that did not store it)."""
 
     sharpness: float
     brightness: float
     relative_blur: float = 0.0
+    size: float | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from synthetic_faces import Synthetic
 
 from photosift import faces
 from photosift.application import scoring
-from photosift.application.grouping import regroup, regroup_faces
+from photosift.application.grouping import GROUP_MIN_SIZE, regroup, regroup_faces
 from photosift.catalog.db import Catalog
 from photosift.catalog.models import Album, Face, Person, Photo, bytes_to_vector, vector_to_bytes
 
@@ -35,7 +35,8 @@ class SyntheticAlbum:
         session.add(self.album)
         session.flush()
 
-    def face(self, identity: int, person: Person | None = None, relative_blur: float = 0.5) -> Face:
+    def face(self, identity: int, person: Person | None = None, relative_blur: float = 0.5,
+             size: float | None = 90.0) -> Face:
         self.extra += 1
         c = 0.8
         vector = self.syn.of(**{f"d{identity}": c, f"d{self.extra}": math.sqrt(1 - c**2)})
@@ -45,7 +46,8 @@ class SyntheticAlbum:
         self.session.flush()
         face = Face(photo_id=photo.id, album_id=self.album.id, position=0, left=0, top=0, width=90, height=90,
                     confidence=99.0, landmarks=[], pose={}, sharpness=60.0, brightness=50.0,
-                    relative_blur=relative_blur, too_small=False, embedding=vector_to_bytes(vector),
+                    relative_blur=relative_blur, analysed_size=size, too_small=False,
+                    embedding=vector_to_bytes(vector),
                     recognizer=faces.EMBEDDER,
                     person_id=person.id if person else None)
         self.session.add(face)
@@ -98,6 +100,22 @@ def test_a_blurred_face_joins_its_person_but_blurred_faces_form_none(catalog) ->
         # the whole album's regroup keeps it there (it joins again through alice's sharp faces: no change to report)
         assert regroup(session, album.album.id)["faces"] == {}
         assert soft.person_id == alice.id
+
+
+def test_a_small_face_joins_its_person_but_small_faces_form_none(catalog) -> None:
+    syn = Synthetic(14, directions=64)
+    with catalog.session() as session:
+        album = SyntheticAlbum(session, syn)
+        alice = album.person(0, faces=3)
+        small = album.face(0, size=GROUP_MIN_SIZE - 1)  # compared (not too small) but under the grouping size
+        bob = [album.face(1, size=20.0) for _ in range(2)]  # bob only ever small
+        carol = [album.face(2, size=None) for _ in range(2)]  # stored before sizes were: grouped as before
+        changed = regroup_faces(session, album.album.id, [small, *bob, *carol], album.nearest)
+        assert small.person_id == alice.id
+        assert all(f.person_id is None for f in bob)
+        assert carol[0].person_id is not None and carol[0].person_id == carol[1].person_id
+        assert changed["faces"][small.id] == alice.id
+        assert regroup(session, album.album.id)["faces"] == {}
 
 
 def test_without_an_index_the_whole_album_is_regrouped(catalog) -> None:

@@ -92,6 +92,10 @@ def test_a_look_alike_of_the_selfie_needs_the_album_s_confident_faces_to_agree()
     assert match_faces([look_alike], [False], replace(album, confident={0: album.confident[0][:1]}), "p1")[0][0] \
         == "alice"
     assert with_album_evidence(alone, ids, in_album, [False, False, False]).confident == {}
+    # faces too small to be evidence (under grouping.GROUP_MIN_SIZE) are still matched but not evidence
+    assert with_album_evidence(alone, ids, in_album, [True] * 3, evidence=[True, False, False]).confident[0][0][0] \
+        == "p1"
+    assert with_album_evidence(alone, ids, in_album, [True] * 3, evidence=[False] * 3).confident == {}
 
 
 def test_a_recurring_stranger_is_recognised_by_his_other_photos() -> None:

@@ -18,6 +18,7 @@ from photosift import faces
 from photosift.analysis import PhotoAnalysis
 from photosift.application import face_spaces, nearby
 from photosift.application.events import EventHub
+from photosift.application.grouping import GROUP_MIN_SIZE
 from photosift.application.matching import ALBUM_THRESHOLD, CONFIDENT, RECURRING, load_templates
 from photosift.application.processing import MatchJob, faces_to_rematch, record_analysis
 from photosift.blur import BlurResult
@@ -103,10 +104,10 @@ def make_album(catalog: Catalog, seed: int) -> str:
         return album.id
 
 
-def analysis(vectors: list[np.ndarray]) -> PhotoAnalysis:
-    """A photo's analysis as the engine would return it, with ``vectors`` as its faces."""
+def analysis(vectors: list[np.ndarray], size: float = 45.0) -> PhotoAnalysis:
+    """A photo's analysis as the engine would return it, with ``vectors`` as its faces (of ``size`` px analysed)."""
     found = [EmbeddedFace(EngineFace(box=(100 * k, 0, 90, 90), confidence=99.0, landmarks=(), pose=Pose(0, 0, 0),
-                                     quality=FaceQuality(60.0, 50.0, 0.5)), v) for k, v in enumerate(vectors)]
+                                     quality=FaceQuality(60.0, 50.0, 0.5, size)), v) for k, v in enumerate(vectors)]
     return PhotoAnalysis(width=400, height=100, blur=BlurResult(60.0, False, "faces", None, "default"), faces=found)
 
 
@@ -184,4 +185,40 @@ def test_rule_5_applies_while_a_photo_is_analysed(catalog: Catalog) -> None:
                         face_spaces.index_of(catalog))
     with catalog.read() as session:
         assert session.scalar(select(Face.member_id).where(Face.photo_id == photo_id)) is None
+        assert session.scalar(select(Face.analysed_size).where(Face.photo_id == photo_id)) == 45.0
         assert session.scalar(select(Job.id).where(Job.album_id == album_id, Job.kind == "match")) is not None
+
+
+@pytest.mark.parametrize("size", [90.0, None, GROUP_MIN_SIZE - 1])
+def test_only_faces_large_enough_are_a_member_s_evidence(catalog: Catalog, size: float | None) -> None:
+    """Rule 4's evidence, as a photo's analysis loads it: the member's confident faces of other photos, unless they
+    are smaller than ``GROUP_MIN_SIZE`` (faces stored before sizes were measured count)."""
+    f = Synthetic(5)
+    confident = f.cosine((CONFIDENT + 100) / 2)
+    a, b = np.sqrt(confident), np.sqrt(1 - confident)
+    selfie = f.of(d0=a, d1=b)
+    between = f.cosine((ALBUM_THRESHOLD + CONFIDENT) / 2)
+    doubtful = f.of(d0=between / a, d6=np.sqrt(1 - (between / a) ** 2))  # Alice, doubtful against her selfie
+    with catalog.session() as session:
+        album = Album(name="evidence")
+        session.add(album)
+        session.flush()
+        member = Member(album_id=album.id, name="alice", recognizer=faces.EMBEDDER, template=vector_to_bytes(selfie))
+        session.add(member)
+        session.flush()
+        session.add(Reference(member_id=member.id, album_id=album.id, blob_key="r", box=[0, 0, 9, 9], confidence=99.0,
+                              embedding=vector_to_bytes(selfie), recognizer=faces.EMBEDDER))
+        for k in (2, 3, 4):
+            photo = Photo(album_id=album.id, blob_key=f"b{k}", sha256=f"{k:064x}", filename=f"{k}.jpg",
+                          content_type="image/jpeg", size_bytes=1, status="done", face_count=1)
+            session.add(photo)
+            session.flush()
+            session.add(Face(photo_id=photo.id, album_id=album.id, position=0, left=0, top=0, width=90, height=90,
+                             confidence=99.0, landmarks=[], pose={"yaw": 0, "pitch": 0, "roll": 0}, sharpness=60.0,
+                             brightness=50.0, relative_blur=0.5, analysed_size=size, recognizer=faces.EMBEDDER,
+                             embedding=vector_to_bytes(f.of(d0=a, **{f"d{k}": b})), member_id=member.id,
+                             similarity=CONFIDENT + 1))
+        session.flush()
+        templates = load_templates(session, album, doubtful_for=[doubtful])
+    evidence = len(templates.confident.get(0, []))
+    assert evidence == (0 if size is not None and size < GROUP_MIN_SIZE else 3)

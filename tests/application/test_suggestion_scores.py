@@ -8,7 +8,14 @@ import numpy as np
 from synthetic_faces import Synthetic
 
 from photosift.application.matching import ALBUM_THRESHOLD, Templates
-from photosift.application.suggestions import SUGGEST_LOG_ODDS, Candidate, in_album, suggest, suggestion_floor
+from photosift.application.suggestions import (
+    SUGGEST_LOG_ODDS,
+    Candidate,
+    in_album,
+    offered,
+    suggest,
+    suggestion_floor,
+)
 
 
 def scored(syn: Synthetic, score: float, direction: str) -> np.ndarray:
@@ -71,3 +78,18 @@ def test_a_face_is_compared_with_the_member_as_the_album_shows_them() -> None:
     (found,) = suggest([Candidate("side", "p2", None, candidate)], in_album(templates, {"jenny": [side]}), {})
     assert found.member_id == "jenny" and found.face_ids == ("side",)
     assert in_album(Templates([], None, ALBUM_THRESHOLD), {}).vectors is None
+
+
+def test_small_sharp_faces_are_offered_blurred_and_too_small_ones_are_not() -> None:
+    from photosift import faces
+    from photosift.application.grouping import GROUP_MAX_BLUR, GROUP_MIN_SIZE
+    from photosift.catalog.models import Face
+
+    def face(**kw: object) -> Face:
+        return Face(**{"too_small": False, "sharpness": 60.0, "relative_blur": 0.5, "analysed_size": 90.0,
+                       "recognizer": faces.EMBEDDER, **kw})
+
+    assert offered(face()) and offered(face(analysed_size=GROUP_MIN_SIZE - 20)) and offered(face(analysed_size=None))
+    assert not offered(face(relative_blur=GROUP_MAX_BLUR + 1))
+    assert not offered(face(too_small=True, analysed_size=10.0))
+    assert not offered(face(recognizer="another"))

@@ -251,3 +251,24 @@ def test_stored_vectors_are_centred_exactly_and_back(release_url) -> None:
         np.testing.assert_allclose(restored[album.member_id], before[album.reference_id], atol=1e-5)
     finally:
         _emptied(catalog)
+
+
+# --- 0017: faces record their size in the pixels they were analysed in ------------------------------------------------
+
+
+def test_faces_of_a_release_catalog_have_no_analysed_size_and_are_grouped_as_before(release_url) -> None:
+    from photosift.application.grouping import big_enough
+    from photosift.catalog.models import Face
+
+    album = write_release_catalog(release_url)
+    catalog = Catalog(release_url)
+    try:
+        catalog.migrate()
+        with catalog.session() as session:
+            faces = list(session.scalars(sa.select(Face)))
+            assert len(faces) == len(album.faces) and all(f.analysed_size is None for f in faces)
+            assert all(big_enough(face) == (not face.too_small) for face in faces)
+        _alembic(catalog, "downgrade", "0016_centred_vectors")
+        assert "analysed_size" not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
+    finally:
+        _emptied(catalog)

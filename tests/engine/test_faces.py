@@ -89,6 +89,7 @@ def test_faces_as_small_as_the_product_compares_are_found(make_group_photo):
     found = FaceDetector().detect(photo)
     assert len(found) == 4
     assert all(f.too_small == (min(f.box[2:]) < MIN_RELIABLE_FACE) for f in found)
+    assert all(abs(f.quality.size - min(f.box[2:])) <= 1 for f in found)  # the analysed size, here the pixels given
     assert canvas_for(photo.shape[:2]) == 1000 and canvas_for((416, 416)) == 640 and canvas_for((6000, 4000)) == 1024
 
 
