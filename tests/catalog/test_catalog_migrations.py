@@ -111,10 +111,10 @@ def test_a_release_catalog_upgrades_with_every_vector_marked_as_its_recogniser(r
         _emptied(catalog)
 
 
-# --- 0010: faces record their blur relative to their size -----------------------------------------------------------
+# --- 0010 and 0017: faces record their blur relative to their size, and their analysed size --------------------------
 
 
-def test_faces_of_a_release_catalog_have_no_relative_blur_and_are_judged_by_sharpness(release_url) -> None:
+def test_faces_of_a_release_catalog_have_no_relative_blur_nor_size_and_are_judged_by_sharpness(release_url) -> None:
     from photosift.application.grouping import GROUP_MIN_SHARPNESS, worth_grouping
     from photosift.catalog.models import Face
 
@@ -124,13 +124,15 @@ def test_faces_of_a_release_catalog_have_no_relative_blur_and_are_judged_by_shar
         catalog.migrate()
         with catalog.session() as session:
             faces = list(session.scalars(sa.select(Face)))
-            assert len(faces) == len(album.faces) and all(f.relative_blur is None for f in faces)
-            for face in faces:
+            assert len(faces) == len(album.faces)
+            assert all(f.relative_blur is None and f.analysed_size is None for f in faces)
+            for face in faces:  # grouped as before: no size bar beyond the flag they were stored with
                 assert worth_grouping(face) == (not face.too_small and face.sharpness >= GROUP_MIN_SHARPNESS)
-        _alembic(catalog, "downgrade", "0009_recognizer")
-        assert "relative_blur" not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
+        for revision, column in (("0016_centred_vectors", "analysed_size"), ("0009_recognizer", "relative_blur")):
+            _alembic(catalog, "downgrade", revision)
+            assert column not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
     finally:
-        catalog.dispose()
+        _emptied(catalog)
 
 
 # --- 0015: the face index's entries in the catalog --------------------------------------------------------------------
@@ -252,23 +254,3 @@ def test_stored_vectors_are_centred_exactly_and_back(release_url) -> None:
     finally:
         _emptied(catalog)
 
-
-# --- 0017: faces record their size in the pixels they were analysed in ------------------------------------------------
-
-
-def test_faces_of_a_release_catalog_have_no_analysed_size_and_are_grouped_as_before(release_url) -> None:
-    from photosift.application.grouping import big_enough
-    from photosift.catalog.models import Face
-
-    album = write_release_catalog(release_url)
-    catalog = Catalog(release_url)
-    try:
-        catalog.migrate()
-        with catalog.session() as session:
-            faces = list(session.scalars(sa.select(Face)))
-            assert len(faces) == len(album.faces) and all(f.analysed_size is None for f in faces)
-            assert all(big_enough(face) == (not face.too_small) for face in faces)
-        _alembic(catalog, "downgrade", "0016_centred_vectors")
-        assert "analysed_size" not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
-    finally:
-        _emptied(catalog)
