@@ -3,11 +3,17 @@
 AWS does not publish its bars; these are photosift's, stated here and in the README. A face fails a level for each
 reason whose bar it misses (AUTO = MEDIUM; NONE filters nothing):
 
-| level  | confidence | abs(yaw), abs(pitch) | sharpness | brightness | size                     |
-|--------|-----------:|---------------------:|----------:|-----------:|--------------------------|
-| LOW    |       < 50 |                 > 75 |      < 5  |      < 5   | ``too_small`` face       |
-| MEDIUM |       < 70 |                 > 60 |      < 10 |      < 10  | ``too_small`` face       |
-| HIGH   |       < 90 |                 > 45 |      < 20 |      < 20  | ``too_small`` face       |
+| level  | confidence | abs(yaw), abs(pitch) | sharpness | brightness | size (``FaceQuality.size``, analysed px) |
+|--------|-----------:|---------------------:|----------:|-----------:|------------------------------------------|
+| LOW    |       < 50 |                 > 75 |      < 5  |      < 5   | < 16 (``too_small``)                     |
+| MEDIUM |       < 70 |                 > 60 |      < 10 |      < 10  | < 24                                     |
+| HIGH   |       < 90 |                 > 45 |      < 20 |      < 20  | < 40                                     |
+
+A collection's faces are compared with each other (``SearchFaces``), and small faces look alike to each other:
+pairs of WIDER's crowd faces of different photos (strangers) score 80 in 1.1 % of pairs when the smaller face is
+16-24 px, 0.8 % at 24-32 px and 0.3 % at 32-40 px and above. MEDIUM (the default of ``IndexFaces``) keeps the 24 px
+of the releases that compared faces from 24 px; HIGH asks for the size people are grouped from
+(``grouping.GROUP_MIN_SIZE``).
 """
 
 from __future__ import annotations
@@ -16,24 +22,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from photosift.application.face_images import Face
+from photosift.application.grouping import GROUP_MIN_SIZE
+from photosift.faces.detectors import MIN_RELIABLE_FACE
 
 LEVELS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
 
 
 @dataclass(frozen=True)
 class Bar:
-    """Minimum confidence, maximum abs(yaw)/abs(pitch) in degrees, minimum sharpness and brightness (0-100)."""
+    """Minimum confidence, maximum abs(yaw)/abs(pitch) in degrees, minimum sharpness and brightness (0-100), and
+    minimum size (px, in the analysed pixels; a face smaller than ``MIN_RELIABLE_FACE`` fails every level)."""
 
     confidence: float
     max_angle: float
     sharpness: float
     brightness: float
+    size: float
 
 
 BARS: dict[str, Bar] = {
-    "LOW": Bar(confidence=50, max_angle=75, sharpness=5, brightness=5),
-    "MEDIUM": Bar(confidence=70, max_angle=60, sharpness=10, brightness=10),
-    "HIGH": Bar(confidence=90, max_angle=45, sharpness=20, brightness=20),
+    "LOW": Bar(confidence=50, max_angle=75, sharpness=5, brightness=5, size=MIN_RELIABLE_FACE),
+    "MEDIUM": Bar(confidence=70, max_angle=60, sharpness=10, brightness=10, size=24),
+    "HIGH": Bar(confidence=90, max_angle=45, sharpness=20, brightness=20, size=GROUP_MIN_SIZE),
 }
 BARS["AUTO"] = BARS["MEDIUM"]
 
@@ -44,7 +54,7 @@ def reasons(face: Face, level: str) -> list[str]:
     if bar is None:
         return []
     out = []
-    if face.too_small:
+    if face.too_small or (face.quality.size is not None and face.quality.size < bar.size):
         out.append("SMALL_BOUNDING_BOX")
     if face.confidence < bar.confidence:
         out.append("LOW_CONFIDENCE")

@@ -115,6 +115,24 @@ def test_quality_filter_reasons():
     assert quality.reasons(face, "AUTO") == quality.reasons(face, "MEDIUM")
 
 
+
+def test_quality_filter_size_bars_rise_with_the_level():
+    """A face compared from 16 px passes LOW; MEDIUM (AUTO) asks for 24 px and HIGH for 40 px, in the analysed
+    pixels (faces of a collection are compared with each other, and small ones look alike)."""
+
+    def small(reasons: list[str]) -> bool:
+        return "SMALL_BOUNDING_BOX" in reasons
+
+    def face(size: float | None) -> Face:
+        return Face(box=(0, 0, 90, 90), confidence=99, landmarks=(), pose=Pose(0, 0, 0),
+                    quality=FaceQuality(sharpness=50, brightness=50, size=size))
+
+    assert [small(quality.reasons(face(20), level)) for level in ("NONE", "LOW", "MEDIUM", "HIGH")] \
+        == [False, False, True, True]
+    assert [small(quality.reasons(face(30), level)) for level in ("LOW", "MEDIUM", "HIGH")] == [False, False, True]
+    assert not any(small(quality.reasons(face(s), level)) for s in (40, None) for level in ("LOW", "MEDIUM", "HIGH"))
+
+
 def test_error_table():
     assert to_aws(errors.ImageTooLarge("x")).code == "ImageTooLargeException"
     assert to_aws(errors.InvalidImage("x")).code == "InvalidImageFormatException"
