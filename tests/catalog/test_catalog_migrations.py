@@ -114,23 +114,45 @@ def test_a_release_catalog_upgrades_with_every_vector_marked_as_its_recogniser(r
 # --- 0010 and 0017: faces record their blur relative to their size, and their analysed size --------------------------
 
 
-def test_faces_of_a_release_catalog_have_no_relative_blur_nor_size_and_are_judged_by_sharpness(release_url) -> None:
-    from photosift.application.grouping import GROUP_MIN_SHARPNESS, worth_grouping
+def test_faces_of_a_release_catalog_get_their_analysed_size_and_are_compared_from_16_px(release_url) -> None:
+    """A release catalog's faces have no relative blur (judged by sharpness) and get their analysed size from box and
+    photo (fitted into 3 MP, as the analysis decodes): a face flagged too small that is 16 px or more is compared,
+    every album is re-matched and regrouped, and the downgrade flags faces under 24 px too small again."""
+    from photosift.application.grouping import GROUP_MIN_SHARPNESS, GROUP_MIN_SIZE, worth_grouping
     from photosift.catalog.models import Face
 
     album = write_release_catalog(release_url)
     catalog = Catalog(release_url)
+    compared, small = album.faces["c1.jpg"], album.faces["a1.jpg"]
     try:
+        _alembic(catalog, "upgrade", "0016_centred_vectors")
+        with catalog.engine.begin() as db:  # 12 MP photos, analysed at half size: faces of 18 and 10 px
+            for face_id, side in ((compared, 36), (small, 20)):
+                db.execute(sa.text("UPDATE faces SET width = :w, height = :h, too_small = :t WHERE id = :id"),
+                           {"w": side, "h": side + 4, "t": True, "id": face_id})
+                db.execute(sa.text("UPDATE photos SET width = 4000, height = 3000 WHERE id = "
+                                   "(SELECT photo_id FROM faces WHERE id = :id)"), {"id": face_id})
+            queued = db.execute(sa.text("SELECT count(*) FROM jobs WHERE status = 'queued'")).scalar_one()
         catalog.migrate()
         with catalog.session() as session:
-            faces = list(session.scalars(sa.select(Face)))
-            assert len(faces) == len(album.faces)
-            assert all(f.relative_blur is None and f.analysed_size is None for f in faces)
-            for face in faces:  # grouped as before: no size bar beyond the flag they were stored with
-                assert worth_grouping(face) == (not face.too_small and face.sharpness >= GROUP_MIN_SHARPNESS)
-        for revision, column in (("0016_centred_vectors", "analysed_size"), ("0009_recognizer", "relative_blur")):
-            _alembic(catalog, "downgrade", revision)
-            assert column not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
+            faces = {f.id: f for f in session.scalars(sa.select(Face))}
+            assert len(faces) == len(album.faces) and all(f.relative_blur is None for f in faces.values())
+            assert (faces[compared].analysed_size, faces[compared].too_small) == (18.0, False)
+            assert (faces[small].analysed_size, faces[small].too_small) == (10.0, True)
+            for face in faces.values():
+                if face.id not in (compared, small):  # 800x600 photos: analysed at their own size
+                    assert face.analysed_size == min(face.width, face.height)
+                assert worth_grouping(face) == (not face.too_small and face.analysed_size >= GROUP_MIN_SIZE
+                                                and face.sharpness >= GROUP_MIN_SHARPNESS)
+        with catalog.engine.connect() as db:
+            jobs = db.execute(sa.text("SELECT kind, album_id FROM jobs WHERE status = 'queued'")).all()
+        assert len(jobs) == queued + 2 and {("match", album.album_id), ("regroup", album.album_id)} <= set(jobs)
+        _alembic(catalog, "downgrade", "0016_centred_vectors")
+        with catalog.engine.connect() as db:
+            assert db.execute(sa.text("SELECT too_small FROM faces WHERE id = :id"), {"id": compared}).scalar_one()
+        assert "analysed_size" not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
+        _alembic(catalog, "downgrade", "0009_recognizer")
+        assert "relative_blur" not in {c["name"] for c in sa.inspect(catalog.engine).get_columns("faces")}
     finally:
         _emptied(catalog)
 
