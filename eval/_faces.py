@@ -7,8 +7,8 @@ Cached in ``~/.cache/photosift-eval/faces-<recogniser>-<set>-roles.npz``; ``load
 CFP with a synthetic surgical mask drawn over them, as references (``masked-<recogniser>.npz``); ``load_degraded``:
 each LFW image blurred or shrunk (one way per image, drawn from its path), as an album photo's face
 (``degraded-<recogniser>-<engine source digest>.npz``: its ``too_small`` flags are the engine's); ``load_crowd``:
-every face of WIDER's crowd photos (``crowd-<engine source digest>.npz``); ``stored_face``: a face as the catalog
-stores it, what the product's grouping and suggestion rules read.
+every face of WIDER's crowd photos (``crowd-<recogniser>-<engine source digest>.npz``); ``measures`` and
+``stored_face``: a face as the catalog stores it, what the product's grouping and suggestion rules read.
 """
 
 from __future__ import annotations

@@ -251,14 +251,14 @@ def may_join(face: Embedded) -> bool:
 
 
 def crowd_people(crowd: dict[str, list[Embedded]], params: GroupingParams,
-                 smallest: float | None = None) -> tuple[int, int, int, int]:
+                 smallest: float) -> tuple[int, int, int, int]:
     """Faces worth grouping, faces that may only join, people made and their faces when WIDER's crowd photos
     (``_faces.load_crowd``) are one album (every face a stranger but for one woman seen in two), by the product's
-    rules; ``smallest``: another size a face needs to be worth grouping (``grouping.GROUP_MIN_SIZE``)."""
+    rules with ``smallest`` as the size a face needs to be worth grouping (``grouping.GROUP_MIN_SIZE``)."""
     from photosift.application import grouping
 
     records = []
-    with mock.patch.object(grouping, "GROUP_MIN_SIZE", grouping.GROUP_MIN_SIZE if smallest is None else smallest):
+    with mock.patch.object(grouping, "GROUP_MIN_SIZE", smallest):
         for photo, found in crowd.items():
             records.extend(FaceRecord(f"{photo}#{k}", photo, face[0], usable=worth_grouping(face),
                                       may_join=may_join(face)) for k, face in enumerate(found))

@@ -99,7 +99,7 @@ def sharp_enough(face: GroupedFace) -> bool:
 
 def big_enough(face: GroupedFace) -> bool:
     """Whether ``face`` is large enough to be compared with the album's other faces: not ``too_small`` and of
-    :data:`GROUP_MIN_SIZE` px or more (faces stored before their size was measured: not ``too_small``)."""
+    :data:`GROUP_MIN_SIZE` px or more (a face of unknown size: not ``too_small``)."""
     return not face.too_small and (face.analysed_size is None or face.analysed_size >= GROUP_MIN_SIZE)
 
 

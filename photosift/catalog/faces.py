@@ -277,8 +277,8 @@ def rejected_vectors(session: Session, *, album_id: str, recognizer: str) -> dic
 def confident_vectors(session: Session, *, album_id: str, member_ids: Sequence[str], recognizer: str,
                       least: float, smallest: float, newest: int) -> list[tuple[str, str, np.ndarray]]:
     """``(member id, photo id, vector)`` of each member's ``newest`` newest faces matched to it (not pinned) at a
-    similarity of ``least`` or more that ``recognizer`` embedded, of ``smallest`` px or more where their size was
-    measured, by member then id."""
+    similarity of ``least`` or more that ``recognizer`` embedded, of ``smallest`` px or more where their size is
+    known (``grouping.big_enough``), by member then id."""
     ranked = (select(_Face.id, _Face.member_id,
                      func.row_number().over(partition_by=_Face.member_id, order_by=_Face.id.desc()).label("rank"))
               .where(_Face.album_id == album_id, _Face.member_id.in_(member_ids), _Face.person_pinned.is_(False),

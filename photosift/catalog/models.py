@@ -222,8 +222,8 @@ class Face(Base):
     brightness: Mapped[float] = mapped_column(Float)
     # ``FaceQuality.relative_blur``; None for faces stored before it was measured (revision 0010)
     relative_blur: Mapped[float | None] = mapped_column(Float, nullable=True)
-    # ``FaceQuality.size`` (px, in the pixels the face was analysed in); None for faces stored before it was measured
-    # (revision 0017)
+    # ``FaceQuality.size`` (px, in the pixels the face was analysed in); revision 0017 gave stored faces theirs from
+    # their photo's size; None where that is unknown
     analysed_size: Mapped[float | None] = mapped_column(Float, nullable=True)
     too_small: Mapped[bool] = mapped_column(Boolean, default=False)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)

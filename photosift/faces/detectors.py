@@ -138,16 +138,21 @@ def to_place(rgb: np.ndarray, raw: RawDetection) -> FacePlace:
     h, w = rgb.shape[:2]
     return FacePlace(box=clip_box(tuple(raw.box), w, h),
                      landmarks=tuple((round(float(x), 1), round(float(y), 1)) for x, y in raw.landmarks),
-                     too_small=bool(min(raw.box[2], raw.box[3]) < MIN_RELIABLE_FACE))
+                     too_small=bool(_size(raw) < MIN_RELIABLE_FACE))
 
 
 def to_face(rgb: np.ndarray, raw: RawDetection) -> Face:
     """A :class:`Face` (:func:`to_place`'s box, landmarks and too-small flag; pose, quality with the size the
     too-small flag reads) from a raw detection."""
     place = to_place(rgb, raw)
-    quality = replace(face_quality(rgb, place.box), size=round(float(min(raw.box[2], raw.box[3])), 1))
+    quality = replace(face_quality(rgb, place.box), size=round(_size(raw), 1))
     return Face(box=place.box, confidence=round(float(raw.confidence), 1), landmarks=place.landmarks,
                 pose=estimate_pose(raw.landmarks), quality=quality, too_small=place.too_small)
+
+
+def _size(raw: RawDetection) -> float:
+    """The shorter side of ``raw``'s box (px, unclipped): what ``too_small`` and ``FaceQuality.size`` read."""
+    return float(min(raw.box[2], raw.box[3]))
 
 
 def non_max_suppression(detections: list[RawDetection], overlap: float = NMS_OVERLAP) -> list[RawDetection]:

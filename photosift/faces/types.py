@@ -28,7 +28,7 @@ class FaceQuality:
     """Sharpness and brightness of the face crop, both 0-100; ``relative_blur``: the crop's edge blur beyond what
     its pixel grid explains, in % of the face's height (0: as sharp as its size allows; 100: no edges at all);
     ``size``: the shorter side of its box in the pixels it was analysed in, px (what detail it can have; None where
-    not measured: a face rebuilt from a catalog that did not store it)."""
+    unknown: a face rebuilt from the catalog's stored measures)."""
 
     sharpness: float
     brightness: float
