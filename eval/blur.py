@@ -123,11 +123,17 @@ def _disk_kernel(radius: float) -> np.ndarray:
 
 def _motion_kernel(length: float, angle_deg: float) -> np.ndarray:
     size = int(np.ceil(length)) | 1
-    kernel = np.zeros((size, size), np.float32)
     center = size // 2
     dx, dy = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
-    for t in np.linspace(-(length - 1) / 2, (length - 1) / 2, int(length) * 4):
-        x, y = center + t * dx, center + t * dy
+    t = np.linspace(-(length - 1) / 2, (length - 1) / 2, int(length) * 4)
+    return _splat(size, np.column_stack([center + t * dx, center + t * dy]))
+
+
+def _splat(size: int, points: np.ndarray) -> np.ndarray:
+    """A ``size`` x ``size`` blur kernel of ``points`` (``(x, y)`` rows, px) spread bilinearly, in order, over their
+    four nearest cells (those inside it), normalised to sum 1."""
+    kernel = np.zeros((size, size), np.float32)
+    for x, y in points:
         x0, y0 = int(np.floor(x)), int(np.floor(y))
         fx, fy = x - x0, y - y0
         for xi, yi, w in (
@@ -235,16 +241,10 @@ def _shake_path(rng: np.random.Generator, steps: int = 400) -> np.ndarray:
 
 
 def _path_kernel(path: np.ndarray, span: float) -> np.ndarray:
-    """The blur kernel of ``path`` scaled to reach ``span`` px (bilinear splats of its points)."""
+    """The blur kernel of ``path`` scaled to reach ``span`` px (``_splat``)."""
     path = path - path.min(axis=0)
     path = path * span / max(float(np.hypot(*path.max(axis=0))), 1e-6) + 1
-    size = int(np.ceil(path.max())) + 2
-    kernel = np.zeros((size, size), np.float32)
-    for x, y in path:
-        x0, y0 = int(x), int(y)
-        fx, fy = x - x0, y - y0
-        kernel[y0 : y0 + 2, x0 : x0 + 2] += np.array([[(1 - fx) * (1 - fy), fx * (1 - fy)], [(1 - fx) * fy, fx * fy]])
-    return kernel / kernel.sum()
+    return _splat(int(np.ceil(path.max())) + 2, path)
 
 
 def _rolled(rgb: np.ndarray, rng: np.random.Generator, span: float, steps: int = 24) -> np.ndarray:

@@ -440,7 +440,8 @@ def main() -> int:
         min_faces=defaults.min_faces if args.min_faces is None else args.min_faces,
     )
     albums = make_albums(load_labels())
-    vectors = embeddings(albums)
+    taken = [as_taken(a) for a in albums[:TRIPS]]  # the trips without the blurred and shrunk photos
+    vectors = embeddings([*albums, *taken])
 
     def evaluate(p: GroupingParams, usable: Callable[[Embedded], bool] = worth_grouping,
                  joins: Callable[[Embedded], bool] = may_join) -> list[tuple[str, dict]]:
@@ -467,8 +468,6 @@ def main() -> int:
     print_table(head, lines, args.markdown)
     print("(total = the four trips; all-in-one is every repeated identity in one album)")
     print(f"judged not worth grouping in the trips: {judged_unworthy(albums[:TRIPS], vectors)}")
-    taken = [as_taken(a) for a in albums[:TRIPS]]
-    vectors.update(embeddings(taken))
     rng = np.random.default_rng(SEED + 1)
     r = total([run_album(a, vectors, params, args.batch, rng) for a in taken])
     print(f"the four trips as taken (no photo blurred or shrunk, no stranger's blurred photo added): {r['faces']} "
