@@ -5,7 +5,10 @@ Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a not
   recompression (q 30-60), downscaling (0.5-0.75), and "bokeh" (LFW: the central face kept sharp, the rest
   Gaussian-blurred; "bokeh >= 400 px": WIDER and facemask photos of at least ``MILD_MIN_SIDE`` px with an annotated
   face of ``BOKEH_FACE`` of the long side or more, those faces kept sharp and the rest blurred alike), and "panning"
-  (the same subjects sharp before a background moved by ``PANNING`` % of the long side: the camera followed them).
+  (the same subjects sharp before a background moved by ``PANNING`` % of the long side: the camera followed them);
+  and "bokeh, small people" / "panning, small people": photos of at least ``MILD_MIN_SIDE`` px whose largest
+  annotated faces are ``SMALL_PEOPLE`` of the long side (people further away, a group), up to ``PEOPLE_KEPT`` of
+  those people (head and body) kept sharp before a background blurred or moved alike.
   Blurry variants: Gaussian (sigma 2-4.5 px), defocus disk (radius 3.5-7 px) and linear motion (9-19 px, any angle),
   each with mild sensor noise and JPEG (q 60-90); strengths in the photo's own pixels.
   Mild blur (the blur people notice first), on the photos whose long side is at least ``MILD_MIN_SIDE`` px:
@@ -67,6 +70,8 @@ MILD_MOTION = (1.2, 1.7, 2.2)  # length, % of the long side (5-9 px at 416 px)
 BOKEH_FACE = 0.08  # "bokeh >= 400 px": faces at least this share of the long side are the subject kept sharp
 BOKEH_SIGMA = 1.6  # % of the long side: the background's Gaussian blur (4 px on LFW's 250 px photos)
 PANNING = (2.0, 4.0)  # % of the long side: a panning shot's background moved this far (any angle)
+SMALL_PEOPLE = (0.03, BOKEH_FACE)  # "small people": the largest faces this share of the long side are kept sharp
+PEOPLE_KEPT = 3  # "small people": at most this many (the largest faces) kept sharp, with their bodies
 MILD_MIN_SIDE = 400  # px: below this the mild strengths are under a pixel or two, finer than the photo's own grid
 SHAKE_SPAN = (1.2, 2.2)  # % of the long side: how far a curved camera-shake path reaches ("camera motion" set)
 ROLL = (2.0, 4.0)  # % of the long side: how far a rolled frame's farthest corner moves ("camera motion" set)
@@ -166,6 +171,7 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
     """The synthetic set: sharp and blurred variants of every source photo (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
     pan_rng = np.random.default_rng(seed + 1)  # its own draws: the other variants stay as they were
+    people_rng = np.random.default_rng(seed + 2)
     samples: list[Sample] = []
     for name, rgb, is_lfw, faces in _sources(data, limit):
         h, w = rgb.shape[:2]
@@ -182,6 +188,13 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
                                   "bokeh" if is_lfw else "bokeh >= 400 px"))
             moved = _filter(rgb, _motion_kernel(side * pan_rng.uniform(*PANNING) / 100, pan_rng.uniform(0, 180)))
             samples.append(Sample(name, _jpeg(_compose(rgb, moved, subject), 90), False, "panning"))
+        people = _people_mask(rgb.shape, faces)
+        if people is not None:  # the same, for people further away
+            side = max(h, w)
+            soft = cv2.GaussianBlur(rgb, (0, 0), side * BOKEH_SIGMA / 100)
+            moved = _filter(rgb, _motion_kernel(side * people_rng.uniform(*PANNING) / 100, people_rng.uniform(0, 180)))
+            for kind, background in (("bokeh, small people", soft), ("panning, small people", moved)):
+                samples.append(Sample(name, _jpeg(_compose(rgb, background, people), 90), False, kind))
         blurred = {
             "gaussian": cv2.GaussianBlur(rgb, (0, 0), rng.uniform(2.0, 4.5)),
             "defocus": _filter(rgb, _disk_kernel(rng.uniform(3.5, 7.0))),
@@ -211,6 +224,29 @@ def _subject_mask(shape: tuple[int, ...], faces: list[Box], is_lfw: bool) -> np.
     for left, top, width, height in large:
         centre = (round(left + width / 2), round(top + height * 0.45))
         cv2.ellipse(mask, centre, (round(width * 0.75), round(height * 0.95)), 0, 0, 360, 1.0, -1)
+    return cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
+
+
+def _people_mask(shape: tuple[int, ...], faces: list[Box]) -> np.ndarray | None:
+    """The sharp people of a "small people" variant, as a soft-edged (h, w, 1) mask: in a photo of at least
+    ``MILD_MIN_SIDE`` px whose largest annotated faces are ``SMALL_PEOPLE`` of the long side, the ``PEOPLE_KEPT``
+    largest of them with their heads and bodies (2.8 face widths wide, down to 7 face heights below the face's top);
+    None for any other photo."""
+    h, w = shape[:2]
+    side = max(h, w)
+    low, high = SMALL_PEOPLE[0] * side, SMALL_PEOPLE[1] * side
+    if side < MILD_MIN_SIDE or not faces or max(f[2] for f in faces) >= high:
+        return None
+    people = sorted((f for f in faces if f[2] >= low), key=lambda f: -f[2])[:PEOPLE_KEPT]
+    if not people:
+        return None
+    mask = np.zeros((h, w), np.float32)
+    for left, top, width, height in people:
+        centre = left + width / 2
+        cv2.ellipse(mask, (round(centre), round(top + height * 0.45)), (round(width * 0.75), round(height * 0.95)),
+                    0, 0, 360, 1.0, -1)
+        cv2.rectangle(mask, (round(centre - 1.4 * width), round(top + height)),
+                      (round(centre + 1.4 * width), round(top + height * 7)), 1.0, -1)
     return cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
 
 

@@ -17,10 +17,10 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
    direction (linear motion leaves edges parallel to the motion sharp) is caught at any angle: the bins' squared
    blurs are fitted with ``a + b cos 2t + c sin 2t`` and the region's blur is the peak, ``sqrt(a + hypot(b, c))``.
 4. The photo is judged on its subject: the faces when face boxes are given (``region="faces"``; a face is soft by
-   nature, so the sharpest tenth of the large faces' edges — eyes, lashes, hairline — speaks for them), otherwise the
-   sharpest salient region (regions with edges in every orientation; sky and walls have none)
-   (``region="salient"``), so a sharp subject in front of a soft background is not "blurry". With too few edges
-   anywhere, the whole image decides.
+   nature, so the sharpest tenth of the large faces' edges — eyes, lashes, hairline — speaks for them; small faces,
+   people further away, are judged with their upper bodies, ``SMALL_FACE_PX``), otherwise the sharpest salient
+   region (regions with edges in every orientation; sky and walls have none) (``region="salient"``), so a sharp
+   subject in front of a soft background is not "blurry". With too few edges anywhere, the whole image decides.
 5. Camera shake blurs every region along one direction, the subject too (where a face's few edges may not show it):
    the least any region is blurred along the regions' common direction, on the scale ``SHAKE_MID`` -> ``SIGMA_MID``,
    caps the subject's sharpness. A sharp subject before a blurred background is not shake: where the two meet,
@@ -122,7 +122,17 @@ _FACE_EDGE_QUANTILE = 0.1  # faces are soft by nature (skin shading): their shar
 _MIN_ORIENTATIONS = 4  # a region counts only with edges in this many of the 4 orientations (motion blur)
 _MIN_EDGES = 20  # edge pixels (on the finer grid) an orientation needs in a region to count
 _MIN_FACE_EDGES = 10  # edge pixels (on the finer grid) an orientation needs in a face to count
-_MIN_FACE_PX = 24  # faces narrower than this at analysis size are too small to judge
+_MIN_FACE_PX = 16  # faces narrower than this at analysis size are too small to judge
+SMALL_FACE_PX = 32
+"""When the largest face is narrower than this at ``ANALYSIS_LONG_SIDE`` (8 % of the long side: people in a group
+shot, a person further away), each face is judged with its person: the face's width either side of its centre, from
+its top to ``_PERSON_BELOW`` face heights below it (head and upper body, in the face's focus), and the sharpest
+``_PERSON_EDGE_QUANTILE`` of their edges speaks for them. A small face has a few dozen edges, and their sharpest tenth
+read sharp by chance in mildly blurred group photos; faces of 16-24 px were not judged at all, and the sharpest
+salient region called a sharp person before a soft background blurry. Chosen on ``eval/blur.py``'s synthetic set
+(mild blur, and the "small people" bokeh and panning rows); 28-36 px, 14-20 px and 0.2-0.3 read alike."""
+_PERSON_BELOW = 2.0  # a small face's person reaches this many face heights below the face
+_PERSON_EDGE_QUANTILE = 0.25  # the sharpest quarter of a small face's person's edges speaks for it
 _SIGMA_BINS = np.geomspace(0.25, 16.0, 193)  # histogram of per-edge sigma estimates
 
 # Reference measures: raw value that scores 50 and the steepness of the logistic-in-log mapping.
@@ -276,7 +286,7 @@ def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float
     sigma_est, orient, ys, xs = _edge_blur(small, upsample=_UPSAMPLE, reblur=_REBLUR_SIGMA, strong=True,
                                           peak=True)
     salient = _judge_salient(small.shape, sigma_est, orient, ys, xs)
-    faces = _judge_faces(face_boxes, scale, small.shape, sigma_est, orient, ys, xs) if face_boxes else None
+    faces = _judge_faces(face_boxes, scale, gray.shape, small.shape, sigma_est, orient, ys, xs) if face_boxes else None
     subject = faces if faces is not None else salient
     if subject is None:
         return _score_sigma(_pooled_sigma(sigma_est, orient, min_edges=1), mid), "whole", None
@@ -470,22 +480,33 @@ def _pooled_sigma(
     return best if best is not None else float(np.quantile(sigma, quantile))
 
 
-def _face_sigma(sigma: np.ndarray, orient: np.ndarray) -> tuple[float, np.ndarray]:
-    """A face's blur: the sharpest ``_FACE_EDGE_QUANTILE`` of its edges per orientation, peak over directions
-    (orientations with too few edges take the most blurred one's value); and its directional part ``(b, c)``."""
+def _face_sigma(sigma: np.ndarray, orient: np.ndarray, quantile: float) -> tuple[float, np.ndarray]:
+    """Faces' blur: the sharpest ``quantile`` of their edges per orientation, peak over directions (orientations
+    with too few edges take the most blurred one's value); and its directional part ``(b, c)``."""
     values = [sigma[orient == o] for o in range(4)]
-    per = [float(np.quantile(v, _FACE_EDGE_QUANTILE)) if v.size >= _MIN_FACE_EDGES else None for v in values]
+    per = [float(np.quantile(v, quantile)) if v.size >= _MIN_FACE_EDGES else None for v in values]
     known = [v for v in per if v is not None]
     if not known:
-        return float(np.quantile(sigma, _FACE_EDGE_QUANTILE)), np.zeros(2)
+        return float(np.quantile(sigma, quantile)), np.zeros(2)
     fill = max(known)
     mean, direction = _directional_fit(np.array([fill if v is None else v for v in per]))
     return float(_peak(mean, direction)), direction
 
 
+def _judged_area(box: Box, small: bool) -> tuple[float, float, float, float]:
+    """What speaks for a face (input px, ``(left, top, width, height)``): the face, or for a small face
+    (``SMALL_FACE_PX``) its person: the face's width either side of its centre, down to ``_PERSON_BELOW`` face
+    heights below it."""
+    if not small:
+        return box
+    left, top, width, height = box
+    return left - width / 2, top, 2.0 * width, height * (1.0 + _PERSON_BELOW)
+
+
 def _judge_faces(
     face_boxes: Sequence[Box],
     scale: float,
+    image_shape: tuple[int, ...],
     shape: tuple[int, ...],
     sigma: np.ndarray,
     orient: np.ndarray,
@@ -493,34 +514,39 @@ def _judge_faces(
     xs: np.ndarray,
 ) -> _Subject | None:
     """The large faces together (at least half the largest's width): the blur of their edges pooled
-    (``_face_sigma``), its directional part and the box around them (input px); None if no face is big enough.
+    (``_face_sigma``; a small face's with its person, ``SMALL_FACE_PX``), its directional part and the box around
+    what was judged (px of the image of ``image_shape``; ``scale`` brings it to the analysis image's ``shape``); None
+    if no face is big enough.
 
     Pooled, not the sharpest face's own: a small face has a few dozen edges, and the least of a dozen such readings
     (a group photo) is sharp by chance; a face that is sharp still gives the pool its sharpest tenth."""
+    image_height, image_width = image_shape[:2]
     height, width = shape[:2]
     boxes = [b for b in face_boxes if b[2] > 0 and b[3] > 0]
     if not boxes:
         return None
     largest = max(b[2] * scale for b in boxes)
+    small = largest < SMALL_FACE_PX
     pooled = np.zeros(len(sigma), bool)
-    judged: list[Box] = []
+    judged: list[tuple[float, float, float, float]] = []  # left, top, right, bottom (image px)
     for box in boxes:
-        fw = box[2] * scale
-        if fw < _MIN_FACE_PX or fw < 0.5 * largest:
+        if box[2] * scale < _MIN_FACE_PX or box[2] * scale < 0.5 * largest:
             continue
-        left, top = box[0] * scale, box[1] * scale
-        x0, y0 = max(0, int(left)), max(0, int(top))
-        x1, y1 = min(width, int(math.ceil(left + fw))), min(height, int(math.ceil(top + box[3] * scale)))
+        left, top, area_width, area_height = _judged_area(box, small)
+        right, bottom = left + area_width, top + area_height
+        x0, y0 = max(0, int(left * scale)), max(0, int(top * scale))
+        x1, y1 = min(width, int(math.ceil(right * scale))), min(height, int(math.ceil(bottom * scale)))
         inside = (xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1)
         if np.count_nonzero(inside) >= _MIN_FACE_EDGES:
             pooled |= inside
-            judged.append(box)
+            judged.append((max(0.0, left), max(0.0, top), min(image_width, right), min(image_height, bottom)))
     if not judged:
         return None
     left, top = min(b[0] for b in judged), min(b[1] for b in judged)
-    right, bottom = max(b[0] + b[2] for b in judged), max(b[1] + b[3] for b in judged)
+    right, bottom = max(b[2] for b in judged), max(b[3] for b in judged)
     around = (int(left), int(top), int(right - left), int(bottom - top))
-    face_sigma, direction = _face_sigma(sigma[pooled], orient[pooled])
+    quantile = _PERSON_EDGE_QUANTILE if small else _FACE_EDGE_QUANTILE
+    face_sigma, direction = _face_sigma(sigma[pooled], orient[pooled], quantile)
     return _Subject(face_sigma, around, direction)
 
 

@@ -241,6 +241,31 @@ def test_camera_shake_is_blurry_even_when_faces_decide(astronaut: np.ndarray, an
     assert result.region == "faces" and result.blurry
 
 
+def small_person_scene(astronaut: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A person further away: the astronaut at 0.4x (face 44 px: 22 px at the 400 px analysis size) before a strongly
+    blurred 800 x 600 background; the scene and the face's box."""
+    background = cv2.GaussianBlur(cv2.resize(data.coffee(), (800, 600), interpolation=cv2.INTER_CUBIC), (0, 0), 8.0)
+    person = cv2.resize(astronaut, (205, 205), interpolation=cv2.INTER_AREA)
+    scene = background.copy()
+    scene[300:505, 420:625] = person
+    return scene, (420 + 66, 300 + 16, 44, 52)
+
+
+def test_a_small_sharp_person_before_a_soft_background_is_judged_with_its_body(astronaut: np.ndarray) -> None:
+    scene, face = small_person_scene(astronaut)
+    result = blur.assess(scene, [face])
+    assert result.region == "faces" and not result.blurry
+    left, top, width, height = result.region_box
+    assert top == face[1] and top + height > face[1] + 2 * face[3]  # head and upper body
+    assert left < face[0] and left + width > face[0] + face[2]
+
+
+def test_a_mildly_blurred_small_person_is_blurry(astronaut: np.ndarray) -> None:
+    scene, face = small_person_scene(astronaut)
+    result = blur.assess(cv2.GaussianBlur(scene, (0, 0), 2.4), [face])  # 0.3 % of the long side
+    assert result.region == "faces" and result.blurry
+
+
 def test_tiny_faces_fall_back_to_salient(astronaut: np.ndarray) -> None:
     assert blur.assess(astronaut, [(10, 10, 5, 5)]).region == "salient"
 
