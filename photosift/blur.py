@@ -130,7 +130,8 @@ its top to ``_PERSON_BELOW`` face heights below it (head and upper body, in the 
 ``_PERSON_EDGE_QUANTILE`` of their edges speaks for them. A small face has a few dozen edges, and their sharpest tenth
 read sharp by chance in mildly blurred group photos; faces of 16-24 px were not judged at all, and the sharpest
 salient region called a sharp person before a soft background blurry. Chosen on ``eval/blur.py``'s synthetic set
-(mild blur, and the "small people" bokeh and panning rows); 28-36 px, 14-20 px and 0.2-0.3 read alike."""
+(mild blur, and the "small people" bokeh and panning rows); with 28-36 px, faces from 14-20 px and the sharpest
+20-30 % every other kind reads within 0.02 of these."""
 _PERSON_BELOW = 2.0  # a small face's person reaches this many face heights below the face
 _PERSON_EDGE_QUANTILE = 0.25  # the sharpest quarter of a small face's person's edges speaks for it
 _SIGMA_BINS = np.geomspace(0.25, 16.0, 193)  # histogram of per-edge sigma estimates
