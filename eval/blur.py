@@ -182,19 +182,14 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
         samples.append(Sample(name, small, False, "downscaled"))
         subject = _subject_mask(rgb.shape, faces, is_lfw)
         if subject is not None:  # a sharp subject before a soft background: defocused, or moving (a panning shot)
-            side = max(h, w)
-            soft = cv2.GaussianBlur(rgb, (0, 0), side * BOKEH_SIGMA / 100)
-            samples.append(Sample(name, _jpeg(_compose(rgb, soft, subject), 90), False,
-                                  "bokeh" if is_lfw else "bokeh >= 400 px"))
-            moved = _filter(rgb, _motion_kernel(side * pan_rng.uniform(*PANNING) / 100, pan_rng.uniform(0, 180)))
-            samples.append(Sample(name, _jpeg(_compose(rgb, moved, subject), 90), False, "panning"))
+            defocused, panned = _before_backgrounds(rgb, subject, pan_rng)
+            samples.append(Sample(name, defocused, False, "bokeh" if is_lfw else "bokeh >= 400 px"))
+            samples.append(Sample(name, panned, False, "panning"))
         people = _people_mask(rgb.shape, faces)
         if people is not None:  # the same, for people further away
-            side = max(h, w)
-            soft = cv2.GaussianBlur(rgb, (0, 0), side * BOKEH_SIGMA / 100)
-            moved = _filter(rgb, _motion_kernel(side * people_rng.uniform(*PANNING) / 100, people_rng.uniform(0, 180)))
-            for kind, background in (("bokeh, small people", soft), ("panning, small people", moved)):
-                samples.append(Sample(name, _jpeg(_compose(rgb, background, people), 90), False, kind))
+            defocused, panned = _before_backgrounds(rgb, people, people_rng)
+            samples.append(Sample(name, defocused, False, "bokeh, small people"))
+            samples.append(Sample(name, panned, False, "panning, small people"))
         blurred = {
             "gaussian": cv2.GaussianBlur(rgb, (0, 0), rng.uniform(2.0, 4.5)),
             "defocus": _filter(rgb, _disk_kernel(rng.uniform(3.5, 7.0))),
@@ -221,9 +216,8 @@ def _subject_mask(shape: tuple[int, ...], faces: list[Box], is_lfw: bool) -> np.
     large = [f for f in faces if f[2] >= BOKEH_FACE * side]
     if side < MILD_MIN_SIDE or not large:
         return None
-    for left, top, width, height in large:
-        centre = (round(left + width / 2), round(top + height * 0.45))
-        cv2.ellipse(mask, centre, (round(width * 0.75), round(height * 0.95)), 0, 0, 360, 1.0, -1)
+    for face in large:
+        _draw_head(mask, face)
     return cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
 
 
@@ -242,12 +236,27 @@ def _people_mask(shape: tuple[int, ...], faces: list[Box]) -> np.ndarray | None:
         return None
     mask = np.zeros((h, w), np.float32)
     for left, top, width, height in people:
+        _draw_head(mask, (left, top, width, height))
         centre = left + width / 2
-        cv2.ellipse(mask, (round(centre), round(top + height * 0.45)), (round(width * 0.75), round(height * 0.95)),
-                    0, 0, 360, 1.0, -1)
         cv2.rectangle(mask, (round(centre - 1.4 * width), round(top + height)),
                       (round(centre + 1.4 * width), round(top + height * 7)), 1.0, -1)
     return cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
+
+
+def _draw_head(mask: np.ndarray, face: Box) -> None:
+    """Fill the head around annotated ``face`` (an ellipse over the face and hair) into ``mask``."""
+    left, top, width, height = face
+    centre = (round(left + width / 2), round(top + height * 0.45))
+    cv2.ellipse(mask, centre, (round(width * 0.75), round(height * 0.95)), 0, 0, 360, 1.0, -1)
+
+
+def _before_backgrounds(rgb: np.ndarray, subject: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """``rgb``'s ``subject`` (a soft mask) kept sharp before its background Gaussian-blurred by ``BOKEH_SIGMA`` % of
+    the long side, and before it moved by ``PANNING`` % at a random angle (a panning shot); both JPEG q 90."""
+    side = max(rgb.shape[:2])
+    soft = cv2.GaussianBlur(rgb, (0, 0), side * BOKEH_SIGMA / 100)
+    moved = _filter(rgb, _motion_kernel(side * rng.uniform(*PANNING) / 100, rng.uniform(0, 180)))
+    return _jpeg(_compose(rgb, soft, subject), 90), _jpeg(_compose(rgb, moved, subject), 90)
 
 
 def _compose(sharp: np.ndarray, background: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -531,7 +531,8 @@ def _judge_faces(
     pooled = np.zeros(len(sigma), bool)
     judged: list[tuple[float, float, float, float]] = []  # left, top, right, bottom (image px)
     for box in boxes:
-        if box[2] * scale < _MIN_FACE_PX or box[2] * scale < 0.5 * largest:
+        face_width = box[2] * scale
+        if face_width < _MIN_FACE_PX or face_width < 0.5 * largest:
             continue
         left, top, area_width, area_height = _judged_area(box, small)
         right, bottom = left + area_width, top + area_height
