@@ -8,13 +8,15 @@ Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a not
   (the same subjects sharp before a background moved by ``PANNING`` % of the long side: the camera followed them);
   and "bokeh, small people" / "panning, small people": photos of at least ``MILD_MIN_SIDE`` px whose largest
   annotated faces are ``SMALL_PEOPLE`` of the long side (people further away, a group), up to ``PEOPLE_KEPT`` of
-  those people (head and body) kept sharp before a background blurred or moved alike.
+  those people (head and body) kept sharp before a background blurred or moved alike; "dim" and "hazy": the
+  photo underexposed or through haze (``lit_differently``: its levels down to ``EXPOSURE``, with noise and JPEG).
   Blurry variants: Gaussian (sigma 2-4.5 px), defocus disk (radius 3.5-7 px) and linear motion (9-19 px, any angle),
   each with mild sensor noise and JPEG (q 60-90); strengths in the photo's own pixels.
   Mild blur (the blur people notice first), on the photos whose long side is at least ``MILD_MIN_SIDE`` px:
   Gaussian sigma 0.3, 0.4 and 0.5 % of the long side and linear motion 1.2, 1.7 and 2.2 % of the long side (at
   416 px: sigma 1.25-2.1 px, motion 5-9 px; on a 12 MP photo: sigma 12-20 px), each with the same noise and JPEG.
   "Mild" is relative to the photo's size, so it means the same at every rendition; all of it counts as blurry.
+  Gaussian 0.4 % is also lit differently ("dim, mild gaussian 0.4%", "hazy, mild gaussian 0.4%").
   Smaller photos get no mild rows: there those strengths are under a pixel, finer than the photo's own detail.
   Anything about the default measure is chosen on this set; blur_kwentar is held out. The sources are not equally
   sharp: LFW's deep-funneled photos (250 px, warped onto their grid) are softer at their size than CFP's photos of
@@ -75,6 +77,8 @@ PEOPLE_KEPT = 3  # "small people": at most this many (the largest faces) kept sh
 MILD_MIN_SIDE = 400  # px: below this the mild strengths are under a pixel or two, finer than the photo's own grid
 SHAKE_SPAN = (1.2, 2.2)  # % of the long side: how far a curved camera-shake path reaches ("camera motion" set)
 ROLL = (2.0, 4.0)  # % of the long side: how far a rolled frame's farthest corner moves ("camera motion" set)
+EXPOSURE = (0.35, 0.6)  # "dim" / "hazy": the share of its levels a photo keeps
+VEIL = (60.0, 120.0)  # "hazy": the light veil (levels) the kept levels sit on
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,7 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
     rng = np.random.default_rng(seed)
     pan_rng = np.random.default_rng(seed + 1)  # its own draws: the other variants stay as they were
     people_rng = np.random.default_rng(seed + 2)
+    light_rng = np.random.default_rng(seed + 3)
     samples: list[Sample] = []
     for name, rgb, is_lfw, faces in _sources(data, limit):
         h, w = rgb.shape[:2]
@@ -190,6 +195,12 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
             defocused, panned = _before_backgrounds(rgb, people, people_rng)
             samples.append(Sample(name, defocused, False, "bokeh, small people"))
             samples.append(Sample(name, panned, False, "panning, small people"))
+        for kind, image in lit_differently(rgb, light_rng):
+            samples.append(Sample(name, image, False, kind))
+        if max(h, w) >= MILD_MIN_SIDE:
+            for kind, image in lit_differently(cv2.GaussianBlur(rgb, (0, 0), max(h, w) * MILD_GAUSSIAN[1] / 100),
+                                               light_rng):
+                samples.append(Sample(name, image, True, f"{kind}, mild gaussian {MILD_GAUSSIAN[1]}%"))
         blurred = {
             "gaussian": cv2.GaussianBlur(rgb, (0, 0), rng.uniform(2.0, 4.5)),
             "defocus": _filter(rgb, _disk_kernel(rng.uniform(3.5, 7.0))),
@@ -271,6 +282,15 @@ def mild_blurs(rgb: np.ndarray, rng: np.random.Generator) -> Iterator[tuple[str,
         yield f"mild gaussian {percent}%", cv2.GaussianBlur(rgb, (0, 0), side * percent / 100)
     for percent in MILD_MOTION:
         yield f"mild motion {percent}%", _filter(rgb, _motion_kernel(side * percent / 100, rng.uniform(0, 180)))
+
+
+def lit_differently(rgb: np.ndarray, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray]]:
+    """``rgb`` underexposed ("dim": its levels scaled to ``EXPOSURE``) and through haze ("hazy": its levels
+    compressed as much, over a ``VEIL``), each with sensor noise and JPEG (q 80-95)."""
+    levels = rgb.astype(np.float32)
+    looks = {"dim": levels * rng.uniform(*EXPOSURE), "hazy": rng.uniform(*VEIL) + levels * rng.uniform(*EXPOSURE)}
+    for kind, image in looks.items():
+        yield kind, _jpeg(_noisy(np.clip(image, 0, 255).astype(np.uint8), rng), int(rng.integers(80, 96)))
 
 
 def _shake_path(rng: np.random.Generator, steps: int = 400) -> np.ndarray:

@@ -106,6 +106,25 @@ def test_dim_photos_are_judged_like_bright_ones(astronaut: np.ndarray, gain: flo
     assert blur.assess(cv2.GaussianBlur(dim, (0, 0), 2.0)).blurry
 
 
+def levels_spanning(rgb: np.ndarray, span: float, veil: float) -> np.ndarray:
+    """``rgb`` with its levels (1st-99th percentile of its gray) spread over ``span`` levels from ``veil`` up."""
+    low, high = np.percentile(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), [1, 99])
+    return np.clip(veil + (rgb.astype(np.float32) - low) * span / (high - low), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("share", "veil"), [(0.5, 20.0), (0.25, 150.0), (0.1, 5.0), (0.1, 100.0)])
+def test_low_contrast_photos_are_judged_as_at_typical_contrast(
+    astronaut: np.ndarray, share: float, veil: float
+) -> None:
+    typical = levels_spanning(astronaut, blur.CONTRAST_LEVELS, 37.0)
+    low = levels_spanning(astronaut, blur.CONTRAST_LEVELS * share, veil)  # underexposed, or through haze
+    face = [(165, 40, 110, 130)]
+    for boxes in ([], face):
+        assert abs(blur.assess(low, boxes).sharpness - blur.assess(typical, boxes).sharpness) < 8
+    assert not blur.assess(low).blurry
+    assert blur.assess(cv2.GaussianBlur(low, (0, 0), 2.0)).blurry
+
+
 def test_directional_peak() -> None:
     def peak(per_orientation: list[float]) -> float:
         return float(blur._peak(*blur._directional_fit(np.array(per_orientation))))
