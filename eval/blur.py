@@ -79,6 +79,7 @@ SHAKE_SPAN = (1.2, 2.2)  # % of the long side: how far a curved camera-shake pat
 ROLL = (2.0, 4.0)  # % of the long side: how far a rolled frame's farthest corner moves ("camera motion" set)
 EXPOSURE = (0.35, 0.6)  # "dim" / "hazy": the share of its levels a photo keeps
 VEIL = (60.0, 120.0)  # "hazy": the light veil (levels) the kept levels sit on
+LIT_MILD = f"mild gaussian {MILD_GAUSSIAN[1]}%"  # the mild blur also lit differently
 
 
 @dataclass(frozen=True)
@@ -195,12 +196,7 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
             defocused, panned = _before_backgrounds(rgb, people, people_rng)
             samples.append(Sample(name, defocused, False, "bokeh, small people"))
             samples.append(Sample(name, panned, False, "panning, small people"))
-        for kind, image in lit_differently(rgb, light_rng):
-            samples.append(Sample(name, image, False, kind))
-        if max(h, w) >= MILD_MIN_SIDE:
-            for kind, image in lit_differently(cv2.GaussianBlur(rgb, (0, 0), max(h, w) * MILD_GAUSSIAN[1] / 100),
-                                               light_rng):
-                samples.append(Sample(name, image, True, f"{kind}, mild gaussian {MILD_GAUSSIAN[1]}%"))
+        samples.extend(Sample(name, image, False, look) for look, image in lit_differently(rgb, light_rng))
         blurred = {
             "gaussian": cv2.GaussianBlur(rgb, (0, 0), rng.uniform(2.0, 4.5)),
             "defocus": _filter(rgb, _disk_kernel(rng.uniform(3.5, 7.0))),
@@ -211,6 +207,9 @@ def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[S
         if max(h, w) >= MILD_MIN_SIDE:
             for kind, image in mild_blurs(rgb, rng):
                 samples.append(Sample(name, _jpeg(_noisy(image, rng), int(rng.integers(60, 91))), True, kind))
+                if kind == LIT_MILD:  # the same blur, dim and hazy
+                    samples.extend(Sample(name, lit, True, f"{look}, {kind}")
+                                   for look, lit in lit_differently(image, light_rng))
     return samples
 
 
