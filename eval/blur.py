@@ -40,7 +40,11 @@ including 256 px. Synthetic: the originals, the three strong blurs and two mild 
 1.7 %) of every 3rd photo of at least ``MILD_MIN_SIDE`` px (enlarging a smaller photo to 4000 px makes it look
 mildly blurred itself). blur_kwentar: all 15 photos.
 
-Run: ``nice -n 10 .venv/bin/python eval/blur.py [--data DIR] [--limit N]``.
+Photos you have, outside the shared data: ``--real DIR`` judges every photo in ``DIR``'s ``sharp/``,
+``defocused_blurred/`` and ``motion_blurred/`` (the layout of the Kwentar blur dataset, 1050 phone photos, and of
+blur_kwentar) as ``photosift blur`` does, and lists each one judged wrong or near the threshold.
+
+Run: ``nice -n 10 .venv/bin/python eval/blur.py [--data DIR] [--limit N]`` or ``eval/blur.py --real DIR``.
 """
 
 from __future__ import annotations
@@ -343,6 +347,59 @@ def camera_motion_set(data: Path, limit: int | None = None, seed: int = 11) -> l
     return samples
 
 
+REAL_FOLDERS = {"sharp": False, "defocused_blurred": True, "motion_blurred": True}
+"""``--real``'s layout: a folder's photos by what they show (the Kwentar blur dataset's, 1050 phone photos)."""
+
+
+def real_photos(folder: Path) -> list[tuple[Path, str, bool]]:
+    """``(path, kind, blurry)`` of every file in ``folder``'s ``REAL_FOLDERS`` subfolders (searched recursively), in
+    a fixed order; raises ``FileNotFoundError`` when there is none."""
+    found = [
+        (path, kind, blurry)
+        for kind, blurry in REAL_FOLDERS.items()
+        for path in sorted((folder / kind).rglob("*"))
+        if path.is_file()
+    ]
+    if not found:
+        raise FileNotFoundError(f"no photos in {', '.join(REAL_FOLDERS)} under {folder}")
+    return found
+
+
+def judge_real(folder: Path, near: float = 10.0) -> str:
+    """Markdown: the photos of ``real_photos(folder)`` judged as ``photosift blur`` judges them (``assess_path`` with
+    the product's face detector): per kind, how many there are and the share judged right; ROC AUC; and every photo
+    judged wrong or within ``near`` points of the threshold. A file that cannot be read is listed, not counted."""
+    from photosift.errors import InvalidInput
+    from photosift.faces.engine import default_detector
+
+    detector = default_detector()
+    results: list[tuple[Path, str, bool, float]] = []
+    unreadable: list[str] = []
+    for path, kind, truth in real_photos(folder):
+        try:
+            sharpness = blur.assess_path(path, face_detector=detector).result.sharpness
+        except (InvalidInput, OSError) as error:
+            unreadable.append(f"{path.relative_to(folder)}: {error}")
+            continue
+        results.append((path, kind, truth, sharpness))
+    cut = blur.DEFAULT_THRESHOLD
+    lines = ["| kind | photos | judged right |", "|---|---|---|"]
+    for kind in REAL_FOLDERS:
+        rows = [r for r in results if r[1] == kind]
+        if rows:
+            right = np.mean([(score < cut) == truth for _, _, truth, score in rows])
+            lines.append(f"| {kind} | {len(rows)} | {right:.3f} |")
+    scores = np.array([r[3] for r in results])
+    lines.append(f"\nROC AUC {roc_auc(scores, np.array([r[2] for r in results])):.3f}; wrong or within {near:g} "
+                 f"points of {cut:g}:")
+    for path, kind, truth, score in results:
+        if (score < cut) != truth or abs(score - cut) < near:
+            mark = "WRONG" if (score < cut) != truth else "near"
+            lines.append(f"- {mark} {path.relative_to(folder)} ({kind}): {score:.1f}")
+    lines.extend(f"- unreadable {line}" for line in unreadable)
+    return "\n".join(lines)
+
+
 def kwentar_set(data: Path) -> list[Sample]:
     """blur_kwentar: real photos with labels from ``labels.csv``."""
     folder = data / "blur_kwentar"
@@ -471,7 +528,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     parser.add_argument("--limit", type=int, default=None, help="source photos per data set (quick runs)")
+    parser.add_argument("--real", type=Path, default=None, metavar="DIR",
+                        help="instead: judge the real photos in DIR's sharp/, defocused_blurred/ and motion_blurred/")
     args = parser.parse_args(argv)
+    if args.real is not None:
+        try:
+            print(judge_real(args.real))
+        except FileNotFoundError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return 0
     if not (args.data / "blur_kwentar" / "labels.csv").is_file():
         print(f"skipped: no evaluation data at {args.data}")
         return 0

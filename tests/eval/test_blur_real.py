@@ -1,0 +1,54 @@
+"""``eval/blur.py --real``: real photos judged by the folder they are in, as ``photosift blur`` judges them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+from skimage import data
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "eval"))
+
+import blur as blur_eval  # noqa: E402
+
+
+def _write(path: Path, rgb) -> None:  # noqa: ANN001 - an RGB array
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+
+def test_real_photos_are_judged_by_their_folder(tmp_path: Path) -> None:
+    sharp = data.astronaut()
+    _write(tmp_path / "sharp" / "1_PHONE_S.jpg", sharp)
+    _write(tmp_path / "defocused_blurred" / "1_PHONE_F.jpg", cv2.GaussianBlur(sharp, (0, 0), 6.0))
+    _write(tmp_path / "motion_blurred" / "trip" / "1_PHONE_M.png", cv2.blur(sharp, (25, 1)))  # (nested folders too)
+    (tmp_path / "sharp" / "notes.txt").write_text("not a photo")
+
+    found = blur_eval.real_photos(tmp_path)
+    assert [(p.name, kind, blurry) for p, kind, blurry in found] == [
+        ("1_PHONE_S.jpg", "sharp", False),
+        ("notes.txt", "sharp", False),
+        ("1_PHONE_F.jpg", "defocused_blurred", True),
+        ("1_PHONE_M.png", "motion_blurred", True),
+    ]
+    report = blur_eval.judge_real(tmp_path, near=0.0)
+    for kind in ("sharp", "defocused_blurred", "motion_blurred"):
+        assert f"| {kind} | 1 | 1.000 |" in report
+    assert "ROC AUC 1.000" in report
+    assert "WRONG" not in report
+    assert "unreadable sharp/notes.txt" in report  # listed, not counted and not fatal
+
+
+def test_a_photo_judged_wrong_is_listed(tmp_path: Path) -> None:
+    _write(tmp_path / "sharp" / "soft.jpg", cv2.GaussianBlur(data.astronaut(), (0, 0), 6.0))
+    report = blur_eval.judge_real(tmp_path)
+    assert "| sharp | 1 | 0.000 |" in report
+    assert "- WRONG sharp/soft.jpg (sharp): " in report
+
+
+def test_a_folder_without_the_layout_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path / "photos" / "a.jpg", data.astronaut())
+    with pytest.raises(FileNotFoundError, match="sharp, defocused_blurred, motion_blurred"):
+        blur_eval.real_photos(tmp_path)
