@@ -115,7 +115,7 @@ _CROP_REBLUR_SIGMA = 2.0  # crop_blur's s0 (the crop's px)
 _CANNY_LOW, _CANNY_HIGH = 15.0, 30.0  # on the re-blurred copy's Sobel magnitude (about the step's contrast in levels)
 _STRONG_EDGES = 2.0  # the default measure: Canny thresholds up to 2x those, as far as the photo's contrast allows:
 _CONTRAST_SHARE = 0.5  # the high one at most this share of the photo's strong gradients (99th percentile)
-_TILES_LONG_SIDE = 12  # tiles along the long side (a region is 1/4 of the long side: scale-free)
+_TILES_LONG_SIDE = 12  # tiles along the long side (a region, _WINDOW tiles, is 5/12 of it: scale-free)
 _WINDOW = 5  # a region is WINDOW x WINDOW tiles
 _EDGE_QUANTILE = 0.5  # which edges of a region speak for it (0.5 = the median edge)
 _FACE_EDGE_QUANTILE = 0.1  # faces are soft by nature (skin shading): their sharpest features speak for them
