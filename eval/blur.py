@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -61,6 +62,7 @@ import cv2
 import numpy as np
 
 from photosift import blur
+from photosift.faces.types import Detector
 from photosift.imaging import decode
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -370,32 +372,27 @@ def judge_real(folder: Path, near: float = 10.0) -> str:
     the product's face detector): per kind, how many there are and the share judged right; ROC AUC; and every photo
     judged wrong or within ``near`` points of the threshold. A file that cannot be read is listed, not counted."""
     from photosift.errors import InvalidInput
-    from photosift.faces.engine import default_detector
 
-    detector = default_detector()
-    results: list[tuple[Path, str, bool, float]] = []
+    results: list[tuple[Path, str, bool, blur.BlurResult]] = []
     unreadable: list[str] = []
     for path, kind, truth in real_photos(folder):
         try:
-            sharpness = blur.assess_path(path, face_detector=detector).result.sharpness
+            results.append((path, kind, truth, blur.assess_path(path, face_detector=_product_detector()).result))
         except (InvalidInput, OSError) as error:
             unreadable.append(f"{path.relative_to(folder)}: {error}")
-            continue
-        results.append((path, kind, truth, sharpness))
     cut = blur.DEFAULT_THRESHOLD
     lines = ["| kind | photos | judged right |", "|---|---|---|"]
     for kind in REAL_FOLDERS:
-        rows = [r for r in results if r[1] == kind]
-        if rows:
-            right = np.mean([(score < cut) == truth for _, _, truth, score in rows])
-            lines.append(f"| {kind} | {len(rows)} | {right:.3f} |")
-    scores = np.array([r[3] for r in results])
+        right = [result.blurry == truth for _, of_kind, truth, result in results if of_kind == kind]
+        if right:
+            lines.append(f"| {kind} | {len(right)} | {np.mean(right):.3f} |")
+    scores = np.array([result.sharpness for *_, result in results])
     lines.append(f"\nROC AUC {roc_auc(scores, np.array([r[2] for r in results])):.3f}; wrong or within {near:g} "
                  f"points of {cut:g}:")
-    for path, kind, truth, score in results:
-        if (score < cut) != truth or abs(score - cut) < near:
-            mark = "WRONG" if (score < cut) != truth else "near"
-            lines.append(f"- {mark} {path.relative_to(folder)} ({kind}): {score:.1f}")
+    for path, kind, truth, result in results:
+        if result.blurry != truth or abs(result.sharpness - cut) < near:
+            mark = "WRONG" if result.blurry != truth else "near"
+            lines.append(f"- {mark} {path.relative_to(folder)} ({kind}): {result.sharpness:.1f}")
     lines.extend(f"- unreadable {line}" for line in unreadable)
     return "\n".join(lines)
 
@@ -513,15 +510,16 @@ def threshold_table(samples: list[Sample], scores: np.ndarray, thresholds: tuple
 
 def _assess(rgb: np.ndarray, measure: str) -> blur.BlurResult:
     if measure == FACES:
-        from photosift.faces.engine import default_detector
-
-        global _detector
-        _detector = _detector or default_detector()
-        return blur.assess(rgb, [face.box for face in _detector.detect(rgb)])
+        return blur.assess(rgb, [face.box for face in _product_detector().detect(rgb)])
     return blur.assess(rgb, measure=measure)
 
 
-_detector = None
+@functools.cache
+def _product_detector() -> Detector:
+    """The product's face detector, loaded once (``photosift blur`` and the service judge on its faces)."""
+    from photosift.faces.engine import default_detector
+
+    return default_detector()
 
 
 def main(argv: list[str] | None = None) -> int:
