@@ -40,6 +40,10 @@ including 256 px. Synthetic: the originals, the three strong blurs and two mild 
 1.7 %) of every 3rd photo of at least ``MILD_MIN_SIDE`` px (enlarging a smaller photo to 4000 px makes it look
 mildly blurred itself). blur_kwentar: all 15 photos.
 
+By source data set: the product path's share judged right per kind on each source's photos (LFW, CFP, WIDER,
+Face Mask) and the least of them, for the synthetic and the camera-motion sets: a kind read well on one source only
+may not be read well on photos of another.
+
 Photos you have, outside the shared data: ``--real DIR`` judges every photo in ``DIR``'s ``sharp/``,
 ``defocused_blurred/`` and ``motion_blurred/`` (the layout of the Kwentar blur dataset, 1050 phone photos, and of
 blur_kwentar) as ``photosift blur`` does, and lists each one judged wrong or near the threshold.
@@ -508,6 +512,23 @@ def threshold_table(samples: list[Sample], scores: np.ndarray, thresholds: tuple
     return "\n".join(lines)
 
 
+def source_table(samples: list[Sample], right: np.ndarray) -> str:
+    """Markdown: per kind, the share judged right (``right``, one bool per sample) over all photos, per source data
+    set (the first folder of the photo's name) and the least of those: a kind read well on one source only may not
+    be read well on photos of another."""
+    kinds = np.array([s.kind for s in samples])
+    sources = np.array([s.name.split("/", 1)[0] for s in samples])
+    names = sorted(set(sources))
+    lines = ["| kind | all | " + " | ".join(names) + " | least |", "|---" * (len(names) + 3) + "|"]
+    for kind in dict.fromkeys(kinds):
+        of_kind = kinds == kind
+        found = {n: of_kind & (sources == n) for n in names if np.any(of_kind & (sources == n))}
+        cells = [f"{right[found[n]].mean():.3f} (n={found[n].sum()})" if n in found else "-" for n in names]
+        least = min(float(right[mask].mean()) for mask in found.values())
+        lines.append(f"| {kind} | {right[of_kind].mean():.3f} | " + " | ".join(cells) + f" | {least:.3f} |")
+    return "\n".join(lines)
+
+
 def _assess(rgb: np.ndarray, measure: str) -> blur.BlurResult:
     if measure == FACES:
         return blur.assess(rgb, [face.box for face in _product_detector().detect(rgb)])
@@ -579,12 +600,16 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"What the threshold means ({FACES}, {set_name}): the share judged right per kind")
         print(threshold_table(samples, scores[set_name][FACES]))
+    truth = np.array([s.blurry for s in synthetic])
+    print(f"\nBy source data set ({FACES}, synthetic): the share judged right per kind")
+    print(source_table(synthetic, (scores["synthetic"][FACES] < blur.DEFAULT_THRESHOLD) == truth))
     moved = camera_motion_set(args.data, args.limit)
     kinds = np.array([s.kind for s in moved])
     called = np.array([_assess(s.rgb, FACES).blurry for s in moved])
     print(f"\nCamera motion beyond a straight line ({FACES}; every photo blurry; share called blurry):",
           ", ".join(f"{kind} {called[kinds == kind].mean():.3f} (n={np.sum(kinds == kind)})"
                     for kind in dict.fromkeys(kinds)))
+    print(source_table(moved, called))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""``eval/blur.py --real``: real photos judged by the folder they are in, as ``photosift blur`` judges them."""
+"""``eval/blur.py``'s reports: real photos judged by the folder they are in (``--real``), as ``photosift blur``
+judges them, and the synthetic kinds shown per source data set."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from skimage import data
 
@@ -52,3 +54,17 @@ def test_a_folder_without_the_layout_is_refused(tmp_path: Path) -> None:
     _write(tmp_path / "photos" / "a.jpg", data.astronaut())
     with pytest.raises(FileNotFoundError, match="sharp, defocused_blurred, motion_blurred"):
         blur_eval.real_photos(tmp_path)
+
+
+def test_each_kind_is_shown_per_source_data_set() -> None:
+    pixels = np.zeros((2, 2, 3), np.uint8)
+    samples = [
+        blur_eval.Sample("lfw/a.jpg", pixels, False, "original"),
+        blur_eval.Sample("lfw/b.jpg", pixels, False, "original"),
+        blur_eval.Sample("wider/c.jpg", pixels, False, "original"),
+        blur_eval.Sample("wider/c.jpg", pixels, True, "roll"),
+    ]
+    table = blur_eval.source_table(samples, np.array([True, False, True, False])).splitlines()
+    assert table[0] == "| kind | all | lfw | wider | least |"
+    assert table[2] == "| original | 0.667 | 0.500 (n=2) | 1.000 (n=1) | 0.500 |"
+    assert table[3] == "| roll | 0.000 | - | 0.000 (n=1) | 0.000 |"
