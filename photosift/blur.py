@@ -112,7 +112,7 @@ subject the camera followed (a panning shot) is sharp before a background blurre
 LOOSE_COHERENCE = 0.8
 """Regions that agree less than ``SHAKE_COHERENCE`` but at least this much count as coherent shake when the subject
 shares the common direction by ``LOOSE_SUBJECT_SHARE``: a small photo smeared by 4-12 % of its side has few regions,
-and the sharp steps a long motion leaves in the direction of travel scatter their directions (0.8-0.91), while its
+and the sharp steps a long motion leaves in the direction of travel scatter their directions (0.76-0.91), while its
 face shows the smear. On the synthetic set 0.7-0.8 read alike."""
 LOOSE_SUBJECT_SHARE = 0.5
 """The subject's share of the regions' median blur along their common direction (squared) that loosely agreeing
