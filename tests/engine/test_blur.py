@@ -166,8 +166,9 @@ def test_coherent_shake_is_the_typical_region_unless_the_subject_stays_sharp() -
     assert blur._shake(regions, np.array([0.0, 0.0])) == 0.0
     # regions that agree less (coherence 0.86: a long smear across a small photo) count when the subject shares more
     loose = np.array([[0.0, 0.0], [0.5, 0.0], [0.35, 0.35], [0.4, -0.35], [0.5, 0.1]])
-    typical = np.sqrt(2 * np.median(loose @ blur._common_direction(loose))) * blur.SIGMA_MID / blur.COHERENT_SHAKE_MID
-    assert blur._shake(loose, np.array([0.3, 0.0])) == pytest.approx(typical)
+    along = np.median(loose @ blur._common_direction(loose))
+    assert blur._shake(loose, np.array([0.3, 0.0])) == pytest.approx(
+        np.sqrt(2 * along) * blur.SIGMA_MID / blur.COHERENT_SHAKE_MID)
     assert blur._shake(loose, np.array([0.15, 0.0])) == 0.0  # enough for regions that agree, not for these
     assert blur._shake(regions, np.array([0.15, 0.0])) > 0.0
     # regions blurred along their own directions (a soft background): not camera shake
