@@ -27,7 +27,9 @@ Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a not
   straight line: *shake*, a curved path (one to three tremor swings per exposure, slow where they turn, so the
   scene is left twice, a few pixels apart) spanning ``SHAKE_SPAN`` % of the long side; and *roll*, the frame turned
   about a point in or near it until its farthest corner moved ``ROLL`` % of the long side (near that point it is
-  sharp). Judged on the product path, every one blurry; outside the set anything was chosen on.
+  sharp). Judged on the product path, every one blurry; outside the set anything was chosen on. Rolled photos are
+  also shown by how far their subject (the largest annotated face, else the frame's centre) moved: turned about a
+  point on or near it, the subject stays sharp before a smeared background, as in a panning shot.
 - ``blur_kwentar``: real phone photos, the same scenes sharp / defocused / motion-blurred (held out).
 
 Measures: the default (judged on the sharpest salient region), the two references, and ``default+faces``: the
@@ -101,6 +103,7 @@ class Sample:
     rgb: np.ndarray
     blurry: bool
     kind: str
+    subject_moved: float | None = None  # rolled photos: how far the subject moved, % of the long side
 
 
 # ---------------------------------------------------------------- synthetic set
@@ -322,36 +325,67 @@ def _path_kernel(path: np.ndarray, span: float) -> np.ndarray:
     return _splat(int(np.ceil(path.max())) + 2, path)
 
 
-def _rolled(rgb: np.ndarray, rng: np.random.Generator, span: float, steps: int = 24) -> np.ndarray:
+def _rolled(
+    rgb: np.ndarray, rng: np.random.Generator, span: float, subject: tuple[float, float], steps: int = 24
+) -> tuple[np.ndarray, float]:
     """``rgb`` turned about a random point in or near the frame until its farthest corner moved ``span`` px, slow at
-    both ends of the turn (the mean of ``steps`` rotated copies)."""
+    both ends of the turn (the mean of ``steps`` rotated copies); and how far the point ``subject`` (x, y) moved
+    (px, along its arc)."""
     h, w = rgb.shape[:2]
     cx, cy = rng.uniform(-0.2, 1.2) * w, rng.uniform(-0.2, 1.2) * h
-    turn = np.degrees(span / max(np.hypot(cx - x, cy - y) for x in (0, w) for y in (0, h)))
+    turn = span / max(np.hypot(cx - x, cy - y) for x in (0, w) for y in (0, h))  # radians
     total = np.zeros(rgb.shape, np.float32)
     for t in np.linspace(0.0, 1.0, steps):
-        angle = turn * (0.5 * (1 - np.cos(np.pi * t)) - 0.5)
+        angle = np.degrees(turn) * (0.5 * (1 - np.cos(np.pi * t)) - 0.5)
         matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
         total += cv2.warpAffine(rgb, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
-    return (total / steps).astype(np.uint8)
+    moved = float(turn * np.hypot(subject[0] - cx, subject[1] - cy))
+    return (total / steps).astype(np.uint8), moved
+
+
+def _subject_point(shape: tuple[int, ...], faces: list[Box]) -> tuple[float, float]:
+    """Where a photo's subject is: the centre of its largest annotated face, else of the frame (LFW and CFP
+    portraits are centred)."""
+    if not faces:
+        return shape[1] / 2, shape[0] / 2
+    left, top, width, height = max(faces, key=lambda box: box[2] * box[3])
+    return left + width / 2, top + height / 2
 
 
 def camera_motion_set(data: Path, limit: int | None = None, seed: int = 11) -> list[Sample]:
     """The camera-motion set: each photo of at least ``MILD_MIN_SIDE`` px shaken along a curved path and rolled
-    (see the module docstring), with the synthetic set's noise and JPEG."""
+    (see the module docstring), with the synthetic set's noise and JPEG. A rolled photo records how far its subject
+    moved (``subject_moved``)."""
     rng = np.random.default_rng(seed)
     samples = []
-    for name, rgb, _, _ in _sources(data, limit):
+    for name, rgb, _, faces in _sources(data, limit):
         side = max(rgb.shape[:2])
         if side < MILD_MIN_SIDE:
             continue
-        moved = {
-            "shake (curved path)": _filter(rgb, _path_kernel(_shake_path(rng), side * rng.uniform(*SHAKE_SPAN) / 100)),
-            "roll": _rolled(rgb, rng, side * rng.uniform(*ROLL) / 100),
-        }
-        for kind, image in moved.items():
-            samples.append(Sample(name, _jpeg(_noisy(image, rng), int(rng.integers(60, 91))), True, kind))
+        shaken = _filter(rgb, _path_kernel(_shake_path(rng), side * rng.uniform(*SHAKE_SPAN) / 100))
+        rolled, moved = _rolled(rgb, rng, side * rng.uniform(*ROLL) / 100, _subject_point(rgb.shape, faces))
+        for kind, image, subject in (("shake (curved path)", shaken, None), ("roll", rolled, 100 * moved / side)):
+            samples.append(Sample(name, _jpeg(_noisy(image, rng), int(rng.integers(60, 91))), True, kind, subject))
     return samples
+
+
+def roll_by_subject(samples: list[Sample], called: np.ndarray, still: float = MILD_MOTION[0]) -> str:
+    """Markdown: the rolled photos (``subject_moved`` set) by how far their subject moved, under half of ``still``
+    (% of the long side; the mild-motion rows' least length), up to it, and beyond: how many, and the share called
+    blurry (``called``, one bool per sample). Turned about a point on or near the subject, a photo is a panning
+    shot's kin: its subject is sharp before a smeared background."""
+    moved = np.array([np.nan if s.subject_moved is None else s.subject_moved for s in samples])
+    half = still / 2
+    bands = {
+        f"under {half:g} %": moved < half,
+        f"{half:g}-{still:g} %": (moved >= half) & (moved < still),
+        f"{still:g} % or more": moved >= still,
+    }
+    lines = ["| subject moved | photos | called blurry |", "|---|---|---|"]
+    for band, mask in bands.items():
+        share = f"{called[mask].mean():.3f}" if mask.any() else "-"
+        lines.append(f"| {band} | {int(mask.sum())} | {share} |")
+    return "\n".join(lines)
 
 
 REAL_FOLDERS = {"sharp": False, "defocused_blurred": True, "motion_blurred": True}
@@ -606,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
     called = np.array([_assess(s.rgb, FACES).blurry for s in moved])
     print(f"\nCamera motion beyond a straight line ({FACES}; every photo blurry; share called blurry)")
     print(source_table(moved, called))
+    print("\nRolled photos by how far their subject moved (% of the long side)")
+    print(roll_by_subject(moved, called))
     return 0
 
 

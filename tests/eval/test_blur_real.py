@@ -68,3 +68,30 @@ def test_each_kind_is_shown_per_source_data_set() -> None:
     assert table[0] == "| kind | all | lfw | wider | least |"
     assert table[2] == "| original | 0.667 | 0.500 (n=2) | 1.000 (n=1) | 0.500 |"
     assert table[3] == "| roll | 0.000 | - | 0.000 (n=1) | 0.000 |"
+
+
+def test_a_rolled_photo_records_how_far_its_subject_moved() -> None:
+    rgb = data.astronaut()  # 512 x 512
+    span = 12.0
+    pivot_rng = np.random.default_rng(3)
+    pivot = pivot_rng.uniform(-0.2, 1.2) * 512, pivot_rng.uniform(-0.2, 1.2) * 512
+    farthest = max(np.hypot(pivot[0] - x, pivot[1] - y) for x in (0, 512) for y in (0, 512))
+    _, at_pivot = blur_eval._rolled(rgb, np.random.default_rng(3), span, pivot)
+    _, at_corner = blur_eval._rolled(rgb, np.random.default_rng(3), span, (0.0, 0.0))
+    assert at_pivot == pytest.approx(0.0, abs=1e-9)
+    assert at_corner == pytest.approx(span * np.hypot(*pivot) / farthest)
+    assert blur_eval._subject_point(rgb.shape, []) == (256.0, 256.0)
+    assert blur_eval._subject_point(rgb.shape, [(10, 10, 4, 4), (100, 40, 60, 80)]) == (130.0, 80.0)
+
+
+def test_rolled_photos_are_shown_by_how_far_their_subject_moved() -> None:
+    pixels = np.zeros((2, 2, 3), np.uint8)
+    samples = [
+        blur_eval.Sample("wider/a.jpg", pixels, True, "roll", 0.3),
+        blur_eval.Sample("wider/b.jpg", pixels, True, "roll", 0.9),
+        blur_eval.Sample("wider/c.jpg", pixels, True, "roll", 2.0),
+        blur_eval.Sample("wider/d.jpg", pixels, True, "roll", 1.2),
+        blur_eval.Sample("wider/d.jpg", pixels, True, "shake (curved path)"),  # not rolled: in no band
+    ]
+    table = blur_eval.roll_by_subject(samples, np.array([False, True, True, False, True])).splitlines()
+    assert table[2:] == ["| under 0.6 % | 1 | 0.000 |", "| 0.6-1.2 % | 1 | 1.000 |", "| 1.2 % or more | 2 | 0.500 |"]
