@@ -334,9 +334,10 @@ def _rolled(
     h, w = rgb.shape[:2]
     cx, cy = rng.uniform(-0.2, 1.2) * w, rng.uniform(-0.2, 1.2) * h
     turn = span / max(np.hypot(cx - x, cy - y) for x in (0, w) for y in (0, h))  # radians
+    degrees = np.degrees(turn)
     total = np.zeros(rgb.shape, np.float32)
     for t in np.linspace(0.0, 1.0, steps):
-        angle = np.degrees(turn) * (0.5 * (1 - np.cos(np.pi * t)) - 0.5)
+        angle = degrees * (0.5 * (1 - np.cos(np.pi * t)) - 0.5)
         matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
         total += cv2.warpAffine(rgb, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
     moved = float(turn * np.hypot(subject[0] - cx, subject[1] - cy))

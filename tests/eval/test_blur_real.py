@@ -1,5 +1,5 @@
 """``eval/blur.py``'s reports: real photos judged by the folder they are in (``--real``), as ``photosift blur``
-judges them, and the synthetic kinds shown per source data set."""
+judges them, the synthetic kinds shown per source data set, and rolled photos by how far their subject moved."""
 
 from __future__ import annotations
 
