@@ -27,9 +27,12 @@ Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a not
   straight line: *shake*, a curved path (one to three tremor swings per exposure, slow where they turn, so the
   scene is left twice, a few pixels apart) spanning ``SHAKE_SPAN`` % of the long side; and *roll*, the frame turned
   about a point in or near it until its farthest corner moved ``ROLL`` % of the long side (near that point it is
-  sharp). Judged on the product path, every one blurry; outside the set anything was chosen on. Rolled photos are
-  also shown by how far their subject (the largest annotated face, else the frame's centre) moved: turned about a
-  point on or near it, the subject stays sharp before a smeared background, as in a panning shot.
+  sharp); and *shake after a rest*, the camera still for ``REST`` of the exposure and then moving along such a path
+  over ``REST_SPAN`` % of the long side (the scene once sharp under a fainter smear: the shake of a phone held
+  still until the shutter fired, as in blur_kwentar's HONOR-10 motion photo). Judged on the product path, every
+  one blurry; outside the set anything was chosen on. Rolled photos are also shown by how far their subject (the
+  largest annotated face, else the frame's centre) moved: turned about a point on or near it, the subject stays
+  sharp before a smeared background, as in a panning shot.
 - ``blur_kwentar``: real phone photos, the same scenes sharp / defocused / motion-blurred (held out).
 
 Measures: the default (judged on the sharpest salient region), the two references, and ``default+faces``: the
@@ -90,6 +93,8 @@ PEOPLE_KEPT = 3  # "small people": at most this many (the largest faces) kept sh
 MILD_MIN_SIDE = 400  # px: below this the mild strengths are under a pixel or two, finer than the photo's own grid
 SHAKE_SPAN = (1.2, 2.2)  # % of the long side: how far a curved camera-shake path reaches ("camera motion" set)
 ROLL = (2.0, 4.0)  # % of the long side: how far a rolled frame's farthest corner moves ("camera motion" set)
+REST = (0.3, 0.6)  # "shake after a rest": the share of the exposure the camera was still ("camera motion" set)
+REST_SPAN = (2.0, 4.0)  # % of the long side: how far it then moved
 EXPOSURE = (0.35, 0.6)  # "dim" / "hazy": the share of its levels a photo keeps
 VEIL = (60.0, 120.0)  # "hazy": the light veil (levels) the kept levels sit on
 LIT_MILD = f"mild gaussian {MILD_GAUSSIAN[1]}%"  # the mild blur also lit differently
@@ -318,11 +323,15 @@ def _shake_path(rng: np.random.Generator, steps: int = 400) -> np.ndarray:
     return path
 
 
-def _path_kernel(path: np.ndarray, span: float) -> np.ndarray:
-    """The blur kernel of ``path`` scaled to reach ``span`` px (``_splat``)."""
+def _path_kernel(path: np.ndarray, span: float, rest: float = 0.0) -> np.ndarray:
+    """The blur kernel of ``path`` scaled to reach ``span`` px (``_splat``); with ``rest`` > 0 the camera was still
+    at the path's first point for that share of the exposure (where a shutter press leaves it before the hand
+    moves): the scene once sharp at that weight, with the path's smear over the rest."""
     path = path - path.min(axis=0)
     path = path * span / max(float(np.hypot(*path.max(axis=0))), 1e-6) + 1
-    return _splat(int(np.ceil(path.max())) + 2, path)
+    size = int(np.ceil(path.max())) + 2
+    moving = _splat(size, path)
+    return moving if rest <= 0.0 else (1.0 - rest) * moving + rest * _splat(size, path[:1])
 
 
 def _rolled(
@@ -354,10 +363,11 @@ def _subject_point(shape: tuple[int, ...], faces: list[Box]) -> tuple[float, flo
 
 
 def camera_motion_set(data: Path, limit: int | None = None, seed: int = 11) -> list[Sample]:
-    """The camera-motion set: each photo of at least ``MILD_MIN_SIDE`` px shaken along a curved path and rolled
-    (see the module docstring), with the synthetic set's noise and JPEG. A rolled photo records how far its subject
-    moved (``subject_moved``)."""
+    """The camera-motion set: each photo of at least ``MILD_MIN_SIDE`` px shaken along a curved path, rolled, and
+    shaken after a rest (see the module docstring), with the synthetic set's noise and JPEG. A rolled photo records
+    how far its subject moved (``subject_moved``)."""
     rng = np.random.default_rng(seed)
+    rest_rng = np.random.default_rng(seed + 1)  # its own draws: the other kinds stay as they were
     samples = []
     for name, rgb, _, faces in _sources(data, limit):
         side = max(rgb.shape[:2])
@@ -367,6 +377,10 @@ def camera_motion_set(data: Path, limit: int | None = None, seed: int = 11) -> l
         rolled, moved = _rolled(rgb, rng, side * rng.uniform(*ROLL) / 100, _subject_point(rgb.shape, faces))
         for kind, image, subject in (("shake (curved path)", shaken, None), ("roll", rolled, 100 * moved / side)):
             samples.append(Sample(name, _jpeg(_noisy(image, rng), int(rng.integers(60, 91))), True, kind, subject))
+        kernel = _path_kernel(_shake_path(rest_rng), side * rest_rng.uniform(*REST_SPAN) / 100,
+                              rest=rest_rng.uniform(*REST))
+        rested = _jpeg(_noisy(_filter(rgb, kernel), rest_rng), int(rest_rng.integers(60, 91)))
+        samples.append(Sample(name, rested, True, "shake after a rest"))
     return samples
 
 

@@ -1,5 +1,6 @@
 """``eval/blur.py``'s reports: real photos judged by the folder they are in (``--real``), as ``photosift blur``
-judges them, the synthetic kinds shown per source data set, and rolled photos by how far their subject moved."""
+judges them, the synthetic kinds shown per source data set, rolled photos by how far their subject moved, and the
+kernel of a camera shaken after a rest."""
 
 from __future__ import annotations
 
@@ -95,3 +96,17 @@ def test_rolled_photos_are_shown_by_how_far_their_subject_moved() -> None:
     ]
     table = blur_eval.roll_by_subject(samples, np.array([False, True, True, False, True])).splitlines()
     assert table[2:] == ["| under 0.6 % | 1 | 0.000 |", "| 0.6-1.2 % | 1 | 1.000 |", "| 1.2 % or more | 2 | 0.500 |"]
+
+
+def test_a_shake_after_a_rest_leaves_the_scene_once_at_the_rest_share() -> None:
+    path = np.column_stack([np.linspace(0.0, 1.0, 41), np.zeros(41)])  # a straight move to the right
+    moving = blur_eval._path_kernel(path, 8.0)
+    rested = blur_eval._path_kernel(path, 8.0, rest=0.4)
+    assert rested.sum() == pytest.approx(1.0)
+    assert moving.shape == rested.shape
+    # the path starts at cell (1, 1) (one cell in from the kernel's edge): 0.4 of the light lands there at once
+    assert rested[1, 1] == pytest.approx(0.6 * moving[1, 1] + 0.4)
+    elsewhere = np.ones(moving.shape, bool)
+    elsewhere[1, 1] = False
+    assert np.allclose(rested[elsewhere], 0.6 * moving[elsewhere])  # the smear carries the rest
+    assert np.array_equal(blur_eval._path_kernel(path, 8.0, rest=0.0), moving)
