@@ -195,6 +195,45 @@ def test_mild_camera_shake_is_blurry_when_faces_decide(astronaut: np.ndarray, an
     assert result.region == "faces" and result.blurry
 
 
+def shaken_after_a_rest(rgb: np.ndarray, length: int, rest: float, angle: float) -> np.ndarray:
+    """The camera still for ``rest`` of the exposure, then moving ``length`` px along ``angle`` degrees."""
+    size = 2 * length + 3
+    centre = size // 2
+    kernel = np.zeros((size, size), np.float32)
+    for step in np.linspace(0.0, length, 4 * length):
+        x, y = centre + step * np.cos(np.radians(angle)), centre + step * np.sin(np.radians(angle))
+        kernel[round(y), round(x)] += (1.0 - rest) / (4 * length)
+    kernel[centre, centre] += rest
+    return cv2.filter2D(rgb, -1, kernel / kernel.sum())
+
+
+def analysed(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` as the default measure reads it: gray, at the analysis size, at a typical contrast."""
+    gray = blur._gray(rgb)
+    return blur._with_contrast(blur._shrink(gray, blur._long_side_scale(gray.shape)))
+
+
+def smear(rgb: np.ndarray) -> float:
+    return blur._one_sided_smear(analysed(rgb))
+
+
+@pytest.mark.parametrize(("rest", "angle"), [(0.5, 0.0), (0.5, 60.0), (0.3, 120.0)])
+def test_a_camera_shaken_after_a_rest_is_blurry(astronaut: np.ndarray, rest: float, angle: float) -> None:
+    # the scene once sharp under a fainter smear (3 % of the long side): every edge keeps a sharp step, which the
+    # edge-width estimate reads as sharp (58 for the first without the smear's cost), with the smear on one side
+    shaken = shaken_after_a_rest(astronaut, round(0.03 * 512), rest, angle)
+    assert smear(shaken) > 1.5 * blur.SMEAR_FREE
+    assert blur.assess(shaken, [(165, 40, 110, 130)]).blurry
+    assert blur._smear_penalty(analysed(shaken)) == pytest.approx(blur.SMEAR_WEIGHT * (smear(shaken) - blur.SMEAR_FREE))
+
+
+def test_only_a_one_sided_smear_costs_sharpness(astronaut: np.ndarray) -> None:
+    assert smear(astronaut) < blur.SMEAR_FREE  # shading and texture: either side of an edge (no cost)
+    assert smear(motion(astronaut, round(0.03 * 512))) < blur.SMEAR_FREE  # a smear either side (caught as blur)
+    assert smear(cv2.GaussianBlur(astronaut, (0, 0), 2.0)) < blur.SMEAR_FREE
+    assert blur._one_sided_smear(np.full((300, 400), 128.0, np.float32)) == 0.0  # no edges
+
+
 def test_a_sharp_face_on_a_soft_background_is_not_taken_for_shake(astronaut: np.ndarray) -> None:
     soft = cv2.GaussianBlur(astronaut, (0, 0), 5.0)
     mask = np.zeros(astronaut.shape[:2], np.uint8)
