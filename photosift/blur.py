@@ -361,7 +361,7 @@ def _one_sided_smear(gray: np.ndarray) -> float:
     at = py * width + px
     profile = gx[at] * ux[:, None] + gy[at] * uy[:, None]  # the gradient across the edge
     shift = np.argmax(profile[:, reach - 2 : reach + 3], axis=1) - 2  # centred on its peak
-    index = np.clip(reach + shift[:, None] + np.arange(-reach, reach + 1), 0, 2 * reach)
+    index = np.clip(reach + shift[:, None] + steps, 0, 2 * reach)
     rising = np.clip(np.take_along_axis(profile, index, axis=1), 0.0, None)
     ahead, behind = rising[:, reach + 2 :].sum(axis=1), rising[:, : reach - 1].sum(axis=1)
     asymmetry = (ahead - behind) / np.maximum(rising.sum(axis=1), 1e-6)
