@@ -122,7 +122,7 @@ SMEAR_FREE = 9.0
 """A camera held still for part of the exposure and then moved leaves the scene once sharp under a fainter smear,
 on the same side of every edge that crosses the move (``_one_sided_smear``: a t statistic); beyond this much
 evidence of it, each unit costs ``SMEAR_WEIGHT`` points of sharpness. Texture and shading put a smear either side of
-an edge: sharp photos read up to about 9 (their 99th percentile on the synthetic set), a rested shake up to 30."""
+an edge: sharp photos read up to about 9 (their 99th percentile on the synthetic set), rested shakes up to 28."""
 SMEAR_WEIGHT = 2.0
 CROP_SIGMA_MID = 1.6  # crop_blur's scale: edge blur sigma (the crop's px) that scores 50 (face quality depends on it)
 _UPSAMPLE = 2  # the estimator samples the analysis image this much more finely
