@@ -309,8 +309,7 @@ def _small_photo_allowance(shape: tuple[int, ...]) -> float:
 
 
 def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float, str, Box | None]:
-    scale = _long_side_scale(gray.shape)
-    small = _with_contrast(_shrink(gray, scale))
+    small, scale = _analysis_image(gray)
     mid = SIGMA_MID * _small_photo_allowance(gray.shape)
     sigma_est, orient, ys, xs = _edge_blur(small, upsample=_UPSAMPLE, reblur=_REBLUR_SIGMA, strong=True,
                                           peak=True)
@@ -325,6 +324,13 @@ def _default_measure(gray: np.ndarray, face_boxes: Sequence[Box]) -> tuple[float
     if faces is not None:
         return score, "faces", faces.box
     return score, "salient", _to_input_box(subject.box, scale, gray.shape)
+
+
+def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """The image the default measure reads (``gray`` brought to ``ANALYSIS_LONG_SIDE``, at a typical contrast) and
+    the scale that brought it there."""
+    scale = _long_side_scale(gray.shape)
+    return _with_contrast(_shrink(gray, scale)), scale
 
 
 def _smear_penalty(gray: np.ndarray) -> float:
