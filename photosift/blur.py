@@ -124,8 +124,8 @@ share of the median region's (squared blur): the camera followed them (a panning
 background smeared along one direction. Read on the median edges, as the regions are: the faces' sharpest tenth
 (``SUBJECT_SHARE``) is sharp along a camera's move too. Faces only: the sharpest salient region is, by its choice,
 the least blurred along any direction (a real motion-blurred photo in blur_kwentar read 0.16 of the median). On the
-synthetic set 0.2-0.3 read alike (0.1 left a small person's panning shot blurry, 0.3 called a motion-blurred face
-sharp)."""
+synthetic set 0.2 and 0.3 read panning shots alike; 0.1 left a small person's panning shot blurry, 0.3 let three
+motion-blurred photos and one more mildly moved through."""
 SMEAR_FREE = 9.0
 """A camera held still for part of the exposure and then moved leaves the scene once sharp under a fainter smear,
 on the same side of every edge that crosses the move (``_one_sided_smear``: a t statistic); beyond this much

@@ -182,7 +182,7 @@ def test_coherent_shake_is_the_typical_region_unless_the_subject_stays_sharp() -
     assert blur._shake(scattered, subject((0.3, 0.0))) == pytest.approx(least)
 
 
-def test_no_shake_where_the_subjects_median_edges_are_sharp_along_the_move() -> None:
+def test_no_shake_where_the_faces_median_edges_are_sharp_along_the_move() -> None:
     # every region blurred along x; a face's sharpest tenth shares it, its median edges do not (FOLLOWED_SHARE)
     # (the sharpest salient region is no such evidence: chosen as the least blurred, it may read under it)
     regions = np.array([[0.5, 0.0], [0.45, 0.02], [0.55, -0.02], [0.5, 0.01]])
