@@ -165,8 +165,9 @@ def test_coherent_shake_is_the_typical_region_unless_the_subject_stays_sharp() -
     # five regions blurred along one direction, one of them (by noise) not at all: the least reads no shake
     regions = np.array([[0.0, 0.0], [0.4, 0.02], [0.5, -0.02], [0.45, 0.0], [0.5, 0.01]])
     assert blur._common_shake(regions) == 0.0
-    typical = np.sqrt(2 * 0.45) * blur.SIGMA_MID / blur.COHERENT_SHAKE_MID
-    assert blur._shake(regions, subject((0.3, 0.0))) == pytest.approx(typical, abs=0.01)
+    # they agree all but perfectly (coherence 0.9995): scored against all but CERTAIN_SHAKE_MID
+    typical = np.sqrt(2 * 0.45) * blur.SIGMA_MID / blur.CERTAIN_SHAKE_MID
+    assert blur._shake(regions, subject((0.3, 0.0))) == pytest.approx(typical, rel=0.01)
     # the subject shows no blur along it (a panning shot: the camera followed a sharp subject): the least decides
     assert blur._shake(regions, subject((0.0, 0.0))) == 0.0
     # regions that agree less (coherence 0.86: a long smear across a small photo) count when the subject shares more
@@ -180,6 +181,22 @@ def test_coherent_shake_is_the_typical_region_unless_the_subject_stays_sharp() -
     scattered = np.array([[0.5, 0.0], [-0.5, 0.1], [0.0, 0.5], [0.1, -0.5], [0.3, 0.3]])
     least = blur._common_shake(scattered) * blur.SIGMA_MID / blur.SHAKE_MID
     assert blur._shake(scattered, subject((0.3, 0.0))) == pytest.approx(least)
+
+
+def test_the_more_the_regions_agree_the_less_shake_it_takes() -> None:
+    assert blur._coherent_shake_mid(blur.LOOSE_COHERENCE) == blur.COHERENT_SHAKE_MID
+    assert blur._coherent_shake_mid(blur.CERTAIN_COHERENCE) == blur.COHERENT_SHAKE_MID
+    assert blur._coherent_shake_mid(1.0) == pytest.approx(blur.CERTAIN_SHAKE_MID)
+    halfway = (blur.CERTAIN_COHERENCE + 1.0) / 2
+    assert blur._coherent_shake_mid(halfway) == pytest.approx((blur.COHERENT_SHAKE_MID + blur.CERTAIN_SHAKE_MID) / 2)
+    # regions along x (one of them sharp: the least reads no shake), spread a little (coherence 0.977) and not at
+    # all (1): the same typical blur reads as more shake where they agree more
+    spread = np.array([[0.0, 0.0], [0.5, 0.12], [0.5, -0.12], [0.5, 0.1], [0.5, -0.1]])
+    aligned = np.array([[0.0, 0.0], [0.5, 0.0], [0.5, 0.0], [0.5, 0.0], [0.5, 0.0]])
+    assert blur._common_shake(spread) == blur._common_shake(aligned) == 0.0
+    along = blur._one_way_blur(0.5) * blur.SIGMA_MID
+    assert blur._shake(aligned, subject((0.3, 0.0))) == pytest.approx(along / blur.CERTAIN_SHAKE_MID)
+    assert along / blur.COHERENT_SHAKE_MID < blur._shake(spread, subject((0.3, 0.0))) < along / blur.CERTAIN_SHAKE_MID
 
 
 def test_no_shake_where_the_faces_median_edges_are_sharp_along_the_move() -> None:
