@@ -678,8 +678,9 @@ def _judge_faces(
     right, bottom = max(b[2] for b in judged), max(b[3] for b in judged)
     around = (int(left), int(top), int(right - left), int(bottom - top))
     quantile = _PERSON_EDGE_QUANTILE if small else _FACE_EDGE_QUANTILE
-    face_sigma, direction = _face_sigma(sigma[pooled], orient[pooled], quantile)
-    median_direction = _face_sigma(sigma[pooled], orient[pooled], _EDGE_QUANTILE)[1]
+    face_sigmas, face_orients = sigma[pooled], orient[pooled]
+    face_sigma, direction = _face_sigma(face_sigmas, face_orients, quantile)
+    median_direction = _face_sigma(face_sigmas, face_orients, _EDGE_QUANTILE)[1]
     return _Subject(face_sigma, around, direction, median_direction)
 
 
