@@ -338,6 +338,19 @@ def test_faces_decide_together_and_a_sharp_one_still_speaks_for_them(astronaut: 
     assert blur.assess(cv2.GaussianBlur(pair, (0, 0), 4.0), faces).blurry
 
 
+def test_a_much_larger_soft_face_does_not_leave_a_prominent_sharp_face_out(astronaut: np.ndarray) -> None:
+    # a blurred person in the foreground (or a detector's false face on a soft patch) more than twice as wide as the
+    # astronaut's sharp face (86 px at the 400 px analysis size): both are judged, and the sharp one speaks for them
+    x, y, w, h = big = (0, 272, 240, 240)
+    scene = astronaut.copy()
+    scene[y : y + h, x : x + w] = cv2.GaussianBlur(astronaut, (0, 0), 6.0)[y : y + h, x : x + w]
+    face = (165, 40, 110, 130)
+    assert blur.assess(scene, [big]).blurry  # the soft one alone
+    result = blur.assess(scene, [face, big])
+    assert result.region == "faces" and not result.blurry
+    assert result.region_box == (0, 40, 275, 472)  # the box around both
+
+
 @pytest.mark.parametrize("angle", [0.0, 30.0, 90.0])
 def test_camera_shake_is_blurry_even_when_faces_decide(astronaut: np.ndarray, angle: float) -> None:
     shaken = motion(astronaut, 11, angle)  # 2.2 % of the long side: the face's sharpest edges alone may pass
