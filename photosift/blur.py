@@ -19,9 +19,9 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
 4. The photo is judged on its subject: the faces when face boxes are given (``region="faces"``; a face is soft by
    nature, so the sharpest tenth of the large faces' edges — eyes, lashes, hairline — speaks for them: those at least
    half the largest's width or ``SUBJECT_FACE_PX``; small faces, people further away, are judged with their upper
-   bodies, ``SMALL_FACE_PX``), otherwise the sharpest salient
-   region (regions with edges in every orientation; sky and walls have none) (``region="salient"``), so a sharp
-   subject in front of a soft background is not "blurry". With too few edges anywhere, the whole image decides.
+   bodies, ``SMALL_FACE_PX``), otherwise the sharpest salient region (regions with edges in every orientation; sky
+   and walls have none) (``region="salient"``), so a sharp subject in front of a soft background is not "blurry".
+   With too few edges anywhere, the whole image decides.
 5. Camera shake blurs every region along one direction, the subject too (where a face's few edges may not show it):
    the least any region is blurred along the regions' common direction, on the scale ``SHAKE_MID`` -> ``SIGMA_MID``,
    caps the subject's sharpness. A sharp subject before a blurred background is not shake: where the two meet,
@@ -160,8 +160,8 @@ SUBJECT_FACE_PX = 40
 larger the largest is; a narrower one only when it is at least half the largest's width (people further behind).
 Without it, one large face — a blurred person in the foreground, or a detector's false face on a soft background —
 left a prominent sharp face out, and the photo read blurry: a Face Mask bokeh photo of the synthetic set scored 5.2
-on a 202 px false face before its sharp 58 px face (80.1 with it). On the synthetic set 32-56 px read alike, and no
-other photo of its 1,825 with two faces or more changed its verdict."""
+on a 202 px false face before its sharp 58 px face (80.1 with it). 32-56 px read alike, and no other of the
+synthetic and camera-motion sets' 1,825 photos with two faces or more changed its verdict."""
 SMALL_FACE_PX = 32
 """When the largest face is narrower than this at ``ANALYSIS_LONG_SIDE`` (8 % of the long side: people in a group
 shot, a person further away), each face is judged with its person: the face's width either side of its centre, from
