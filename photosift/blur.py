@@ -619,17 +619,18 @@ def _pooled_sigma(
     return best if best is not None else float(np.quantile(sigma, quantile))
 
 
-def _face_sigma(sigma: np.ndarray, orient: np.ndarray, quantile: float) -> tuple[float, np.ndarray]:
-    """Faces' blur: the sharpest ``quantile`` of their edges per orientation, peak over directions (orientations
-    with too few edges take the most blurred one's value); and its directional part ``(b, c)``."""
+def _face_sigma(sigma: np.ndarray, orient: np.ndarray, quantiles: tuple[float, ...]) -> list[tuple[float, np.ndarray]]:
+    """Faces' blur at each of ``quantiles``: that quantile of their edges' blur per orientation (0.1: the sharpest
+    tenth), peak over directions (orientations with too few edges take the most blurred one's value); and its
+    directional part ``(b, c)``. The edges are split by orientation once for all the quantiles."""
     values = [sigma[orient == o] for o in range(4)]
-    per = [float(np.quantile(v, quantile)) if v.size >= _MIN_FACE_EDGES else None for v in values]
-    known = [v for v in per if v is not None]
-    if not known:
-        return float(np.quantile(sigma, quantile)), np.zeros(2)
-    fill = max(known)
-    mean, direction = _directional_fit(np.array([fill if v is None else v for v in per]))
-    return float(_peak(mean, direction)), direction
+    if all(v.size < _MIN_FACE_EDGES for v in values):
+        return [(float(np.quantile(sigma, q)), np.zeros(2)) for q in quantiles]
+    per = np.array([[float(np.quantile(v, q)) if v.size >= _MIN_FACE_EDGES else np.nan for q in quantiles]
+                    for v in values])  # (4 orientations, quantiles)
+    per = np.where(np.isnan(per), np.nanmax(per, axis=0), per)
+    mean, direction = _directional_fit(per.T)
+    return [(float(peak), part) for peak, part in zip(_peak(mean, direction), direction, strict=True)]
 
 
 def _judged_area(box: Box, small: bool) -> tuple[float, float, float, float]:
@@ -685,10 +686,8 @@ def _judge_faces(
     left, top = min(b[0] for b in judged), min(b[1] for b in judged)
     right, bottom = max(b[2] for b in judged), max(b[3] for b in judged)
     around = (int(left), int(top), int(right - left), int(bottom - top))
-    quantile = _PERSON_EDGE_QUANTILE if small else _FACE_EDGE_QUANTILE
-    face_sigmas, face_orients = sigma[pooled], orient[pooled]
-    face_sigma, direction = _face_sigma(face_sigmas, face_orients, quantile)
-    median_direction = _face_sigma(face_sigmas, face_orients, _EDGE_QUANTILE)[1]
+    quantiles = (_PERSON_EDGE_QUANTILE if small else _FACE_EDGE_QUANTILE, _EDGE_QUANTILE)  # sharpest share, median
+    (face_sigma, direction), (_, median_direction) = _face_sigma(sigma[pooled], orient[pooled], quantiles)
     return _Subject(face_sigma, around, direction, median_direction)
 
 
