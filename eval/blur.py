@@ -51,9 +51,14 @@ may not be read well on photos of another.
 
 Photos you have, outside the shared data: ``--real DIR`` judges every photo in ``DIR``'s ``sharp/``,
 ``defocused_blurred/`` and ``motion_blurred/`` (the layout of the Kwentar blur dataset, 1050 phone photos, and of
-blur_kwentar) as ``photosift blur`` does, and lists each one judged wrong or near the threshold.
+blur_kwentar) as ``photosift blur`` does, and lists each one judged wrong or near the threshold. ``--sharp DIR``
+makes the synthetic and camera-motion sets' kinds of every photo in ``DIR`` (taken as sharp; the faces the product
+detector finds stand in for annotated ones) and shows the share judged right per kind: the kinds on photos unlike
+the shared data's. The Gaussian, defocus and motion kinds' strengths are in the photo's own pixels, so on photos
+much larger than the shared data's (416-512 px) they are milder than the mild rows; the mild rows scale with it.
 
-Run: ``nice -n 10 .venv/bin/python eval/blur.py [--data DIR] [--limit N]`` or ``eval/blur.py --real DIR``.
+Run: ``nice -n 10 .venv/bin/python eval/blur.py [--data DIR] [--limit N]``, ``eval/blur.py --real DIR`` or
+``eval/blur.py --sharp DIR``.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ import csv
 import functools
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +83,7 @@ from photosift.imaging import decode
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MEASURES = ("default", "laplacian_variance", "strong_edges")
 Box = tuple[float, float, float, float]
+Source = tuple[str, np.ndarray, bool, list[Box]]  # name, RGB, is LFW, annotated faces (l, t, w, h)
 FACES = "default+faces"  # the product path: the default measure judged on the faces the product detector finds
 THRESHOLDS = (30.0, 40.0, 50.0, 60.0, 70.0)  # the threshold table's rows
 RENDITIONS = (4000, 1600, 800, 400, 256)  # long sides; agreement counts 400-4000 (256 is reported apart)
@@ -114,7 +120,7 @@ class Sample:
 # ---------------------------------------------------------------- synthetic set
 
 
-def _sources(data: Path, limit: int | None) -> Iterator[tuple[str, np.ndarray, bool, list[Box]]]:
+def _sources(data: Path, limit: int | None) -> Iterator[Source]:
     """(name, rgb, is_lfw, annotated face boxes ``(l, t, w, h)``; none for LFW and CFP) of the sharp source photos,
     in a fixed order."""
     lists: list[tuple[str, list[Path]]] = []
@@ -193,12 +199,17 @@ def _filter(rgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 def synthetic_set(data: Path, limit: int | None = None, seed: int = 7) -> list[Sample]:
     """The synthetic set: sharp and blurred variants of every source photo (deterministic for a seed)."""
+    return synthetic_variants(_sources(data, limit), seed)
+
+
+def synthetic_variants(sources: Iterable[Source], seed: int = 7) -> list[Sample]:
+    """The synthetic set's sharp and blurred variants of ``sources`` (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
     pan_rng = np.random.default_rng(seed + 1)  # its own draws: the other variants stay as they were
     people_rng = np.random.default_rng(seed + 2)
     light_rng = np.random.default_rng(seed + 3)
     samples: list[Sample] = []
-    for name, rgb, is_lfw, faces in _sources(data, limit):
+    for name, rgb, is_lfw, faces in sources:
         h, w = rgb.shape[:2]
         samples.append(Sample(name, rgb, False, "original"))
         samples.append(Sample(name, _jpeg(rgb, int(rng.integers(30, 61))), False, "jpeg"))
@@ -366,10 +377,15 @@ def camera_motion_set(data: Path, limit: int | None = None, seed: int = 11) -> l
     """The camera-motion set: each photo of at least ``MILD_MIN_SIDE`` px shaken along a curved path, rolled, and
     shaken after a rest (see the module docstring), with the synthetic set's noise and JPEG. A rolled photo records
     how far its subject moved (``subject_moved``)."""
+    return camera_motion_variants(_sources(data, limit), seed)
+
+
+def camera_motion_variants(sources: Iterable[Source], seed: int = 11) -> list[Sample]:
+    """The camera-motion set's variants of ``sources`` (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
     rest_rng = np.random.default_rng(seed + 1)  # its own draws: the other kinds stay as they were
     samples = []
-    for name, rgb, _, faces in _sources(data, limit):
+    for name, rgb, _, faces in sources:
         side = max(rgb.shape[:2])
         if side < MILD_MIN_SIDE:
             continue
@@ -445,6 +461,40 @@ def judge_real(folder: Path, near: float = 10.0) -> str:
         if result.blurry != truth or abs(result.sharpness - cut) < near:
             mark = "WRONG" if result.blurry != truth else "near"
             lines.append(f"- {mark} {path.relative_to(folder)} ({kind}): {result.sharpness:.1f}")
+    lines.extend(f"- unreadable {line}" for line in unreadable)
+    return "\n".join(lines)
+
+
+def judge_sharp(folder: Path) -> str:
+    """Markdown: the synthetic and camera-motion sets' kinds made of every photo in ``folder`` (searched recursively;
+    each taken as sharp, the faces the product detector finds standing in for annotated ones), judged as
+    ``photosift blur`` judges them: per kind, how many and the share judged right, over every photo and over those
+    whose original is called sharp (a photo already soft as taken makes sharp kinds that read blurry too). Each
+    photo's variants are drawn from its own seed (its place in the sorted list) and judged before the next photo is
+    read. A file that cannot be read is listed, not counted; raises ``FileNotFoundError`` when there is no file."""
+    paths = sorted(path for path in folder.rglob("*") if path.is_file())
+    if not paths:
+        raise FileNotFoundError(f"no photos under {folder}")
+    verdicts: dict[str, list[tuple[bool, bool]]] = {}  # kind -> (judged right, original called sharp) per photo
+    unreadable: list[str] = []
+    for index, path in enumerate(paths):
+        try:
+            rgb = decode(path).pixels
+        except (InvalidInput, OSError) as error:
+            unreadable.append(f"{path.relative_to(folder)}: {error}")
+            continue
+        faces: list[Box] = [face.box for face in _product_detector().detect(rgb)]
+        source = (str(path.relative_to(folder)), rgb, False, faces)
+        samples = synthetic_variants([source], seed=7 + index) + camera_motion_variants([source], seed=11 + index)
+        called = {sample.kind: _assess(sample.rgb, FACES).blurry for sample in samples}
+        for sample in samples:
+            verdicts.setdefault(sample.kind, []).append((called[sample.kind] == sample.blurry, not called["original"]))
+    lines = ["| kind | photos | judged right | sharp as taken | judged right |", "|---|---|---|---|---|"]
+    for kind, rows in verdicts.items():
+        right = np.array([hit for hit, _ in rows])
+        kept = np.array([hit for hit, sharp in rows if sharp], dtype=bool)
+        share = f"{kept.mean():.3f}" if kept.size else "-"
+        lines.append(f"| {kind} | {len(rows)} | {right.mean():.3f} | {kept.size} | {share} |")
     lines.extend(f"- unreadable {line}" for line in unreadable)
     return "\n".join(lines)
 
@@ -597,10 +647,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="source photos per data set (quick runs)")
     parser.add_argument("--real", type=Path, default=None, metavar="DIR",
                         help="instead: judge the real photos in DIR's sharp/, defocused_blurred/ and motion_blurred/")
+    parser.add_argument("--sharp", type=Path, default=None, metavar="DIR",
+                        help="instead: judge the synthetic kinds made of the (sharp) photos in DIR")
     args = parser.parse_args(argv)
-    if args.real is not None:
+    if args.real is not None or args.sharp is not None:
         try:
-            print(judge_real(args.real))
+            print(judge_real(args.real) if args.real is not None else judge_sharp(args.sharp))
         except FileNotFoundError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -1,6 +1,6 @@
 """``eval/blur.py``'s reports: real photos judged by the folder they are in (``--real``), as ``photosift blur``
-judges them, the synthetic kinds shown per source data set, rolled photos by how far their subject moved, and the
-kernel of a camera shaken after a rest."""
+judges them, the synthetic kinds made of photos you have (``--sharp``), the synthetic kinds shown per source data
+set, rolled photos by how far their subject moved, and the kernel of a camera shaken after a rest."""
 
 from __future__ import annotations
 
@@ -55,6 +55,32 @@ def test_a_folder_without_the_layout_is_refused(tmp_path: Path) -> None:
     _write(tmp_path / "photos" / "a.jpg", data.astronaut())
     with pytest.raises(FileNotFoundError, match="sharp, defocused_blurred, motion_blurred"):
         blur_eval.real_photos(tmp_path)
+
+
+def test_the_synthetic_kinds_are_made_of_photos_you_have(tmp_path: Path) -> None:
+    _write(tmp_path / "trip" / "astronaut.png", data.astronaut())  # 512 px: every kind, the mild ones included
+    (tmp_path / "notes.txt").write_text("not a photo")
+    report = blur_eval.judge_sharp(tmp_path).splitlines()
+    rows = {line.split(" | ")[0][2:]: line for line in report[2:] if line.startswith("| ")}
+    kinds = ("original", "bokeh >= 400 px", "panning", "gaussian", "mild gaussian 0.3%", "mild motion 1.2%",
+             "shake (curved path)", "roll", "shake after a rest")
+    assert set(kinds) <= set(rows)
+    assert rows["original"] == "| original | 1 | 1.000 | 1 | 1.000 |"  # the astronaut is called sharp as taken
+    assert rows["gaussian"] == "| gaussian | 1 | 1.000 | 1 | 1.000 |"
+    assert "- unreadable notes.txt: " in report[-1]  # listed, not counted and not fatal
+
+
+def test_a_soft_photo_counts_apart_from_those_sharp_as_taken(tmp_path: Path) -> None:
+    _write(tmp_path / "soft.png", cv2.GaussianBlur(data.astronaut(), (0, 0), 6.0))
+    rows = blur_eval.judge_sharp(tmp_path).splitlines()
+    assert "| original | 1 | 0.000 | 0 | - |" in rows
+    assert "| gaussian | 1 | 1.000 | 0 | - |" in rows
+
+
+def test_an_empty_folder_of_sharp_photos_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no photos under"):
+        blur_eval.judge_sharp(tmp_path)
+    assert blur_eval.main(["--sharp", str(tmp_path)]) == 2
 
 
 def test_each_kind_is_shown_per_source_data_set() -> None:
