@@ -469,13 +469,16 @@ def judge_sharp(folder: Path) -> str:
     """Markdown: the synthetic and camera-motion sets' kinds made of every photo in ``folder`` (searched recursively;
     each taken as sharp, the faces the product detector finds standing in for annotated ones), judged as
     ``photosift blur`` judges them: per kind, how many and the share judged right, over every photo and over those
-    whose original is called sharp (a photo already soft as taken makes sharp kinds that read blurry too). Each
-    photo's variants are drawn from its own seed (its place in the sorted list) and judged before the next photo is
-    read. A file that cannot be read is listed, not counted; raises ``FileNotFoundError`` when there is no file."""
+    whose original is called sharp (a photo already soft as taken makes sharp kinds that read blurry too); and for
+    ``RENDITION_KINDS`` of photos of at least ``MILD_MIN_SIDE`` px, the share whose verdict agrees at every rendition
+    of 400-4000 px (``renditions``). Each photo's variants are drawn from its own seed (its place in the sorted list)
+    and judged before the next photo is read. A file that cannot be read is listed, not counted; raises
+    ``FileNotFoundError`` when there is no file."""
     paths = sorted(path for path in folder.rglob("*") if path.is_file())
     if not paths:
         raise FileNotFoundError(f"no photos under {folder}")
     verdicts: dict[str, list[tuple[bool, bool]]] = {}  # kind -> (judged right, original called sharp) per photo
+    agree: dict[str, list[bool]] = {}  # kind -> the same verdict at every rendition of 400-4000 px, per photo
     unreadable: list[str] = []
     for index, path in enumerate(paths):
         try:
@@ -489,12 +492,19 @@ def judge_sharp(folder: Path) -> str:
         called = {sample.kind: _assess(sample.rgb, FACES).blurry for sample in samples}
         for sample in samples:
             verdicts.setdefault(sample.kind, []).append((called[sample.kind] == sample.blurry, not called["original"]))
-    lines = ["| kind | photos | judged right | sharp as taken | judged right |", "|---|---|---|---|---|"]
+            if sample.kind in RENDITION_KINDS and max(rgb.shape[:2]) >= MILD_MIN_SIDE:
+                agree.setdefault(sample.kind, []).append(renditions([sample], ("default",))["default"].agree == 1.0)
+    lines = ["| kind | photos | judged right | sharp as taken | judged right | same verdict at 400-4000 px |",
+             "|---|---|---|---|---|---|"]
     for kind, rows in verdicts.items():
         right = np.array([hit for hit, _ in rows])
         kept = np.array([hit for hit, sharp in rows if sharp], dtype=bool)
         share = f"{kept.mean():.3f}" if kept.size else "-"
-        lines.append(f"| {kind} | {len(rows)} | {right.mean():.3f} | {kept.size} | {share} |")
+        sizes = f"{np.mean(agree[kind]):.3f} (n={len(agree[kind])})" if kind in agree else "-"
+        lines.append(f"| {kind} | {len(rows)} | {right.mean():.3f} | {kept.size} | {share} | {sizes} |")
+    if agree:
+        every = [same for rows in agree.values() for same in rows]
+        lines.append(f"\nSame verdict at 400-4000 px, every kind: {np.mean(every):.3f} (n={len(every)})")
     lines.extend(f"- unreadable {line}" for line in unreadable)
     return "\n".join(lines)
 

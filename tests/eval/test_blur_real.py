@@ -65,16 +65,18 @@ def test_the_synthetic_kinds_are_made_of_photos_you_have(tmp_path: Path) -> None
     kinds = ("original", "bokeh >= 400 px", "panning", "gaussian", "mild gaussian 0.3%", "mild motion 1.2%",
              "shake (curved path)", "roll", "shake after a rest")
     assert set(kinds) <= set(rows)
-    assert rows["original"] == "| original | 1 | 1.000 | 1 | 1.000 |"  # the astronaut is called sharp as taken
-    assert rows["gaussian"] == "| gaussian | 1 | 1.000 | 1 | 1.000 |"
+    assert rows["original"] == "| original | 1 | 1.000 | 1 | 1.000 | 1.000 (n=1) |"  # called sharp as taken
+    assert rows["gaussian"] == "| gaussian | 1 | 1.000 | 1 | 1.000 | 1.000 (n=1) |"
+    assert rows["roll"] == "| roll | 1 | 1.000 | 1 | 1.000 | - |"  # (the rendition set's kinds only)
+    assert "Same verdict at 400-4000 px, every kind: 1.000 (n=6)" in report
     assert "- unreadable notes.txt: " in report[-1]  # listed, not counted and not fatal
 
 
 def test_a_soft_photo_counts_apart_from_those_sharp_as_taken(tmp_path: Path) -> None:
     _write(tmp_path / "soft.png", cv2.GaussianBlur(data.astronaut(), (0, 0), 6.0))
     rows = blur_eval.judge_sharp(tmp_path).splitlines()
-    assert "| original | 1 | 0.000 | 0 | - |" in rows
-    assert "| gaussian | 1 | 1.000 | 0 | - |" in rows
+    assert "| original | 1 | 0.000 | 0 | - | 1.000 (n=1) |" in rows
+    assert "| gaussian | 1 | 1.000 | 0 | - | 1.000 (n=1) |" in rows
 
 
 def test_an_empty_folder_of_sharp_photos_is_refused(tmp_path: Path) -> None:
