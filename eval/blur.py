@@ -55,7 +55,7 @@ blur_kwentar) as ``photosift blur`` does, and lists each one judged wrong or nea
 makes the synthetic and camera-motion sets' kinds of every photo in ``DIR`` (taken as sharp; the faces the product
 detector finds stand in for annotated ones) and shows the share judged right per kind: the kinds on photos unlike
 the shared data's. The Gaussian, defocus and motion kinds' strengths are in the photo's own pixels, so on photos
-much larger than the shared data's (416-512 px) they are milder than the mild rows; the mild rows scale with it.
+much larger than the shared data's (at most 512 px) they are milder than the mild rows; the mild rows scale with it.
 
 Run: ``nice -n 10 .venv/bin/python eval/blur.py [--data DIR] [--limit N]``, ``eval/blur.py --real DIR`` or
 ``eval/blur.py --sharp DIR``.
