@@ -156,9 +156,20 @@ def test_camera_shake_is_blur_along_the_regions_common_direction() -> None:
     assert blur._common_shake(np.array([[1.0, 0.0], [0.0, 1.0]])) == pytest.approx(np.sqrt(2 * np.sqrt(0.5)))
 
 
-def subject(direction: tuple[float, float], median: tuple[float, float] | None = None) -> blur._Subject:
-    """A subject with directional part ``direction`` and, given ``median``, that of its median edges (faces)."""
-    return blur._Subject(0.5, (0, 0, 10, 10), np.array(direction), None if median is None else np.array(median))
+def subject(
+    direction: tuple[float, float], median: tuple[float, float] | None = None, median_mean: float = 0.3
+) -> blur._Subject:
+    """A subject with directional part ``direction`` and, given ``median``, that of its median edges (faces) with
+    their mean squared blur ``median_mean``."""
+    median_direction = None if median is None else np.array(median)
+    return blur._Subject(0.5, (0, 0, 10, 10), np.array(direction), median_direction, median_mean)
+
+
+def read(directions: np.ndarray, mean: float = 0.5) -> blur._Subject:
+    """The salient region's reading of regions with directional parts ``directions`` (rows), each with mean squared
+    blur ``mean``."""
+    return blur._Subject(0.5, (0, 0, 10, 10), np.zeros(2), region_directions=directions,
+                         region_means=np.full(len(directions), mean))
 
 
 def test_coherent_shake_is_the_typical_region_unless_the_subject_stays_sharp() -> None:
@@ -167,20 +178,20 @@ def test_coherent_shake_is_the_typical_region_unless_the_subject_stays_sharp() -
     assert blur._common_shake(regions) == 0.0
     # they agree all but perfectly (coherence 0.9995): scored against all but CERTAIN_SHAKE_MID
     typical = np.sqrt(2 * 0.45) * blur.SIGMA_MID / blur.CERTAIN_SHAKE_MID
-    assert blur._shake(regions, subject((0.3, 0.0))) == pytest.approx(typical, rel=0.01)
+    assert blur._shake(read(regions), subject((0.3, 0.0))) == pytest.approx(typical, rel=0.01)
     # the subject shows no blur along it (a panning shot: the camera followed a sharp subject): the least decides
-    assert blur._shake(regions, subject((0.0, 0.0))) == 0.0
+    assert blur._shake(read(regions), subject((0.0, 0.0))) == 0.0
     # regions that agree less (coherence 0.86: a long smear across a small photo) count when the subject shares more
     loose = np.array([[0.0, 0.0], [0.5, 0.0], [0.35, 0.35], [0.4, -0.35], [0.5, 0.1]])
     along = np.median(loose @ blur._common_direction(loose))
-    assert blur._shake(loose, subject((0.3, 0.0))) == pytest.approx(
+    assert blur._shake(read(loose), subject((0.3, 0.0))) == pytest.approx(
         np.sqrt(2 * along) * blur.SIGMA_MID / blur.COHERENT_SHAKE_MID)
-    assert blur._shake(loose, subject((0.15, 0.0))) == 0.0  # enough for regions that agree, not for these
-    assert blur._shake(regions, subject((0.15, 0.0))) > 0.0
+    assert blur._shake(read(loose), subject((0.15, 0.0))) == 0.0  # enough for regions that agree, not for these
+    assert blur._shake(read(regions), subject((0.15, 0.0))) > 0.0
     # regions blurred along their own directions (a soft background): not camera shake
     scattered = np.array([[0.5, 0.0], [-0.5, 0.1], [0.0, 0.5], [0.1, -0.5], [0.3, 0.3]])
     least = blur._common_shake(scattered) * blur.SIGMA_MID / blur.SHAKE_MID
-    assert blur._shake(scattered, subject((0.3, 0.0))) == pytest.approx(least)
+    assert blur._shake(read(scattered), subject((0.3, 0.0))) == pytest.approx(least)
 
 
 def test_the_more_the_regions_agree_the_less_shake_it_takes() -> None:
@@ -195,18 +206,23 @@ def test_the_more_the_regions_agree_the_less_shake_it_takes() -> None:
     aligned = np.array([[0.0, 0.0], [0.5, 0.0], [0.5, 0.0], [0.5, 0.0], [0.5, 0.0]])
     assert blur._common_shake(spread) == blur._common_shake(aligned) == 0.0
     along = blur._one_way_blur(0.5) * blur.SIGMA_MID
-    assert blur._shake(aligned, subject((0.3, 0.0))) == pytest.approx(along / blur.CERTAIN_SHAKE_MID)
-    assert along / blur.COHERENT_SHAKE_MID < blur._shake(spread, subject((0.3, 0.0))) < along / blur.CERTAIN_SHAKE_MID
+    assert blur._shake(read(aligned), subject((0.3, 0.0))) == pytest.approx(along / blur.CERTAIN_SHAKE_MID)
+    spread_shake = blur._shake(read(spread), subject((0.3, 0.0)))
+    assert along / blur.COHERENT_SHAKE_MID < spread_shake < along / blur.CERTAIN_SHAKE_MID
 
 
 def test_no_shake_where_the_faces_median_edges_are_sharp_along_the_move() -> None:
     # every region blurred along x; a face's sharpest tenth shares it, its median edges do not (FOLLOWED_SHARE)
     # (the sharpest salient region is no such evidence: chosen as the least blurred, it may read under it)
     regions = np.array([[0.5, 0.0], [0.45, 0.02], [0.55, -0.02], [0.5, 0.01]])
-    assert blur._shake(regions, subject((0.3, 0.0), (0.3, 0.0))) > blur.SIGMA_MID
-    assert blur._shake(regions, subject((0.3, 0.0), (0.05, 0.0))) == 0.0
-    assert blur._shake(regions, subject((0.3, 0.0), (0.0, 0.3))) == 0.0  # blurred across the move, not along it
-    assert blur._shake(regions, subject((0.3, 0.0))) > blur.SIGMA_MID
+    assert blur._shake(read(regions), subject((0.3, 0.0), (0.3, 0.0))) > blur.SIGMA_MID
+    assert blur._shake(read(regions), subject((0.3, 0.0), (0.05, 0.0))) == 0.0
+    assert blur._shake(read(regions), subject((0.3, 0.0), (0.0, 0.3))) == 0.0  # blurred across the move, not along it
+    assert blur._shake(read(regions), subject((0.3, 0.0))) > blur.SIGMA_MID
+    # a face whose own anisotropy lies against the move (its median edges' directional part across it) but whose
+    # edges are, all told, as blurred along it as the regions' (FOLLOWED_BLUR): shaken with the camera, not followed
+    assert blur._shake(read(regions), subject((0.3, 0.0), (-0.1, 0.0), median_mean=1.0)) > blur.SIGMA_MID
+    assert blur._shake(read(regions), subject((0.3, 0.0), (-0.1, 0.0), median_mean=0.3)) == 0.0
 
 
 @pytest.mark.parametrize("angle", [0.0, 45.0, 90.0])
