@@ -127,20 +127,20 @@ LOOSE_SUBJECT_SHARE = 0.5
 regions need (``LOOSE_COHERENCE``). A panning shot's followed subject shares little; on the synthetic set 0.3 called
 two of them blurry, 0.4-0.6 none (0.5 leaves a margin)."""
 FOLLOWED_SHARE = 0.2
-"""No shake at all where the faces' median edges are blurred along the regions' common direction by less than this
-share of the median region's (squared blur): the camera followed them (a panning shot), and they stay sharp before a
-background smeared along one direction. Read on the median edges, as the regions are: the faces' sharpest tenth
-(``SUBJECT_SHARE``) is sharp along a camera's move too. Faces only: the sharpest salient region is, by its choice,
+"""No shake at all where the faces' median edges are blurred along the regions' common direction by less than this share
+of the median region's (squared blur; and ``FOLLOWED_BLUR``): the camera followed them (a panning shot), and they stay
+sharp before a background smeared along one direction. Read on the median edges, as the regions are: the faces' sharpest
+tenth (``SUBJECT_SHARE``) is sharp along a camera's move too. Faces only: the sharpest salient region is, by its choice,
 the least blurred along any direction (a real motion-blurred photo in blur_kwentar read 0.16 of the median). On the
 synthetic set 0.2 and 0.3 read panning shots alike; 0.1 left a small person's panning shot blurry, 0.3 let three
 motion-blurred photos and one more mildly moved through."""
 FOLLOWED_BLUR = 0.5
-"""...and only where the faces' median edges are, all told, less than this share as blurred along that direction as
-the median region (squared blur: the mean over orientations and the directional part along it). A face's own
-anisotropy (eyes and mouth: edges across the face softer than along it) can lie against a mild smear and cancel its
-directional part, but not its blur: a followed face is sharp before its smeared background, a face shaken with the
-camera is blurred about as much. On the synthetic set 0.5-1.0 read alike (mild motion of 1.2 % one photo more,
-nothing lost), 0.4 and less lost a panning shot."""
+"""Faces are taken for ones the camera followed (``FOLLOWED_SHARE``) only where their median edges are also, all told,
+less than this share as blurred along the regions' common direction as the median region (squared blur: the mean over
+orientations and the directional part along it). A face's own anisotropy (eyes and mouth: edges across the face softer
+than along it) can lie against a mild smear and cancel its directional part, but not its blur: a followed face is sharp
+before its smeared background, a face shaken with the camera is blurred about as much. On the synthetic set 0.5-1.0 read
+alike (mild motion of 1.2 % one photo more, nothing lost), 0.4 and less lost a panning shot."""
 SMEAR_FREE = 9.0
 """A camera held still for part of the exposure and then moved leaves the scene once sharp under a fainter smear,
 on the same side of every edge that crosses the move (``_one_sided_smear``: a t statistic); beyond this much
