@@ -29,7 +29,9 @@ Default measure ("default"): estimated edge blur in pixels of the photo brought 
    point one way (``SHAKE_COHERENCE``) and the subject shares the direction (``SUBJECT_SHARE``), the typical
    (median) region's blur along it caps the subject too, on the scale ``COHERENT_SHAKE_MID``: the least of a dozen
    noisy regions reads mild shake as none. Regions that agree less (``LOOSE_COHERENCE``: a long smear across a
-   small photo) count when the subject shares more of it (``LOOSE_SUBJECT_SHARE``).
+   small photo) count when the subject shares more of it (``LOOSE_SUBJECT_SHARE``). Faces the camera followed (a
+   panning shot) read no shake at all: their median edges are sharp along the move, in its direction
+   (``FOLLOWED_SHARE``) and all told (``FOLLOWED_BLUR``), before a background smeared along it.
 6. The blur sigma maps to 0-100 by the fixed monotone ``100 / (1 + (sigma / SIGMA_MID) ** 2)``. A photo smaller
    than the analysis size is judged in its own pixels, which resampling to that size has already softened: its
    midpoint grows towards ``sqrt(SIGMA_MID^2 + SMALL_GRID_SIGMA^2)`` as it shrinks (1.11 px at 250 px).
