@@ -8,7 +8,8 @@ Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a not
   (the same subjects sharp before a background moved by ``PANNING`` % of the long side: the camera followed them);
   and "bokeh, small people" / "panning, small people": photos of at least ``MILD_MIN_SIDE`` px whose largest
   annotated faces are ``SMALL_PEOPLE`` of the long side (people further away, a group), up to ``PEOPLE_KEPT`` of
-  those people (head and body) kept sharp before a background blurred or moved alike; "dim" and "hazy": the
+  those people (head and body) kept sharp before a background blurred or moved alike. A subject kept sharp must be
+  sharp as taken: only faces WIDER marks clear (not normally or heavily blurred) are kept; "dim" and "hazy": the
   photo underexposed or through haze (``lit_differently``: its levels down to ``EXPOSURE``, with noise and JPEG).
   Blurry variants: Gaussian (sigma 2-4.5 px), defocus disk (radius 3.5-7 px) and linear motion (9-19 px, any angle),
   each with mild sensor noise and JPEG (q 60-90); strengths in the photo's own pixels.
@@ -83,7 +84,8 @@ from photosift.imaging import decode
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MEASURES = ("default", "laplacian_variance", "strong_edges")
 Box = tuple[float, float, float, float]
-Source = tuple[str, np.ndarray, bool, list[Box]]  # name, RGB, is LFW, annotated faces (l, t, w, h)
+Source = tuple[str, np.ndarray, bool, list[Box], list[Box]]  # name, RGB, is LFW, annotated faces (l, t, w, h),
+# and those of them not annotated as blurred (the only ones a sharp-subject variant may keep as its sharp subject)
 FACES = "default+faces"  # the product path: the default measure judged on the faces the product detector finds
 THRESHOLDS = (30.0, 40.0, 50.0, 60.0, 70.0)  # the threshold table's rows
 RENDITIONS = (4000, 1600, 800, 400, 256)  # long sides; agreement counts 400-4000 (256 is reported apart)
@@ -121,10 +123,12 @@ class Sample:
 
 
 def _sources(data: Path, limit: int | None) -> Iterator[Source]:
-    """(name, rgb, is_lfw, annotated face boxes ``(l, t, w, h)``; none for LFW and CFP) of the sharp source photos,
-    in a fixed order."""
+    """(name, rgb, is_lfw, annotated face boxes ``(l, t, w, h)``, those not annotated as blurred) of the source
+    photos, in a fixed order: none for LFW and CFP; WIDER marks each face clear, normally or heavily blurred (its
+    photos are not all sharp), Face Mask none."""
     lists: list[tuple[str, list[Path]]] = []
     faces: dict[Path, list[Box]] = {}
+    clear: dict[Path, list[Box]] = {}
     with open(data / "lfw" / "labels.csv", newline="") as handle:
         seen: set[str] = set()
         lfw = []
@@ -139,13 +143,18 @@ def _sources(data: Path, limit: int | None) -> Iterator[Source]:
     wider = json.loads((data / "wider" / "annotations.json").read_text())
     lists.append(("wider", [data / "wider" / item["image"] for item in wider]))
     faces.update({data / "wider" / item["image"]: [tuple(f["bbox_xywh_416"]) for f in item["faces"]] for item in wider})
+    clear.update({data / "wider" / item["image"]: [tuple(f["bbox_xywh_416"]) for f in item["faces"] if f["blur"] == 0]
+                  for item in wider})
     mask = json.loads((data / "facemask" / "annotations.json").read_text())
     lists.append(("facemask", [data / "facemask" / item["image"] for item in mask]))
-    faces.update({data / "facemask" / item["image"]: [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in
-                                                       (f["bbox_xyxy"] for f in item["faces"])] for item in mask})
+    masked = {data / "facemask" / item["image"]: [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in
+                                                   (f["bbox_xyxy"] for f in item["faces"])] for item in mask}
+    faces.update(masked)
+    clear.update(masked)  # Face Mask marks no face blurred
     for set_name, paths in lists:
         for path in paths[:limit]:
-            yield f"{set_name}/{path.name}", decode(path).pixels, set_name == "lfw", faces.get(path, [])
+            yield (f"{set_name}/{path.name}", decode(path).pixels, set_name == "lfw", faces.get(path, []),
+                   clear.get(path, []))
 
 
 def _disk_kernel(radius: float) -> np.ndarray:
@@ -209,19 +218,19 @@ def synthetic_variants(sources: Iterable[Source], seed: int = 7) -> list[Sample]
     people_rng = np.random.default_rng(seed + 2)
     light_rng = np.random.default_rng(seed + 3)
     samples: list[Sample] = []
-    for name, rgb, is_lfw, faces in sources:
+    for name, rgb, is_lfw, faces, clear in sources:
         h, w = rgb.shape[:2]
         samples.append(Sample(name, rgb, False, "original"))
         samples.append(Sample(name, _jpeg(rgb, int(rng.integers(30, 61))), False, "jpeg"))
         factor = rng.uniform(0.5, 0.75)
         small = cv2.resize(rgb, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
         samples.append(Sample(name, small, False, "downscaled"))
-        subject = _subject_mask(rgb.shape, faces, is_lfw)
+        subject = _subject_mask(rgb.shape, clear, is_lfw)
         if subject is not None:  # a sharp subject before a soft background: defocused, or moving (a panning shot)
             defocused, panned = _before_backgrounds(rgb, subject, pan_rng)
             samples.append(Sample(name, defocused, False, "bokeh" if is_lfw else "bokeh >= 400 px"))
             samples.append(Sample(name, panned, False, "panning"))
-        people = _people_mask(rgb.shape, faces)
+        people = _people_mask(rgb.shape, faces, clear)
         if people is not None:  # the same, for people further away
             defocused, panned = _before_backgrounds(rgb, people, people_rng)
             samples.append(Sample(name, defocused, False, "bokeh, small people"))
@@ -243,17 +252,18 @@ def synthetic_variants(sources: Iterable[Source], seed: int = 7) -> list[Sample]
     return samples
 
 
-def _subject_mask(shape: tuple[int, ...], faces: list[Box], is_lfw: bool) -> np.ndarray | None:
+def _subject_mask(shape: tuple[int, ...], clear: list[Box], is_lfw: bool) -> np.ndarray | None:
     """The sharp subject of a bokeh or panning variant, as a soft-edged (h, w, 1) mask: LFW's central face (its
-    deep-funneled photos are filled by it), else the large annotated faces (at least ``BOKEH_FACE`` of the long side)
-    and their heads of a photo of at least ``MILD_MIN_SIDE`` px; None for any other photo."""
+    deep-funneled photos are filled by it), else the large annotated faces not marked blurred (``clear``, at least
+    ``BOKEH_FACE`` of the long side) and their heads of a photo of at least ``MILD_MIN_SIDE`` px; None for any other
+    photo."""
     h, w = shape[:2]
     side = max(h, w)
     mask = np.zeros((h, w), np.float32)
     if is_lfw:
         cv2.ellipse(mask, (w // 2, int(h * 0.48)), (int(w * 0.22), int(h * 0.3)), 0, 0, 360, 1.0, -1)
         return cv2.GaussianBlur(mask, (0, 0), 3.0)[..., None]
-    large = [f for f in faces if f[2] >= BOKEH_FACE * side]
+    large = [f for f in clear if f[2] >= BOKEH_FACE * side]
     if side < MILD_MIN_SIDE or not large:
         return None
     for face in large:
@@ -261,17 +271,17 @@ def _subject_mask(shape: tuple[int, ...], faces: list[Box], is_lfw: bool) -> np.
     return cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
 
 
-def _people_mask(shape: tuple[int, ...], faces: list[Box]) -> np.ndarray | None:
+def _people_mask(shape: tuple[int, ...], faces: list[Box], clear: list[Box]) -> np.ndarray | None:
     """The sharp people of a "small people" variant, as a soft-edged (h, w, 1) mask: in a photo of at least
     ``MILD_MIN_SIDE`` px whose largest annotated faces are ``SMALL_PEOPLE`` of the long side, the ``PEOPLE_KEPT``
-    largest of them with their heads and bodies (2.8 face widths wide, down to 7 face heights below the face's top);
-    None for any other photo."""
+    largest of those not marked blurred (``clear``) with their heads and bodies (2.8 face widths wide, down to 7 face
+    heights below the face's top); None for any other photo."""
     h, w = shape[:2]
     side = max(h, w)
     low, high = SMALL_PEOPLE[0] * side, SMALL_PEOPLE[1] * side
     if side < MILD_MIN_SIDE or not faces or max(f[2] for f in faces) >= high:
         return None
-    people = sorted((f for f in faces if f[2] >= low), key=lambda f: -f[2])[:PEOPLE_KEPT]
+    people = sorted((f for f in clear if f[2] >= low), key=lambda f: -f[2])[:PEOPLE_KEPT]
     if not people:
         return None
     mask = np.zeros((h, w), np.float32)
@@ -385,7 +395,7 @@ def camera_motion_variants(sources: Iterable[Source], seed: int = 11) -> list[Sa
     rng = np.random.default_rng(seed)
     rest_rng = np.random.default_rng(seed + 1)  # its own draws: the other kinds stay as they were
     samples = []
-    for name, rgb, _, faces in sources:
+    for name, rgb, _, faces, _ in sources:
         side = max(rgb.shape[:2])
         if side < MILD_MIN_SIDE:
             continue
@@ -487,7 +497,7 @@ def judge_sharp(folder: Path) -> str:
             unreadable.append(f"{path.relative_to(folder)}: {error}")
             continue
         faces: list[Box] = [face.box for face in _product_detector().detect(rgb)]
-        source = (str(path.relative_to(folder)), rgb, False, faces)
+        source = (str(path.relative_to(folder)), rgb, False, faces, faces)
         samples = synthetic_variants([source], seed=7 + index) + camera_motion_variants([source], seed=11 + index)
         called = {sample.kind: _assess(sample.rgb, FACES).blurry for sample in samples}
         for sample in samples:

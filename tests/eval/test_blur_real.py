@@ -138,3 +138,17 @@ def test_a_shake_after_a_rest_leaves_the_scene_once_at_the_rest_share() -> None:
     elsewhere[1, 1] = False
     assert np.allclose(rested[elsewhere], 0.6 * moving[elsewhere])  # the smear carries the rest
     assert np.array_equal(blur_eval._path_kernel(path, 8.0, rest=0.0), moving)
+
+
+def test_only_faces_not_marked_blurred_are_kept_sharp() -> None:
+    shape = (416, 416, 3)
+    blurred, clear = (60, 60, 20, 24), (300, 60, 16, 20)  # small people: 3-8 % of the long side
+    people = blur_eval._people_mask(shape, [blurred, clear], [clear])
+    assert people is not None
+    assert people[150, 308, 0] > 0.99  # the clear face's body
+    assert people[150, 70, 0] < 0.01  # the blurred face's body stays in the background
+    assert blur_eval._people_mask(shape, [blurred, clear], []) is None
+    large = (150, 100, 60, 72)  # at least 8 % of the long side
+    assert blur_eval._subject_mask(shape, [], is_lfw=False) is None
+    kept = blur_eval._subject_mask(shape, [large], is_lfw=False)
+    assert kept is not None and kept[130, 180, 0] > 0.99
