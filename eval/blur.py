@@ -142,9 +142,10 @@ def _sources(data: Path, limit: int | None) -> Iterator[Source]:
     lists.append(("cfp", cfp[::3][:80]))
     wider = json.loads((data / "wider" / "annotations.json").read_text())
     lists.append(("wider", [data / "wider" / item["image"] for item in wider]))
-    faces.update({data / "wider" / item["image"]: [tuple(f["bbox_xywh_416"]) for f in item["faces"]] for item in wider})
-    clear.update({data / "wider" / item["image"]: [tuple(f["bbox_xywh_416"]) for f in item["faces"] if f["blur"] == 0]
-                  for item in wider})
+    for item in wider:
+        path = data / "wider" / item["image"]
+        faces[path] = [tuple(f["bbox_xywh_416"]) for f in item["faces"]]
+        clear[path] = [box for box, f in zip(faces[path], item["faces"], strict=True) if f["blur"] == 0]
     mask = json.loads((data / "facemask" / "annotations.json").read_text())
     lists.append(("facemask", [data / "facemask" / item["image"] for item in mask]))
     masked = {data / "facemask" / item["image"]: [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in
