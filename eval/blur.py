@@ -2,9 +2,9 @@
 
 Sets (from ``../shared/data`` beside the checkout; the script exits 0 with a note when it is absent):
 - ``synthetic``: built here from sharp LFW / CFP / WIDER / facemask photos. Sharp variants: the original, JPEG
-  recompression (q 30-60), downscaling (0.5-0.75), and "bokeh" (LFW: the central face kept sharp, the rest
+  recompression (q 30-60), downscaling (0.5-0.75), and "bokeh" (LFW: the central head kept sharp, the rest
   Gaussian-blurred; "bokeh >= 400 px": WIDER and facemask photos of at least ``MILD_MIN_SIDE`` px with an annotated
-  face of ``BOKEH_FACE`` of the long side or more, those faces kept sharp and the rest blurred alike), and "panning"
+  face of ``BOKEH_FACE`` of the long side or more, those heads kept sharp and the rest blurred alike), and "panning"
   (the same subjects sharp before a background moved by ``PANNING`` % of the long side: the camera followed them);
   and "bokeh, small people" / "panning, small people": photos of at least ``MILD_MIN_SIDE`` px whose largest
   annotated faces are ``SMALL_PEOPLE`` of the long side (people further away, a group), up to ``PEOPLE_KEPT`` of
@@ -94,6 +94,8 @@ RENDITION_EVERY = 3  # synthetic: every 3rd source of at least MILD_MIN_SIDE px,
 MILD_GAUSSIAN = (0.3, 0.4, 0.5)  # sigma, % of the long side (1.2-2.1 px at 416 px; 12-20 px at 4000 px)
 MILD_MOTION = (1.2, 1.7, 2.2)  # length, % of the long side (5-9 px at 416 px)
 BOKEH_FACE = 0.08  # "bokeh >= 400 px": faces at least this share of the long side are the subject kept sharp
+LFW_FACE = (0.32, 0.25, 0.37, 0.52)  # LFW's central face (l, t, w, h) as shares of the frame: deep-funneling puts it
+# there (the product detector's median box on the set's LFW photos)
 BOKEH_SIGMA = 1.6  # % of the long side: the background's Gaussian blur (4 px on LFW's 250 px photos)
 PANNING = (2.0, 4.0)  # % of the long side: a panning shot's background moved this far (any angle)
 SMALL_PEOPLE = (0.03, BOKEH_FACE)  # "small people": the largest faces this share of the long side are kept sharp
@@ -254,20 +256,21 @@ def synthetic_variants(sources: Iterable[Source], seed: int = 7) -> list[Sample]
 
 
 def _subject_mask(shape: tuple[int, ...], clear: list[Box], is_lfw: bool) -> np.ndarray | None:
-    """The sharp subject of a bokeh or panning variant, as a soft-edged (h, w, 1) mask: LFW's central face (its
-    deep-funneled photos are filled by it), else the large annotated faces not marked blurred (``clear``, at least
-    ``BOKEH_FACE`` of the long side) and their heads of a photo of at least ``MILD_MIN_SIDE`` px; None for any other
-    photo."""
+    """The sharp subject of a bokeh or panning variant, as a soft-edged (h, w, 1) mask: the head (face and hair) of
+    LFW's central face (``LFW_FACE``: its deep-funneled photos are filled by it), else of the large annotated faces
+    not marked blurred (``clear``, at least ``BOKEH_FACE`` of the long side) of a photo of at least ``MILD_MIN_SIDE``
+    px; None for any other photo. A head is rigid: defocused or followed, all of it is as sharp as its face."""
     h, w = shape[:2]
     side = max(h, w)
-    mask = np.zeros((h, w), np.float32)
     if is_lfw:
-        cv2.ellipse(mask, (w // 2, int(h * 0.48)), (int(w * 0.22), int(h * 0.3)), 0, 0, 360, 1.0, -1)
-        return cv2.GaussianBlur(mask, (0, 0), 3.0)[..., None]
-    large = [f for f in clear if f[2] >= BOKEH_FACE * side]
-    if side < MILD_MIN_SIDE or not large:
-        return None
-    for face in large:
+        left, top, width, height = LFW_FACE
+        heads = [(left * w, top * h, width * w, height * h)]
+    else:
+        heads = [f for f in clear if f[2] >= BOKEH_FACE * side]
+        if side < MILD_MIN_SIDE or not heads:
+            return None
+    mask = np.zeros((h, w), np.float32)
+    for face in heads:
         _draw_head(mask, face)
     return cv2.GaussianBlur(mask, (0, 0), side * 0.006)[..., None]
 

@@ -152,3 +152,12 @@ def test_only_faces_not_marked_blurred_are_kept_sharp() -> None:
     assert blur_eval._subject_mask(shape, [], is_lfw=False) is None
     kept = blur_eval._subject_mask(shape, [large], is_lfw=False)
     assert kept is not None and kept[130, 180, 0] > 0.99
+
+
+def test_an_lfw_subject_is_its_whole_head() -> None:
+    mask = blur_eval._subject_mask((250, 250, 3), [], is_lfw=True)
+    assert mask is not None
+    left, top, width, height = (share * 250 for share in blur_eval.LFW_FACE)
+    for x, y in ((left + 0.1 * width, top + 0.9 * height), (left + 0.9 * width, top + 0.1 * height)):
+        assert mask[round(y), round(x), 0] > 0.99  # the face box's corners: jaw and hair are as sharp as the face
+    assert mask[125, 10, 0] < 0.01  # the background beside the head
