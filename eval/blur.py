@@ -298,7 +298,7 @@ def _people_mask(shape: tuple[int, ...], faces: list[Box], clear: list[Box]) -> 
 
 
 def _draw_head(mask: np.ndarray, face: Box) -> None:
-    """Fill the head around annotated ``face`` (an ellipse over the face and hair) into ``mask``."""
+    """Fill the head around ``face`` (an ellipse over the face and hair) into ``mask``."""
     left, top, width, height = face
     centre = (round(left + width / 2), round(top + height * 0.45))
     cv2.ellipse(mask, centre, (round(width * 0.75), round(height * 0.95)), 0, 0, 360, 1.0, -1)
