@@ -126,8 +126,8 @@ class Sample:
 
 def _sources(data: Path, limit: int | None) -> Iterator[Source]:
     """(name, rgb, is_lfw, annotated face boxes ``(l, t, w, h)``, those not annotated as blurred) of the source
-    photos, in a fixed order: none for LFW and CFP; WIDER marks each face clear, normally or heavily blurred (its
-    photos are not all sharp), Face Mask none."""
+    photos, in a fixed order: for LFW its central face (``LFW_FACE``), none for CFP; WIDER marks each face clear,
+    normally or heavily blurred (its photos are not all sharp), Face Mask none."""
     lists: list[tuple[str, list[Path]]] = []
     faces: dict[Path, list[Box]] = {}
     clear: dict[Path, list[Box]] = {}
@@ -156,8 +156,12 @@ def _sources(data: Path, limit: int | None) -> Iterator[Source]:
     clear.update(masked)  # Face Mask marks no face blurred
     for set_name, paths in lists:
         for path in paths[:limit]:
-            yield (f"{set_name}/{path.name}", decode(path).pixels, set_name == "lfw", faces.get(path, []),
-                   clear.get(path, []))
+            rgb = decode(path).pixels
+            found, kept = faces.get(path, []), clear.get(path, [])
+            if set_name == "lfw":
+                h, w = rgb.shape[:2]
+                found = kept = [(LFW_FACE[0] * w, LFW_FACE[1] * h, LFW_FACE[2] * w, LFW_FACE[3] * h)]
+            yield f"{set_name}/{path.name}", rgb, set_name == "lfw", found, kept
 
 
 def _disk_kernel(radius: float) -> np.ndarray:
@@ -256,19 +260,15 @@ def synthetic_variants(sources: Iterable[Source], seed: int = 7) -> list[Sample]
 
 
 def _subject_mask(shape: tuple[int, ...], clear: list[Box], is_lfw: bool) -> np.ndarray | None:
-    """The sharp subject of a bokeh or panning variant, as a soft-edged (h, w, 1) mask: the head (face and hair) of
-    LFW's central face (``LFW_FACE``: its deep-funneled photos are filled by it), else of the large annotated faces
-    not marked blurred (``clear``, at least ``BOKEH_FACE`` of the long side) of a photo of at least ``MILD_MIN_SIDE``
-    px; None for any other photo. A head is rigid: defocused or followed, all of it is as sharp as its face."""
+    """The sharp subject of a bokeh or panning variant, as a soft-edged (h, w, 1) mask: the heads (face and hair) of
+    the large annotated faces not marked blurred (``clear``, at least ``BOKEH_FACE`` of the long side) of an LFW
+    photo (its deep-funneled portraits are filled by one) or of a photo of at least ``MILD_MIN_SIDE`` px; None for
+    any other photo. A head is rigid: defocused or followed, all of it is as sharp as its face."""
     h, w = shape[:2]
     side = max(h, w)
-    if is_lfw:
-        left, top, width, height = LFW_FACE
-        heads = [(left * w, top * h, width * w, height * h)]
-    else:
-        heads = [f for f in clear if f[2] >= BOKEH_FACE * side]
-        if side < MILD_MIN_SIDE or not heads:
-            return None
+    heads = [f for f in clear if f[2] >= BOKEH_FACE * side]
+    if not heads or (side < MILD_MIN_SIDE and not is_lfw):
+        return None
     mask = np.zeros((h, w), np.float32)
     for face in heads:
         _draw_head(mask, face)

@@ -155,9 +155,9 @@ def test_only_faces_not_marked_blurred_are_kept_sharp() -> None:
 
 
 def test_an_lfw_subject_is_its_whole_head() -> None:
-    mask = blur_eval._subject_mask((250, 250, 3), [], is_lfw=True)
+    left, top, width, height = (share * 250 for share in blur_eval.LFW_FACE)  # where _sources puts LFW's face
+    mask = blur_eval._subject_mask((250, 250, 3), [(left, top, width, height)], is_lfw=True)
     assert mask is not None
-    left, top, width, height = (share * 250 for share in blur_eval.LFW_FACE)
     for x, y in ((left + 0.1 * width, top + 0.9 * height), (left + 0.9 * width, top + 0.1 * height)):
         assert mask[round(y), round(x), 0] > 0.99  # the face box's corners: jaw and hair are as sharp as the face
     assert mask[125, 10, 0] < 0.01  # the background beside the head
