@@ -483,7 +483,7 @@ def test_assess_path_asks_the_face_detector(tmp_path: Path, astronaut: np.ndarra
 
 @pytest.mark.skipif(not (DATA / "blur_kwentar" / "labels.csv").is_file(), reason="no ../shared/data")
 def test_kwentar_accuracy_and_renditions_at_default_threshold(tmp_path: Path) -> None:
-    # held out (README: 14 of 15 right, the same verdict at 400-1600 px for all 15)
+    # held out; issue 25's bar is 0.95 for each (README: 15 of 15 right, the same verdict at 400-4000 px for all 15)
     folder = DATA / "blur_kwentar"
     with open(folder / "labels.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -495,5 +495,5 @@ def test_kwentar_accuracy_and_renditions_at_default_threshold(tmp_path: Path) ->
         small = tmp_path / "small.jpg"
         cv2.imwrite(str(small), cv2.cvtColor(resize_long(rgb, 400), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
         agree.append(blur.assess_path(small).result.blurry == verdict)
-    assert sum(hits) / len(hits) >= 0.93
-    assert sum(agree) / len(agree) >= 0.93
+    assert sum(hits) / len(hits) >= 0.95
+    assert sum(agree) / len(agree) >= 0.95
