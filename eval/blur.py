@@ -72,6 +72,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -84,8 +85,6 @@ from photosift.imaging import decode
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MEASURES = ("default", "laplacian_variance", "strong_edges")
 Box = tuple[float, float, float, float]
-Source = tuple[str, np.ndarray, bool, list[Box], list[Box]]  # name, RGB, is LFW, annotated faces (l, t, w, h),
-# and those of them not annotated as blurred (the only ones a sharp-subject variant may keep as its sharp subject)
 FACES = "default+faces"  # the product path: the default measure judged on the faces the product detector finds
 THRESHOLDS = (30.0, 40.0, 50.0, 60.0, 70.0)  # the threshold table's rows
 RENDITIONS = (4000, 1600, 800, 400, 256)  # long sides; agreement counts 400-4000 (256 is reported apart)
@@ -108,6 +107,16 @@ REST_SPAN = (2.0, 4.0)  # % of the long side: how far it then moved
 EXPOSURE = (0.35, 0.6)  # "dim" / "hazy": the share of its levels a photo keeps
 VEIL = (60.0, 120.0)  # "hazy": the light veil (levels) the kept levels sit on
 LIT_MILD = f"mild gaussian {MILD_GAUSSIAN[1]}%"  # the mild blur also lit differently
+
+
+class Source(NamedTuple):
+    """One sharp source photo of the synthetic and camera-motion sets."""
+
+    name: str
+    rgb: np.ndarray
+    is_lfw: bool
+    faces: list[Box]  # annotated faces (l, t, w, h)
+    clear: list[Box]  # those not annotated as blurred: the only ones a sharp-subject variant may keep sharp
 
 
 @dataclass(frozen=True)
@@ -161,7 +170,7 @@ def _sources(data: Path, limit: int | None) -> Iterator[Source]:
             if set_name == "lfw":
                 h, w = rgb.shape[:2]
                 found = kept = [(LFW_FACE[0] * w, LFW_FACE[1] * h, LFW_FACE[2] * w, LFW_FACE[3] * h)]
-            yield f"{set_name}/{path.name}", rgb, set_name == "lfw", found, kept
+            yield Source(f"{set_name}/{path.name}", rgb, set_name == "lfw", found, kept)
 
 
 def _disk_kernel(radius: float) -> np.ndarray:
@@ -501,7 +510,7 @@ def judge_sharp(folder: Path) -> str:
             unreadable.append(f"{path.relative_to(folder)}: {error}")
             continue
         faces: list[Box] = [face.box for face in _product_detector().detect(rgb)]
-        source = (str(path.relative_to(folder)), rgb, False, faces, faces)
+        source = Source(str(path.relative_to(folder)), rgb, False, faces, faces)
         samples = synthetic_variants([source], seed=7 + index) + camera_motion_variants([source], seed=11 + index)
         called = {sample.kind: _assess(sample.rgb, FACES).blurry for sample in samples}
         for sample in samples:
